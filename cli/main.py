@@ -1,0 +1,99 @@
+"""The `processor` command line: a thin layer over `processor.Processor` sessions.
+
+Exit codes: 0 done, 1 refused by policy or permission, 2 invalid input or unknown id,
+3 integrity failure, 4 internal error. Errors are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from processor.config import Settings
+from processor.errors import ProcessorError
+from processor.logs import configure, get_logger
+
+from .state import CliState
+
+INTERNAL_ERROR = 4
+
+
+class ProcessorGroup(click.Group):
+    """A click group that turns every ProcessorError into a one-line message and exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:  # noqa: ANN401
+        try:
+            return super().invoke(ctx)
+        except ProcessorError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("error: interrupted; completed batches are saved", err=True)
+            sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence keeps output to one line
+            get_logger("processor.cli").exception("internal_error", error_type=type(exc).__name__)
+            click.echo(
+                f"error: internal error ({type(exc).__name__}); details are in the log", err=True
+            )
+            sys.exit(INTERNAL_ERROR)
+        finally:
+            obj = ctx.obj
+            if isinstance(obj, CliState):
+                obj.close()
+
+
+@click.group(cls=ProcessorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data-dir", envvar="PROCESSOR_DATA_DIR", type=click.Path(file_okay=False),
+              help="Data directory (default ./processor-data).")
+@click.option("--as", "user", envvar="PROCESSOR_USER", help="The user running the command.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--database-url", envvar="PROCESSOR_DATABASE_URL",
+              help="PostgreSQL URL for events and read models (postgresql://user@host/db?schema=s).")
+@click.option("--keystore-url", envvar="PROCESSOR_KEYSTORE_URL",
+              help="PostgreSQL URL of the separate key store (default: schema <schema>_keys).")
+@click.version_option(package_name="processor")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    data_dir: str | None,
+    user: str | None,
+    as_json: bool,
+    database_url: str | None,
+    keystore_url: str | None,
+) -> None:
+    """Event-sourced, compliance-first core for GDPR Art. 28 data processors."""
+    configure(os.environ.get("PROCESSOR_LOG_LEVEL", "WARNING"))
+    settings = Settings.from_env(data_dir=data_dir, database_url=database_url)
+    if keystore_url:
+        settings = Settings(
+            data_dir=settings.data_dir,
+            database_url=settings.database_url,
+            keystore_url=keystore_url,
+            master_key_hex=settings.master_key_hex,
+        )
+    ctx.obj = CliState(settings=settings, user=user, as_json=as_json)
+
+
+def _register() -> None:
+    from . import (  # noqa: PLC0415 - commands attach themselves to `cli`
+        cmd_admin,
+        cmd_contacts,
+        cmd_demo,
+        cmd_ledger,
+    )
+
+    for module in (cmd_admin, cmd_contacts, cmd_ledger, cmd_demo):
+        module.register(cli)
+
+
+_register()
+
+
+def main() -> None:
+    """Console entry point."""
+    cli(prog_name="processor")

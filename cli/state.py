@@ -1,0 +1,95 @@
+"""What every command shares: settings, the acting user, output mode and the open store."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import click
+
+from processor import clock as clocks
+from processor.app import Processor
+from processor.errors import InvalidInputError, RefusedError
+from processor.services.validation import iso_datetime
+
+if TYPE_CHECKING:
+    from processor.config import Settings
+    from processor.session import Session
+
+
+@dataclass
+class CliState:
+    """Per-invocation state, kept on the click context."""
+
+    settings: Settings
+    user: str | None
+    as_json: bool
+    _proc: Processor | None = field(default=None, repr=False)
+
+    def processor(self) -> Processor:
+        """Open the store once per invocation, with the clock resolved for it."""
+        if self._proc is None:
+            proc = Processor.open(self.settings)
+            try:
+                proc.clock = resolve_clock(proc.simulation, proc.last_event_time())
+                with proc.using_clock():
+                    proc.catch_up()
+            except BaseException:
+                proc.close()
+                raise
+            self._proc = proc
+        return self._proc
+
+    def session(self) -> Session:
+        """The session of the acting user (`--as` or PROCESSOR_USER)."""
+        if not self.user:
+            raise InvalidInputError("no user: give --as NAME or set PROCESSOR_USER")
+        return self.processor().session(self.user)
+
+    def close(self) -> None:
+        """Close the store if it was opened."""
+        if self._proc is not None:
+            self._proc.close()
+            self._proc = None
+
+
+def requested_now() -> datetime | None:
+    """PROCESSOR_NOW as a time, if set."""
+    text = os.environ.get("PROCESSOR_NOW")
+    return iso_datetime(text, "PROCESSOR_NOW") if text else None
+
+
+def resolve_clock(simulation: bool, last_event: datetime | None) -> clocks.Clock:
+    """The clock for this invocation.
+
+    Only a simulation store honours PROCESSOR_NOW, and never backwards: a time before the store's
+    last event is refused. Without PROCESSOR_NOW a simulation store stays at its last event's
+    time when that is ahead of the wall clock, so its history stays in order.
+    """
+    at = requested_now()
+    if at is not None:
+        if not simulation:
+            raise RefusedError(
+                "PROCESSOR_NOW is honoured only by a simulation store (processor init --simulation)",
+                rule="SimulatedTimeOnlyInSimulation",
+            )
+        if last_event is not None and at < last_event:
+            raise RefusedError(
+                f"PROCESSOR_NOW {at.isoformat()} is before the store's last event "
+                f"{last_event.isoformat()}: simulated time never goes backwards",
+                rule="TimeNeverGoesBackwards",
+            )
+        return clocks.FixedClock(at)
+    wall = clocks.SystemClock()
+    if simulation and last_event is not None and last_event > wall.now():
+        return clocks.FixedClock(last_event)
+    return wall
+
+
+def state(ctx: click.Context) -> CliState:
+    """The CliState of the root context."""
+    obj = ctx.find_root().obj
+    assert isinstance(obj, CliState)  # noqa: S101 - set by the root group, always
+    return obj

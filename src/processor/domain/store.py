@@ -1,0 +1,36 @@
+"""The store aggregate: what kind of data directory this is.
+
+Its creation is the first event of every store. Whether the store is a simulation is a recorded
+fact, not a setting, so no report or receipt from a simulation can pass as real.
+"""
+
+from __future__ import annotations
+
+from eventsourcing.domain import event
+
+from processor.domain.base import ProcessorAggregate
+from processor.domain.ids import store_id
+
+
+class Store(ProcessorAggregate):
+    """The data directory / database as a whole."""
+
+    @staticmethod
+    def create_id(*_: object, **__: object) -> object:  # type: ignore[override]
+        """There is exactly one store aggregate."""
+        return store_id()
+
+    @event("StoreInitialised")
+    def __init__(
+        self,
+        actor: str,
+        simulation: bool,
+        profile: str,
+        processor_name: str,
+        policy_version: str,
+    ) -> None:
+        self.actor = actor
+        self.simulation = simulation
+        self.profile = profile
+        self.processor_name = processor_name
+        self.policy_version = policy_version

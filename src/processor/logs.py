@@ -1,0 +1,73 @@
+"""Structured logs (structlog): JSON when not on a terminal, personal data never written.
+
+Redaction is a processor in the chain, so it applies to every log call in the code base: values
+under personal field names are replaced, and anything shaped like an e-mail address or a phone
+number inside any string is masked, whatever key it is logged under.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import Any
+
+import structlog
+
+PERSONAL_KEYS = frozenset(
+    {
+        "email", "phone", "first_name", "last_name", "name_of_subject", "address",
+        "postal_code", "city", "gender", "birth_date", "interests", "custom", "fields",
+        "profile", "evidence", "consent_evidence", "body", "subject", "values", "row",
+    }
+)
+REDACTED = "[redacted]"
+_EMAIL = re.compile(r"[^\s@\"'<>(),;:]+@[^\s@\"'<>(),;:]+\.[A-Za-z]{2,}")
+_PHONE = re.compile(r"(?<![\w-])\+?\d[\d \-]{6,}\d(?![\w-])")
+
+
+def _scrub(value: Any) -> Any:  # noqa: ANN401
+    if isinstance(value, str):
+        return _PHONE.sub(REDACTED, _EMAIL.sub(REDACTED, value))
+    if isinstance(value, dict):
+        return {k: REDACTED if k in PERSONAL_KEYS else _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def redact_personal_data(
+    _logger: Any,  # noqa: ANN401
+    _method: str,
+    event_dict: dict[str, Any],
+) -> dict[str, Any]:
+    """structlog processor: drop personal values before anything is rendered."""
+    return {k: REDACTED if k in PERSONAL_KEYS else _scrub(v) for k, v in event_dict.items()}
+
+
+def configure(level: str = "WARNING", *, json: bool | None = None) -> None:
+    """Configure structlog for the CLI: logs go to stderr, never mixed with command output."""
+    as_json = (not sys.stderr.isatty()) if json is None else json
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            redact_personal_data,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[level.upper()]
+        ),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str) -> Any:  # noqa: ANN401
+    """A logger whose output passes through the redaction processor."""
+    return structlog.get_logger(name)

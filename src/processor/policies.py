@@ -1,0 +1,153 @@
+"""Policies are data: TOML files in `policies/`, validated by pydantic, versioned.
+
+They ship inside the installed package (as `processor_policies`), so an installed `processor`
+finds them anywhere. Every decision that depends on a policy can name the version it used.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from processor.errors import ConfigurationError
+
+Edition = Literal["scc", "dpa-2018"]
+Account = Literal["demo", "freemium", "paying"]
+PROCESSOR_ROLES = ("gdpa", "system-manager", "support", "developer")
+CONTROLLER_ROLES = ("administrator", "bookkeeper", "support", "marketing")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RoleSpec(_Strict):
+    """One role: a description and the permissions it grants."""
+
+    description: str
+    permissions: frozenset[str]
+
+
+class RolesPolicy(_Strict):
+    """Processor and controller roles (ACC-9)."""
+
+    version: str
+    processor: dict[str, RoleSpec]
+    controller: dict[str, RoleSpec]
+
+
+class EditionTerms(_Strict):
+    """The terms of one agreement edition (INSTR-4)."""
+
+    title: str
+    source: str
+    deletion_after_termination_days: int = Field(gt=0)
+    breach_notice_hours: int = Field(gt=0)
+    breach_notice_fixed_by_agreement: bool
+
+
+class EditionsPolicy(_Strict):
+    """All agreement editions."""
+
+    version: str
+    editions: dict[Edition, EditionTerms]
+
+
+class AccountLimits(_Strict):
+    """Limits of one account type (SUBJ-7, RET-4)."""
+
+    trial_days: int | None = None
+    retention_after_trial_days: int | None = None
+    max_emails_total: int | None = None
+    max_emails_per_month: int | None = None
+    max_contacts: int | None = None
+    sms_allowed: bool = True
+
+
+class AccountsPolicy(_Strict):
+    """All account types."""
+
+    version: str
+    accounts: dict[Account, AccountLimits]
+
+
+class FieldsPolicy(_Strict):
+    """The field vocabulary and value limits (SUBJ-1, INSTR-3)."""
+
+    version: str
+    standard: tuple[str, ...]
+    max_value_chars: int
+    max_custom_value_chars: int
+    max_custom_fields: int
+    sensitive_keywords: tuple[str, ...]
+
+    def is_sensitive(self, field_name: str) -> bool:
+        """Tell whether a custom field's name marks a special category of data (Art. 9)."""
+        words = re.split(r"[^a-z0-9æøå]+", field_name.casefold())
+        return any(w.startswith(k) for w in words if w for k in self.sensitive_keywords)
+
+
+class StaffProfile(_Strict):
+    """A processor-wide staff-access profile (ACC-4, ACC-11)."""
+
+    description: str
+    staff_access: bool
+    max_grant_hours: int
+    default_grant_hours: int
+    review_period_days: int
+    lockout_attempts: int
+    lockout_window_minutes: int
+
+
+class ProfilesPolicy(_Strict):
+    """All staff-access profiles."""
+
+    version: str
+    profiles: dict[str, StaffProfile]
+
+
+class Policies(_Strict):
+    """Every policy in force, loaded once."""
+
+    roles: RolesPolicy
+    editions: EditionsPolicy
+    accounts: AccountsPolicy
+    fields: FieldsPolicy
+    profiles: ProfilesPolicy
+
+    @property
+    def version(self) -> str:
+        """One string naming every policy file's version, recorded with decisions."""
+        parts = (self.roles, self.editions, self.accounts, self.fields, self.profiles)
+        return ";".join(p.version for p in parts)
+
+
+def read_policy_file(name: str) -> dict[str, object]:
+    """Read one TOML file shipped in `processor_policies`."""
+    path = resources.files("processor_policies").joinpath(name)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"policy file {name}: {exc}") from None
+
+
+@cache
+def load_policies() -> Policies:
+    """Load and validate every policy file; a broken file is a one-line configuration error."""
+    try:
+        return Policies(
+            roles=RolesPolicy.model_validate(read_policy_file("roles.toml")),
+            editions=EditionsPolicy.model_validate(read_policy_file("editions.toml")),
+            accounts=AccountsPolicy.model_validate(read_policy_file("accounts.toml")),
+            fields=FieldsPolicy.model_validate(read_policy_file("fields.toml")),
+            profiles=ProfilesPolicy.model_validate(read_policy_file("profiles.toml")),
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigurationError(f"invalid policy at {where}: {first['msg']}") from None

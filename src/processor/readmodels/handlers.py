@@ -1,0 +1,214 @@
+"""How each event changes the read models."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from processor.readmodels import tables as t
+from processor.readmodels.projector import handles
+
+if TYPE_CHECKING:
+    from processor.readmodels.projector import Projector, _Writes
+
+
+@handles("User.UserAdded")
+def _user_added(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+    w.insert(
+        t.users,
+        {
+            "name": e.name,
+            "role": e.role,
+            "controller": e.controller,
+            "confidentiality_signed": e.confidentiality_signed,
+            "trained": e.trained,
+            "created_at": e.timestamp,
+            "created_by": e.actor,
+        },
+    )
+
+
+@handles("Controller.ControllerRegistered")
+def _controller_registered(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+    w.insert(
+        t.controllers,
+        {
+            "ref": e.ref,
+            "name": e.name,
+            "country": e.country,
+            "account": e.account,
+            "agreement": e.agreement,
+            "cvr": e.cvr,
+            "registered_at": e.timestamp,
+            "registered_by": e.actor,
+        },
+    )
+
+
+@handles("Controller.InstructionRecorded")
+def _instruction(p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+    ref = p.store.repository.get(e.originator_id, version=e.originator_version).ref
+    w.insert(
+        t.instructions,
+        {
+            "position": pos,
+            "controller": ref,
+            "kind": e.kind,
+            "text": e.text,
+            "details": e.details,
+            "given_at": e.timestamp,
+            "given_by": e.actor,
+        },
+    )
+
+
+def _join(w: _Writes, e: Any, pos: int, controller: str) -> None:  # noqa: ANN401
+    contact_id = str(e.originator_id)
+    w.insert(
+        t.consents,
+        {
+            "position": pos,
+            "contact_id": contact_id,
+            "list_name": e.list_name,
+            "channel": e.consent["channel"],
+            "method": e.consent["method"],
+            "given_at": e.consent["given_at"],
+        },
+    )
+
+
+@handles("Contact.ContactAdded")
+def _contact_added(p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+    contact_id = str(e.originator_id)
+    w.insert(
+        t.contacts,
+        {
+            "contact_id": contact_id,
+            "controller": e.controller,
+            **p.contact_indexes(contact_id, e.controller, e.profile),
+            "restricted": False,
+            "objected": False,
+            "erased": False,
+            "added_at": e.timestamp,
+            "erased_at": None,
+        },
+    )
+    w.insert(
+        t.memberships,
+        {
+            "contact_id": contact_id,
+            "list_name": e.list_name,
+            "controller": e.controller,
+            "subscribed": True,
+            "since": e.timestamp,
+            "unsubscribed_at": None,
+        },
+    )
+    _join(w, e, pos, e.controller)
+
+
+def _controller_of(w: _Writes, contact_id: str) -> str:
+    w.flush()
+    return str(
+        w.conn.execute(
+            t.contacts.select()
+            .with_only_columns(t.contacts.c.controller)
+            .where(t.contacts.c.contact_id == contact_id)
+        ).scalar_one()
+    )
+
+
+@handles("Contact.SubscribedToList")
+def _subscribed(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+    contact_id = str(e.originator_id)
+    controller = _controller_of(w, contact_id)
+    w.execute(
+        t.memberships.delete().where(
+            (t.memberships.c.contact_id == contact_id)
+            & (t.memberships.c.list_name == e.list_name)
+        )
+    )
+    w.insert(
+        t.memberships,
+        {
+            "contact_id": contact_id,
+            "list_name": e.list_name,
+            "controller": controller,
+            "subscribed": True,
+            "since": e.timestamp,
+            "unsubscribed_at": None,
+        },
+    )
+    _join(w, e, pos, controller)
+
+
+@handles("Contact.UnsubscribedFromList")
+def _unsubscribed(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+    w.execute(
+        t.memberships.update()
+        .where(
+            (t.memberships.c.contact_id == str(e.originator_id))
+            & (t.memberships.c.list_name == e.list_name)
+        )
+        .values(subscribed=False, unsubscribed_at=e.timestamp)
+    )
+
+
+@handles("Contact.ContactRectified")
+def _rectified(p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+    contact_id = str(e.originator_id)
+    controller = _controller_of(w, contact_id)
+    w.execute(
+        t.contacts.update()
+        .where(t.contacts.c.contact_id == contact_id)
+        .values(**p.contact_indexes(contact_id, controller, e.profile))
+    )
+
+
+def _flag(w: _Writes, e: Any, **values: Any) -> None:  # noqa: ANN401
+    w.execute(
+        t.contacts.update().where(t.contacts.c.contact_id == str(e.originator_id)).values(**values)
+    )
+
+
+@handles("Contact.ProcessingRestricted")
+def _restricted(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+    _flag(w, e, restricted=True)
+
+
+@handles("Contact.RestrictionLifted")
+def _unrestricted(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+    _flag(w, e, restricted=False)
+
+
+@handles("Contact.ProcessingObjectedTo")
+def _objected(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+    _flag(w, e, objected=True)
+
+
+@handles("Contact.ContactErased")
+def _erased(p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+    contact_id = str(e.originator_id)
+    # Finishing the shredding here makes an erasure interrupted after its event complete itself.
+    p.sealer.shred([contact_id], e.timestamp)
+    _flag(w, e, erased=True, erased_at=e.timestamp, email_index=None, phone_index=None)
+    w.execute(
+        t.memberships.update()
+        .where(t.memberships.c.contact_id == contact_id)
+        .values(subscribed=False)
+    )
+
+
+@handles("AccessDenial.AccessDenied")
+def _denied(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+    w.insert(
+        t.denials,
+        {
+            "position": pos,
+            "at": e.timestamp,
+            "actor": e.actor,
+            "command": e.command,
+            "controller": e.controller,
+            "rule": e.rule,
+            "reason": e.reason,
+        },
+    )

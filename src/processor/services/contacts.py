@@ -1,0 +1,351 @@
+"""Use cases for contacts: add, rectify, unsubscribe, restrict, object, find, show, lists.
+
+Plaintext exists only inside these functions: values are sealed with the subject's key before
+an aggregate sees them, and opened again only to answer an authorised read.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from processor.blindindex import blind_index, normalise_email
+from processor.domain.contacts import Contact
+from processor.errors import InvalidInputError, NotFoundError, RefusedError
+from processor.readmodels import tables as t
+from processor.sealing import ERASED, Erased
+from processor.services import validation as v
+from processor.services.profile import (
+    ConsentInput,
+    check_sensitive_fields,
+    clean_profile,
+    field_names,
+)
+
+if TYPE_CHECKING:
+    from processor.domain.controllers import Controller
+    from processor.session import Session
+
+PROFILE = "profile"
+EVIDENCE = "consent-evidence"
+REASON = "reason"
+
+
+class ContactsService:
+    """Contacts of one controller, as seen by its users."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+        self.proc = session.proc
+
+    # -- lookups --------------------------------------------------------------------------------
+
+    def email_index(self, controller: str, email: str) -> str:
+        """The blind index of an e-mail for this controller."""
+        return blind_index(self.proc.projector.index_key(controller), "email", normalise_email(email))
+
+    def id_by_email(self, controller: str, email: str) -> str | None:
+        """The id of the controller's live contact with this e-mail, if any."""
+        index = self.email_index(controller, email)
+        with self.proc.engines.readmodels.connect() as conn:
+            row = conn.execute(
+                sa.select(t.contacts.c.contact_id).where(
+                    (t.contacts.c.controller == controller)
+                    & (t.contacts.c.email_index == index)
+                    & t.contacts.c.erased.is_(False)
+                )
+            ).first()
+        return None if row is None else str(row[0])
+
+    def load(self, controller: str, contact: str) -> Contact:
+        """Load a contact by id (or by e-mail when the argument contains `@`)."""
+        if "@" in contact:
+            found = self.id_by_email(controller, contact)
+            if found is None:
+                raise NotFoundError("no contact with that e-mail")
+            contact = found
+        try:
+            cid = uuid.UUID(contact)
+        except ValueError:
+            raise InvalidInputError(f"invalid contact id {contact[:40]!r}") from None
+        if cid not in self.proc.store.repository:
+            raise NotFoundError(f"unknown contact {contact}")
+        aggregate = self.proc.store.repository.get(cid)
+        if not isinstance(aggregate, Contact) or aggregate.controller != controller:
+            raise NotFoundError(f"unknown contact {contact}")
+        return aggregate
+
+    def active_count(self, controller: str) -> int:
+        """How many contacts the controller holds (not erased)."""
+        with self.proc.engines.readmodels.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).where(
+                        (t.contacts.c.controller == controller) & t.contacts.c.erased.is_(False)
+                    )
+                ).scalar_one()
+            )
+
+    def check_contact_limit(self, controller: Controller, adding: int = 1) -> None:
+        """Freemium accounts hold fewer than 200 contacts (SUBJ-7)."""
+        limit = self.proc.policies.accounts.accounts[controller.account].max_contacts  # type: ignore[index]
+        if limit is not None and self.active_count(controller.ref) + adding > limit:
+            raise RefusedError(
+                f"a {controller.account} account holds at most {limit} contacts (SUBJ-7)",
+                rule="AccountContactLimit",
+            )
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def consent_payload(self, contact_id: str, consent: ConsentInput) -> dict[str, Any]:
+        """Consent as stored: evidence sealed, time from the clock (SUBJ-2)."""
+        evidence = self.proc.sealer.seal(contact_id, EVIDENCE, consent.evidence) if consent.evidence else ""
+        return {
+            "channel": consent.channel,
+            "method": consent.method,
+            "evidence": evidence,
+            "given_at": self.proc.now().isoformat(),
+        }
+
+    def add(
+        self,
+        controller: str,
+        list_name: str,
+        email: str,
+        consent: str,
+        phone: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        fields: dict[str, str] | None = None,
+        source: str = "manual",
+    ) -> dict[str, Any]:
+        """Add a contact, or add the list and consent to the contact with the same e-mail."""
+        self.s.authorize("contacts.add", command="contacts add", controller=controller)
+        ctrl = self.s.controllers.get(controller)
+        values = {**(fields or {}), "email": email}
+        if phone:
+            values["phone"] = phone
+        if first_name:
+            values["first_name"] = first_name
+        if last_name:
+            values["last_name"] = last_name
+        profile = clean_profile(self.proc.policies.fields, values, require_email=True)
+        check_sensitive_fields(self.proc.policies.fields, ctrl, list(profile.get("custom", {})))
+        parsed_consent = ConsentInput.parse(consent)
+        name = v.list_name(list_name)
+        with self.proc.using_clock():
+            existing = self.id_by_email(controller, email)
+            if existing is not None:
+                contact = self.load(controller, existing)
+                contact.subscribe(
+                    actor=self.s.user_name,
+                    list_name=name,
+                    consent=self.consent_payload(existing, parsed_consent),
+                )
+                self.proc.commit(contact)
+                return {"contact_id": existing, "created": False}
+            self.check_contact_limit(ctrl)
+            contact = self.new_contact(controller, profile, name, parsed_consent, source)
+            self.proc.commit(contact)
+            return {"contact_id": str(contact.id), "created": True}
+
+    def new_contact(
+        self,
+        controller: str,
+        profile: dict[str, Any],
+        list_name: str,
+        consent: ConsentInput,
+        source: str,
+        contact_id: uuid.UUID | None = None,
+    ) -> Contact:
+        """Create a subject key, seal the profile and build the `ContactAdded` aggregate."""
+        cid = contact_id or uuid.uuid4()
+        self.proc.sealer.new_subjects([str(cid)], self.proc.now())
+        return self.new_contact_with_key(controller, profile, list_name, consent, source, cid)
+
+    def new_contact_with_key(
+        self,
+        controller: str,
+        profile: dict[str, Any],
+        list_name: str,
+        consent: ConsentInput,
+        source: str,
+        cid: uuid.UUID,
+    ) -> Contact:
+        """Build the `ContactAdded` aggregate for a subject whose key already exists."""
+        return Contact(
+            id=cid,
+            actor=self.s.user_name,
+            controller=controller,
+            profile=self.proc.sealer.seal(str(cid), PROFILE, profile),
+            fields=field_names(profile),
+            source=source,
+            list_name=list_name,
+            consent=self.consent_payload(str(cid), consent),
+        )
+
+    def update(self, controller: str, contact: str, sets: dict[str, str]) -> dict[str, Any]:
+        """Rectify fields (SUBJ-4); an empty value removes a field (e-mail cannot be removed)."""
+        self.s.authorize("contacts.update", command="contacts update", controller=controller)
+        if not sets:
+            raise InvalidInputError("nothing to change: give --set KEY=VALUE")
+        ctrl = self.s.controllers.get(controller)
+        agg = self.load(controller, contact)
+        current = self.opened_profile(agg)
+        if isinstance(current, Erased):
+            raise RefusedError("the contact is erased", rule="ContactMustNotBeErased")
+        merged = {k: val for k, val in current.items() if k != "custom"}
+        merged.update(current.get("custom", {}))
+        merged.update(sets)
+        profile = clean_profile(self.proc.policies.fields, merged, require_email=True)
+        check_sensitive_fields(self.proc.policies.fields, ctrl, list(profile.get("custom", {})))
+        if "email" in sets:
+            other = self.id_by_email(controller, profile["email"])
+            if other is not None and other != str(agg.id):
+                raise RefusedError("another contact already has that e-mail", rule="EmailIsUnique")
+        changed = sorted(sets)
+        with self.proc.using_clock():
+            agg.rectify(
+                actor=self.s.user_name,
+                profile=self.proc.sealer.seal(str(agg.id), PROFILE, profile),
+                changed_fields=changed,
+                fields=field_names(profile),
+            )
+            self.proc.commit(agg)
+        return {"contact_id": str(agg.id), "changed": changed}
+
+    def unsubscribe(self, controller: str, contact: str, list_name: str) -> dict[str, Any]:
+        """Stop sending from a list; the data stays (SUBJ-3)."""
+        self.s.authorize("contacts.unsubscribe", command="contacts unsubscribe", controller=controller)
+        agg = self.load(controller, contact)
+        with self.proc.using_clock():
+            agg.unsubscribe(actor=self.s.user_name, list_name=list_name)
+            self.proc.commit(agg)
+        return {"contact_id": str(agg.id), "list": list_name, "subscribed": False}
+
+    def set_state(self, action: str, controller: str, contact: str, reason: str) -> dict[str, Any]:
+        """Restrict, lift a restriction or object (SUBJ-4); the reason is sealed with the subject."""
+        permission = "contacts.object" if action == "object" else "contacts.restrict"
+        self.s.authorize(permission, command=f"contacts {action}", controller=controller)
+        agg = self.load(controller, contact)
+        with self.proc.using_clock():
+            sealed = self.proc.sealer.seal(str(agg.id), REASON, reason) if reason and not agg.erased else ""
+            method = {
+                "restrict": agg.restrict,
+                "unrestrict": agg.unrestrict,
+                "object": agg.object_to_processing,
+            }[action]
+            method(actor=self.s.user_name, reason=sealed)
+            self.proc.commit(agg)
+        return {
+            "contact_id": str(agg.id),
+            "restricted": agg.restricted,
+            "objected": agg.objected,
+        }
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def opened_profile(self, agg: Contact) -> dict[str, Any] | Erased:
+        """The contact's personal fields, or ERASED."""
+        opened = self.proc.sealer.open(str(agg.id), PROFILE, agg.profile)
+        return opened if isinstance(opened, Erased) else dict(opened)
+
+    def view(self, agg: Contact) -> dict[str, Any]:
+        """Everything held about a contact, opened for an authorised reader (SUBJ-4)."""
+        profile = self.opened_profile(agg)
+        cid = str(agg.id)
+        erased = isinstance(profile, Erased)
+        return {
+            "contact_id": cid,
+            "controller": agg.controller,
+            "erased": agg.erased or erased,
+            "erased_at": agg.erased_at.isoformat() if agg.erased_at else None,
+            "fields": str(ERASED) if erased else profile,
+            "field_names": agg.fields,
+            "source": agg.source,
+            "added_at": agg.created_on.isoformat(),
+            "added_by": agg.added_by,
+            "restricted": agg.restricted,
+            "objected": agg.objected,
+            "lists": {
+                name: {
+                    "subscribed": m.subscribed,
+                    "since": m.since.isoformat(),
+                    "unsubscribed_at": m.unsubscribed_at.isoformat() if m.unsubscribed_at else None,
+                }
+                for name, m in sorted(agg.lists.items())
+            },
+            "consents": [
+                {
+                    "list": c.list_name,
+                    "channel": c.channel,
+                    "method": c.method,
+                    "evidence": (
+                        str(self.proc.sealer.open(cid, EVIDENCE, c.evidence)) if c.evidence else ""
+                    ),
+                    "given_at": c.given_at,
+                    "recorded_at": c.recorded_at.isoformat(),
+                }
+                for c in agg.consents
+            ],
+        }
+
+    def find(self, controller: str, email: str) -> dict[str, Any]:
+        """Find a live contact by e-mail (through the blind index)."""
+        self.s.authorize("contacts.find", command="contacts find", controller=controller)
+        self.s.controllers.get(controller)
+        found = self.id_by_email(controller, email)
+        if found is None:
+            raise NotFoundError("no contact with that e-mail")
+        return self.view(self.load(controller, found))
+
+    def show(self, controller: str, contact: str) -> dict[str, Any]:
+        """Show one contact."""
+        self.s.authorize("contacts.show", command="contacts show", controller=controller)
+        self.s.controllers.get(controller)
+        return self.view(self.load(controller, contact))
+
+    def list_members(self, controller: str, list_name: str, limit: int | None = None) -> dict[str, Any]:
+        """The current list: subscribed, not restricted, not objected, not erased."""
+        self.s.authorize("lists.show", command="lists show", controller=controller)
+        self.s.controllers.get(controller)
+        m, c = t.memberships, t.contacts
+        base = (
+            sa.select(m.c.contact_id)
+            .join(c, c.c.contact_id == m.c.contact_id)
+            .where(
+                (m.c.controller == controller)
+                & (m.c.list_name == list_name)
+                & m.c.subscribed.is_(True)
+                & c.c.restricted.is_(False)
+                & c.c.objected.is_(False)
+                & c.c.erased.is_(False)
+            )
+        )
+        with self.proc.engines.readmodels.connect() as conn:
+            known = conn.execute(
+                sa.select(sa.func.count()).where(
+                    (m.c.controller == controller) & (m.c.list_name == list_name)
+                )
+            ).scalar_one()
+            if not known:
+                raise NotFoundError(f"unknown list {list_name!r}")
+            total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
+            ids = [r[0] for r in conn.execute(base.order_by(m.c.since, m.c.contact_id).limit(limit))]
+        self.proc.sealer.prefetch(ids)
+        members = []
+        for cid in ids:
+            agg = self.proc.store.repository.get(uuid.UUID(cid))
+            profile = self.opened_profile(agg)
+            fields = {} if isinstance(profile, Erased) else profile
+            members.append(
+                {
+                    "contact_id": cid,
+                    "email": fields.get("email"),
+                    "first_name": fields.get("first_name"),
+                    "last_name": fields.get("last_name"),
+                }
+            )
+        return {"controller": controller, "list": list_name, "count": total, "members": members}

@@ -1,0 +1,149 @@
+"""Use cases for controllers: register, instruct, show (INSTR-1, INSTR-3, INSTR-4)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, get_args
+
+import sqlalchemy as sa
+
+from processor.domain.controllers import Controller
+from processor.domain.ids import controller_id
+from processor.domain.users import User
+from processor.errors import InvalidInputError, NotFoundError, RefusedError
+from processor.policies import Account, Edition
+from processor.readmodels import tables as t
+from processor.services import validation as v
+
+if TYPE_CHECKING:
+    from processor.session import Session
+
+_KIND_CHARS = set("abcdefghijklmnopqrstuvwxyz-")
+
+
+class ControllersService:
+    """Registers controllers and records their instructions."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+        self.proc = session.proc
+
+    def get(self, ref: str) -> Controller:
+        """Load a controller or fail with NotFoundError."""
+        cid = controller_id(ref)
+        if cid not in self.proc.store.repository:
+            raise NotFoundError(f"unknown controller {ref!r}")
+        controller: Controller = self.proc.store.repository.get(cid)
+        return controller
+
+    def register(
+        self,
+        ref: str,
+        name: str,
+        country: str,
+        account: str,
+        agreement: str,
+        cvr: str | None = None,
+        admin: str | None = None,
+    ) -> dict[str, Any]:
+        """Register a controller on an agreement edition, with its first administrator."""
+        v.controller_ref(ref)
+        self.s.authorize("controllers.register", command="controllers register")
+        if account not in get_args(Account):
+            raise InvalidInputError(f"unknown account type {account!r}")
+        if agreement not in get_args(Edition):
+            raise InvalidInputError(f"unknown agreement edition {agreement!r}")
+        if not name.strip():
+            raise InvalidInputError("the controller needs a name")
+        code = v.country(country)
+        if admin is not None:
+            v.user_name(admin)
+            if self.s.find_user(admin) is not None:
+                raise RefusedError(f"user {admin!r} already exists", rule="UserNamesAreUnique")
+        if controller_id(ref) in self.proc.store.repository:
+            raise RefusedError(f"controller {ref!r} already exists", rule="ControllerIdsAreUnique")
+        with self.proc.using_clock():
+            controller = Controller(
+                actor=self.s.user_name,
+                ref=ref,
+                name=name.strip(),
+                country=code,
+                account=account,
+                agreement=agreement,
+                cvr=cvr,
+                policy_version=self.proc.policies.version,
+            )
+            new = [controller]
+            if admin is not None:
+                new.append(
+                    User(
+                        actor=self.s.user_name, name=admin, role="administrator",
+                        controller=ref, confidentiality_signed=None, trained=None,
+                    )
+                )
+            self.proc.keys.system_key(f"blind-index:{ref}", at=self.proc.now())
+            self.proc.commit(*new)
+        return {"controller": ref, "account": account, "agreement": agreement, "admin": admin}
+
+    def instruct(
+        self, ref: str, kind: str, text: str, details: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Record a documented instruction (INSTR-1)."""
+        self.s.authorize("controllers.instruct", command="controllers instruct", controller=ref)
+        controller = self.get(ref)
+        if not kind or set(kind) - _KIND_CHARS:
+            raise InvalidInputError(f"invalid instruction kind {kind!r}")
+        if not text.strip():
+            raise InvalidInputError("an instruction needs its text (--text)")
+        with self.proc.using_clock():
+            controller.record_instruction(
+                actor=self.s.user_name, kind=kind, text=text.strip(), details=details or {}
+            )
+            self.proc.commit(controller)
+        return {"controller": ref, "kind": kind, "given_at": controller.modified_on.isoformat()}
+
+    def show(self, ref: str) -> dict[str, Any]:
+        """The controller's account, agreement terms in force, instructions and counts."""
+        self.s.authorize("controllers.show", command="controllers show", controller=ref)
+        c = self.get(ref)
+        terms = self.proc.policies.editions.editions[c.agreement]  # type: ignore[index]
+        limits = self.proc.policies.accounts.accounts[c.account]  # type: ignore[index]
+        with self.proc.engines.readmodels.connect() as conn:
+            counts = conn.execute(
+                sa.select(
+                    sa.func.count().filter(t.contacts.c.erased.is_(False)),
+                    sa.func.count().filter(t.contacts.c.erased.is_(True)),
+                ).where(t.contacts.c.controller == ref)
+            ).one()
+            lists = conn.execute(
+                sa.select(t.memberships.c.list_name, sa.func.count())
+                .where(
+                    (t.memberships.c.controller == ref) & t.memberships.c.subscribed.is_(True)
+                )
+                .group_by(t.memberships.c.list_name)
+                .order_by(t.memberships.c.list_name)
+            ).all()
+        return {
+            "controller": c.ref,
+            "name": c.name,
+            "country": c.country,
+            "cvr": c.cvr,
+            "account": c.account,
+            "agreement": c.agreement,
+            "agreement_terms": terms.model_dump(),
+            "account_limits": limits.model_dump(exclude_none=True),
+            "registered_at": c.registered_on.isoformat(),
+            "registered_by": c.registered_by,
+            "policy_version": c.policy_version,
+            "instructions": [
+                {
+                    "kind": i.kind,
+                    "text": i.text,
+                    "details": i.details,
+                    "given_at": i.given_at.isoformat(),
+                    "given_by": i.given_by,
+                }
+                for i in c.instructions
+            ],
+            "contacts": {"active": counts[0], "erased": counts[1]},
+            "lists": {name: n for name, n in lists},
+        }

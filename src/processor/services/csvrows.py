@@ -1,0 +1,100 @@
+"""Reading an uploaded CSV safely: streamed, BOM-tolerant, bad bytes isolated to their row.
+
+Each physical line is decoded on its own, so one line of invalid UTF-8 rejects only the row
+that contains it, and a huge field rejects only its row instead of stopping the whole file.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, BinaryIO
+
+from processor.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+MAX_FIELD_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row: its first line number in the file, values by header, or why it is bad."""
+
+    line: int
+    values: dict[str, str]
+    error: str | None = None
+
+
+class _Lines:
+    """Decodes line by line and remembers which lines were not valid UTF-8."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.number = 0
+        self.bad: set[int] = set()
+
+    def __iter__(self) -> Iterator[str]:
+        for number, line in enumerate(self.raw, start=1):
+            self.number = number
+            if number == 1 and line.startswith(b"\xef\xbb\xbf"):
+                line = line[3:]  # noqa: PLW2901 - a UTF-8 BOM is not part of the header
+            try:
+                yield line.decode("utf-8")
+            except UnicodeDecodeError:
+                self.bad.add(number)
+                yield line.decode("utf-8", errors="replace")
+
+
+def read_rows(raw: BinaryIO, required: tuple[str, ...]) -> tuple[list[str], Iterator[Row]]:
+    """Return the header and an iterator of rows; a bad header is a one-line error."""
+    csv.field_size_limit(min(sys.maxsize, MAX_FIELD_BYTES))
+    lines = _Lines(raw)
+    reader = csv.reader(iter(lines))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InvalidInputError("the CSV file is empty") from None
+    except csv.Error as exc:
+        raise InvalidInputError(f"the CSV header cannot be read: {exc}") from None
+    if 1 in lines.bad:
+        raise InvalidInputError("the CSV header is not valid UTF-8")
+    header = [h.strip().lower() for h in header]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InvalidInputError(f"the CSV has no {missing[0]!r} column (header: {','.join(header)[:80]})")
+    seen: set[str] = set()
+    for name in header:
+        if not name:
+            raise InvalidInputError("the CSV header has an empty column name")
+        if name in seen:
+            raise InvalidInputError(f"the CSV header repeats the column {name!r}")
+        seen.add(name)
+
+    def rows() -> Iterator[Row]:
+        start = lines.number + 1
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield Row(start, {}, f"unreadable CSV: {exc}")
+                start = lines.number + 1
+                continue
+            end = lines.number
+            if not any(c.strip() for c in cells):
+                start = end + 1
+                continue
+            bad = [n for n in range(start, end + 1) if n in lines.bad]
+            if bad:
+                yield Row(start, {}, f"line {bad[0]} is not valid UTF-8")
+            elif len(cells) != len(header):
+                yield Row(start, {}, f"expected {len(header)} columns, found {len(cells)}")
+            else:
+                yield Row(start, dict(zip(header, cells, strict=True)))
+            start = end + 1
+
+    return header, rows()

@@ -1,0 +1,67 @@
+"""Erasure of one data subject by crypto-shredding (SUBJ-4, RET-5), with a receipt.
+
+The `ContactErased` event is stored first, then the subject's key is destroyed. If the process
+dies between the two, the projector destroys the key when it applies the event (any later
+command does), so an erasure that was recorded always completes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from processor.errors import InvalidInputError, RefusedError
+
+if TYPE_CHECKING:
+    from processor.session import Session
+
+
+class ErasureService:
+    """Erases contacts and issues receipts."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+        self.proc = session.proc
+
+    def erase(
+        self,
+        controller: str,
+        reason: str,
+        contact: str | None = None,
+        email: str | None = None,
+        receipt_path: Path | None = None,
+    ) -> dict[str, Any]:
+        """Erase one subject; returns (and optionally writes) the deletion receipt."""
+        self.s.authorize("erase", command="erase", controller=controller)
+        self.s.controllers.get(controller)
+        if (contact is None) == (email is None):
+            raise InvalidInputError("give exactly one of --contact or --email")
+        if not reason.strip():
+            raise InvalidInputError("an erasure needs a reason (--reason)")
+        agg = self.s.contacts.load(controller, contact or email or "")
+        if agg.erased:
+            raise RefusedError("the contact is already erased", rule="ContactMustNotBeErased")
+        with self.proc.using_clock():
+            agg.erase(
+                actor=self.s.user_name, reason=reason.strip(), policy_version=self.proc.policies.version
+            )
+            recordings = self.proc.commit(agg)
+            self.proc.sealer.shred([str(agg.id)], self.proc.now())
+        position = recordings[-1].notification.id
+        receipt = self.proc.ledger.receipt(
+            position,
+            kind="erasure",
+            details={
+                "controller": controller,
+                "contact_id": str(agg.id),
+                "erased_at": agg.erased_at.isoformat() if agg.erased_at else None,
+                "erased_by": self.s.user_name,
+                "reason": reason.strip(),
+                "method": "crypto-shredding: the subject's AES-256-GCM key was destroyed",
+                "policy_version": self.proc.policies.version,
+            },
+        )
+        if receipt_path is not None:
+            receipt_path.write_text(json.dumps(receipt, indent=2) + "\n", encoding="utf-8")
+        return receipt

@@ -1,0 +1,96 @@
+"""A session: commands run as one user, authorised in one place (ACC-8, ACC-9).
+
+Every refusal is itself recorded as an `AccessDenied` event before the error is raised, so the
+log of unauthorised attempts is as tamper-evident as everything else.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NoReturn
+
+from processor.domain.denials import AccessDenial
+from processor.domain.ids import user_id
+from processor.domain.users import User
+from processor.errors import AccessDeniedError
+
+if TYPE_CHECKING:
+    from processor.app import Processor
+    from processor.policies import RoleSpec
+
+
+class Session:
+    """Runs commands as one named user."""
+
+    def __init__(self, proc: Processor, user: str) -> None:
+        from processor.services.contacts import ContactsService  # noqa: PLC0415
+        from processor.services.controllers import ControllersService  # noqa: PLC0415
+        from processor.services.erasure import ErasureService  # noqa: PLC0415
+        from processor.services.exports import ExportService  # noqa: PLC0415
+        from processor.services.imports import ImportService  # noqa: PLC0415
+        from processor.services.users import UsersService  # noqa: PLC0415
+
+        self.proc = proc
+        self.user_name = user
+        self.users = UsersService(self)
+        self.controllers = ControllersService(self)
+        self.contacts = ContactsService(self)
+        self.imports = ImportService(self)
+        self.exports = ExportService(self)
+        self.erasure = ErasureService(self)
+
+    def find_user(self, name: str) -> User | None:
+        """Load a user by name, or None."""
+        uid = user_id(name)
+        if uid not in self.proc.store.repository:
+            return None
+        user: User = self.proc.store.repository.get(uid)
+        return user
+
+    def role_spec(self, user: User) -> RoleSpec:
+        """The role definition that applies to `user` (its scope decides which table)."""
+        roles = self.proc.policies.roles
+        table = roles.processor if user.controller is None else roles.controller
+        return table[user.role]
+
+    def authorize(self, permission: str, *, command: str, controller: str | None = None) -> User:
+        """Return the acting user if they may do `permission` (on `controller`); else refuse.
+
+        A controller's users act only on their own controller (ACC-9); a refusal is recorded
+        as an `AccessDenied` event (ACC-8) and raised as `AccessDeniedError` (exit 1).
+        """
+        user = self.find_user(self.user_name)
+        if user is None:
+            self.deny(command, controller, "UserMustExist", f"unknown user {self.user_name!r}")
+        if getattr(user, "revoked", False):
+            self.deny(command, controller, "UserMustNotBeRevoked", "the user's access is revoked")
+        if getattr(user, "locked", False):
+            self.deny(
+                command, controller, "UserMustNotBeLocked",
+                "the user is locked after repeated refused attempts; a GDPA must unlock them",
+            )
+        if permission not in self.role_spec(user).permissions:
+            scope = "processor" if user.controller is None else "controller"
+            self.deny(
+                command, controller, "RoleMustGrantPermission",
+                f"the {scope} role {user.role!r} may not {permission}",
+            )
+        if user.controller is not None and controller is not None and controller != user.controller:
+            self.deny(
+                command, controller, "ControllerUsersSeeOnlyTheirOwn",
+                "users of one controller may not act on another controller's data",
+            )
+        return user
+
+    def deny(self, command: str, controller: str | None, rule: str, reason: str) -> NoReturn:
+        """Record an `AccessDenied` event, then raise."""
+        with self.proc.using_clock():
+            denial = AccessDenial(
+                actor=self.user_name,
+                command=command,
+                controller=controller,
+                rule=rule,
+                reason=reason,
+                policy_version=self.proc.policies.version,
+            )
+            self.proc.commit(denial)
+        raise AccessDeniedError(f"refused: {reason} ({rule})", rule=rule)
