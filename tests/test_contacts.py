@@ -1,0 +1,172 @@
+"""Contacts, consent and lists, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from processor.errors import InvalidInputError, NotFoundError, RefusedError
+
+
+def test_add_records_fields_source_and_consent__SUBJ_1__SUBJ_2(acme):
+    """A contact keeps its fields, where it came from and when and how consent was given."""
+    alice = acme.session("alice")
+    added = alice.contacts.add(
+        "acme", "news", "anne@example.dk", "email:double-opt-in:signup form v3",
+        phone="+45 12345678", first_name="Anne", last_name="Nielsen",
+        fields={"city": "Aarhus", "shoe_size": "38"},
+    )
+    shown = alice.contacts.show("acme", added["contact_id"])
+    assert shown["fields"]["first_name"] == "Anne"
+    assert shown["fields"]["custom"] == {"shoe_size": "38"}
+    assert shown["source"] == "manual"
+    consent = shown["consents"][0]
+    assert (consent["channel"], consent["method"], consent["evidence"]) == (
+        "email", "double-opt-in", "signup form v3",
+    )
+    assert consent["given_at"].startswith("2026-03-02T09:00")
+
+
+def test_same_email_adds_list_and_consent_to_existing_contact(acme):
+    """Adding an e-mail the controller has (any case, spacing or composition) joins that contact."""
+    alice = acme.session("alice")
+    first = alice.contacts.add("acme", "news", "søren@example.dk", "email:form")
+    typed = "  " + unicodedata.normalize("NFD", "SØREN@EXAMPLE.DK") + " "
+    second = alice.contacts.add("acme", "vip", typed, "email:web:checkbox")
+    assert second == {"contact_id": first["contact_id"], "created": False}
+    shown = alice.contacts.show("acme", first["contact_id"])
+    assert set(shown["lists"]) == {"news", "vip"}
+    assert len(shown["consents"]) == 2
+
+
+def test_find_by_email_uses_the_blind_index(acme):
+    """Find works with other case and surrounding space, and only within the controller."""
+    acme.session("alice").contacts.add("acme", "news", "Anne@Example.dk", "email:form")
+    found = acme.session("alice").contacts.find("acme", " anne@example.DK")
+    assert found["fields"]["email"] == "Anne@Example.dk"
+    with pytest.raises(NotFoundError):
+        acme.session("bob").contacts.find("beta", "anne@example.dk")
+
+
+def test_unsubscribe_stops_sending_but_keeps_data__SUBJ_3(acme):
+    """An unsubscribed contact leaves the current list; its data and consent history stay."""
+    alice = acme.session("alice")
+    cid = alice.contacts.add("acme", "news", "anne@example.dk", "email:form", first_name="Anne")["contact_id"]
+    alice.contacts.unsubscribe("acme", cid, "news")
+    assert alice.contacts.list_members("acme", "news")["count"] == 0
+    shown = alice.contacts.show("acme", cid)
+    assert shown["fields"]["first_name"] == "Anne"
+    assert shown["lists"]["news"]["subscribed"] is False
+    assert len(shown["consents"]) == 1
+
+
+def test_current_list_excludes_restricted_objected_and_erased__SUBJ_4(acme):
+    """The current list has only subscribed contacts that are not restricted, objected or erased."""
+    alice = acme.session("alice")
+    ids = [
+        alice.contacts.add("acme", "news", f"p{i}@example.dk", "email:form")["contact_id"]
+        for i in range(5)
+    ]
+    alice.contacts.set_state("restrict", "acme", ids[0], "accuracy contested")
+    alice.contacts.set_state("object", "acme", ids[1], "")
+    alice.erasure.erase("acme", "request", contact=ids[2])
+    members = alice.contacts.list_members("acme", "news")
+    assert {m["contact_id"] for m in members["members"]} == set(ids[3:])
+    alice.contacts.set_state("unrestrict", "acme", ids[0], "resolved")
+    assert alice.contacts.list_members("acme", "news")["count"] == 3
+
+
+def test_rectification_changes_values_and_index__SUBJ_4(acme):
+    """A rectified e-mail is found under the new address and not the old one."""
+    alice = acme.session("alice")
+    cid = alice.contacts.add("acme", "news", "old@example.dk", "email:form", last_name="Hansen")["contact_id"]
+    result = alice.contacts.update("acme", cid, {"email": "new@example.dk", "last_name": "Holm"})
+    assert result["changed"] == ["email", "last_name"]
+    assert alice.contacts.find("acme", "new@example.dk")["fields"]["last_name"] == "Holm"
+    with pytest.raises(NotFoundError):
+        alice.contacts.find("acme", "old@example.dk")
+
+
+def test_rectification_cannot_take_another_contacts_email(acme):
+    """Two live contacts of one controller never share an e-mail."""
+    alice = acme.session("alice")
+    alice.contacts.add("acme", "news", "a@example.dk", "email:form")
+    b = alice.contacts.add("acme", "news", "b@example.dk", "email:form")["contact_id"]
+    with pytest.raises(RefusedError):
+        alice.contacts.update("acme", b, {"email": "A@example.dk"})
+
+
+def test_sensitive_custom_field_needs_an_instruction__INSTR_3(acme):
+    """A special-category field is refused until the controller has given notice of it."""
+    alice = acme.session("alice")
+    with pytest.raises(RefusedError, match="sensitive-data"):
+        alice.contacts.add("acme", "news", "a@example.dk", "email:form", fields={"health_note": "asthma"})
+    alice.controllers.instruct("acme", "sensitive-data", "We store health notes for our clinic customers.")
+    added = alice.contacts.add("acme", "news", "a@example.dk", "email:form", fields={"health_note": "asthma"})
+    assert alice.contacts.show("acme", added["contact_id"])["fields"]["custom"]["health_note"] == "asthma"
+
+
+def test_instructions_are_recorded_with_date_and_author__INSTR_1(acme, clock):
+    """Every documented instruction is kept, dated by its event and attributed."""
+    alice = acme.session("alice")
+    alice.controllers.instruct("acme", "general", "Send newsletters to subscribers only.")
+    shown = alice.controllers.show("acme")
+    assert shown["instructions"] == [
+        {"kind": "general", "text": "Send newsletters to subscribers only.", "details": {},
+         "given_at": clock.now().isoformat(), "given_by": "alice"},
+    ]
+
+
+def test_controller_shows_its_agreement_terms__INSTR_4(acme):
+    """A controller's edition selects the terms shown for it."""
+    bob = acme.session("bob")
+    shown = bob.controllers.show("beta")
+    assert shown["agreement"] == "dpa-2018"
+    assert shown["agreement_terms"]["breach_notice_fixed_by_agreement"] is False
+
+
+def test_freemium_refuses_the_200th_contact__SUBJ_7(acme):
+    """A freemium account holds fewer than 200 contacts."""
+    import io
+
+    bob = acme.session("bob")
+    data = "email\n" + "\n".join(f"r{i}@example.org" for i in range(199)) + "\n"
+    result = bob.imports.import_csv("beta", io.BytesIO(data.encode()), "readers", "form")
+    assert result.added == 199
+    with pytest.raises(RefusedError, match="SUBJ-7"):
+        bob.contacts.add("beta", "readers", "one-more@example.org", "email:form")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"email": "not-an-email"}, InvalidInputError),
+        ({"email": "a@example.dk", "phone": "call me"}, InvalidInputError),
+        ({"email": "a@example.dk", "consent": "pigeon:form"}, InvalidInputError),
+        ({"email": "a@example.dk", "consent": "email"}, InvalidInputError),
+        ({"email": "a@example.dk", "fields": {"birth_date": "1999-02-31"}}, InvalidInputError),
+        ({"email": "a@example.dk", "fields": {"city": "x" * 1001}}, InvalidInputError),
+    ],
+)
+def test_bad_input_stores_nothing(acme, kwargs, error):
+    """Invalid values are refused with a clear error and nothing is stored."""
+    alice = acme.session("alice")
+    before = acme.store.recorder.max_notification_id()
+    args = {"consent": "email:form", **kwargs}
+    with pytest.raises(error):
+        alice.contacts.add("acme", "news", args.pop("email"), args.pop("consent"), **args)
+    assert acme.store.recorder.max_notification_id() == before
+
+
+def test_unknown_ids_are_not_found(acme):
+    """Unknown controller, contact and list are reported as such."""
+    alice = acme.session("alice")
+    with pytest.raises(NotFoundError):
+        acme.session("sam").controllers.show("nope")
+    with pytest.raises(NotFoundError):
+        alice.contacts.show("acme", "00000000-0000-0000-0000-000000000000")
+    with pytest.raises(NotFoundError):
+        alice.contacts.list_members("acme", "no-such-list")
+    with pytest.raises(InvalidInputError):
+        alice.contacts.show("acme", "not-a-uuid")
