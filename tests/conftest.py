@@ -121,3 +121,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """In CI, a skipped PostgreSQL test fails the run."""
     if REQUIRE_POSTGRES and _skipped_postgres and session.exitstatus == 0:
         session.exitstatus = 1
+
+
+class fresh_store:  # noqa: N801 - used like a function: `with fresh_store(backend) as proc:`
+    """A new initialised store per hypothesis example (function fixtures run once per test)."""
+
+    def __init__(self, backend: str, clock: FixedClock | None = None) -> None:
+        import tempfile
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="processor-test-")
+        self.settings, self._schemas = make_settings(backend, Path(self._tmp.name))
+        self.clock = clock or FixedClock(START)
+
+    def __enter__(self) -> Processor:
+        self.proc = Processor.init(self.settings, gdpa="grete", system_manager="sam", clock=self.clock)
+        self.proc.session("sam").controllers.register("acme", "Acme A/S", "DK", "paying", "scc", admin="alice")
+        return self.proc
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.close()
+        if self._schemas:
+            drop_schemas(*self._schemas)
+        self._tmp.cleanup()

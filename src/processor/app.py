@@ -16,7 +16,13 @@ from processor import clock as clocks
 from processor.config import Settings
 from processor.domain.ids import store_id
 from processor.domain.store import Store
-from processor.errors import ConfigurationError, ConflictError, NotFoundError, RefusedError
+from processor.errors import (
+    ConfigurationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    RefusedError,
+)
 from processor.eventstore import EventStore, eventstore_env
 from processor.keystore import KeyStore
 from processor.policies import Policies, load_policies
@@ -89,6 +95,10 @@ class Processor:
         try:
             if proc.is_initialised():
                 raise RefusedError("the store is already initialised", rule="StoreIsNew")
+            if not processor_name or not all(c.isalnum() or c in "-_." for c in processor_name):
+                raise InvalidInputError(
+                    "the processor name is used in signed checkpoints: letters, digits, '-', '_', '.'"
+                )
             if profile not in proc.policies.profiles.profiles:
                 raise NotFoundError(f"unknown staff-access profile {profile!r}")
             from processor.domain.users import User  # noqa: PLC0415 - avoids an import cycle
