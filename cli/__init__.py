@@ -1,0 +1,1 @@
+"""The `processor` command line (installed as `processor_cli`)."""

@@ -18,14 +18,29 @@ if TYPE_CHECKING:
 @click.command()
 @click.option("--gdpa", required=True, help="Name of the data-protection administrator.")
 @click.option("--system-manager", required=True, help="Name of the system manager.")
-@click.option("--simulation", is_flag=True, help="Mark the store as a simulation (PROCESSOR_NOW honoured).")
-@click.option("--profile", type=click.Choice(["standard", "no-staff-access"]), default="standard",
-              show_default=True, help="Staff-access profile of this processor (ACC-11).")
-@click.option("--processor-name", default="processor", show_default=True,
-              help="Name used in signed checkpoints (the log's origin).")
+@click.option(
+    "--simulation", is_flag=True, help="Mark the store as a simulation (PROCESSOR_NOW honoured)."
+)
+@click.option(
+    "--profile",
+    type=click.Choice(["standard", "no-staff-access"]),
+    default="standard",
+    show_default=True,
+    help="Staff-access profile of this processor (ACC-11).",
+)
+@click.option(
+    "--processor-name",
+    default="processor",
+    show_default=True,
+    help="Name used in signed checkpoints (the log's origin).",
+)
 @click.pass_context
 def init(
-    ctx: click.Context, gdpa: str, system_manager: str, simulation: bool, profile: str,
+    ctx: click.Context,
+    gdpa: str,
+    system_manager: str,
+    simulation: bool,
+    profile: str,
     processor_name: str,
 ) -> None:
     """Create the data directory, keys, the GDPA and the system manager."""
@@ -34,8 +49,13 @@ def init(
         resolve_clock(simulation=False, last_event=None)  # raises the refusal
     clock = resolve_clock(simulation, None)
     proc = Processor.init(
-        st.settings, gdpa=gdpa, system_manager=system_manager, simulation=simulation,
-        profile=profile, processor_name=processor_name, clock=clock,
+        st.settings,
+        gdpa=gdpa,
+        system_manager=system_manager,
+        simulation=simulation,
+        profile=profile,
+        processor_name=processor_name,
+        clock=clock,
     )
     try:
         data = {
@@ -61,12 +81,20 @@ def users() -> None:
 @click.argument("name")
 @click.option("--role", required=True)
 @click.option("--controller", help="The controller a controller-role user belongs to.")
-@click.option("--confidentiality-signed", metavar="DATE", help="Date the confidentiality undertaking was signed.")
+@click.option(
+    "--confidentiality-signed",
+    metavar="DATE",
+    help="Date the confidentiality undertaking was signed.",
+)
 @click.option("--trained", metavar="DATE", help="Date of data-protection training.")
 @click.pass_context
 def users_add(
-    ctx: click.Context, name: str, role: str, controller: str | None,
-    confidentiality_signed: str | None, trained: str | None,
+    ctx: click.Context,
+    name: str,
+    role: str,
+    controller: str | None,
+    confidentiality_signed: str | None,
+    trained: str | None,
 ) -> None:
     """Add a user with one role."""
     st = state(ctx)
@@ -102,8 +130,14 @@ def controllers() -> None:
 @click.option("--admin", help="Create the controller's first administrator with this name.")
 @click.pass_context
 def controllers_register(
-    ctx: click.Context, controller_id: str, name: str, country: str, account: str,
-    agreement: str, cvr: str | None, admin: str | None,
+    ctx: click.Context,
+    controller_id: str,
+    name: str,
+    country: str,
+    account: str,
+    agreement: str,
+    cvr: str | None,
+    admin: str | None,
 ) -> None:
     """Register a controller on an agreement edition."""
     st = state(ctx)
@@ -115,7 +149,9 @@ def controllers_register(
 
 @controllers.command("instruct")
 @click.argument("controller_id")
-@click.option("--kind", required=True, help="e.g. general, sensitive-data, transfer, support-access.")
+@click.option(
+    "--kind", required=True, help="e.g. general, sensitive-data, transfer, support-access."
+)
 @click.option("--text", required=True, help="The instruction as given by the controller.")
 @click.pass_context
 def controllers_instruct(ctx: click.Context, controller_id: str, kind: str, text: str) -> None:

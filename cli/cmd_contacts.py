@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import sys
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import click
 
@@ -28,12 +29,21 @@ def contacts() -> None:
 @click.option("--phone")
 @click.option("--first-name")
 @click.option("--last-name")
-@click.option("--field", "fields", multiple=True, metavar="KEY=VALUE", help="Any vocabulary or custom field.")
+@click.option(
+    "--field", "fields", multiple=True, metavar="KEY=VALUE", help="Any vocabulary or custom field."
+)
 @click.option("--consent", required=True, metavar="CHANNEL:METHOD[:EVIDENCE]")
 @click.pass_context
 def contacts_add(
-    ctx: click.Context, controller: str, list_name: str, email: str, phone: str | None,
-    first_name: str | None, last_name: str | None, fields: tuple[str, ...], consent: str,
+    ctx: click.Context,
+    controller: str,
+    list_name: str,
+    email: str,
+    phone: str | None,
+    first_name: str | None,
+    last_name: str | None,
+    fields: tuple[str, ...],
+    consent: str,
 ) -> None:
     """Add a contact with consent (an existing e-mail gets the list and consent added)."""
     st = state(ctx)
@@ -44,20 +54,13 @@ def contacts_add(
     emit(result, as_json=st.as_json, text=f"{verb} contact {result['contact_id']}")
 
 
-class _CountingReader:
+class _CountingReader(io.BufferedReader):
     """Counts bytes read, to drive a progress bar by position in the file."""
 
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
-        self.read_bytes = 0
-
-    def __iter__(self) -> _CountingReader:
-        return self
+    read_bytes = 0
 
     def __next__(self) -> bytes:
-        line = self.raw.readline()
-        if not line:
-            raise StopIteration
+        line = super().__next__()
         self.read_bytes += len(line)
         return line
 
@@ -66,23 +69,36 @@ class _CountingReader:
 @click.argument("controller")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--list", "list_name", required=True)
-@click.option("--consent-method", required=True, help="How consent was collected, e.g. double-opt-in.")
-@click.option("--consent-channel", type=click.Choice(["email", "sms"]), default="email", show_default=True)
-@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
-              help="CSV file for rejected rows and their reasons.")
+@click.option(
+    "--consent-method", required=True, help="How consent was collected, e.g. double-opt-in."
+)
+@click.option(
+    "--consent-channel", type=click.Choice(["email", "sms"]), default="email", show_default=True
+)
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV file for rejected rows and their reasons.",
+)
 @click.pass_context
 def contacts_import(
-    ctx: click.Context, controller: str, file: Path, list_name: str, consent_method: str,
-    consent_channel: str, rejects: Path | None,
+    ctx: click.Context,
+    controller: str,
+    file: Path,
+    list_name: str,
+    consent_method: str,
+    consent_channel: str,
+    rejects: Path | None,
 ) -> None:
     """Import contacts from a CSV file (header uses the field vocabulary)."""
     st = state(ctx)
+    if rejects is not None and not rejects.parent.is_dir():
+        raise InvalidInputError(f"no such directory for the rejects file: {rejects.parent}")
     session = st.session()
     size = file.stat().st_size
     show_bar = sys.stderr.isatty() and not st.as_json
     with contextlib.ExitStack() as stack:
-        raw = stack.enter_context(file.open("rb"))
-        counting = _CountingReader(raw)
+        counting = stack.enter_context(_CountingReader(io.FileIO(file, "r")))
         reject_out = stack.enter_context(rejects.open("w", encoding="utf-8")) if rejects else None
         bar: Any = None
         if show_bar:
@@ -95,8 +111,14 @@ def contacts_import(
                 bar.update(counting.read_bytes - bar.pos)
 
         result = session.imports.import_csv(
-            controller, counting, list_name, consent_method, consent_channel,  # type: ignore[arg-type]
-            reject_out, progress, source=f"import:{file.name}",
+            controller,
+            counting,
+            list_name,
+            consent_method,
+            consent_channel,
+            reject_out,
+            progress,
+            source=f"import:{file.name}",
         )
     data = result.as_dict()
     text = (
@@ -112,7 +134,9 @@ def contacts_import(
 @click.argument("contact")
 @click.option("--set", "sets", multiple=True, required=True, metavar="KEY=VALUE")
 @click.pass_context
-def contacts_update(ctx: click.Context, controller: str, contact: str, sets: tuple[str, ...]) -> None:
+def contacts_update(
+    ctx: click.Context, controller: str, contact: str, sets: tuple[str, ...]
+) -> None:
     """Rectify a contact's fields (an empty value removes the field)."""
     st = state(ctx)
     result = st.session().contacts.update(controller, contact, key_values(sets))
@@ -188,10 +212,9 @@ def lists_show(ctx: click.Context, controller: str, list_name: str, limit: int |
     st = state(ctx)
     data = st.session().contacts.list_members(controller, list_name, limit)
     lines = [f"{data['list']}: {data['count']} current members"]
-    lines += [
-        f"  {m['contact_id']}  {m['email'] or ''}  {m['first_name'] or ''} {m['last_name'] or ''}".rstrip()
-        for m in data["members"]
-    ]
+    for m in data["members"]:
+        name = f"{m['first_name'] or ''} {m['last_name'] or ''}".strip()
+        lines.append(f"  {m['contact_id']}  {m['email'] or ''}  {name}".rstrip())
     emit(data, as_json=st.as_json, text="\n".join(lines))
 
 
@@ -200,19 +223,34 @@ def lists_show(ctx: click.Context, controller: str, list_name: str, limit: int |
 @click.option("--contact")
 @click.option("--email")
 @click.option("--all", "everything", is_flag=True)
-@click.option("--format", "data_format", type=click.Choice(["json", "csv"]), default="json", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
+@click.option(
+    "--format", "data_format", type=click.Choice(["json", "csv"]), default="json", show_default=True
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to a file instead of stdout.",
+)
 @click.pass_context
 def export(
-    ctx: click.Context, controller: str, contact: str | None, email: str | None,
-    everything: bool, data_format: str, out: Path | None,
+    ctx: click.Context,
+    controller: str,
+    contact: str | None,
+    email: str | None,
+    everything: bool,
+    data_format: str,
+    out: Path | None,
 ) -> None:
     """Export one subject or all contacts (SUBJ-4, SUBJ-6)."""
     st = state(ctx)
     session = st.session()
     if out is None:
         summary = session.exports.export(
-            controller, sys.stdout, contact=contact, email=email, everything=everything,
+            controller,
+            sys.stdout,
+            contact=contact,
+            email=email,
+            everything=everything,
             data_format=data_format,
         )
         return
@@ -220,14 +258,21 @@ def export(
     try:
         with partial.open("w", encoding="utf-8", newline="") as handle:
             summary = session.exports.export(
-                controller, handle, contact=contact, email=email, everything=everything,
+                controller,
+                handle,
+                contact=contact,
+                email=email,
+                everything=everything,
                 data_format=data_format,
             )
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
-    emit({**summary, "out": str(out)}, as_json=st.as_json,
-         text=f"exported {summary['contacts']} contacts to {out} (sha256 {summary['sha256'][:16]}…)")
+    emit(
+        {**summary, "out": str(out)},
+        as_json=st.as_json,
+        text=f"exported {summary['contacts']} contacts to {out} (sha256 {summary['sha256'][:16]}…)",
+    )
 
 
 @click.command("erase")
@@ -235,10 +280,18 @@ def export(
 @click.option("--contact")
 @click.option("--email")
 @click.option("--reason", required=True)
-@click.option("--receipt", type=click.Path(dir_okay=False, path_type=Path), help="Write the deletion receipt (JSON).")
+@click.option(
+    "--receipt",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the deletion receipt (JSON).",
+)
 @click.pass_context
 def erase(
-    ctx: click.Context, controller: str, contact: str | None, email: str | None, reason: str,
+    ctx: click.Context,
+    controller: str,
+    contact: str | None,
+    email: str | None,
+    reason: str,
     receipt: Path | None,
 ) -> None:
     """Erase one subject by destroying its key (crypto-shredding, RET-5)."""
@@ -247,9 +300,12 @@ def erase(
         raise InvalidInputError(f"no such directory for the receipt: {receipt.parent}")
     result = st.session().erasure.erase(controller, reason, contact, email, receipt)
     details = result["metadata"]["details"]
-    emit(result, as_json=st.as_json,
-         text=f"erased contact {details['contact_id']} at {details['erased_at']}"
-         + (f"; receipt written to {receipt}" if receipt else ""))
+    emit(
+        result,
+        as_json=st.as_json,
+        text=f"erased contact {details['contact_id']} at {details['erased_at']}"
+        + (f"; receipt written to {receipt}" if receipt else ""),
+    )
 
 
 def register(cli: click.Group) -> None:

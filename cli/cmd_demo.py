@@ -15,8 +15,13 @@ from .state import state
 
 
 @click.command("demo")
-@click.option("--contacts", type=click.IntRange(10, 1_000_000), default=3000, show_default=True,
-              help="How many contacts the first controller imports.")
+@click.option(
+    "--contacts",
+    type=click.IntRange(10, 1_000_000),
+    default=3000,
+    show_default=True,
+    help="How many contacts the first controller imports.",
+)
 @click.pass_context
 def demo(ctx: click.Context, contacts: int) -> None:
     """Build a fresh, realistic scenario in a simulation store and summarise it."""

@@ -58,9 +58,12 @@ def ledger_verify(ctx: click.Context) -> None:
         "simulation": st.processor().simulation,
     }
     if report.ok:
-        emit(data, as_json=st.as_json,
-             text=f"ledger verified: {report.records_checked} events, "
-                  f"{report.checkpoints_checked} signed checkpoints")
+        emit(
+            data,
+            as_json=st.as_json,
+            text=f"ledger verified: {report.records_checked} events, "
+            f"{report.checkpoints_checked} signed checkpoints",
+        )
         return
     if st.as_json:
         emit(data, as_json=True)
@@ -110,12 +113,21 @@ def _load_json(path: Path, what: str) -> Any:  # noqa: ANN401
 
 @receipts.command("verify")
 @click.argument("receipt", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--public-key", "public_key", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--consistency", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A consistency proof from the receipt's checkpoint to a later one.")
+@click.option(
+    "--public-key",
+    "public_key",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--consistency",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A consistency proof from the receipt's checkpoint to a later one.",
+)
 @click.pass_context
-def receipts_verify(ctx: click.Context, receipt: Path, public_key: Path, consistency: Path | None) -> None:
+def receipts_verify(
+    ctx: click.Context, receipt: Path, public_key: Path, consistency: Path | None
+) -> None:
     """Verify a receipt offline, with only the processor's public key (no data directory)."""
     st = state(ctx)
     data = _load_json(receipt, "receipt")
@@ -138,9 +150,12 @@ def receipts_verify(ctx: click.Context, receipt: Path, public_key: Path, consist
         "details": metadata.get("details", {}),
     }
     prefix = "SIMULATION " if out["simulation"] else ""
-    emit(out, as_json=st.as_json,
-         text=f"{prefix}receipt verified: {result.kind} at leaf {result.leaf_index} "
-              f"of a signed tree of {result.checkpoint.size}")
+    emit(
+        out,
+        as_json=st.as_json,
+        text=f"{prefix}receipt verified: {result.kind} at leaf {result.leaf_index} "
+        f"of a signed tree of {result.checkpoint.size}",
+    )
 
 
 def register(cli: click.Group) -> None:

@@ -24,7 +24,35 @@ INTERNAL_ERROR = 4
 class ProcessorGroup(click.Group):
     """A click group that turns every ProcessorError into a one-line message and exit code."""
 
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,  # noqa: ANN401
+    ) -> Any:  # noqa: ANN401
+        """Run the CLI; usage errors become one `error:` line and exit 2, like every other error."""
+        try:
+            result = super().main(
+                args, prog_name, complete_var, standalone_mode=False, **extra
+            )
+        except click.UsageError as exc:
+            hint = f" (see {exc.ctx.command_path} --help)" if exc.ctx else ""
+            click.echo(f"error: {exc.format_message()}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("error: aborted", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        if standalone_mode:
+            sys.exit(result if isinstance(result, int) else 0)
+        return result
+
     def invoke(self, ctx: click.Context) -> Any:  # noqa: ANN401
+        """Run the command; map errors to exit codes and close the store."""
         try:
             return super().invoke(ctx)
         except ProcessorError as exc:
@@ -48,14 +76,24 @@ class ProcessorGroup(click.Group):
 
 
 @click.group(cls=ProcessorGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--data-dir", envvar="PROCESSOR_DATA_DIR", type=click.Path(file_okay=False),
-              help="Data directory (default ./processor-data).")
+@click.option(
+    "--data-dir",
+    envvar="PROCESSOR_DATA_DIR",
+    type=click.Path(file_okay=False),
+    help="Data directory (default ./processor-data).",
+)
 @click.option("--as", "user", envvar="PROCESSOR_USER", help="The user running the command.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@click.option("--database-url", envvar="PROCESSOR_DATABASE_URL",
-              help="PostgreSQL URL for events and read models (postgresql://user@host/db?schema=s).")
-@click.option("--keystore-url", envvar="PROCESSOR_KEYSTORE_URL",
-              help="PostgreSQL URL of the separate key store (default: schema <schema>_keys).")
+@click.option(
+    "--database-url",
+    envvar="PROCESSOR_DATABASE_URL",
+    help="PostgreSQL URL for events and read models (postgresql://user@host/db?schema=s).",
+)
+@click.option(
+    "--keystore-url",
+    envvar="PROCESSOR_KEYSTORE_URL",
+    help="PostgreSQL URL of the separate key store (default: schema <schema>_keys).",
+)
 @click.version_option(package_name="processor")
 @click.pass_context
 def cli(
@@ -80,7 +118,7 @@ def cli(
 
 
 def _register() -> None:
-    from . import (  # noqa: PLC0415 - commands attach themselves to `cli`
+    from . import (
         cmd_admin,
         cmd_contacts,
         cmd_demo,

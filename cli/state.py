@@ -72,7 +72,8 @@ def resolve_clock(simulation: bool, last_event: datetime | None) -> clocks.Clock
     if at is not None:
         if not simulation:
             raise RefusedError(
-                "PROCESSOR_NOW is honoured only by a simulation store (processor init --simulation)",
+                "PROCESSOR_NOW is honoured only by a simulation store "
+                "(processor init --simulation)",
                 rule="SimulatedTimeOnlyInSimulation",
             )
         if last_event is not None and at < last_event:

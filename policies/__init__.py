@@ -1,0 +1,1 @@
+"""Policy files (TOML), shipped with the package as `processor_policies`."""

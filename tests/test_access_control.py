@@ -11,7 +11,10 @@ from processor.readmodels import tables as t
 
 def _denials(proc) -> list[dict]:
     with proc.engines.readmodels.connect() as conn:
-        return [dict(r) for r in conn.execute(sa.select(t.denials).order_by(t.denials.c.position)).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(sa.select(t.denials).order_by(t.denials.c.position)).mappings()
+        ]
 
 
 @pytest.mark.parametrize(
@@ -26,8 +29,16 @@ def _denials(proc) -> list[dict]:
         ("sam", lambda s: s.contacts.add("acme", "news", "x@example.dk", "email:form")),
         ("nobody", lambda s: s.controllers.show("acme")),
     ],
-    ids=["bookkeeper-find", "bookkeeper-list", "marketing-erase", "marketing-export-all",
-         "other-controller", "gdpa-contacts", "manager-contacts", "unknown-user"],
+    ids=[
+        "bookkeeper-find",
+        "bookkeeper-list",
+        "marketing-erase",
+        "marketing-export-all",
+        "other-controller",
+        "gdpa-contacts",
+        "manager-contacts",
+        "unknown-user",
+    ],
 )
 def test_refused_commands_are_recorded_as_access_denied__ACC_8__ACC_9(acme, user, action):
     """A command outside the user's role or controller is refused and an AccessDenied is stored."""
@@ -84,10 +95,20 @@ def test_every_change_is_an_event_with_its_actor__ACC_10(acme):
     cid = alice.contacts.add("acme", "news", "a@example.dk", "email:form")["contact_id"]
     alice.contacts.update("acme", cid, {"city": "Odense"})
     alice.erasure.erase("acme", "request", contact=cid)
-    events = [acme.store.mapper.to_domain_event(n) for n in acme.store.recorder.select_notifications(start=1, limit=1000)]
+    events = [
+        acme.store.mapper.to_domain_event(n)
+        for n in acme.store.recorder.select_notifications(start=1, limit=1000)
+    ]
     assert events, "the store holds events"
     for event in events:
         assert getattr(event, "actor", None), type(event).__qualname__
-    kinds = [(type(e).__qualname__, e.actor) for e in events if type(e).__qualname__.startswith("Contact.")]
-    assert kinds == [("Contact.ContactAdded", "alice"), ("Contact.ContactRectified", "alice"),
-                     ("Contact.ContactErased", "alice")]
+    kinds = [
+        (type(e).__qualname__, e.actor)
+        for e in events
+        if type(e).__qualname__.startswith("Contact.")
+    ]
+    assert kinds == [
+        ("Contact.ContactAdded", "alice"),
+        ("Contact.ContactRectified", "alice"),
+        ("Contact.ContactErased", "alice"),
+    ]

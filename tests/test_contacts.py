@@ -13,8 +13,13 @@ def test_add_records_fields_source_and_consent__SUBJ_1__SUBJ_2(acme):
     """A contact keeps its fields, where it came from and when and how consent was given."""
     alice = acme.session("alice")
     added = alice.contacts.add(
-        "acme", "news", "anne@example.dk", "email:double-opt-in:signup form v3",
-        phone="+45 12345678", first_name="Anne", last_name="Nielsen",
+        "acme",
+        "news",
+        "anne@example.dk",
+        "email:double-opt-in:signup form v3",
+        phone="+45 12345678",
+        first_name="Anne",
+        last_name="Nielsen",
         fields={"city": "Aarhus", "shoe_size": "38"},
     )
     shown = alice.contacts.show("acme", added["contact_id"])
@@ -23,7 +28,9 @@ def test_add_records_fields_source_and_consent__SUBJ_1__SUBJ_2(acme):
     assert shown["source"] == "manual"
     consent = shown["consents"][0]
     assert (consent["channel"], consent["method"], consent["evidence"]) == (
-        "email", "double-opt-in", "signup form v3",
+        "email",
+        "double-opt-in",
+        "signup form v3",
     )
     assert consent["given_at"].startswith("2026-03-02T09:00")
 
@@ -52,7 +59,9 @@ def test_find_by_email_uses_the_blind_index(acme):
 def test_unsubscribe_stops_sending_but_keeps_data__SUBJ_3(acme):
     """An unsubscribed contact leaves the current list; its data and consent history stay."""
     alice = acme.session("alice")
-    cid = alice.contacts.add("acme", "news", "anne@example.dk", "email:form", first_name="Anne")["contact_id"]
+    cid = alice.contacts.add("acme", "news", "anne@example.dk", "email:form", first_name="Anne")[
+        "contact_id"
+    ]
     alice.contacts.unsubscribe("acme", cid, "news")
     assert alice.contacts.list_members("acme", "news")["count"] == 0
     shown = alice.contacts.show("acme", cid)
@@ -80,7 +89,9 @@ def test_current_list_excludes_restricted_objected_and_erased__SUBJ_4(acme):
 def test_rectification_changes_values_and_index__SUBJ_4(acme):
     """A rectified e-mail is found under the new address and not the old one."""
     alice = acme.session("alice")
-    cid = alice.contacts.add("acme", "news", "old@example.dk", "email:form", last_name="Hansen")["contact_id"]
+    cid = alice.contacts.add("acme", "news", "old@example.dk", "email:form", last_name="Hansen")[
+        "contact_id"
+    ]
     result = alice.contacts.update("acme", cid, {"email": "new@example.dk", "last_name": "Holm"})
     assert result["changed"] == ["email", "last_name"]
     assert alice.contacts.find("acme", "new@example.dk")["fields"]["last_name"] == "Holm"
@@ -101,10 +112,19 @@ def test_sensitive_custom_field_needs_an_instruction__INSTR_3(acme):
     """A special-category field is refused until the controller has given notice of it."""
     alice = acme.session("alice")
     with pytest.raises(RefusedError, match="sensitive-data"):
-        alice.contacts.add("acme", "news", "a@example.dk", "email:form", fields={"health_note": "asthma"})
-    alice.controllers.instruct("acme", "sensitive-data", "We store health notes for our clinic customers.")
-    added = alice.contacts.add("acme", "news", "a@example.dk", "email:form", fields={"health_note": "asthma"})
-    assert alice.contacts.show("acme", added["contact_id"])["fields"]["custom"]["health_note"] == "asthma"
+        alice.contacts.add(
+            "acme", "news", "a@example.dk", "email:form", fields={"health_note": "asthma"}
+        )
+    alice.controllers.instruct(
+        "acme", "sensitive-data", "We store health notes for our clinic customers."
+    )
+    added = alice.contacts.add(
+        "acme", "news", "a@example.dk", "email:form", fields={"health_note": "asthma"}
+    )
+    assert (
+        alice.contacts.show("acme", added["contact_id"])["fields"]["custom"]["health_note"]
+        == "asthma"
+    )
 
 
 def test_instructions_are_recorded_with_date_and_author__INSTR_1(acme, clock):
@@ -113,8 +133,13 @@ def test_instructions_are_recorded_with_date_and_author__INSTR_1(acme, clock):
     alice.controllers.instruct("acme", "general", "Send newsletters to subscribers only.")
     shown = alice.controllers.show("acme")
     assert shown["instructions"] == [
-        {"kind": "general", "text": "Send newsletters to subscribers only.", "details": {},
-         "given_at": clock.now().isoformat(), "given_by": "alice"},
+        {
+            "kind": "general",
+            "text": "Send newsletters to subscribers only.",
+            "details": {},
+            "given_at": clock.now().isoformat(),
+            "given_by": "alice",
+        },
     ]
 
 

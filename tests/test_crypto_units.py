@@ -95,8 +95,13 @@ def test_wrapped_keys_cannot_be_swapped_between_subjects(tmp_path):
     a, b = str(uuid.uuid4()), str(uuid.uuid4())
     keys.create_subject_keys([a, b], NOW)
     with keys.engine.begin() as conn:
-        wrapped_a = conn.execute(sa.text("SELECT wrapped FROM subject_keys WHERE subject_id=:a"), {"a": a}).scalar()
-        conn.execute(sa.text("UPDATE subject_keys SET wrapped=:w WHERE subject_id=:b"), {"w": wrapped_a, "b": b})
+        wrapped_a = conn.execute(
+            sa.text("SELECT wrapped FROM subject_keys WHERE subject_id=:a"), {"a": a}
+        ).scalar()
+        conn.execute(
+            sa.text("UPDATE subject_keys SET wrapped=:w WHERE subject_id=:b"),
+            {"w": wrapped_a, "b": b},
+        )
     with pytest.raises(IntegrityFailureError):
         keys.subject_keys([b])
 
@@ -114,7 +119,9 @@ def test_email_normalisation_for_blind_index(typed, expected):
     assert normalise_email(typed) == expected
 
 
-@pytest.mark.parametrize("bad", ["", "plainaddress", "a@b", "a @b.dk", "@example.dk", "x" * 300 + "@a.dk"])
+@pytest.mark.parametrize(
+    "bad", ["", "plainaddress", "a@b", "a @b.dk", "@example.dk", "x" * 300 + "@a.dk"]
+)
 def test_invalid_email_is_refused(bad):
     """Something that is not an e-mail address is invalid input."""
     with pytest.raises(InvalidInputError):

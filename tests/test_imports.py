@@ -25,7 +25,11 @@ def test_import_adds_contacts_with_source_and_consent__SUBJ_1__SUBJ_2(acme):
     result = _import(acme, data)
     assert (result.rows, result.added, result.rejected) == (2, 2, 0)
     found = acme.session("alice").contacts.find("acme", "anne@example.dk")
-    assert found["fields"] == {"email": "anne@example.dk", "first_name": "Anne", "custom": {"shoe_size": "38"}}
+    assert found["fields"] == {
+        "email": "anne@example.dk",
+        "first_name": "Anne",
+        "custom": {"shoe_size": "38"},
+    }
     assert found["source"] == "import"
     assert found["consents"][0]["method"] == "double-opt-in"
 

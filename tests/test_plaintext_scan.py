@@ -7,7 +7,11 @@ import io
 import sqlalchemy as sa
 
 KNOWN = {
-    "emails": ["karen.kristoffersen@example.dk", "jens-ole.fjeldsted@example.org", "freja.vinther@example.com"],
+    "emails": [
+        "karen.kristoffersen@example.dk",
+        "jens-ole.fjeldsted@example.org",
+        "freja.vinther@example.com",
+    ],
     "names": ["Kristoffersen", "Fjeldsted", "Vinther", "Jens-Ole", "Skovbrynet"],
     "phones": ["+4529871234", "+4531415926"],
 }
@@ -22,8 +26,15 @@ def _needles() -> list[bytes]:
 
 def _scenario(proc) -> None:
     alice = proc.session("alice")
-    alice.contacts.add("acme", "news", KNOWN["emails"][0], "email:form:ticked box at Skovbrynet fair",
-                       first_name="Karen", last_name="Kristoffersen", phone=KNOWN["phones"][0])
+    alice.contacts.add(
+        "acme",
+        "news",
+        KNOWN["emails"][0],
+        "email:form:ticked box at Skovbrynet fair",
+        first_name="Karen",
+        last_name="Kristoffersen",
+        phone=KNOWN["phones"][0],
+    )
     data = (
         "email,first_name,last_name,phone,address\n"
         f"{KNOWN['emails'][1]},Jens-Ole,Fjeldsted,{KNOWN['phones'][1]},Skovbrynet 4\n"
@@ -49,14 +60,23 @@ def _scan_postgres(engine: sa.Engine, schemas: list[str]) -> list[str]:
     hits = []
     with engine.connect() as conn:
         for schema in schemas:
-            tables = conn.execute(
-                sa.text("SELECT table_name FROM information_schema.tables WHERE table_schema=:s"), {"s": schema}
-            ).scalars().all()
+            tables = (
+                conn.execute(
+                    sa.text(
+                        "SELECT table_name FROM information_schema.tables WHERE table_schema=:s"
+                    ),
+                    {"s": schema},
+                )
+                .scalars()
+                .all()
+            )
             assert tables, f"no tables in {schema}"
             for table in tables:
                 for row in conn.execute(sa.text(f'SELECT * FROM "{schema}"."{table}"')):
                     for value in row:
-                        blob = value if isinstance(value, bytes | memoryview) else str(value).encode()
+                        blob = (
+                            value if isinstance(value, bytes | memoryview) else str(value).encode()
+                        )
                         hits += [f"{schema}.{table}: {n!r}" for n in _needles() if n in bytes(blob)]
     return hits
 
@@ -67,7 +87,9 @@ def test_no_plaintext_in_any_file_of_the_data_directory__RET_5(acme, settings, b
     data_dir = settings.data_dir
     open_hits = _scan_files(data_dir)
     if backend == "sqlite":
-        assert any(p.name.endswith("-wal") for p in data_dir.iterdir()), "scan while WAL files exist"
+        assert any(p.name.endswith("-wal") for p in data_dir.iterdir()), (
+            "scan while WAL files exist"
+        )
     acme.close()
     assert open_hits == []
     assert _scan_files(data_dir) == []
@@ -78,7 +100,7 @@ def test_no_plaintext_in_any_postgres_table__RET_5(acme, settings, backend):
     if backend != "postgres":
         return
     _scenario(acme)
-    from conftest import pg_engine
+    from support import pg_engine
 
     engine = pg_engine()
     schemas = [settings.events_location().schema, settings.keystore_location().schema]

@@ -26,7 +26,9 @@ def test_default_roles_are_sensible__ACC_9():
     for role, spec in roles.items():
         assert ("erase" in spec.permissions) == (role == "administrator")
         assert ("export.all" in spec.permissions) == (role == "administrator")
-    assert not any(p.startswith(("contacts.", "lists.", "export")) for p in roles["bookkeeper"].permissions)
+    assert not any(
+        p.startswith(("contacts.", "lists.", "export")) for p in roles["bookkeeper"].permissions
+    )
 
 
 def test_edition_terms_differ_where_the_agreements_do__INSTR_4():
@@ -46,8 +48,15 @@ def test_freemium_holds_fewer_than_200_contacts__SUBJ_7():
 
 @pytest.mark.parametrize(
     ("name", "sensitive"),
-    [("health_note", True), ("Helbredsoplysninger", True), ("religious_belief", True),
-     ("trade_union", True), ("control_group", False), ("shoe_size", False), ("racing_team", False)],
+    [
+        ("health_note", True),
+        ("Helbredsoplysninger", True),
+        ("religious_belief", True),
+        ("trade_union", True),
+        ("control_group", False),
+        ("shoe_size", False),
+        ("racing_team", False),
+    ],
 )
 def test_sensitive_field_names_are_recognised__INSTR_3(name, sensitive):
     """Special-category custom fields are recognised by the words in their names."""

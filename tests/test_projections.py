@@ -6,9 +6,9 @@ import io
 
 import pytest
 import sqlalchemy as sa
-from conftest import BACKENDS, fresh_store
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import BACKENDS, fresh_store
 
 from processor.readmodels import tables as t
 
@@ -16,16 +16,16 @@ from processor.readmodels import tables as t
 def _snapshot(proc) -> dict[str, list[tuple]]:
     with proc.engines.readmodels.connect() as conn:
         return {
-            table.name: sorted(
-                tuple(str(v) for v in row) for row in conn.execute(sa.select(table))
-            )
+            table.name: sorted(tuple(str(v) for v in row) for row in conn.execute(sa.select(table)))
             for table in t.PROJECTED_TABLES
         }
 
 
 OPERATIONS = st.lists(
     st.tuples(
-        st.sampled_from(["add", "import", "unsubscribe", "restrict", "object", "rectify", "erase", "deny"]),
+        st.sampled_from(
+            ["add", "import", "unsubscribe", "restrict", "object", "rectify", "erase", "deny"]
+        ),
         st.integers(0, 9),
     ),
     min_size=1,
@@ -41,27 +41,36 @@ def _apply(proc, op: str, n: int) -> None:
         if op == "add":
             alice.contacts.add("acme", f"list{n % 2}", email, "email:form:ev", first_name=f"P{n}")
         elif op == "import":
-            alice.imports.import_csv("acme", io.BytesIO(f"email\n{email}\np{n + 1}@example.dk\n".encode()), "news", "form")
+            alice.imports.import_csv(
+                "acme",
+                io.BytesIO(f"email\n{email}\np{n + 1}@example.dk\n".encode()),
+                "news",
+                "form",
+            )
         elif op == "deny":
             proc.session("nobody").controllers.show("acme")
         elif cid is None:
             return
         elif op == "unsubscribe":
-            alice.contacts.unsubscribe("acme", cid, next(iter(alice.contacts.load("acme", cid).lists)))
+            alice.contacts.unsubscribe(
+                "acme", cid, next(iter(alice.contacts.load("acme", cid).lists))
+            )
         elif op in {"restrict", "object"}:
             alice.contacts.set_state(op, "acme", cid, "why")
         elif op == "rectify":
             alice.contacts.update("acme", cid, {"city": f"City{n}"})
         elif op == "erase":
             alice.erasure.erase("acme", "request", contact=cid)
-    except Exception as exc:  # noqa: BLE001 - refusals are part of the sequence
+    except Exception as exc:
         from processor.errors import ProcessorError
 
         assert isinstance(exc, ProcessorError)
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(operations=OPERATIONS)
 def test_rebuilt_read_models_equal_the_live_ones(backend_name, operations):
     """Property: after any sequence of commands, replaying the event store rebuilds identical tables."""

@@ -33,8 +33,8 @@ from processor.storage import Engines, ensure_postgres_schema
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from eventsourcing.application import Recording
     from eventsourcing.domain import Aggregate
+    from eventsourcing.persistence import Recording
 
     from processor.ledgerservice import LedgerService
     from processor.session import Session
@@ -55,9 +55,7 @@ class Processor:
         if settings.backend == "postgres":
             ensure_postgres_schema(settings.events_location())
         elif not create_master_key and not (settings.data_dir / "events.sqlite").exists():
-            raise ConfigurationError(
-                f"no store in {settings.data_dir}: run `processor init` first"
-            )
+            raise ConfigurationError(f"no store in {settings.data_dir}: run `processor init` first")
         master = settings.master_key(create=create_master_key)
         self.engines = Engines(settings)
         self.store = EventStore(env=eventstore_env(settings))
@@ -91,17 +89,14 @@ class Processor:
         clock: clocks.Clock | None = None,
     ) -> Self:
         """Create a store with its keys, the GDPA and the system manager."""
+        if not processor_name or not all(c.isalnum() or c in "-_." for c in processor_name):
+            raise InvalidInputError(
+                "the processor name goes into signed checkpoints: use letters, digits, - _ ."
+            )
         proc = cls(settings, clock, create_master_key=True)
         try:
-            if proc.is_initialised():
-                raise RefusedError("the store is already initialised", rule="StoreIsNew")
-            if not processor_name or not all(c.isalnum() or c in "-_." for c in processor_name):
-                raise InvalidInputError(
-                    "the processor name is used in signed checkpoints: letters, digits, '-', '_', '.'"
-                )
-            if profile not in proc.policies.profiles.profiles:
-                raise NotFoundError(f"unknown staff-access profile {profile!r}")
-            from processor.domain.users import User  # noqa: PLC0415 - avoids an import cycle
+            proc.check_can_initialise(profile)
+            from processor.domain.users import User
 
             with proc.using_clock():
                 store = Store(
@@ -112,12 +107,20 @@ class Processor:
                     policy_version=proc.policies.version,
                 )
                 gdpa_user = User(
-                    actor="init", name=gdpa, role="gdpa", controller=None,
-                    confidentiality_signed=None, trained=None,
+                    actor="init",
+                    name=gdpa,
+                    role="gdpa",
+                    controller=None,
+                    confidentiality_signed=None,
+                    trained=None,
                 )
                 manager = User(
-                    actor="init", name=system_manager, role="system-manager", controller=None,
-                    confidentiality_signed=None, trained=None,
+                    actor="init",
+                    name=system_manager,
+                    role="system-manager",
+                    controller=None,
+                    confidentiality_signed=None,
+                    trained=None,
                 )
                 proc.ledger.ensure_signing_key()
                 proc.commit(store, gdpa_user, manager)
@@ -126,13 +129,21 @@ class Processor:
             raise
         return proc
 
+    def check_can_initialise(self, profile: str) -> None:
+        """Refuse to initialise twice or with an unknown staff-access profile."""
+        if self.is_initialised():
+            raise RefusedError("the store is already initialised", rule="StoreIsNew")
+        if profile not in self.policies.profiles.profiles:
+            raise NotFoundError(f"unknown staff-access profile {profile!r}")
+
     def is_initialised(self) -> bool:
         """Tell whether the store's first event exists."""
         return store_id() in self.store.repository
 
     def store_info(self) -> Store:
         """The store aggregate (simulation flag, profile)."""
-        return self.store.repository.get(store_id())  # type: ignore[no-any-return]
+        store: Store = self.store.repository.get(store_id())
+        return store
 
     @property
     def simulation(self) -> bool:
@@ -173,7 +184,9 @@ class Processor:
         notes = self.store.recorder.select_notifications(start=last, limit=1)
         if not notes:
             return None
-        return self.store.mapper.to_domain_event(notes[0]).timestamp  # type: ignore[no-any-return]
+        event: Any = self.store.mapper.to_domain_event(notes[0])
+        stamp: datetime = event.timestamp
+        return stamp
 
     # -- the write path ------------------------------------------------------------------------
 
@@ -181,7 +194,7 @@ class Processor:
     def ledger(self) -> LedgerService:
         """The tamper-evidence ledger over this store's events."""
         if self._ledger is None:
-            from processor.ledgerservice import LedgerService  # noqa: PLC0415
+            from processor.ledgerservice import LedgerService
 
             self._ledger = LedgerService(self)
         return self._ledger
@@ -212,6 +225,6 @@ class Processor:
 
     def session(self, user: str) -> Session:
         """Act as `user`; every command of the session is authorised and logged as theirs."""
-        from processor.session import Session  # noqa: PLC0415
+        from processor.session import Session
 
         return Session(self, user)

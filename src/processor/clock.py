@@ -55,7 +55,8 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-_current: ContextVar[Clock] = ContextVar("processor_clock", default=SystemClock())
+# SystemClock is stateless, so sharing one instance as the default is safe.
+_current: ContextVar[Clock] = ContextVar("processor_clock", default=SystemClock())  # noqa: B039
 
 
 def now() -> datetime:

@@ -74,14 +74,10 @@ class Settings:
     master_key_hex: str | None = None
 
     @classmethod
-    def from_env(
-        cls, data_dir: str | None = None, database_url: str | None = None
-    ) -> Settings:
+    def from_env(cls, data_dir: str | None = None, database_url: str | None = None) -> Settings:
         """Options win over environment variables, which win over defaults."""
         return cls(
-            data_dir=Path(
-                data_dir or os.environ.get("PROCESSOR_DATA_DIR") or DEFAULT_DATA_DIR
-            ),
+            data_dir=Path(data_dir or os.environ.get("PROCESSOR_DATA_DIR") or DEFAULT_DATA_DIR),
             database_url=database_url or os.environ.get("PROCESSOR_DATABASE_URL") or None,
             keystore_url=os.environ.get("PROCESSOR_KEYSTORE_URL") or None,
             master_key_hex=os.environ.get("PROCESSOR_MASTER_KEY") or None,

@@ -27,7 +27,11 @@ def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noq
     clock = FixedClock(START)
     work = settings.data_dir / "demo-files"
     proc = Processor.init(
-        settings, gdpa="grete", system_manager="sam", simulation=True, clock=clock,
+        settings,
+        gdpa="grete",
+        system_manager="sam",
+        simulation=True,
+        clock=clock,
         processor_name="demo-processor",
     )
     work.mkdir(parents=True, exist_ok=True)
@@ -35,17 +39,24 @@ def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noq
     out: dict[str, Any] = {"data_dir": str(settings.data_dir), "simulation": True, "story": story}
     try:
         sam = proc.session("sam")
-        sam.controllers.register("nordic-shoes", "Nordic Shoes ApS", "DK", "paying", "scc",
-                                 cvr="12345678", admin="anna")
-        sam.controllers.register("fjord-books", "Fjord Books", "DK", "freemium", "dpa-2018",
-                                 admin="bo")
-        story.append("registered nordic-shoes (paying, current SCC edition) and fjord-books "
-                     "(freemium, 2018 edition), each with its first administrator")
+        sam.controllers.register(
+            "nordic-shoes", "Nordic Shoes ApS", "DK", "paying", "scc", cvr="12345678", admin="anna"
+        )
+        sam.controllers.register(
+            "fjord-books", "Fjord Books", "DK", "freemium", "dpa-2018", admin="bo"
+        )
+        story.append(
+            "registered nordic-shoes (paying, current SCC edition) and fjord-books "
+            "(freemium, 2018 edition), each with its first administrator"
+        )
         anna, bo = proc.session("anna"), proc.session("bo")
         anna.users.add("mia", "marketing", controller="nordic-shoes")
         anna.users.add("ben", "bookkeeper", controller="nordic-shoes")
-        anna.controllers.instruct("nordic-shoes", "general",
-                                  "Send our newsletters to subscribed contacts; keep consent evidence.")
+        anna.controllers.instruct(
+            "nordic-shoes",
+            "general",
+            "Send our newsletters to subscribed contacts; keep consent evidence.",
+        )
         clock.advance(timedelta(days=1))
 
         shoes_csv = work / "nordic-shoes.csv"
@@ -54,29 +65,40 @@ def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noq
         rejects = io.StringIO()
         with shoes_csv.open("rb") as raw:
             imported = anna.imports.import_csv(
-                "nordic-shoes", raw, "newsletter", "double-opt-in", rejects=rejects,
+                "nordic-shoes",
+                raw,
+                "newsletter",
+                "double-opt-in",
+                rejects=rejects,
                 source="import:nordic-shoes.csv",
             )
         (work / "nordic-shoes.rejects.csv").write_text(rejects.getvalue(), encoding="utf-8")
         with shoes_csv.open("rb") as raw:
             again = anna.imports.import_csv("nordic-shoes", raw, "newsletter", "double-opt-in")
-        story.append(f"imported {imported.added} contacts into nordic-shoes/newsletter, "
-                     f"{imported.rejected} rows rejected with reasons; re-importing the same file "
-                     f"added {again.added}")
+        story.append(
+            f"imported {imported.added} contacts into nordic-shoes/newsletter, "
+            f"{imported.rejected} rows rejected with reasons; re-importing the same file "
+            f"added {again.added}"
+        )
         books_csv = work / "fjord-books.csv"
         write_csv(books_csv, people(250, seed=2, domain="example.org"))
         with books_csv.open("rb") as raw:
             books = bo.imports.import_csv("fjord-books", raw, "readers", "single-opt-in")
-        story.append(f"fjord-books (freemium) imported {books.added} of 250: the account holds "
-                     f"fewer than 200 contacts, {books.rejected} refused (SUBJ-7)")
+        story.append(
+            f"fjord-books (freemium) imported {books.added} of 250: the account holds "
+            f"fewer than 200 contacts, {books.rejected} refused (SUBJ-7)"
+        )
         clock.advance(timedelta(days=3))
 
         mia = proc.session("mia")
         first = next(people(1, seed=1))
-        added = mia.contacts.add("nordic-shoes", "vip", first["email"],
-                                 "email:web-form:checkbox on order page")
-        story.append("an existing e-mail added to the 'vip' list joined the existing contact "
-                     f"(created={added['created']}) with its own consent record (SUBJ-2)")
+        added = mia.contacts.add(
+            "nordic-shoes", "vip", first["email"], "email:web-form:checkbox on order page"
+        )
+        story.append(
+            "an existing e-mail added to the 'vip' list joined the existing contact "
+            f"(created={added['created']}) with its own consent record (SUBJ-2)"
+        )
         sample = list(people(12, seed=1))
         ids = [anna.contacts.id_by_email("nordic-shoes", p["email"]) or "" for p in sample]
         for cid in ids[1:4]:
@@ -85,12 +107,16 @@ def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noq
         anna.contacts.set_state("restrict", "nordic-shoes", ids[5], "accuracy contested")
         anna.contacts.set_state("object", "nordic-shoes", ids[6], "objects to profiling")
         members = anna.contacts.list_members("nordic-shoes", "newsletter", limit=0)
-        story.append(f"3 unsubscribed (their data stays, SUBJ-3), 1 rectified, 1 restricted, "
-                     f"1 objected: the newsletter now has {members['count']} current members")
+        story.append(
+            f"3 unsubscribed (their data stays, SUBJ-3), 1 rectified, 1 restricted, "
+            f"1 objected: the newsletter now has {members['count']} current members"
+        )
         try:
             proc.session("ben").contacts.show("nordic-shoes", ids[7])
         except AccessDeniedError as exc:
-            story.append(f"the bookkeeper tried to read a contact and was refused and logged: {exc}")
+            story.append(
+                f"the bookkeeper tried to read a contact and was refused and logged: {exc}"
+            )
         try:
             bo.contacts.show("nordic-shoes", ids[7])
         except AccessDeniedError:
@@ -102,28 +128,45 @@ def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noq
             anna.exports.export("nordic-shoes", handle, contact=ids[4])
         everything = work / "nordic-shoes-all.csv"
         with everything.open("w", encoding="utf-8", newline="") as handle:
-            summary = anna.exports.export("nordic-shoes", handle, everything=True, data_format="csv")
-        story.append(f"exported one subject (JSON) and all {summary['contacts']} contacts (CSV, "
-                     f"sha256 {summary['sha256'][:12]}…) for the controller (SUBJ-4, SUBJ-6)")
+            summary = anna.exports.export(
+                "nordic-shoes", handle, everything=True, data_format="csv"
+            )
+        story.append(
+            f"exported one subject (JSON) and all {summary['contacts']} contacts (CSV, "
+            f"sha256 {summary['sha256'][:12]}…) for the controller (SUBJ-4, SUBJ-6)"
+        )
 
         receipt_path = work / "erasure-receipt.json"
-        receipt = anna.erasure.erase("nordic-shoes", "data subject request (Art. 17)",
-                                     contact=ids[8], receipt_path=receipt_path)
+        receipt = anna.erasure.erase(
+            "nordic-shoes",
+            "data subject request (Art. 17)",
+            contact=ids[8],
+            receipt_path=receipt_path,
+        )
         public_key = work / "ledger.pub"
         public_key.write_text(proc.ledger.vkey() + "\n", encoding="utf-8")
         after = anna.contacts.show("nordic-shoes", ids[8])
-        story.append(f"erased one subject by destroying its key; reading it now gives "
-                     f"{after['fields']!r}; receipt at leaf {receipt['leaf_index']}")
+        story.append(
+            f"erased one subject by destroying its key; reading it now gives "
+            f"{after['fields']!r}; receipt at leaf {receipt['leaf_index']}"
+        )
         try:
-            mia.contacts.add("nordic-shoes", "vip", "x@example.dk", "email:form",
-                             fields={"health_condition": "asthma"})
+            mia.contacts.add(
+                "nordic-shoes",
+                "vip",
+                "x@example.dk",
+                "email:form",
+                fields={"health_condition": "asthma"},
+            )
         except RefusedError as exc:
             story.append(f"a sensitive custom field was refused without an instruction: {exc}")
 
         report = proc.ledger.verify()
         head = proc.ledger.head()
-        story.append(f"ledger verified: {report.records_checked} events, "
-                     f"{report.checkpoints_checked} signed checkpoints, root {head['root'][:16]}…")
+        story.append(
+            f"ledger verified: {report.records_checked} events, "
+            f"{report.checkpoints_checked} signed checkpoints, root {head['root'][:16]}…"
+        )
         out.update(
             {
                 "controllers": ["nordic-shoes", "fjord-books"],

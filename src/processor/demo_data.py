@@ -14,16 +14,72 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-FIRST = ("Anne", "Mette", "Lars", "Søren", "Ida", "Freja", "Mads", "Jens", "Karen", "Emil",
-         "Sofie", "Oliver", "Astrid", "Nikolaj", "Camilla", "Rasmus", "Line", "Jonas", "Maja", "Kasper")
-LAST = ("Nielsen", "Jensen", "Hansen", "Pedersen", "Andersen", "Christensen", "Larsen", "Sørensen",
-        "Rasmussen", "Jørgensen", "Petersen", "Madsen", "Kristensen", "Olsen", "Thomsen", "Poulsen")
-CITIES = (("1050", "København K"), ("8000", "Aarhus C"), ("5000", "Odense C"), ("9000", "Aalborg"),
-          ("6700", "Esbjerg"), ("7100", "Vejle"), ("4000", "Roskilde"))
+FIRST = (
+    "Anne",
+    "Mette",
+    "Lars",
+    "Søren",
+    "Ida",
+    "Freja",
+    "Mads",
+    "Jens",
+    "Karen",
+    "Emil",
+    "Sofie",
+    "Oliver",
+    "Astrid",
+    "Nikolaj",
+    "Camilla",
+    "Rasmus",
+    "Line",
+    "Jonas",
+    "Maja",
+    "Kasper",
+)
+LAST = (
+    "Nielsen",
+    "Jensen",
+    "Hansen",
+    "Pedersen",
+    "Andersen",
+    "Christensen",
+    "Larsen",
+    "Sørensen",
+    "Rasmussen",
+    "Jørgensen",
+    "Petersen",
+    "Madsen",
+    "Kristensen",
+    "Olsen",
+    "Thomsen",
+    "Poulsen",
+)
+CITIES = (
+    ("1050", "København K"),
+    ("8000", "Aarhus C"),
+    ("5000", "Odense C"),
+    ("9000", "Aalborg"),
+    ("6700", "Esbjerg"),
+    ("7100", "Vejle"),
+    ("4000", "Roskilde"),
+)
 STREETS = ("Strandvejen", "Vestergade", "Nørregade", "Algade", "Skovvej", "Kirkevej", "Bredgade")
 INTERESTS = ("running", "books", "hiking", "cooking", "design", "music", "cycling")
-HEADER = ["email", "phone", "first_name", "last_name", "address", "postal_code", "city",
-          "country", "gender", "birth_date", "interests", "reference", "shoe_size"]
+HEADER = [
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "address",
+    "postal_code",
+    "city",
+    "country",
+    "gender",
+    "birth_date",
+    "interests",
+    "reference",
+    "shoe_size",
+]
 
 
 def people(count: int, seed: int, domain: str = "example.dk") -> Iterator[dict[str, str]]:
@@ -34,7 +90,7 @@ def people(count: int, seed: int, domain: str = "example.dk") -> Iterator[dict[s
         postal, city = rnd.choice(CITIES)
         yield {
             "email": f"{first.lower()}.{last.lower()}.{seed}x{i}@{domain}".replace("ø", "oe"),
-            "phone": f"+45 {rnd.randint(20, 99)} {rnd.randint(10, 99)} {rnd.randint(10, 99)} {rnd.randint(10, 99)}",
+            "phone": "+45 " + " ".join(str(rnd.randint(10, 99)) for _ in range(4)),
             "first_name": first,
             "last_name": last,
             "address": f"{rnd.choice(STREETS)} {rnd.randint(1, 120)}",
@@ -42,14 +98,18 @@ def people(count: int, seed: int, domain: str = "example.dk") -> Iterator[dict[s
             "city": city,
             "country": "DK",
             "gender": rnd.choice(("female", "male", "")),
-            "birth_date": f"{rnd.randint(1950, 2005)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
+            "birth_date": (
+                f"{rnd.randint(1950, 2005)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
+            ),
             "interests": ",".join(rnd.sample(INTERESTS, 2)),
             "reference": rnd.choice(("webshop", "newsletter-form", "store")),
             "shoe_size": str(rnd.randint(36, 46)),
         }
 
 
-def write_csv(path: Path, rows: Iterator[dict[str, str]], extra_lines: list[str] | None = None) -> int:
+def write_csv(
+    path: Path, rows: Iterator[dict[str, str]], extra_lines: list[str] | None = None
+) -> int:
     """Write rows as CSV with the vocabulary header; returns how many rows were written."""
     count = 0
     with path.open("w", encoding="utf-8", newline="") as handle:

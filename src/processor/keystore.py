@@ -61,9 +61,7 @@ class MasterKey:
         try:
             return cls(bytes.fromhex(text.strip()))
         except ValueError:
-            raise ConfigurationError(
-                "the master key must be 64 hex characters"
-            ) from None
+            raise ConfigurationError("the master key must be 64 hex characters") from None
 
     def wrap(self, name: str, key: bytes) -> bytes:
         """Encrypt `key`; `name` is bound as associated data so wrapped keys cannot be swapped."""

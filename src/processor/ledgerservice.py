@@ -232,7 +232,10 @@ class LedgerService:
     def verify(self, progress: Callable[[int], None] | None = None) -> VerifyReport:
         """Recompute the tree from the stored records and check every signed checkpoint."""
         with self.engine.connect() as conn:
-            notes = [r[0] for r in conn.execute(sa.select(checkpoints.c.note).order_by(checkpoints.c.size))]
+            notes = [
+                r[0]
+                for r in conn.execute(sa.select(checkpoints.c.note).order_by(checkpoints.c.size))
+            ]
         verifier = Verifier.from_vkey(self.vkey())
         return verify_log(
             self.iter_records(), notes, verifier, self.nodes, origin=self.origin, progress=progress

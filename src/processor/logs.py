@@ -10,15 +10,33 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
 PERSONAL_KEYS = frozenset(
     {
-        "email", "phone", "first_name", "last_name", "name_of_subject", "address",
-        "postal_code", "city", "gender", "birth_date", "interests", "custom", "fields",
-        "profile", "evidence", "consent_evidence", "body", "subject", "values", "row",
+        "email",
+        "phone",
+        "first_name",
+        "last_name",
+        "name_of_subject",
+        "address",
+        "postal_code",
+        "city",
+        "gender",
+        "birth_date",
+        "interests",
+        "custom",
+        "fields",
+        "profile",
+        "evidence",
+        "consent_evidence",
+        "body",
+        "subject",
+        "values",
+        "row",
     }
 )
 REDACTED = "[redacted]"
@@ -39,9 +57,9 @@ def _scrub(value: Any) -> Any:  # noqa: ANN401
 def redact_personal_data(
     _logger: Any,  # noqa: ANN401
     _method: str,
-    event_dict: dict[str, Any],
+    event_dict: MutableMapping[str, Any],
 ) -> dict[str, Any]:
-    """structlog processor: drop personal values before anything is rendered."""
+    """Structlog processor: drop personal values before anything is rendered."""
     return {k: REDACTED if k in PERSONAL_KEYS else _scrub(v) for k, v in event_dict.items()}
 
 

@@ -33,6 +33,7 @@ class Erased:
     _instance: Erased | None = None
 
     def __new__(cls) -> Erased:  # noqa: PYI034 - a singleton marker
+        """Return the one ERASED instance."""
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -50,7 +51,7 @@ class Erased:
 ERASED: Final = Erased()
 
 
-def seal_with_key(key: bytes, subject_id: str, purpose: str, value: Any) -> str:
+def seal_with_key(key: bytes, subject_id: str, purpose: str, value: Any) -> str:  # noqa: ANN401
     """Seal a JSON-serialisable value; subject and purpose are bound as associated data."""
     nonce = os.urandom(_NONCE)
     plaintext = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()

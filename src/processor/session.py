@@ -22,12 +22,12 @@ class Session:
     """Runs commands as one named user."""
 
     def __init__(self, proc: Processor, user: str) -> None:
-        from processor.services.contacts import ContactsService  # noqa: PLC0415
-        from processor.services.controllers import ControllersService  # noqa: PLC0415
-        from processor.services.erasure import ErasureService  # noqa: PLC0415
-        from processor.services.exports import ExportService  # noqa: PLC0415
-        from processor.services.imports import ImportService  # noqa: PLC0415
-        from processor.services.users import UsersService  # noqa: PLC0415
+        from processor.services.contacts import ContactsService
+        from processor.services.controllers import ControllersService
+        from processor.services.erasure import ErasureService
+        from processor.services.exports import ExportService
+        from processor.services.imports import ImportService
+        from processor.services.users import UsersService
 
         self.proc = proc
         self.user_name = user
@@ -65,18 +65,24 @@ class Session:
             self.deny(command, controller, "UserMustNotBeRevoked", "the user's access is revoked")
         if getattr(user, "locked", False):
             self.deny(
-                command, controller, "UserMustNotBeLocked",
+                command,
+                controller,
+                "UserMustNotBeLocked",
                 "the user is locked after repeated refused attempts; a GDPA must unlock them",
             )
         if permission not in self.role_spec(user).permissions:
             scope = "processor" if user.controller is None else "controller"
             self.deny(
-                command, controller, "RoleMustGrantPermission",
+                command,
+                controller,
+                "RoleMustGrantPermission",
                 f"the {scope} role {user.role!r} may not {permission}",
             )
         if user.controller is not None and controller is not None and controller != user.controller:
             self.deny(
-                command, controller, "ControllerUsersSeeOnlyTheirOwn",
+                command,
+                controller,
+                "ControllerUsersSeeOnlyTheirOwn",
                 "users of one controller may not act on another controller's data",
             )
         return user

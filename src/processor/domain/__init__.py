@@ -1,0 +1,1 @@
+"""The domain: aggregates and their past-tense events; no I/O."""

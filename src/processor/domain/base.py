@@ -31,6 +31,6 @@ class ProcessorAggregate(Aggregate):
         """Base creation event."""
 
     @staticmethod
-    def create_id(*_: Any, **__: Any) -> UUID:
+    def create_id(*_: Any, **__: Any) -> UUID:  # noqa: ANN401 - subclasses narrow it
         """Aggregates get random ids unless a subclass derives a stable one."""
         return uuid4()

@@ -15,7 +15,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from processor.domain.base import ProcessorAggregate
-from processor.errors import RefusedError
+from processor.errors import NotFoundError, RefusedError
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class Contact(ProcessorAggregate):
         _check(self)
         membership = self.lists.get(list_name)
         if membership is None:
-            raise RefusedError(f"the contact is not on list {list_name!r}", rule="ListMembership")
+            raise NotFoundError(f"the contact is not on list {list_name!r}")
         if not membership.subscribed:
             return
         self._unsubscribed(actor=actor, list_name=list_name)
@@ -124,7 +124,9 @@ class Contact(ProcessorAggregate):
         membership.subscribed = False
         membership.unsubscribed_at = self.modified_on
 
-    def rectify(self, actor: str, profile: str, changed_fields: list[str], fields: list[str]) -> None:
+    def rectify(
+        self, actor: str, profile: str, changed_fields: list[str], fields: list[str]
+    ) -> None:
         """Replace the sealed profile after a rectification (SUBJ-4)."""
         _check(self)
         self._rectified(actor=actor, profile=profile, changed_fields=changed_fields, fields=fields)

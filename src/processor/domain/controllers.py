@@ -56,13 +56,9 @@ class Controller(ProcessorAggregate):
         self.exports = 0
 
     @event("InstructionRecorded")
-    def record_instruction(
-        self, actor: str, kind: str, text: str, details: dict[str, str]
-    ) -> None:
+    def record_instruction(self, actor: str, kind: str, text: str, details: dict[str, str]) -> None:
         """Record a documented instruction (INSTR-1); its event's time is its date."""
-        self.instructions.append(
-            Instruction(kind, text, self.modified_on, actor, dict(details))
-        )
+        self.instructions.append(Instruction(kind, text, self.modified_on, actor, dict(details)))
 
     @event("DataExported")
     def record_export(

@@ -46,7 +46,7 @@ def _controller_registered(_p: Projector, w: _Writes, e: Any, _pos: int) -> None
 
 @handles("Controller.InstructionRecorded")
 def _instruction(p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
-    ref = p.store.repository.get(e.originator_id, version=e.originator_version).ref
+    ref: str = p.store.repository.get(e.originator_id, version=e.originator_version).ref
     w.insert(
         t.instructions,
         {
@@ -61,7 +61,7 @@ def _instruction(p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: A
     )
 
 
-def _join(w: _Writes, e: Any, pos: int, controller: str) -> None:  # noqa: ANN401
+def _join(w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     contact_id = str(e.originator_id)
     w.insert(
         t.consents,
@@ -103,7 +103,7 @@ def _contact_added(p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa:
             "unsubscribed_at": None,
         },
     )
-    _join(w, e, pos, e.controller)
+    _join(w, e, pos)
 
 
 def _controller_of(w: _Writes, contact_id: str) -> str:
@@ -123,8 +123,7 @@ def _subscribed(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: A
     controller = _controller_of(w, contact_id)
     w.execute(
         t.memberships.delete().where(
-            (t.memberships.c.contact_id == contact_id)
-            & (t.memberships.c.list_name == e.list_name)
+            (t.memberships.c.contact_id == contact_id) & (t.memberships.c.list_name == e.list_name)
         )
     )
     w.insert(
@@ -138,7 +137,7 @@ def _subscribed(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: A
             "unsubscribed_at": None,
         },
     )
-    _join(w, e, pos, controller)
+    _join(w, e, pos)
 
 
 @handles("Contact.UnsubscribedFromList")

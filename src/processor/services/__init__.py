@@ -1,0 +1,1 @@
+"""Use cases: what a session can do, authorised and recorded."""

@@ -44,7 +44,9 @@ class ContactsService:
 
     def email_index(self, controller: str, email: str) -> str:
         """The blind index of an e-mail for this controller."""
-        return blind_index(self.proc.projector.index_key(controller), "email", normalise_email(email))
+        return blind_index(
+            self.proc.projector.index_key(controller), "email", normalise_email(email)
+        )
 
     def id_by_email(self, controller: str, email: str) -> str | None:
         """The id of the controller's live contact with this e-mail, if any."""
@@ -72,7 +74,7 @@ class ContactsService:
             raise InvalidInputError(f"invalid contact id {contact[:40]!r}") from None
         if cid not in self.proc.store.repository:
             raise NotFoundError(f"unknown contact {contact}")
-        aggregate = self.proc.store.repository.get(cid)
+        aggregate: object = self.proc.store.repository.get(cid)
         if not isinstance(aggregate, Contact) or aggregate.controller != controller:
             raise NotFoundError(f"unknown contact {contact}")
         return aggregate
@@ -101,7 +103,11 @@ class ContactsService:
 
     def consent_payload(self, contact_id: str, consent: ConsentInput) -> dict[str, Any]:
         """Consent as stored: evidence sealed, time from the clock (SUBJ-2)."""
-        evidence = self.proc.sealer.seal(contact_id, EVIDENCE, consent.evidence) if consent.evidence else ""
+        evidence = (
+            self.proc.sealer.seal(contact_id, EVIDENCE, consent.evidence)
+            if consent.evidence
+            else ""
+        )
         return {
             "channel": consent.channel,
             "method": consent.method,
@@ -218,7 +224,9 @@ class ContactsService:
 
     def unsubscribe(self, controller: str, contact: str, list_name: str) -> dict[str, Any]:
         """Stop sending from a list; the data stays (SUBJ-3)."""
-        self.s.authorize("contacts.unsubscribe", command="contacts unsubscribe", controller=controller)
+        self.s.authorize(
+            "contacts.unsubscribe", command="contacts unsubscribe", controller=controller
+        )
         agg = self.load(controller, contact)
         with self.proc.using_clock():
             agg.unsubscribe(actor=self.s.user_name, list_name=list_name)
@@ -226,12 +234,16 @@ class ContactsService:
         return {"contact_id": str(agg.id), "list": list_name, "subscribed": False}
 
     def set_state(self, action: str, controller: str, contact: str, reason: str) -> dict[str, Any]:
-        """Restrict, lift a restriction or object (SUBJ-4); the reason is sealed with the subject."""
+        """Restrict, lift a restriction or object (SUBJ-4); the reason is sealed."""
         permission = "contacts.object" if action == "object" else "contacts.restrict"
         self.s.authorize(permission, command=f"contacts {action}", controller=controller)
         agg = self.load(controller, contact)
         with self.proc.using_clock():
-            sealed = self.proc.sealer.seal(str(agg.id), REASON, reason) if reason and not agg.erased else ""
+            sealed = (
+                self.proc.sealer.seal(str(agg.id), REASON, reason)
+                if reason and not agg.erased
+                else ""
+            )
             method = {
                 "restrict": agg.restrict,
                 "unrestrict": agg.unrestrict,
@@ -307,7 +319,9 @@ class ContactsService:
         self.s.controllers.get(controller)
         return self.view(self.load(controller, contact))
 
-    def list_members(self, controller: str, list_name: str, limit: int | None = None) -> dict[str, Any]:
+    def list_members(
+        self, controller: str, list_name: str, limit: int | None = None
+    ) -> dict[str, Any]:
         """The current list: subscribed, not restricted, not objected, not erased."""
         self.s.authorize("lists.show", command="lists show", controller=controller)
         self.s.controllers.get(controller)
@@ -332,12 +346,16 @@ class ContactsService:
             ).scalar_one()
             if not known:
                 raise NotFoundError(f"unknown list {list_name!r}")
-            total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar_one()
-            ids = [r[0] for r in conn.execute(base.order_by(m.c.since, m.c.contact_id).limit(limit))]
+            total = conn.execute(
+                sa.select(sa.func.count()).select_from(base.subquery())
+            ).scalar_one()
+            ids = [
+                r[0] for r in conn.execute(base.order_by(m.c.since, m.c.contact_id).limit(limit))
+            ]
         self.proc.sealer.prefetch(ids)
         members = []
         for cid in ids:
-            agg = self.proc.store.repository.get(uuid.UUID(cid))
+            agg: Contact = self.proc.store.repository.get(uuid.UUID(cid))
             profile = self.opened_profile(agg)
             fields = {} if isinstance(profile, Erased) else profile
             members.append(

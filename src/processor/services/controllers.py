@@ -72,12 +72,16 @@ class ControllersService:
                 cvr=cvr,
                 policy_version=self.proc.policies.version,
             )
-            new = [controller]
+            new: list[Controller | User] = [controller]
             if admin is not None:
                 new.append(
                     User(
-                        actor=self.s.user_name, name=admin, role="administrator",
-                        controller=ref, confidentiality_signed=None, trained=None,
+                        actor=self.s.user_name,
+                        name=admin,
+                        role="administrator",
+                        controller=ref,
+                        confidentiality_signed=None,
+                        trained=None,
                     )
                 )
             self.proc.keys.system_key(f"blind-index:{ref}", at=self.proc.now())
@@ -116,9 +120,7 @@ class ControllersService:
             ).one()
             lists = conn.execute(
                 sa.select(t.memberships.c.list_name, sa.func.count())
-                .where(
-                    (t.memberships.c.controller == ref) & t.memberships.c.subscribed.is_(True)
-                )
+                .where((t.memberships.c.controller == ref) & t.memberships.c.subscribed.is_(True))
                 .group_by(t.memberships.c.list_name)
                 .order_by(t.memberships.c.list_name)
             ).all()
@@ -145,5 +147,5 @@ class ControllersService:
                 for i in c.instructions
             ],
             "contacts": {"active": counts[0], "erased": counts[1]},
-            "lists": {name: n for name, n in lists},
+            "lists": {str(name): int(n) for name, n in lists},
         }

@@ -64,7 +64,9 @@ def read_rows(raw: BinaryIO, required: tuple[str, ...]) -> tuple[list[str], Iter
     header = [h.strip().lower() for h in header]
     missing = [c for c in required if c not in header]
     if missing:
-        raise InvalidInputError(f"the CSV has no {missing[0]!r} column (header: {','.join(header)[:80]})")
+        raise InvalidInputError(
+            f"the CSV has no {missing[0]!r} column (header: {','.join(header)[:80]})"
+        )
     seen: set[str] = set()
     for name in header:
         if not name:

@@ -44,7 +44,9 @@ class ErasureService:
             raise RefusedError("the contact is already erased", rule="ContactMustNotBeErased")
         with self.proc.using_clock():
             agg.erase(
-                actor=self.s.user_name, reason=reason.strip(), policy_version=self.proc.policies.version
+                actor=self.s.user_name,
+                reason=reason.strip(),
+                policy_version=self.proc.policies.version,
             )
             recordings = self.proc.commit(agg)
             self.proc.sealer.shred([str(agg.id)], self.proc.now())

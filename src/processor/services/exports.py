@@ -34,7 +34,7 @@ class _HashingWriter(io.TextIOBase):
         self.target = target
         self.sha = hashlib.sha256()
 
-    def write(self, text: str) -> int:  # type: ignore[override]
+    def write(self, text: str) -> int:
         self.sha.update(text.encode("utf-8"))
         return self.target.write(text)
 
@@ -70,7 +70,7 @@ class ExportService:
         else:
             aggregates = iter([self.s.contacts.load(controller, chosen[0])])
         writer = _HashingWriter(out)
-        meta = {
+        meta: dict[str, Any] = {
             "format": "processor-export/1",
             "controller": controller,
             "scope": "all" if everything else "contact",
@@ -86,7 +86,7 @@ class ExportService:
         with self.proc.using_clock():
             ctrl.record_export(
                 actor=self.s.user_name,
-                scope=meta["scope"],
+                scope=str(meta["scope"]),
                 contacts=count,
                 data_format=data_format,
                 sha256=digest,
@@ -114,19 +114,28 @@ class ExportService:
                 yield self.proc.store.repository.get(uuid.UUID(cid))
             self.proc.sealer.forget()
 
-    def _json(self, out: _HashingWriter, meta: dict[str, Any], aggregates: Iterator[Contact]) -> int:
+    def _json(
+        self, out: _HashingWriter, meta: dict[str, Any], aggregates: Iterator[Contact]
+    ) -> int:
         head = json.dumps(meta, ensure_ascii=False, indent=2)
         out.write(head[:-2] + ',\n  "contacts": [')
         count = 0
         for agg in aggregates:
             view = self.s.contacts.view(agg)
-            out.write(("\n    " if count == 0 else ",\n    ") + json.dumps(view, ensure_ascii=False))
+            out.write(
+                ("\n    " if count == 0 else ",\n    ") + json.dumps(view, ensure_ascii=False)
+            )
             count += 1
         out.write("\n  ]\n}\n")
         return count
 
     def _csv(
-        self, out: _HashingWriter, controller: str, aggregates: Iterator[Contact], *, everything: bool
+        self,
+        out: _HashingWriter,
+        controller: str,
+        aggregates: Iterator[Contact],
+        *,
+        everything: bool,
     ) -> int:
         standard = list(self.proc.policies.fields.standard)
         if everything:
@@ -138,8 +147,19 @@ class ExportService:
             aggs = list(aggregates)
             custom = sorted({f[7:] for a in aggs for f in a.fields if f.startswith("custom.")})
             aggregates = iter(aggs)
-        columns = ["contact_id", *standard, *custom, "lists", "unsubscribed_lists",
-                   "restricted", "objected", "erased", "source", "added_at", "consents"]
+        columns = [
+            "contact_id",
+            *standard,
+            *custom,
+            "lists",
+            "unsubscribed_lists",
+            "restricted",
+            "objected",
+            "erased",
+            "source",
+            "added_at",
+            "consents",
+        ]
         writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         count = 0

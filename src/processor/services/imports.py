@@ -69,7 +69,7 @@ class ImportService:
         ctrl = self.s.controllers.get(controller)
         name = v.list_name(list_name)
         ConsentInput.parse(f"{consent_channel}:{consent_method}")
-        from processor.services.csvrows import read_rows  # noqa: PLC0415
+        from processor.services.csvrows import read_rows
 
         header, rows = read_rows(raw, ("email",))
         fields = self.proc.policies.fields

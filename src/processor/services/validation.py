@@ -68,7 +68,7 @@ def iso_datetime(value: str, what: str = "time") -> datetime:
     except ValueError:
         raise InvalidInputError(f"invalid {what} {value!r}: use ISO-8601") from None
     if parsed.tzinfo is None:
-        from datetime import UTC  # noqa: PLC0415
+        from datetime import UTC
 
         parsed = parsed.replace(tzinfo=UTC)
     return parsed

@@ -1,0 +1,81 @@
+"""Shared test support: backends, fresh stores, PostgreSQL schemas.
+
+A module of its own (not conftest) so test modules in any folder import it unambiguously.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from processor.app import Processor
+from processor.clock import FixedClock
+from processor.config import Settings, with_schema
+
+POSTGRES_URL = os.environ.get("PROCESSOR_TEST_POSTGRES_URL", "")
+REQUIRE_POSTGRES = os.environ.get("PROCESSOR_REQUIRE_POSTGRES") == "1"
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+def pg_engine() -> sa.Engine:
+    """An engine on the test PostgreSQL database."""
+    url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1).split("?")[0]
+    return sa.create_engine(url)
+
+
+def drop_schemas(*schemas: str) -> None:
+    """Drop test schemas."""
+    engine = pg_engine()
+    with engine.begin() as conn:
+        for schema in schemas:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def make_settings(backend: str, tmp_path: Path) -> tuple[Settings, list[str]]:
+    """Settings for a fresh store on `backend`, and the schemas to drop afterwards."""
+    if backend == "sqlite":
+        return Settings(data_dir=tmp_path / "data"), []
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL test: set PROCESSOR_TEST_POSTGRES_URL to run it")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=with_schema(POSTGRES_URL, schema),
+        keystore_url=with_schema(POSTGRES_URL, f"{schema}_keys"),
+    )
+    return settings, [schema, f"{schema}_keys"]
+
+
+class fresh_store:  # noqa: N801 - used like a function: `with fresh_store(backend) as proc:`
+    """A new initialised store per hypothesis example (function fixtures run once per test)."""
+
+    def __init__(self, backend: str, clock: FixedClock | None = None) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="processor-test-")
+        self.settings, self._schemas = make_settings(backend, Path(self._tmp.name))
+        self.clock = clock or FixedClock(START)
+
+    def __enter__(self) -> Processor:
+        self.proc = Processor.init(
+            self.settings, gdpa="grete", system_manager="sam", clock=self.clock
+        )
+        self.proc.session("sam").controllers.register(
+            "acme", "Acme A/S", "DK", "paying", "scc", admin="alice"
+        )
+        return self.proc
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.close()
+        if self._schemas:
+            drop_schemas(*self._schemas)
+        self._tmp.cleanup()
