@@ -153,11 +153,22 @@ def controllers_register(
     "--kind", required=True, help="e.g. general, sensitive-data, transfer, support-access."
 )
 @click.option("--text", required=True, help="The instruction as given by the controller.")
+@click.option("--country", help="--kind transfer: the third country (ISO code), SUB-6.")
+@click.option("--basis", help="--kind transfer: the Chapter V basis (scc, dpf, adequacy, ...).")
 @click.pass_context
-def controllers_instruct(ctx: click.Context, controller_id: str, kind: str, text: str) -> None:
+def controllers_instruct(
+    ctx: click.Context,
+    controller_id: str,
+    kind: str,
+    text: str,
+    country: str | None,
+    basis: str | None,
+) -> None:
     """Record a documented instruction of the controller (INSTR-1)."""
     st = state(ctx)
-    result = st.session().controllers.instruct(controller_id, kind, text)
+    given = {"country": country, "basis": basis}
+    details = {key: value for key, value in given.items() if value is not None}
+    result = st.session().controllers.instruct(controller_id, kind, text, details)
     emit(result, as_json=st.as_json, text=f"recorded {kind} instruction for {controller_id}")
 
 

@@ -13,6 +13,7 @@ import click
 from processor.errors import InvalidInputError
 from processor.services.validation import key_values
 
+from .cmd_retention import write_return
 from .output import emit
 from .state import state
 
@@ -92,8 +93,11 @@ def contacts_import(
 ) -> None:
     """Import contacts from a CSV file (header uses the field vocabulary)."""
     st = state(ctx)
-    if rejects is not None and not rejects.parent.is_dir():
-        raise InvalidInputError(f"no such directory for the rejects file: {rejects.parent}")
+    if rejects is not None:
+        if not rejects.parent.is_dir():
+            raise InvalidInputError(f"no such directory for the rejects file: {rejects.parent}")
+        if rejects.exists() and rejects.resolve() == file.resolve():
+            raise InvalidInputError("the rejects file must not be the file being imported")
     session = st.session()
     size = file.stat().st_size
     show_bar = sys.stderr.isatty() and not st.as_json
@@ -228,8 +232,9 @@ def lists_show(ctx: click.Context, controller: str, list_name: str, limit: int |
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to a file instead of stdout.",
+    type=click.Path(path_type=Path),
+    help="Write to a file instead of stdout; with --all, a directory (an existing one, or a "
+    "name without extension) gets the complete standard-format return (RET-2).",
 )
 @click.pass_context
 def export(
@@ -241,9 +246,12 @@ def export(
     data_format: str,
     out: Path | None,
 ) -> None:
-    """Export one subject or all contacts (SUBJ-4, SUBJ-6)."""
+    """Export one subject or all contacts (SUBJ-4, SUBJ-6), or return all data (RET-2)."""
     st = state(ctx)
     session = st.session()
+    whole = everything and not contact and not email
+    if write_return(st, session, controller, out, everything=whole):
+        return
     if out is None:
         summary = session.exports.export(
             controller,
@@ -254,6 +262,8 @@ def export(
             data_format=data_format,
         )
         return
+    if not out.parent.is_dir():
+        raise InvalidInputError(f"no such directory for the export: {out.parent}")
     partial = out.with_name(out.name + ".partial")
     try:
         with partial.open("w", encoding="utf-8", newline="") as handle:

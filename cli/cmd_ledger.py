@@ -18,8 +18,8 @@ from .state import state
 
 def _ledger(ctx: click.Context) -> Any:  # noqa: ANN401
     st = state(ctx)
-    st.session().authorize("ledger.read", command="ledger")
-    return st.processor().ledger
+    st.session(catch_up=False).authorize("ledger.read", command="ledger")
+    return st.processor(catch_up=False).ledger
 
 
 @click.group()
@@ -55,7 +55,7 @@ def ledger_verify(ctx: click.Context) -> None:
         "first_bad_index": report.first_bad_index,
         "first_bad_position": report.first_bad_position,
         "reason": report.reason,
-        "simulation": st.processor().simulation,
+        "simulation": st.processor(catch_up=False).simulation,
     }
     if report.ok:
         emit(
@@ -67,6 +67,8 @@ def ledger_verify(ctx: click.Context) -> None:
         return
     if st.as_json:
         emit(data, as_json=True)
+    if report.first_bad_position is None and report.first_bad_index is None:
+        raise IntegrityFailureError(f"ledger verification failed: {report.reason}")
     raise IntegrityFailureError(
         f"ledger verification failed at position {report.first_bad_position} "
         f"(leaf {report.first_bad_index}): {report.reason}"

@@ -34,9 +34,7 @@ class ProcessorGroup(click.Group):
     ) -> Any:  # noqa: ANN401
         """Run the CLI; usage errors become one `error:` line and exit 2, like every other error."""
         try:
-            result = super().main(
-                args, prog_name, complete_var, standalone_mode=False, **extra
-            )
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as exc:
             hint = f" (see {exc.ctx.command_path} --help)" if exc.ctx else ""
             click.echo(f"error: {exc.format_message()}{hint}", err=True)
@@ -119,13 +117,24 @@ def cli(
 
 def _register() -> None:
     from . import (
+        cmd_access,
         cmd_admin,
         cmd_contacts,
         cmd_demo,
         cmd_ledger,
+        cmd_retention,
+        cmd_subprocessors,
     )
 
-    for module in (cmd_admin, cmd_contacts, cmd_ledger, cmd_demo):
+    for module in (
+        cmd_admin,
+        cmd_access,
+        cmd_contacts,
+        cmd_ledger,
+        cmd_subprocessors,
+        cmd_retention,
+        cmd_demo,
+    ):
         module.register(cli)
 
 

@@ -28,25 +28,31 @@ class CliState:
     as_json: bool
     _proc: Processor | None = field(default=None, repr=False)
 
-    def processor(self) -> Processor:
-        """Open the store once per invocation, with the clock resolved for it."""
+    def processor(self, *, catch_up: bool = True) -> Processor:
+        """Open the store once per invocation, with the clock resolved for it.
+
+        Normal commands first bring the ledger and read models up to date (finishing any command
+        that died half-way). Ledger inspection does not: it must judge the store as it is, and
+        must never sign records it has not checked.
+        """
         if self._proc is None:
             proc = Processor.open(self.settings)
             try:
                 proc.clock = resolve_clock(proc.simulation, proc.last_event_time())
-                with proc.using_clock():
-                    proc.catch_up()
+                if catch_up:
+                    with proc.using_clock():
+                        proc.catch_up()
             except BaseException:
                 proc.close()
                 raise
             self._proc = proc
         return self._proc
 
-    def session(self) -> Session:
+    def session(self, *, catch_up: bool = True) -> Session:
         """The session of the acting user (`--as` or PROCESSOR_USER)."""
         if not self.user:
             raise InvalidInputError("no user: give --as NAME or set PROCESSOR_USER")
-        return self.processor().session(self.user)
+        return self.processor(catch_up=catch_up).session(self.user)
 
     def close(self) -> None:
         """Close the store if it was opened."""

@@ -195,3 +195,21 @@ def test_unknown_ids_are_not_found(acme):
         alice.contacts.list_members("acme", "no-such-list")
     with pytest.raises(InvalidInputError):
         alice.contacts.show("acme", "not-a-uuid")
+
+
+def test_recorded_times_are_the_events_own_times__SUBJ_2(acme, clock):
+    """Consent, unsubscribe and instruction times are when they happened, not the previous event's."""
+    from datetime import timedelta
+
+    alice = acme.session("alice")
+    cid = alice.contacts.add("acme", "news", "t@example.dk", "email:form")["contact_id"]
+    clock.advance(timedelta(days=3))
+    alice.contacts.add("acme", "vip", "t@example.dk", "email:web")
+    clock.advance(timedelta(days=2))
+    alice.contacts.unsubscribe("acme", cid, "news")
+    alice.controllers.instruct("acme", "general", "text")
+    shown = alice.contacts.show("acme", cid)
+    assert shown["lists"]["vip"]["since"] == (clock.now() - timedelta(days=2)).isoformat()
+    assert shown["consents"][1]["recorded_at"] == (clock.now() - timedelta(days=2)).isoformat()
+    assert shown["lists"]["news"]["unsubscribed_at"] == clock.now().isoformat()
+    assert alice.controllers.show("acme")["instructions"][0]["given_at"] == clock.now().isoformat()

@@ -74,6 +74,7 @@ class Processor:
         if not proc.is_initialised():
             proc.close()
             raise ConfigurationError("the store is not initialised: run `processor init` first")
+        proc.projector.catch_up()  # read models may have been rebuilt for a new schema
         return proc
 
     @classmethod

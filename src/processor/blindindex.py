@@ -38,6 +38,11 @@ def normalise_phone(value: str) -> str:
     return text
 
 
+def pseudonym(key: bytes, contact_id: str) -> str:
+    """A stable pseudonym for a contact: not reversible without the controller's pseudonym key."""
+    return "p-" + hmac.new(key, contact_id.encode(), hashlib.sha256).hexdigest()[:20]
+
+
 def blind_index(key: bytes, kind: str, normalised: str) -> str:
     """HMAC-SHA256 of `kind:value`, truncated to 128 bits (hex)."""
     mac = hmac.new(key, f"{kind}:{normalised}".encode(), hashlib.sha256)

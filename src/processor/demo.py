@@ -13,11 +13,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from processor.app import Processor
 from processor.clock import FixedClock
 from processor.config import Settings
 from processor.demo_data import people, write_csv
+from processor.demo_retention import tell_retention
 from processor.errors import AccessDeniedError, RefusedError
+from processor.readmodels import tables as t
+from processor.session import Session
+from subprocessors import SubProcessorDetails
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -121,6 +127,7 @@ def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noq
             bo.contacts.show("nordic-shoes", ids[7])
         except AccessDeniedError:
             story.append("fjord-books' administrator was refused nordic-shoes' data (ACC-9)")
+        story.append(_support_case(proc, sam, anna, ids[9], clock))
         clock.advance(timedelta(days=2))
 
         one = work / "subject-access-export.json"
@@ -161,6 +168,58 @@ def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noq
         except RefusedError as exc:
             story.append(f"a sensitive custom field was refused without an instruction: {exc}")
 
+        # Sub-processors (SUB-2, SUB-3, SUB-6, SUBJ-5): a change with one objecting controller.
+        grete = proc.session("grete")
+        pending = len(grete.subprocessors.outbox()["pending"])
+        story.append(
+            f"the rectification, restriction and erasure queued {pending} recipient notices "
+            "for nordic-shoes' sub-processors, by contact id only (SUBJ-5)"
+        )
+        nordmail = SubProcessorDetails(
+            name="Nordmail ApS",
+            address="Havnegade 1, 5000 Odense C",
+            country="DK",
+            activities=("email",),
+            basis="eea",
+            registration="CVR 40000001",
+            agreement_ref="SPA-2026-07",
+            agreement_date=clock.now().date(),
+            beneficiary_clause=True,
+        )
+        proposal = grete.subprocessors.propose(nordmail)
+        notices = "; ".join(
+            f"{n['controller']} from {n['engage_not_before']} ({n['period']})"
+            for n in proposal["notices"]
+        )
+        story.append(f"proposed Nordmail ApS for e-mail, written notice: {notices} (SUB-2)")
+        bo.subprocessors.object_to("Nordmail ApS", "fjord-books", "we keep e-mail with Ubivox")
+        try:
+            grete.subprocessors.engage("Nordmail ApS")
+        except RefusedError as exc:
+            story.append(f"fjord-books objected (SUB-3); engaging at once was refused: {exc}")
+        clock.advance(timedelta(days=31))
+        engaged = grete.subprocessors.engage("Nordmail ApS")
+        story.append(
+            f"31 days later Nordmail ApS was engaged for {', '.join(engaged['for_controllers'])}, "
+            f"never for {', '.join(engaged['blocked_by_objection'])}"
+        )
+        findings = grete.subprocessors.check()["findings"]
+        shield = sorted(
+            {f["subprocessor"] for f in findings if f["rule"] == "TransferBasisMustBeInForce"}
+        )
+        blocking = sum(1 for f in findings if f["blocking"])
+        story.append(
+            f"subprocessors check: {len(findings)} findings ({blocking} blocking); EU-US Privacy "
+            f"Shield (invalid since 2020-07-16) flagged for {', '.join(shield)} (SUB-6)"
+        )
+        out["subprocessors"] = {
+            "findings": len(findings),
+            "blocking": blocking,
+            "privacy_shield_flagged": shield,
+            "outbox_pending": pending,
+        }
+
+        tell_retention(proc, clock, work, story, out)
         report = proc.ledger.verify()
         head = proc.ledger.head()
         story.append(
@@ -183,6 +242,42 @@ def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noq
     finally:
         proc.close()
     return out
+
+
+def _support_case(
+    proc: Processor, sam: Session, anna: Session, contact_id: str, clock: FixedClock
+) -> str:
+    """A support ticket: pseudonymised view, request, approval, one reveal, one refused attempt."""
+    sam.users.add("sofie", "support", confidentiality_signed="2025-12-01", trained="2025-12-03")
+    sofie = proc.session("sofie")
+    view = sofie.access.support_view("nordic-shoes")
+    pseudonym = _pseudonym_of(proc, contact_id)  # the controller's ticket names the contact
+    grant = sofie.access.request(
+        "nordic-shoes", "ticket 1042: customer says mails bounce", [pseudonym], hours=2
+    )
+    anna.access.decide(grant["grant"], approve=True)
+    sofie.access.reveal(grant["grant"], pseudonym)
+    clock.advance(timedelta(hours=3))
+    try:
+        sofie.access.reveal(grant["grant"], pseudonym)
+        refused = "not refused (unexpected)"
+    except AccessDeniedError as exc:
+        refused = f"refused after expiry ({exc.rule})"
+    return (
+        f"support saw nordic-shoes' {view['count']} contacts only by pseudonym, asked for "
+        f"access to {pseudonym} with a reason, nordic-shoes approved a 2-hour grant, "
+        f"one reveal was logged first (ACC-6); a second try 3 hours later was {refused}"
+    )
+
+
+def _pseudonym_of(proc: Processor, contact_id: str) -> str:
+    """The pseudonym support staff see for a contact (from the support read model)."""
+    with proc.engines.readmodels.connect() as conn:
+        return str(
+            conn.execute(
+                sa.select(t.contacts.c.pseudonym).where(t.contacts.c.contact_id == contact_id)
+            ).scalar_one()
+        )
 
 
 def default_demo_dir() -> Path:

@@ -6,10 +6,12 @@ the order the ledger hashes and the projections follow.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
+
+from subprocessors.outbox import RecipientOutbox
 
 if TYPE_CHECKING:
     from processor.config import Settings
@@ -19,9 +21,11 @@ class EventStore(Application[UUID]):
     """The processor's event-sourced application (store, repository, notification log)."""
 
     name = "Processor"
-    # Aggregates hold only sealed values, but no cache keeps anything beyond one command anyway:
-    # each CLI command is its own process, and the Python API re-reads after every write.
-    is_snapshotting_enabled = False
+    # Only the recipient outboxes grow without bound; they hold contact ids, never personal data,
+    # so snapshots of them are safe. Contacts are never snapshotted: their state is ciphertext
+    # anyway, and erasure must leave no copy behind that is not under the subject's key.
+    is_snapshotting_enabled = True
+    snapshotting_intervals: ClassVar[dict[Any, int]] = {RecipientOutbox: 100}
 
 
 def eventstore_env(settings: Settings) -> dict[str, str]:

@@ -10,13 +10,14 @@ that never existed is an integrity failure rather than a silent erasure.
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from processor.errors import ConfigurationError, IntegrityFailureError
+from processor.sqltypes import UTCDateTime
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -30,20 +31,20 @@ subject_keys = sa.Table(
     metadata,
     sa.Column("subject_id", sa.String(64), primary_key=True),
     sa.Column("wrapped", sa.LargeBinary, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
 )
 shredded_subjects = sa.Table(
     "shredded_subjects",
     metadata,
     sa.Column("subject_id", sa.String(64), primary_key=True),
-    sa.Column("shredded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("shredded_at", UTCDateTime(), nullable=False),
 )
 system_keys = sa.Table(
     "system_keys",
     metadata,
     sa.Column("name", sa.String(128), primary_key=True),
     sa.Column("wrapped", sa.LargeBinary, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
 )
 
 
@@ -157,7 +158,8 @@ class KeyStore:
                 rows = [{"subject_id": s, "shredded_at": at} for s in chunk if s not in already]
                 if rows:
                     conn.execute(shredded_subjects.insert(), rows)
-        self._purge_dead_copies()
+        if destroyed:
+            self._purge_dead_copies()
         return destroyed
 
     def is_shredded(self, subject_id: str) -> bool:
@@ -183,7 +185,11 @@ class KeyStore:
             key = os.urandom(KEY_BYTES)
             conn.execute(
                 system_keys.insert(),
-                {"name": name, "wrapped": self._master.wrap(name, key), "created_at": at},
+                {
+                    "name": name,
+                    "wrapped": self._master.wrap(name, key),
+                    "created_at": at or datetime.now(tz=UTC),
+                },
             )
             return key
 

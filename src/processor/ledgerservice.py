@@ -7,6 +7,7 @@ checkpoint for the command, in one transaction. The signing key lives in the key
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from ledger import (
     verify_log,
 )
 from processor.errors import InvalidInputError, NotFoundError
+from processor.sqltypes import UTCDateTime
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -45,7 +47,7 @@ checkpoints = sa.Table(
     metadata,
     sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("note", sa.Text, nullable=False),
-    sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("signed_at", UTCDateTime(), nullable=False),
 )
 head_lock = sa.Table(
     "ledger_lock",
@@ -237,9 +239,19 @@ class LedgerService:
                 for r in conn.execute(sa.select(checkpoints.c.note).order_by(checkpoints.c.size))
             ]
         verifier = Verifier.from_vkey(self.vkey())
-        return verify_log(
+        report = verify_log(
             self.iter_records(), notes, verifier, self.nodes, origin=self.origin, progress=progress
         )
+        if report.first_bad_position is None and report.first_bad_index is not None:
+            # Records missing from the tail: name the position the ledger recorded for that leaf.
+            with self.engine.connect() as conn:
+                position = conn.execute(
+                    sa.select(leaves.c.position).where(
+                        leaves.c.leaf_index == report.first_bad_index
+                    )
+                ).scalar()
+            report = dataclasses.replace(report, first_bad_position=position)
+        return report
 
     def size(self) -> int:
         """How many events the tree holds."""

@@ -15,6 +15,8 @@ from typing import Any
 
 import structlog
 
+from processor.errors import ConfigurationError
+
 PERSONAL_KEYS = frozenset(
     {
         "email",
@@ -41,7 +43,8 @@ PERSONAL_KEYS = frozenset(
 )
 REDACTED = "[redacted]"
 _EMAIL = re.compile(r"[^\s@\"'<>(),;:]+@[^\s@\"'<>(),;:]+\.[A-Za-z]{2,}")
-_PHONE = re.compile(r"(?<![\w-])\+?\d[\d \-]{6,}\d(?![\w-])")
+# Digits in phone shape, but not an ISO date (YYYY-MM-DD), which would otherwise match.
+_PHONE = re.compile(r"(?<![\w-])(?!\d{4}-\d{2}-\d{2})\+?\d[\d \-]{6,}\d(?![\w-])")
 
 
 def _scrub(value: Any) -> Any:  # noqa: ANN401
@@ -65,6 +68,11 @@ def redact_personal_data(
 
 def configure(level: str = "WARNING", *, json: bool | None = None) -> None:
     """Configure structlog for the CLI: logs go to stderr, never mixed with command output."""
+    levels = logging.getLevelNamesMapping()
+    if level.upper() not in levels:
+        raise ConfigurationError(
+            f"unknown PROCESSOR_LOG_LEVEL {level!r}: use DEBUG, INFO, WARNING, ERROR or CRITICAL"
+        )
     as_json = (not sys.stderr.isatty()) if json is None else json
     renderer: Any = (
         structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
@@ -73,9 +81,10 @@ def configure(level: str = "WARNING", *, json: bool | None = None) -> None:
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             redact_personal_data,
+            # Added after redaction: a timestamp is not personal data and looks like a phone number.
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(

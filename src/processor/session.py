@@ -22,11 +22,18 @@ class Session:
     """Runs commands as one named user."""
 
     def __init__(self, proc: Processor, user: str) -> None:
+        from processor.services.access import AccessService
         from processor.services.contacts import ContactsService
         from processor.services.controllers import ControllersService
         from processor.services.erasure import ErasureService
         from processor.services.exports import ExportService
         from processor.services.imports import ImportService
+        from processor.services.lifecycle import LifecycleService
+        from processor.services.messages import MessagesService
+        from processor.services.retention import RetentionService
+        from processor.services.returns import ReturnService
+        from processor.services.staff import StaffService
+        from processor.services.subprocessors import SubprocessorsService
         from processor.services.users import UsersService
 
         self.proc = proc
@@ -37,6 +44,13 @@ class Session:
         self.imports = ImportService(self)
         self.exports = ExportService(self)
         self.erasure = ErasureService(self)
+        self.lifecycle = LifecycleService(self)
+        self.messages = MessagesService(self)
+        self.retention = RetentionService(self)
+        self.returns = ReturnService(self)
+        self.access = AccessService(self)
+        self.staff = StaffService(self)
+        self.subprocessors = SubprocessorsService(self)
 
     def find_user(self, name: str) -> User | None:
         """Load a user by name, or None."""
@@ -61,9 +75,9 @@ class Session:
         user = self.find_user(self.user_name)
         if user is None:
             self.deny(command, controller, "UserMustExist", f"unknown user {self.user_name!r}")
-        if getattr(user, "revoked", False):
+        if user.revoked:
             self.deny(command, controller, "UserMustNotBeRevoked", "the user's access is revoked")
-        if getattr(user, "locked", False):
+        if user.locked:
             self.deny(
                 command,
                 controller,
@@ -99,4 +113,5 @@ class Session:
                 policy_version=self.proc.policies.version,
             )
             self.proc.commit(denial)
+        self.staff.lock_if_repeated(self.user_name)
         raise AccessDeniedError(f"refused: {reason} ({rule})", rule=rule)

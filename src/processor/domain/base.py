@@ -27,6 +27,17 @@ class ProcessorAggregate(Aggregate):
             """Take the time from the clock in force for the command."""
             return clock.now()
 
+        def mutate(self, aggregate: Any) -> Any:  # noqa: ANN401 - the library's own signature
+            """Apply the event with `modified_on` already set to this event's time.
+
+            `eventsourcing` runs an event's body before it updates `modified_on`, so a body that
+            records "when" (consent, unsubscribe, erasure, approval) would otherwise get the
+            previous event's time.
+            """
+            if aggregate is not None:
+                aggregate.modified_on = self.timestamp
+            return super().mutate(aggregate)
+
     class Created(Event, Aggregate.Created):
         """Base creation event."""
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from eventsourcing.domain import event
 
 from processor.domain.base import ProcessorAggregate
 from processor.domain.ids import controller_id
+from processor.domain.retention import Termination, check_can_terminate, check_can_withdraw
 
 SENSITIVE_DATA = "sensitive-data"
 
@@ -54,6 +55,10 @@ class Controller(ProcessorAggregate):
         self.registered_by = actor
         self.instructions: list[Instruction] = []
         self.exports = 0
+        self.termination: Termination | None = None
+        self.returned_at: datetime | None = None
+        self.trial_end_recorded = False
+        self.data_deleted_at: datetime | None = None
 
     @event("InstructionRecorded")
     def record_instruction(self, actor: str, kind: str, text: str, details: dict[str, str]) -> None:
@@ -66,6 +71,103 @@ class Controller(ProcessorAggregate):
     ) -> None:
         """Record that personal data left the processor in an export (SUBJ-6, RET-2)."""
         self.exports += 1
+
+    # -- the end of the collaboration (RET-1, RET-2, RET-4, RET-6; see domain/retention.py) ----
+
+    def terminate(
+        self,
+        actor: str,
+        effective: str,
+        instruction: str | None,
+        return_to: str | None,
+        legal_ground: str | None,
+        retain_until: str | None,
+        deletion_after_days: int,
+        instruction_days: int,
+        policy_version: str,
+    ) -> None:
+        """Record the end of the collaboration and the controller's instruction for its data."""
+        check_can_terminate(self.termination, self.data_deleted_at)
+        self._terminated(
+            actor=actor,
+            effective=effective,
+            instruction=instruction,
+            return_to=return_to,
+            legal_ground=legal_ground,
+            retain_until=retain_until,
+            deletion_after_days=deletion_after_days,
+            instruction_days=instruction_days,
+            policy_version=policy_version,
+        )
+
+    @event("TerminationRecorded")
+    def _terminated(
+        self,
+        actor: str,
+        effective: str,
+        instruction: str | None,
+        return_to: str | None,
+        legal_ground: str | None,
+        retain_until: str | None,
+        deletion_after_days: int,
+        instruction_days: int,
+        policy_version: str,
+    ) -> None:
+        self.termination = Termination(
+            effective=date.fromisoformat(effective),
+            instruction=instruction,
+            return_to=return_to,
+            legal_ground=legal_ground,
+            retain_until=date.fromisoformat(retain_until) if retain_until else None,
+            deletion_after_days=deletion_after_days,
+            instruction_days=instruction_days,
+            recorded_at=self.modified_on,
+            recorded_by=actor,
+            policy_version=policy_version,
+        )
+
+    def withdraw_termination(self, actor: str, reason: str, policy_version: str) -> None:
+        """Withdraw the termination: the collaboration continues and nothing is due."""
+        check_can_withdraw(self.termination, self.data_deleted_at)
+        self._termination_withdrawn(actor=actor, reason=reason, policy_version=policy_version)
+
+    @event("TerminationWithdrawn")
+    def _termination_withdrawn(self, actor: str, reason: str, policy_version: str) -> None:
+        self.termination = None
+
+    @event("DataReturned")
+    def record_return(
+        self,
+        actor: str,
+        return_to: str,
+        files: dict[str, dict[str, object]],
+        manifest_sha256: str,
+        policy_version: str,
+    ) -> None:
+        """Record a complete, standard-format return of the controller's data (RET-2)."""
+        self.returned_at = self.modified_on
+
+    @event("DemoTrialEnded")
+    def record_trial_end(
+        self, actor: str, trial_ended_at: datetime, due_at: datetime, policy_version: str
+    ) -> None:
+        """Record that the sweep found the demo trial over (RET-4)."""
+        self.trial_end_recorded = True
+
+    @event("PersonalDataDeleted")
+    def record_data_deleted(
+        self,
+        actor: str,
+        sweep_run: str,
+        rule: str,
+        why: str,
+        due_at: datetime,
+        subjects: int,
+        messages: int,
+        policy_version: str,
+    ) -> None:
+        """Record that every personal datum of the controller is unreadable (RET-3, RET-5)."""
+        self.data_deleted_at = self.modified_on
 
     def has_instruction(self, kind: str) -> bool:
         """Tell whether an instruction of `kind` was ever recorded."""

@@ -34,6 +34,28 @@ class User(ProcessorAggregate):
         self.created_by = actor
         self.revoked = False
         self.locked = False
+        self.last_review = self.created_on
+
+    @event("UserReviewed")
+    def review(self, actor: str, note: str) -> None:
+        """Record a periodic review of this person's authorisation (ACC-2)."""
+        self.last_review = self.modified_on
+
+    @event("UserAccessRevoked")
+    def revoke(self, actor: str, reason: str) -> None:
+        """Withdraw all access from this moment, including grants held (ACC-2)."""
+        self.revoked = True
+
+    @event("UserLocked")
+    def lock(self, actor: str, attempts: int, window_minutes: int) -> None:
+        """Block the user after repeated refused attempts (ACC-8)."""
+        self.locked = True
+
+    @event("UserUnlocked")
+    def unlock(self, actor: str, note: str) -> None:
+        """A GDPA lifts a lockout; earlier refusals no longer count towards the next one."""
+        self.locked = False
+        self.unlocked_at = self.modified_on
 
     @property
     def is_processor_staff(self) -> bool:

@@ -17,12 +17,16 @@ def _user_added(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: 
         t.users,
         {
             "name": e.name,
+            "user_id": str(e.originator_id),
             "role": e.role,
             "controller": e.controller,
             "confidentiality_signed": e.confidentiality_signed,
             "trained": e.trained,
             "created_at": e.timestamp,
             "created_by": e.actor,
+            "revoked": False,
+            "locked": False,
+            "last_review": e.timestamp,
         },
     )
 
@@ -85,6 +89,7 @@ def _contact_added(p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa:
             "contact_id": contact_id,
             "controller": e.controller,
             **p.contact_indexes(contact_id, e.controller, e.profile),
+            "pseudonym": p.pseudonym(e.controller, contact_id),
             "restricted": False,
             "objected": False,
             "erased": False,
@@ -185,10 +190,11 @@ def _objected(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: AN
 
 
 @handles("Contact.ContactErased")
-def _erased(p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _erased(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     contact_id = str(e.originator_id)
-    # Finishing the shredding here makes an erasure interrupted after its event complete itself.
-    p.sealer.shred([contact_id], e.timestamp)
+    # Finishing the shredding here makes an erasure interrupted after its event complete itself;
+    # the projector destroys the batch's keys in one go before it commits the batch.
+    w.shred[contact_id] = e.timestamp
     _flag(w, e, erased=True, erased_at=e.timestamp, email_index=None, phone_index=None)
     w.execute(
         t.memberships.update()

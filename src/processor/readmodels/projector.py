@@ -9,13 +9,14 @@ index that could confirm a person's e-mail after their key is destroyed.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from processor.blindindex import blind_index, normalise_email, normalise_phone
+from processor.blindindex import blind_index, normalise_email, normalise_phone, pseudonym
 from processor.errors import InvalidInputError
 from processor.readmodels import tables as t
 from processor.sealing import Erased
@@ -29,6 +30,17 @@ if TYPE_CHECKING:
 
 BATCH = 1000
 TRACKING_NAME = "readmodels"
+SCHEMA_NAME = "readmodels-schema"
+
+
+def schema_fingerprint() -> int:
+    """A number that changes whenever a read-model table or column changes."""
+    parts = sorted(
+        f"{table.name}.{column.name}:{column.type!r}:{column.nullable}"
+        for table in t.metadata.sorted_tables
+        for column in table.columns
+    )
+    return int(hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12], 16)
 
 
 class _Writes:
@@ -37,6 +49,7 @@ class _Writes:
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
         self._inserts: dict[sa.Table, list[dict[str, Any]]] = defaultdict(list)
+        self.shred: dict[str, Any] = {}
 
     def insert(self, table: sa.Table, row: dict[str, Any]) -> None:
         self._inserts[table].append(row)
@@ -53,14 +66,17 @@ class _Writes:
 
 
 Handler = Callable[["Projector", _Writes, Any, int], None]
-_HANDLERS: dict[str, Handler] = {}
+_HANDLERS: dict[str, list[Handler]] = defaultdict(list)
 
 
 def handles(qualname: str) -> Callable[[Handler], Handler]:
-    """Register a handler for events whose class `__qualname__` is `qualname`."""
+    """Register a handler for events whose class `__qualname__` is `qualname`.
+
+    Several read models may follow one event; their handlers run in registration order.
+    """
 
     def register(func: Handler) -> Handler:
-        _HANDLERS[qualname] = func
+        _HANDLERS[qualname].append(func)
         return func
 
     return register
@@ -82,19 +98,44 @@ class Projector:
         self.sealer = sealer
         self.keys = keys
         self._index_keys: dict[str, bytes] = {}
-        t.metadata.create_all(engine)
-        with engine.begin() as conn:
-            exists = conn.execute(
-                sa.select(t.tracking.c.position).where(t.tracking.c.name == TRACKING_NAME)
-            ).first()
-            if exists is None:
-                conn.execute(t.tracking.insert(), {"name": TRACKING_NAME, "position": 0})
+        self._pseudonym_keys: dict[str, bytes] = {}
+        self._ensure_schema()
+
+    def _ensure_schema(self) -> None:
+        """Create the tables; rebuild them from the event store when their definition changed.
+
+        Read models are projections, so a new column or table never needs a migration: the
+        tables are dropped and the next catch-up replays every event into the new shape.
+        """
+        fingerprint = schema_fingerprint()
+        with self.engine.begin() as conn:
+            t.tracking.create(conn, checkfirst=True)
+            stored = conn.execute(
+                sa.select(t.tracking.c.position).where(t.tracking.c.name == SCHEMA_NAME)
+            ).scalar()
+        if stored != fingerprint:
+            t.metadata.drop_all(self.engine, tables=[*t.metadata.sorted_tables])
+        t.metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            for name, value in ((TRACKING_NAME, 0), (SCHEMA_NAME, fingerprint)):
+                exists = conn.execute(
+                    sa.select(t.tracking.c.position).where(t.tracking.c.name == name)
+                ).first()
+                if exists is None:
+                    conn.execute(t.tracking.insert(), {"name": name, "position": value})
 
     def index_key(self, controller: str) -> bytes:
         """The controller's blind-index key, cached for this process."""
         if controller not in self._index_keys:
             self._index_keys[controller] = contact_index_key(self.keys, controller)
         return self._index_keys[controller]
+
+    def pseudonym(self, controller: str, contact_id: str) -> str:
+        """The contact's stable pseudonym for support views (keyed HMAC, ACC-5)."""
+        key = self._pseudonym_keys.get(controller)
+        if key is None:
+            key = self._pseudonym_keys[controller] = self.keys.system_key(f"pseudonym:{controller}")
+        return pseudonym(key, contact_id)
 
     def position(self) -> int:
         """The last notification id applied."""
@@ -128,10 +169,11 @@ class Projector:
                 self._prefetch_keys(events)
                 writes = _Writes(conn)
                 for note, domain_event in zip(notes, events, strict=True):
-                    handler = _HANDLERS.get(type(domain_event).__qualname__)
-                    if handler is not None:
+                    for handler in _HANDLERS.get(type(domain_event).__qualname__, ()):
                         handler(self, writes, domain_event, note.id)
                 writes.flush()
+                if writes.shred:
+                    self.sealer.shred(list(writes.shred), max(writes.shred.values()))
                 conn.execute(
                     t.tracking.update()
                     .where(t.tracking.c.name == TRACKING_NAME)
@@ -176,4 +218,7 @@ class Projector:
 
 
 # Importing the handlers registers them.
+from processor.readmodels import access_handlers as _access_handlers  # noqa: E402, F401
 from processor.readmodels import handlers as _handlers  # noqa: E402, F401
+from processor.readmodels import retention_handlers as _retention_handlers  # noqa: E402, F401
+from processor.readmodels import subprocessor_handlers as _sp_handlers  # noqa: E402, F401

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from processor.sqltypes import UTCDateTime
+
 metadata = sa.MetaData()
 
 tracking = sa.Table(
@@ -21,12 +23,16 @@ users = sa.Table(
     "rm_users",
     metadata,
     sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("user_id", sa.String(36), nullable=False, unique=True),
     sa.Column("role", sa.String(32), nullable=False),
     sa.Column("controller", sa.String(64), nullable=True, index=True),
     sa.Column("confidentiality_signed", sa.String(10), nullable=True),
     sa.Column("trained", sa.String(10), nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("created_by", sa.String(128), nullable=False),
+    sa.Column("revoked", sa.Boolean, nullable=False, default=False),
+    sa.Column("locked", sa.Boolean, nullable=False, default=False),
+    sa.Column("last_review", UTCDateTime(), nullable=False),
 )
 
 controllers = sa.Table(
@@ -38,7 +44,7 @@ controllers = sa.Table(
     sa.Column("account", sa.String(16), nullable=False),
     sa.Column("agreement", sa.String(16), nullable=False),
     sa.Column("cvr", sa.String(32), nullable=True),
-    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("registered_at", UTCDateTime(), nullable=False),
     sa.Column("registered_by", sa.String(128), nullable=False),
 )
 
@@ -50,7 +56,7 @@ instructions = sa.Table(
     sa.Column("kind", sa.String(64), nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("details", sa.JSON, nullable=False),
-    sa.Column("given_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("given_at", UTCDateTime(), nullable=False),
     sa.Column("given_by", sa.String(128), nullable=False),
 )
 
@@ -61,13 +67,15 @@ contacts = sa.Table(
     sa.Column("controller", sa.String(64), nullable=False),
     sa.Column("email_index", sa.String(32), nullable=True),
     sa.Column("phone_index", sa.String(32), nullable=True),
+    sa.Column("pseudonym", sa.String(24), nullable=False),
     sa.Column("restricted", sa.Boolean, nullable=False),
     sa.Column("objected", sa.Boolean, nullable=False),
     sa.Column("erased", sa.Boolean, nullable=False),
-    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("added_at", UTCDateTime(), nullable=False),
+    sa.Column("erased_at", UTCDateTime(), nullable=True),
     sa.Index("ix_rm_contacts_email", "controller", "email_index"),
     sa.Index("ix_rm_contacts_phone", "controller", "phone_index"),
+    sa.Index("ix_rm_contacts_pseudonym", "controller", "pseudonym"),
 )
 
 memberships = sa.Table(
@@ -77,8 +85,8 @@ memberships = sa.Table(
     sa.Column("list_name", sa.String(128), primary_key=True),
     sa.Column("controller", sa.String(64), nullable=False),
     sa.Column("subscribed", sa.Boolean, nullable=False),
-    sa.Column("since", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("unsubscribed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("since", UTCDateTime(), nullable=False),
+    sa.Column("unsubscribed_at", UTCDateTime(), nullable=True),
     sa.Index("ix_rm_memberships_list", "controller", "list_name"),
 )
 
@@ -97,7 +105,7 @@ denials = sa.Table(
     "rm_denials",
     metadata,
     sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
     sa.Column("actor", sa.String(128), nullable=False, index=True),
     sa.Column("command", sa.String(64), nullable=False),
     sa.Column("controller", sa.String(64), nullable=True),
@@ -105,4 +113,85 @@ denials = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
 )
 
-PROJECTED_TABLES = (users, controllers, instructions, contacts, memberships, consents, denials)
+access_log = sa.Table(
+    "rm_access_log",
+    metadata,
+    sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("actor", sa.String(128), nullable=False, index=True),
+    sa.Column("controller", sa.String(64), nullable=True, index=True),
+    sa.Column("grant_id", sa.String(36), nullable=True),
+    sa.Column("contact", sa.String(36), nullable=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False),
+)
+
+# -- retention and messages (RET-1 .. RET-7, SUBJ-7; handlers in retention_handlers.py) ---------
+
+messages = sa.Table(
+    "rm_messages",
+    metadata,
+    sa.Column("message_id", sa.String(36), primary_key=True),
+    sa.Column("controller", sa.String(64), nullable=False),
+    sa.Column("number", sa.BigInteger, nullable=False),
+    sa.Column("contact_id", sa.String(36), nullable=False, index=True),
+    sa.Column("channel", sa.String(8), nullable=False),
+    sa.Column("key_id", sa.String(64), nullable=False),
+    sa.Column("sent_at", UTCDateTime(), nullable=False),
+    sa.Column("content_expires_at", UTCDateTime(), nullable=True),
+    sa.Column("content_shredded", sa.Boolean, nullable=False),
+    sa.Column("shredded_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_rm_messages_controller", "controller", "sent_at"),
+)
+
+sweep_runs = sa.Table(
+    "rm_sweep_runs",
+    metadata,
+    sa.Column("run_id", sa.String(36), primary_key=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("started_by", sa.String(128), nullable=False),
+    sa.Column("completed_at", UTCDateTime(), nullable=True),
+    sa.Column("contacts", sa.BigInteger, nullable=False),
+    sa.Column("messages", sa.BigInteger, nullable=False),
+)
+
+retention_totals = sa.Table(
+    "rm_retention_totals",
+    metadata,
+    sa.Column("controller", sa.String(64), primary_key=True),
+    sa.Column("contacts", sa.BigInteger, nullable=False),
+    sa.Column("contact_events", sa.BigInteger, nullable=False),
+    sa.Column("messages", sa.BigInteger, nullable=False),
+)
+
+deletions = sa.Table(
+    "rm_deletions",
+    metadata,
+    sa.Column("controller", sa.String(64), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("deleted_at", UTCDateTime(), nullable=False),
+    sa.Column("sweep_run", sa.String(36), nullable=False),
+    sa.Column("rule", sa.String(16), nullable=False),
+    sa.Column("why", sa.Text, nullable=False),
+    sa.Column("due_at", UTCDateTime(), nullable=False),
+    sa.Column("subjects", sa.BigInteger, nullable=False),
+    sa.Column("messages", sa.BigInteger, nullable=False),
+    sa.Column("policy_version", sa.Text, nullable=False),
+)
+
+PROJECTED_TABLES = (
+    users,
+    controllers,
+    instructions,
+    contacts,
+    memberships,
+    consents,
+    denials,
+    access_log,
+    messages,
+    sweep_runs,
+    retention_totals,
+    deletions,
+)

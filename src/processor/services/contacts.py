@@ -17,6 +17,7 @@ from processor.errors import InvalidInputError, NotFoundError, RefusedError
 from processor.readmodels import tables as t
 from processor.sealing import ERASED, Erased
 from processor.services import validation as v
+from processor.services.lifecycle import check_account_open
 from processor.services.profile import (
     ConsentInput,
     check_sensitive_fields,
@@ -79,6 +80,21 @@ class ContactsService:
             raise NotFoundError(f"unknown contact {contact}")
         return aggregate
 
+    def list_exists(self, controller: str, list_name: str) -> bool:
+        """Whether any contact of the controller was ever on the list."""
+        with self.proc.engines.readmodels.connect() as conn:
+            return (
+                conn.execute(
+                    sa.select(t.memberships.c.contact_id)
+                    .where(
+                        (t.memberships.c.controller == controller)
+                        & (t.memberships.c.list_name == list_name)
+                    )
+                    .limit(1)
+                ).first()
+                is not None
+            )
+
     def active_count(self, controller: str) -> int:
         """How many contacts the controller holds (not erased)."""
         with self.proc.engines.readmodels.connect() as conn:
@@ -130,6 +146,7 @@ class ContactsService:
         """Add a contact, or add the list and consent to the contact with the same e-mail."""
         self.s.authorize("contacts.add", command="contacts add", controller=controller)
         ctrl = self.s.controllers.get(controller)
+        check_account_open(self.proc, ctrl)
         values = {**(fields or {}), "email": email}
         if phone:
             values["phone"] = phone
@@ -198,6 +215,7 @@ class ContactsService:
         if not sets:
             raise InvalidInputError("nothing to change: give --set KEY=VALUE")
         ctrl = self.s.controllers.get(controller)
+        check_account_open(self.proc, ctrl)
         agg = self.load(controller, contact)
         current = self.opened_profile(agg)
         if isinstance(current, Erased):
@@ -219,7 +237,9 @@ class ContactsService:
                 changed_fields=changed,
                 fields=field_names(profile),
             )
-            self.proc.commit(agg)
+            # SUBJ-5: the rectification is queued for every recipient, in the same commit.
+            notices = self.s.subprocessors.recipient_notices(controller, agg, "rectification")
+            self.proc.commit(*notices, agg)
         return {"contact_id": str(agg.id), "changed": changed}
 
     def unsubscribe(self, controller: str, contact: str, list_name: str) -> dict[str, Any]:
@@ -228,6 +248,8 @@ class ContactsService:
             "contacts.unsubscribe", command="contacts unsubscribe", controller=controller
         )
         agg = self.load(controller, contact)
+        if list_name not in agg.lists and not self.list_exists(controller, list_name):
+            raise NotFoundError(f"unknown list {list_name!r}")
         with self.proc.using_clock():
             agg.unsubscribe(actor=self.s.user_name, list_name=list_name)
             self.proc.commit(agg)
@@ -250,7 +272,10 @@ class ContactsService:
                 "object": agg.object_to_processing,
             }[action]
             method(actor=self.s.user_name, reason=sealed)
-            self.proc.commit(agg)
+            # SUBJ-5: a (new) restriction is queued for every recipient, in the same commit.
+            kind = "restriction" if action == "restrict" else None
+            notices = self.s.subprocessors.recipient_notices(controller, agg, kind)
+            self.proc.commit(*notices, agg)
         return {
             "contact_id": str(agg.id),
             "restricted": agg.restricted,
@@ -306,18 +331,24 @@ class ContactsService:
 
     def find(self, controller: str, email: str) -> dict[str, Any]:
         """Find a live contact by e-mail (through the blind index)."""
-        self.s.authorize("contacts.find", command="contacts find", controller=controller)
+        user = self.s.authorize("contacts.find", command="contacts find", controller=controller)
         self.s.controllers.get(controller)
         found = self.id_by_email(controller, email)
         if found is None:
             raise NotFoundError("no contact with that e-mail")
-        return self.view(self.load(controller, found))
+        agg = self.load(controller, found)
+        if user.controller is not None:
+            self.s.access.record_subject_read(controller, found, "contacts find")
+        return self.view(agg)
 
     def show(self, controller: str, contact: str) -> dict[str, Any]:
         """Show one contact."""
-        self.s.authorize("contacts.show", command="contacts show", controller=controller)
+        user = self.s.authorize("contacts.show", command="contacts show", controller=controller)
         self.s.controllers.get(controller)
-        return self.view(self.load(controller, contact))
+        agg = self.load(controller, contact)
+        if user.controller is not None:
+            self.s.access.record_subject_read(controller, str(agg.id), "contacts show")
+        return self.view(agg)
 
     def list_members(
         self, controller: str, list_name: str, limit: int | None = None

@@ -13,6 +13,7 @@ from processor.errors import InvalidInputError, NotFoundError, RefusedError
 from processor.policies import Account, Edition
 from processor.readmodels import tables as t
 from processor.services import validation as v
+from processor.services.subprocessors import transfer_details
 
 if TYPE_CHECKING:
     from processor.session import Session
@@ -85,7 +86,9 @@ class ControllersService:
                     )
                 )
             self.proc.keys.system_key(f"blind-index:{ref}", at=self.proc.now())
-            self.proc.commit(*new)
+            self.proc.keys.system_key(f"pseudonym:{ref}", at=self.proc.now())
+            # The edition's approved list enters the registry with its first controller (SUB-1).
+            self.proc.commit(*new, *self.s.subprocessors.seed_edition(agreement))
         return {"controller": ref, "account": account, "agreement": agreement, "admin": admin}
 
     def instruct(
@@ -98,9 +101,14 @@ class ControllersService:
             raise InvalidInputError(f"invalid instruction kind {kind!r}")
         if not text.strip():
             raise InvalidInputError("an instruction needs its text (--text)")
+        details = dict(details or {})
+        if {"country", "basis"} & details.keys():
+            if kind != "transfer":
+                raise InvalidInputError("--country and --basis belong to --kind transfer")
+            details = transfer_details(details)  # SUB-6: an ISO country and a known basis
         with self.proc.using_clock():
             controller.record_instruction(
-                actor=self.s.user_name, kind=kind, text=text.strip(), details=details or {}
+                actor=self.s.user_name, kind=kind, text=text.strip(), details=details
             )
             self.proc.commit(controller)
         return {"controller": ref, "kind": kind, "given_at": controller.modified_on.isoformat()}

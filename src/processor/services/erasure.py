@@ -48,7 +48,10 @@ class ErasureService:
                 reason=reason.strip(),
                 policy_version=self.proc.policies.version,
             )
-            recordings = self.proc.commit(agg)
+            # SUBJ-5: the erasure is queued for every recipient in the same commit, before the
+            # ContactErased event, so the receipt's position stays that event's.
+            notices = self.s.subprocessors.recipient_notices(controller, agg, "erasure")
+            recordings = self.proc.commit(*notices, agg)
             self.proc.sealer.shred([str(agg.id)], self.proc.now())
         position = recordings[-1].notification.id
         receipt = self.proc.ledger.receipt(

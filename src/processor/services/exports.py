@@ -63,12 +63,15 @@ class ExportService:
         if len(chosen) + int(everything) != 1:
             raise InvalidInputError("give exactly one of --contact, --email or --all")
         permission = "export.all" if everything else "export.contact"
-        self.s.authorize(permission, command="export", controller=controller)
+        user = self.s.authorize(permission, command="export", controller=controller)
         ctrl = self.s.controllers.get(controller)
         if everything:
             aggregates: Iterator[Contact] = self._all(controller)
         else:
-            aggregates = iter([self.s.contacts.load(controller, chosen[0])])
+            one = self.s.contacts.load(controller, chosen[0])
+            if user.controller is not None:
+                self.s.access.record_subject_read(controller, str(one.id), "export")
+            aggregates = iter([one])
         writer = _HashingWriter(out)
         meta: dict[str, Any] = {
             "format": "processor-export/1",

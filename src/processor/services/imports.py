@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from processor.errors import ProcessorError, RefusedError
 from processor.readmodels import tables as t
 from processor.services import validation as v
+from processor.services.lifecycle import check_account_open
 from processor.services.profile import ConsentInput, check_sensitive_fields, clean_profile
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ class ImportService:
         """Stream `raw` (CSV bytes) into the controller's list."""
         self.s.authorize("contacts.import", command="contacts import", controller=controller)
         ctrl = self.s.controllers.get(controller)
+        check_account_open(self.proc, ctrl)
         name = v.list_name(list_name)
         ConsentInput.parse(f"{consent_channel}:{consent_method}")
         from processor.services.csvrows import read_rows

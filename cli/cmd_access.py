@@ -1,0 +1,214 @@
+"""`support`, `access` and the staff-registry `users` commands (ACC-1 … ACC-11)."""
+
+from __future__ import annotations
+
+import click
+
+from processor.services.validation import iso_datetime
+
+from .cmd_admin import users
+from .output import emit
+from .state import state
+
+
+@users.command("review")
+@click.argument("name")
+@click.option("--note", default="", help="What the review found.")
+@click.pass_context
+def users_review(ctx: click.Context, name: str, note: str) -> None:
+    """Record a periodic review of a person's authorisation (ACC-2)."""
+    st = state(ctx)
+    emit(st.session().staff.review(name, note), as_json=st.as_json, text=f"reviewed {name}")
+
+
+@users.command("revoke")
+@click.argument("name")
+@click.option("--reason", required=True)
+@click.pass_context
+def users_revoke(ctx: click.Context, name: str, reason: str) -> None:
+    """Withdraw a user's access from now on, including grants they hold (ACC-2)."""
+    st = state(ctx)
+    emit(st.session().staff.revoke(name, reason), as_json=st.as_json, text=f"revoked {name}")
+
+
+@users.command("unlock")
+@click.argument("name")
+@click.option("--note", default="")
+@click.pass_context
+def users_unlock(ctx: click.Context, name: str, note: str) -> None:
+    """Lift a lockout after repeated refused attempts (ACC-8)."""
+    st = state(ctx)
+    emit(st.session().staff.unlock(name, note), as_json=st.as_json, text=f"unlocked {name}")
+
+
+@users.command("staff")
+@click.pass_context
+def users_staff(ctx: click.Context) -> None:
+    """The registry of processor staff: confidentiality, training, reviews (ACC-1, ACC-3)."""
+    st = state(ctx)
+    rows = st.session().staff.registry()
+    lines = [
+        f"{r['name']:<16} {r['role']:<15} confidentiality {r['confidentiality_signed'] or '-':<10} "
+        f"trained {r['trained'] or '-':<10} review due {r['review_due'][:10]}"
+        + (" OVERDUE" if r["overdue_for_review"] else "")
+        + (" REVOKED" if r["revoked"] else "")
+        + (" LOCKED" if r["locked"] else "")
+        for r in rows
+    ]
+    emit({"staff": rows}, as_json=st.as_json, text="\n".join(lines) or "no staff")
+
+
+@click.group()
+def support() -> None:
+    """Pseudonymised support views (ACC-5)."""
+
+
+@support.command("view")
+@click.argument("controller")
+@click.option("--list", "list_name")
+@click.option("--contact", "pseudonym", help="A contact's pseudonym.")
+@click.pass_context
+def support_view(
+    ctx: click.Context, controller: str, list_name: str | None, pseudonym: str | None
+) -> None:
+    """Contacts by pseudonym with non-identifying facts only."""
+    st = state(ctx)
+    data = st.session().access.support_view(controller, list_name, pseudonym)
+    lines = [f"{data['count']} contacts, {data['shown']} shown"]
+    for c in data["contacts"]:
+        lists = ", ".join(
+            f"{x['list']}{'' if x['subscribed'] else ' (unsubscribed)'}" for x in c["lists"]
+        )
+        flags = " ".join(f for f in ("restricted", "objected", "erased") if c[f])
+        lines.append(f"  {c['pseudonym']}  {lists}  {flags}".rstrip())
+    emit(data, as_json=st.as_json, text="\n".join(lines))
+
+
+@click.group()
+def access() -> None:
+    """Reasoned, time-limited grants to see identifying data, and the access log."""
+
+
+def _grant_text(g: dict[str, object]) -> str:
+    return (
+        f"grant {g['grant']} {g['state']}"
+        + (
+            " (approved automatically under a standing support-access instruction)"
+            if g["automatic"]
+            else ""
+        )
+        + (f", expires {g['expires_at']}" if g["expires_at"] else "")
+    )
+
+
+@access.command("request")
+@click.argument("controller")
+@click.option("--reason", required=True)
+@click.option(
+    "--contact", "contacts", multiple=True, help="A pseudonym; repeat to widen the scope."
+)
+@click.option("--hours", type=int, help="Grant length (at most the policy's maximum).")
+@click.pass_context
+def access_request(
+    ctx: click.Context, controller: str, reason: str, contacts: tuple[str, ...], hours: int | None
+) -> None:
+    """Ask the controller for access (ACC-4)."""
+    st = state(ctx)
+    g = st.session().access.request(controller, reason, list(contacts), hours)
+    emit(g, as_json=st.as_json, text=_grant_text(g))
+
+
+@access.command("approve")
+@click.argument("grant")
+@click.pass_context
+def access_approve(ctx: click.Context, grant: str) -> None:
+    """Approve a request (the controller's administrator)."""
+    st = state(ctx)
+    g = st.session().access.decide(grant, approve=True)
+    emit(g, as_json=st.as_json, text=_grant_text(g))
+
+
+@access.command("deny")
+@click.argument("grant")
+@click.option("--reason", required=True)
+@click.pass_context
+def access_deny(ctx: click.Context, grant: str, reason: str) -> None:
+    """Deny a request (the controller's administrator)."""
+    st = state(ctx)
+    g = st.session().access.decide(grant, approve=False, reason=reason)
+    emit(g, as_json=st.as_json, text=_grant_text(g))
+
+
+@access.command("revoke")
+@click.argument("grant")
+@click.option("--reason", default="")
+@click.pass_context
+def access_revoke(ctx: click.Context, grant: str, reason: str) -> None:
+    """Revoke a grant."""
+    st = state(ctx)
+    g = st.session().access.revoke(grant, reason)
+    emit(g, as_json=st.as_json, text=_grant_text(g))
+
+
+@access.command("reveal")
+@click.argument("grant")
+@click.argument("pseudonym")
+@click.pass_context
+def access_reveal(ctx: click.Context, grant: str, pseudonym: str) -> None:
+    """Show a contact's identifying data inside an active grant; the reveal is logged first."""
+    st = state(ctx)
+    emit(st.session().access.reveal(grant, pseudonym), as_json=st.as_json)
+
+
+@access.command("log")
+@click.option("--controller")
+@click.option("--staff")
+@click.option("--since", metavar="DATE")
+@click.option("--until", metavar="DATE")
+@click.pass_context
+def access_log(
+    ctx: click.Context,
+    controller: str | None,
+    staff: str | None,
+    since: str | None,
+    until: str | None,
+) -> None:
+    """Reveals, grants, views and refused attempts (administrators: their own data only)."""
+    st = state(ctx)
+    rows = st.session().access.log(
+        controller,
+        staff,
+        iso_datetime(since, "--since") if since else None,
+        iso_datetime(until, "--until") if until else None,
+    )
+    lines = [
+        f"{r['at'][:19]}  {r['kind']:<12} {r['actor']:<14} {r['controller'] or '-':<14} "
+        f"{r['contact'] or ''} {r['reason']}".rstrip()
+        for r in rows
+    ]
+    emit({"entries": rows}, as_json=st.as_json, text="\n".join(lines) or "no entries")
+
+
+@access.command("sample")
+@click.option("--size", type=int, default=10, show_default=True)
+@click.option("--since", metavar="DATE")
+@click.option("--seed", type=int, help="Repeat an earlier sample.")
+@click.pass_context
+def access_sample(ctx: click.Context, size: int, since: str | None, seed: int | None) -> None:
+    """Random sample check of the access log, recorded with its findings (ACC-7)."""
+    st = state(ctx)
+    data = st.session().access.sample_check(
+        size, iso_datetime(since, "--since") if since else None, seed
+    )
+    emit(
+        data,
+        as_json=st.as_json,
+        text=f"sample of {data['sampled']} of {data['population']} entries (seed {data['seed']}): "
+        f"{data['violations']} violations",
+    )
+
+
+def register(cli: click.Group) -> None:
+    """Attach these commands (the users subcommands attach to the existing group)."""
+    cli.add_command(support)
+    cli.add_command(access)

@@ -1,0 +1,241 @@
+"""`controllers terminate` / `withdraw-termination`, `retention` and `messages` commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from processor.errors import InvalidInputError
+from processor.services.validation import iso_datetime
+
+from .output import emit
+from .state import state
+
+if TYPE_CHECKING:
+    from processor.session import Session
+
+    from .state import CliState
+
+
+@click.command("terminate")
+@click.argument("controller_id")
+@click.option("--effective", required=True, metavar="DATE", help="The day the collaboration ends.")
+@click.option(
+    "--instruction",
+    type=click.Choice(["delete", "return", "retain"]),
+    help="The controller's instruction for its data (default: deleted after 120 days, RET-1).",
+)
+@click.option("--return-to", metavar="TEXT", help="Who receives the returned data (RET-2).")
+@click.option("--legal-ground", metavar="TEXT", help="The law requiring retention (RET-6).")
+@click.option("--retain-until", metavar="DATE", help="Until when the law requires retention.")
+@click.pass_context
+def terminate(
+    ctx: click.Context,
+    controller_id: str,
+    effective: str,
+    instruction: str | None,
+    return_to: str | None,
+    legal_ground: str | None,
+    retain_until: str | None,
+) -> None:
+    """Record the end of the collaboration and the instruction for the data (RET-1/2/6)."""
+    st = state(ctx)
+    result = st.session().lifecycle.terminate(
+        controller_id, effective, instruction, return_to, legal_ground, retain_until
+    )
+    data = result["data"]
+    emit(
+        result,
+        as_json=st.as_json,
+        text=f"terminated {controller_id} effective {result['effective']}: data "
+        f"{data['status']} ({data['rule']}) from {data['due_at']}: {data['why']}",
+    )
+
+
+@click.command("withdraw-termination")
+@click.argument("controller_id")
+@click.option("--reason", required=True)
+@click.pass_context
+def withdraw_termination(ctx: click.Context, controller_id: str, reason: str) -> None:
+    """Withdraw a termination: the collaboration continues, nothing is due."""
+    st = state(ctx)
+    result = st.session().lifecycle.withdraw(controller_id, reason)
+    emit(result, as_json=st.as_json, text=f"withdrew the termination of {controller_id}")
+
+
+@click.group()
+def retention() -> None:
+    """Retention: what is due, the sweep, deletion certificates (GDPA)."""
+
+
+def _at(value: str | None) -> Any:  # noqa: ANN401
+    return iso_datetime(value, "--at") if value else None
+
+
+def _due_text(data: dict[str, Any]) -> str:
+    lines = [f"at {data['at']}: {data['subjects_due']} subjects due"]
+    lines += [
+        f"  {title:<9} {d['controller']:<20} {d['rule']:<6} {d['due_at'] or '-':<26} "
+        f"{d['contacts']} contacts, {d['messages']} messages: {d['why']}"
+        for title in ("due", "held", "scheduled")
+        for d in data[title]
+    ]
+    lines += [
+        f"  trial     {ref:<20} RET-4  the demo trial ended (recorded by the sweep)"
+        for ref in data["demo_trials_ended"]
+    ]
+    lines += [
+        f"  messages  {count} message contents due under {rule}"
+        for rule, count in data["message_content_due"].items()
+    ]
+    return "\n".join(lines)
+
+
+@retention.command("due")
+@click.option("--at", "at", metavar="DATE", help="Show what is due at this time (default now).")
+@click.pass_context
+def retention_due(ctx: click.Context, at: str | None) -> None:
+    """List what is due for deletion and why (rule, dates, counts)."""
+    st = state(ctx)
+    data = st.session().retention.due(_at(at))
+    emit(data, as_json=st.as_json, text=_due_text(data))
+
+
+@retention.command("sweep")
+@click.option("--at", "at", metavar="DATE", help="Sweep what is due at this time (not ahead).")
+@click.option("--dry-run", is_flag=True, help="Show what would be swept; record nothing.")
+@click.pass_context
+def retention_sweep(ctx: click.Context, at: str | None, dry_run: bool) -> None:
+    """Crypto-shred everything due, in batches; safe to interrupt and rerun."""
+    st = state(ctx)
+    session = st.session()
+    show_bar = sys.stderr.isatty() and not st.as_json
+    bar: Any = None
+
+    def on_plan(plan: Any) -> None:  # noqa: ANN401
+        nonlocal bar
+        if show_bar and plan.work:
+            bar = click.progressbar(length=plan.work, label="sweeping", file=sys.stderr)
+            bar.__enter__()
+
+    def progress(done: int) -> None:
+        if bar is not None:
+            bar.update(done)
+
+    try:
+        data = session.retention.sweep(_at(at), dry_run=dry_run, progress=progress, on_plan=on_plan)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if data["nothing_due"]:
+        text = f"nothing due at {data['at']}"
+    elif dry_run:
+        text = "dry run, nothing recorded\n" + _due_text(data)
+    else:
+        text = (
+            f"sweep {data['run']}: {len(data['swept'])} controllers deleted "
+            f"({', '.join(data['swept']) or '-'}), {data['contacts_erased']} contacts erased, "
+            f"{data['message_contents_shredded']} message contents shredded"
+        )
+    emit(data, as_json=st.as_json, text=text)
+
+
+@retention.command("certificate")
+@click.argument("controller_id")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the certificate (JSON)."
+)
+@click.pass_context
+def retention_certificate(ctx: click.Context, controller_id: str, out: Path | None) -> None:
+    """The deletion certificate (RET-3), verifiable offline with `receipts verify`."""
+    st = state(ctx)
+    if out is not None and not out.parent.is_dir():
+        raise InvalidInputError(f"no such directory for the certificate: {out.parent}")
+    cert = st.session().retention.certificate(controller_id)
+    if out is None:
+        click.echo(json.dumps(cert, indent=2))
+        return
+    out.write_text(json.dumps(cert, indent=2) + "\n", encoding="utf-8")
+    details = cert["metadata"]["details"]
+    emit(
+        {"out": str(out), **details},
+        as_json=st.as_json,
+        text=f"deletion certificate of {controller_id} ({details['rule']}, "
+        f"{details['subjects_made_unreadable']['total']} subjects) written to {out}",
+    )
+
+
+@click.group()
+def messages() -> None:
+    """Messages sent to contacts (RET-7, SUBJ-7)."""
+
+
+@messages.command("record")
+@click.argument("controller_id")
+@click.option("--contact", required=True, help="The recipient's contact id (or e-mail).")
+@click.option("--channel", required=True, type=click.Choice(["email", "sms"]))
+@click.option("--subject", help="The subject line (sealed with the message's own key).")
+@click.option(
+    "--body-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A UTF-8 file with the message body (sealed with the message's own key).",
+)
+@click.pass_context
+def messages_record(
+    ctx: click.Context,
+    controller_id: str,
+    contact: str,
+    channel: str,
+    subject: str | None,
+    body_file: Path | None,
+) -> None:
+    """Record a sent message, enforcing the account's limits."""
+    st = state(ctx)
+    body = None
+    if body_file is not None:
+        try:
+            body = body_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInputError(f"cannot read {body_file}: {exc}") from None
+    result = st.session().messages.record(controller_id, contact, channel, subject, body)
+    emit(result, as_json=st.as_json, text=f"recorded {channel} message {result['message_id']}")
+
+
+@messages.command("show")
+@click.argument("controller_id")
+@click.argument("message_id")
+@click.pass_context
+def messages_show(ctx: click.Context, controller_id: str, message_id: str) -> None:
+    """Show a message; shredded content shows as erased."""
+    st = state(ctx)
+    emit(st.session().messages.show(controller_id, message_id), as_json=st.as_json)
+
+
+def register(cli: click.Group) -> None:
+    """Attach these commands (the controllers group is cmd_admin's)."""
+    group = cli.commands["controllers"]
+    assert isinstance(group, click.Group)  # noqa: S101 - registered by cmd_admin first
+    group.add_command(terminate)
+    group.add_command(withdraw_termination)
+    cli.add_command(retention)
+    cli.add_command(messages)
+
+
+def write_return(
+    st: CliState, session: Session, controller: str, out: Path | None, *, everything: bool
+) -> bool:
+    """`export --all --out DIR`: write the standard-format return; False for other exports."""
+    if not everything or out is None or not (out.is_dir() or not out.suffix):
+        return False
+    manifest = session.returns.write(controller, out)
+    counts = ", ".join(f"{n} {name}" for name, n in manifest["counts"].items())
+    emit(
+        manifest,
+        as_json=st.as_json,
+        text=f"returned all data of {controller} to {out} ({counts}); see {out}/manifest.json",
+    )
+    return True

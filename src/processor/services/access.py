@@ -1,0 +1,386 @@
+"""Staff access to controllers' data (ACC-4, ACC-5, ACC-6, ACC-7, ACC-11).
+
+Support staff see pseudonymised records; identifying data needs an approved, unexpired grant whose
+scope covers the contact, and each reveal is stored as `PersonalDataRevealed` before anything is
+shown: if that event cannot be stored, the reveal fails and nothing is returned.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from processor.domain.access import AccessGrant, DataAccessRecord, SampleCheck
+from processor.errors import InvalidInputError, NotFoundError
+from processor.readmodels import tables as t
+from processor.sealing import Erased
+
+if TYPE_CHECKING:
+    from processor.domain.users import User
+    from processor.policies import StaffProfile
+    from processor.session import Session
+
+SUPPORT_ACCESS = "support-access"
+
+
+class AccessService:
+    """Support views, grants, reveals, the access log and its sample checks."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+        self.proc = session.proc
+
+    # -- policy ---------------------------------------------------------------------------------
+
+    def profile(self) -> StaffProfile:
+        """The processor's staff-access profile, chosen at `init` (ACC-11)."""
+        return self.proc.policies.profiles.profiles[self.proc.store_info().profile]
+
+    def _staff_may_access(self, command: str, controller: str) -> User:
+        """Common checks for staff touching a controller's data; refusals are recorded."""
+        if not self.profile().staff_access:
+            self.s.deny(
+                command,
+                controller,
+                "NoStaffAccessProfile",
+                "this processor's profile is no-staff-access: staff never access controller data",
+            )
+        user = self.s.authorize(
+            f"{command.replace(' ', '.')}", command=command, controller=controller
+        )
+        self.s.staff.must_be_current(user, command, controller)
+        self.s.controllers.get(controller)
+        return user
+
+    # -- support view (ACC-5) -------------------------------------------------------------------
+
+    def support_view(
+        self,
+        controller: str,
+        list_name: str | None = None,
+        pseudonym: str | None = None,
+        limit: int = 1000,
+    ) -> dict[str, Any]:
+        """Pseudonymised facts only: lists, subscription, consent channels and dates, flags."""
+        self._staff_may_access("support view", controller)
+        c, m, k = t.contacts, t.memberships, t.consents
+        query = sa.select(c).where(c.c.controller == controller).order_by(c.c.pseudonym)
+        if pseudonym:
+            query = query.where(c.c.pseudonym == pseudonym)
+        if list_name:
+            query = query.where(
+                c.c.contact_id.in_(
+                    sa.select(m.c.contact_id).where(
+                        (m.c.controller == controller) & (m.c.list_name == list_name)
+                    )
+                )
+            )
+        with self.proc.engines.readmodels.connect() as conn:
+            total = conn.execute(
+                sa.select(sa.func.count()).select_from(query.subquery())
+            ).scalar_one()
+            rows = conn.execute(query.limit(limit)).mappings().all()
+            ids = [r["contact_id"] for r in rows]
+            lists: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+            for r in conn.execute(sa.select(m).where(m.c.contact_id.in_(ids))).mappings():
+                lists[r["contact_id"]].append(
+                    {
+                        "list": r["list_name"],
+                        "subscribed": r["subscribed"],
+                        "since": r["since"].isoformat(),
+                        "unsubscribed_at": r["unsubscribed_at"].isoformat()
+                        if r["unsubscribed_at"]
+                        else None,
+                    }
+                )
+            consents: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+            for r in conn.execute(sa.select(k).where(k.c.contact_id.in_(ids))).mappings():
+                consents[r["contact_id"]].append(
+                    {
+                        "list": r["list_name"],
+                        "channel": r["channel"],
+                        "method": r["method"],
+                        "given_at": r["given_at"],
+                    }
+                )
+        if pseudonym and not rows:
+            raise NotFoundError(f"no contact with pseudonym {pseudonym!r}")
+        self._record_view(controller, None, "pseudonymised", "support view")
+        contacts = [
+            {
+                "pseudonym": r["pseudonym"],
+                "lists": sorted(lists[r["contact_id"]], key=lambda x: x["list"]),
+                "consents": consents[r["contact_id"]],
+                "restricted": r["restricted"],
+                "objected": r["objected"],
+                "erased": r["erased"],
+                "added_at": r["added_at"].isoformat(),
+            }
+            for r in rows
+        ]
+        return {
+            "controller": controller,
+            "list": list_name,
+            "count": total,
+            "shown": len(contacts),
+            "subscribed_shown": sum(any(x["subscribed"] for x in c["lists"]) for c in contacts),
+            "contacts": contacts,
+        }
+
+    def _record_view(self, controller: str, contact: str | None, scope: str, command: str) -> None:
+        with self.proc.using_clock():
+            record = DataAccessRecord(
+                actor=self.s.user_name,
+                controller=controller,
+                contact=contact,
+                scope=scope,
+                command=command,
+            )
+            self.proc.commit(record)
+
+    def record_subject_read(self, controller: str, contact_id: str, command: str) -> None:
+        """Log a controller user's read of one subject (ACC-6 applies to them too)."""
+        self._record_view(controller, contact_id, "subject", command)
+
+    # -- grants (ACC-4, ACC-6) ------------------------------------------------------------------
+
+    def contact_by_pseudonym(self, controller: str, pseudonym: str) -> str:
+        """The contact id behind a pseudonym of this controller."""
+        with self.proc.engines.readmodels.connect() as conn:
+            found = conn.execute(
+                sa.select(t.contacts.c.contact_id).where(
+                    (t.contacts.c.controller == controller) & (t.contacts.c.pseudonym == pseudonym)
+                )
+            ).scalar()
+        if found is None:
+            raise NotFoundError(f"no contact with pseudonym {pseudonym!r}")
+        return str(found)
+
+    def request(
+        self,
+        controller: str,
+        reason: str,
+        contacts: list[str] | None = None,
+        hours: int | None = None,
+    ) -> dict[str, Any]:
+        """Open a grant request; approved at once only under a standing instruction."""
+        if not reason.strip():
+            raise InvalidInputError("a grant needs a reason (--reason)")
+        self._staff_may_access("access request", controller)
+        profile = self.profile()
+        length = profile.default_grant_hours if hours is None else hours
+        if not 0 < length <= profile.max_grant_hours:
+            raise InvalidInputError(
+                f"--hours must be between 1 and {profile.max_grant_hours} (policy)"
+            )
+        scope = [self.contact_by_pseudonym(controller, p) for p in contacts or []]
+        ctrl = self.s.controllers.get(controller)
+        standing = [i for i in ctrl.instructions if i.kind == SUPPORT_ACCESS]
+        with self.proc.using_clock():
+            grant = AccessGrant(
+                actor=self.s.user_name,
+                controller=controller,
+                reason=reason.strip(),
+                contacts=scope,
+                hours=length,
+                policy_version=self.proc.policies.version,
+            )
+            if standing:
+                grant.approve(
+                    actor="policy",
+                    automatic=True,
+                    instruction=f"{SUPPORT_ACCESS} of {standing[-1].given_at.isoformat()}",
+                )
+            self.proc.commit(grant)
+        return self.describe(grant)
+
+    def load(self, grant_id: str) -> AccessGrant:
+        """Load a grant by id."""
+        try:
+            gid = uuid.UUID(grant_id)
+        except ValueError:
+            raise InvalidInputError(f"invalid grant id {grant_id[:40]!r}") from None
+        if gid not in self.proc.store.repository:
+            raise NotFoundError(f"unknown grant {grant_id}")
+        grant: object = self.proc.store.repository.get(gid)
+        if not isinstance(grant, AccessGrant):
+            raise NotFoundError(f"unknown grant {grant_id}")
+        return grant
+
+    def describe(self, grant: AccessGrant) -> dict[str, Any]:
+        """A grant as shown to people."""
+        expires = grant.expires_at
+        return {
+            "grant": str(grant.id),
+            "staff": grant.staff,
+            "controller": grant.controller,
+            "reason": grant.reason,
+            "scope": "whole controller"
+            if not grant.contacts
+            else f"{len(grant.contacts)} contacts",
+            "hours": grant.hours,
+            "state": grant.state,
+            "automatic": grant.automatic,
+            "approved_by": grant.decided_by,
+            "expires_at": expires.isoformat() if expires else None,
+            "active": grant.is_active(self.proc.now()),
+        }
+
+    def decide(self, grant_id: str, *, approve: bool, reason: str = "") -> dict[str, Any]:
+        """The controller's administrator approves or denies a request."""
+        grant = self.load(grant_id)
+        self.s.authorize("access.approve", command="access approve", controller=grant.controller)
+        with self.proc.using_clock():
+            if approve:
+                grant.approve(actor=self.s.user_name, automatic=False, instruction="")
+            else:
+                if not reason.strip():
+                    raise InvalidInputError("a denial needs a reason (--reason)")
+                grant.deny(actor=self.s.user_name, reason=reason.strip())
+            self.proc.commit(grant)
+        return self.describe(grant)
+
+    def revoke(self, grant_id: str, reason: str = "") -> dict[str, Any]:
+        """Revoke a grant: its holder, the controller's administrator or the GDPA."""
+        grant = self.load(grant_id)
+        user = self.s.authorize(
+            "access.revoke", command="access revoke", controller=grant.controller
+        )
+        if user.controller is None and user.role == "support" and grant.staff != user.name:
+            self.s.deny(
+                "access revoke",
+                grant.controller,
+                "OwnGrantsOnly",
+                "support staff may revoke only their own grants",
+            )
+        with self.proc.using_clock():
+            grant.revoke(actor=self.s.user_name, reason=reason.strip() or "revoked")
+            self.proc.commit(grant)
+        return self.describe(grant)
+
+    def reveal(self, grant_id: str, pseudonym: str) -> dict[str, Any]:
+        """Show identifying data inside an active grant; the event is stored first (ACC-6)."""
+        grant = self.load(grant_id)
+        self._staff_may_access("access reveal", grant.controller)
+        now = self.proc.now()
+        if grant.staff != self.s.user_name:
+            self.s.deny(
+                "access reveal",
+                grant.controller,
+                "GrantHolderOnly",
+                "only the staff member who holds the grant may use it",
+            )
+        if not grant.is_active(now):
+            why = "has expired" if grant.state == "approved" else f"is {grant.state}"
+            self.s.deny(
+                "access reveal", grant.controller, "AccessGrantMustBeActive", f"the grant {why}"
+            )
+        contact_id = self.contact_by_pseudonym(grant.controller, pseudonym)
+        if not grant.covers(contact_id):
+            self.s.deny(
+                "access reveal",
+                grant.controller,
+                "GrantScopeMustCoverContact",
+                "the grant does not cover this contact",
+            )
+        agg = self.s.contacts.load(grant.controller, contact_id)
+        fields = sorted(f for f in agg.fields)
+        with self.proc.using_clock():
+            grant.record_reveal(
+                actor=self.s.user_name,
+                controller=grant.controller,
+                contact=contact_id,
+                fields=fields,
+                reason=grant.reason,
+            )
+            self.proc.commit(grant)  # raises before anything is shown if it cannot be stored
+        profile = self.s.contacts.opened_profile(agg)
+        return {
+            "grant": str(grant.id),
+            "pseudonym": pseudonym,
+            "contact_id": contact_id,
+            "fields": str(profile) if isinstance(profile, Erased) else profile,
+            "revealed_at": now.isoformat(),
+            "logged": True,
+        }
+
+    # -- the access log (ACC-6, ACC-7) ----------------------------------------------------------
+
+    def log(
+        self,
+        controller: str | None = None,
+        staff: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """Reveals, grants, views and refused attempts; administrators see only their own."""
+        user = self.s.authorize("access.log", command="access log", controller=controller)
+        if user.controller is not None:
+            controller = user.controller
+        a = t.access_log
+        query = sa.select(a).order_by(a.c.position)
+        if controller:
+            query = query.where(a.c.controller == controller)
+        if staff:
+            query = query.where(a.c.actor == staff)
+        if since:
+            query = query.where(a.c.at >= since)
+        if until:
+            query = query.where(a.c.at < until)
+        with self.proc.engines.readmodels.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [{**dict(r), "at": r["at"].isoformat()} for r in rows]
+
+    def sample_check(
+        self, size: int = 10, since: datetime | None = None, seed: int | None = None
+    ) -> dict[str, Any]:
+        """Sample reveals and views, check each against its grant, record the findings (ACC-7)."""
+        self.s.authorize("access.sample", command="access sample")
+        if size < 1:
+            raise InvalidInputError("--size must be at least 1")
+        entries = [e for e in self.log(since=since) if e["kind"] in {"revealed", "viewed"}]
+        chosen_seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+        sample = random.Random(chosen_seed).sample(entries, min(size, len(entries)))  # noqa: S311 - reproducible sampling, not security
+        checked: list[dict[str, object]] = []
+        for entry in sorted(sample, key=lambda e: e["position"]):
+            finding = "ok"
+            if entry["kind"] == "revealed":
+                grant = self.load(entry["grant_id"])
+                at = datetime.fromisoformat(entry["at"])
+                inside = grant.approved_at is not None and grant.approved_at <= at < (
+                    grant.expires_at or at
+                )
+                if not (inside and grant.covers(entry["contact"] or "") and grant.reason):
+                    finding = "violation: reveal outside an approved, reasoned grant"
+            checked.append(
+                {
+                    "position": entry["position"],
+                    "kind": entry["kind"],
+                    "actor": entry["actor"],
+                    "controller": entry["controller"],
+                    "finding": finding,
+                }
+            )
+        violations = sum(1 for c in checked if c["finding"] != "ok")
+        with self.proc.using_clock():
+            record = SampleCheck(
+                actor=self.s.user_name,
+                seed=chosen_seed,
+                since=since.isoformat() if since else None,
+                population=len(entries),
+                entries=checked,
+                violations=violations,
+                policy_version=self.proc.policies.version,
+            )
+            self.proc.commit(record)
+        return {
+            "seed": chosen_seed,
+            "population": len(entries),
+            "sampled": len(checked),
+            "violations": violations,
+            "entries": checked,
+        }

@@ -1,0 +1,588 @@
+"""Tamper evidence of the ledger over the real event store (AUD-4), on SQLite and PostgreSQL.
+
+Every test builds a store of a few dozen events, then plays an attacker with write access to
+the database: it edits the stored event rows or the signed checkpoints by direct SQL, through a
+connection of its own. `proc.ledger.verify()` and `processor ledger verify` must then fail
+(exit 3, one `error:` line) and name the first bad notification position. Receipts are checked
+offline, in a fresh process with nothing but the public key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import sqlalchemy as sa
+from cli_helpers import PROCESSOR, check_contract, cli_env, describe
+from click.testing import CliRunner
+from processor_cli.main import cli
+
+from ledger import Verifier, verify_receipt
+from processor.errors import AccessDeniedError
+from processor.ledgerservice import checkpoints
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from click.testing import Result
+
+    from processor.app import Processor
+
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+REASON = "Art. 17 request by the data subject"
+
+
+# -- building a store --------------------------------------------------------------------------
+
+
+def populate(proc: Processor, count: int = 20, *, first: int = 0) -> list[str]:
+    """Add `count` contacts to acme's list `news`; return their ids."""
+    alice = proc.session("alice")
+    return [
+        alice.contacts.add("acme", "news", f"p{i}@example.dk", "email:form")["contact_id"]
+        for i in range(first, first + count)
+    ]
+
+
+def build(proc: Processor, tmp_path: Path) -> dict[str, Any]:
+    """A store of 20 contacts, one refused erasure and one erasure (receipt in a file)."""
+    ids = populate(proc)
+    with pytest.raises(AccessDeniedError):
+        proc.session("mia").erasure.erase("acme", REASON, contact=ids[7])
+    receipt_path = tmp_path / "receipt.json"
+    receipt = proc.session("alice").erasure.erase(
+        "acme", REASON, contact=ids[7], receipt_path=receipt_path
+    )
+    return {"ids": ids, "receipt": receipt, "receipt_path": receipt_path}
+
+
+def write_key(proc: Processor, tmp_path: Path) -> Path:
+    """The ledger's public key in a file, as a controller would keep it."""
+    path = tmp_path / "ledger.pub"
+    path.write_text(proc.ledger.vkey() + "\n", encoding="utf-8")
+    return path
+
+
+# -- the attacker's view of the databases ------------------------------------------------------
+
+
+class EventTable:
+    """Direct SQL on the event store's table, through connections of its own."""
+
+    def __init__(self, proc: Processor) -> None:
+        settings = proc.settings
+        self.postgres = settings.backend == "postgres"
+        if self.postgres:
+            loc = settings.events_location()
+            self.engine = sa.create_engine(loc.sqlalchemy_url(), poolclass=sa.NullPool)
+            self.table = f'"{loc.schema}"."processor_events"'
+            self.id = "notification_id"
+        else:
+            url = f"sqlite:///{settings.data_dir / 'events.sqlite'}"
+            self.engine = sa.create_engine(url, poolclass=sa.NullPool)
+            with self.engine.connect() as conn:
+                names = conn.execute(
+                    sa.text("SELECT name FROM sqlite_master WHERE type = 'table'")
+                ).scalars()
+                tables = list(names)
+            assert "stored_events" in tables, tables
+            self.table = "stored_events"
+            self.id = "rowid"
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.engine.dispose()
+
+    def rows(self) -> list[sa.Row[Any]]:
+        """Every event row (id = notification id), in notification order."""
+        query = (
+            f"SELECT {self.id} AS id, originator_id, originator_version, topic, state "
+            f"FROM {self.table} ORDER BY {self.id}"
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.text(query)))
+
+    def ids(self) -> list[int]:
+        """Every notification id, ascending."""
+        return [int(row.id) for row in self.rows()]
+
+    def row(self, position: int) -> sa.Row[Any]:
+        """The row at one notification id."""
+        (found,) = [row for row in self.rows() if row.id == position]
+        return found
+
+    def execute(self, *statements: tuple[str, dict[str, Any]]) -> None:
+        """Run statements in one transaction; each must touch exactly one row."""
+        with self.engine.begin() as conn:
+            for sql, params in statements:
+                assert conn.execute(sa.text(sql), params).rowcount == 1, sql
+
+    def update(self, position: int, **values: Any) -> tuple[str, dict[str, Any]]:
+        """An UPDATE of one row's columns, for `execute`."""
+        sets = ", ".join(f"{name} = :{name}" for name in values)
+        sql = f"UPDATE {self.table} SET {sets} WHERE {self.id} = :position"
+        return sql, {**values, "position": position}
+
+    def delete(self, *positions: int) -> None:
+        """Delete the rows at these notification ids, in one transaction."""
+        self.execute(
+            *[(f"DELETE FROM {self.table} WHERE {self.id} = :p", {"p": p}) for p in positions]
+        )
+
+    def append_copy(self, position: int, originator_id: uuid.UUID) -> int:
+        """Insert a copy of the row at `position` under another aggregate; return its new id."""
+        row = self.row(position)
+        oid: Any = originator_id if self.postgres else originator_id.hex
+        values = {"oid": oid, "v": row.originator_version, "topic": row.topic, "state": row.state}
+        sql = (
+            f"INSERT INTO {self.table} (originator_id, originator_version, topic, state) "
+            "VALUES (:oid, :v, :topic, :state)"
+        )
+        self.execute((sql, values))
+        return max(self.ids())
+
+
+@pytest.fixture
+def events(acme):
+    table = EventTable(acme)
+    yield table
+    table.close()
+
+
+def contact_positions(proc: Processor, contact_id: str) -> list[int]:
+    """The notification positions of one contact's events, as the ledger sees them."""
+    return [r.position for r in proc.ledger.iter_records() if r.originator_id == contact_id]
+
+
+def denial_position(proc: Processor) -> int:
+    """The position of the (only) recorded refusal: an event the read models take as is."""
+    (position,) = [
+        r.position for r in proc.ledger.iter_records() if r.topic.endswith(".AccessDenied")
+    ]
+    return position
+
+
+def checkpoint_notes(proc: Processor) -> list[tuple[int, str]]:
+    """Every stored checkpoint (size, note), by size."""
+    with proc.engines.ledger.connect() as conn:
+        query = sa.select(checkpoints.c.size, checkpoints.c.note).order_by(checkpoints.c.size)
+        return [(int(size), str(note)) for size, note in conn.execute(query)]
+
+
+def replace_note(proc: Processor, size: int, note: str) -> None:
+    with proc.engines.ledger.begin() as conn:
+        query = checkpoints.update().where(checkpoints.c.size == size).values(note=note)
+        assert conn.execute(query).rowcount == 1
+
+
+def other_b64(char: str) -> str:
+    """Another base64 character (so the text stays canonical base64 away from its end)."""
+    return B64[(B64.index(char) + 1) % len(B64)]
+
+
+def edit_char(text: str, index: int, new: str) -> str:
+    assert len(new) == 1
+    assert text[index] != new
+    return text[:index] + new + text[index + 1 :]
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def cli_verify(proc: Processor) -> Result:
+    """`processor --as grete ledger verify` on the store, in-process."""
+    argv = ["--as", "grete", "ledger", "verify"]
+    result = CliRunner(env=cli_env(proc.settings)).invoke(cli, argv)
+    check_contract(result, argv)
+    return result
+
+
+def assert_cli_fails_at(proc: Processor, position: int, index: int) -> str:
+    """`ledger verify` exits 3 with one line naming the position and leaf; return the line."""
+    result = cli_verify(proc)
+    assert result.exit_code == 3, describe(result)
+    line = result.stderr.strip()
+    prefix = f"error: ledger verification failed at position {position} (leaf {index}): "
+    assert line.startswith(prefix), line
+    return line
+
+
+def offline_env() -> dict[str, str]:
+    """The environment of this process without any PROCESSOR_* variable."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("PROCESSOR_")}
+
+
+def verify_in_fresh_process(
+    receipt: Path, key: Path, cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """`processor receipts verify` in a subprocess with no store configured anywhere."""
+    return subprocess.run(
+        [str(PROCESSOR), "receipts", "verify", str(receipt), "--public-key", str(key)],
+        env=offline_env(),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def cli_receipts_verify(*args: object) -> Result:
+    """`processor receipts verify ...` in-process, with no store in the environment."""
+    argv = ["receipts", "verify", *[str(a) for a in args]]
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("PROCESSOR_")}
+    result = CliRunner(env=env).invoke(cli, argv)
+    check_contract(result, argv)
+    return result
+
+
+# -- 1. a clean store --------------------------------------------------------------------------
+
+
+def test_clean_store_verifies(acme, events, tmp_path):
+    """AUD-4: an untouched store verifies, through the API and `ledger verify` (exit 0)."""
+    build(acme, tmp_path)
+    count = len(events.rows())
+    report = acme.ledger.verify()
+    assert report.ok, report
+    assert report.records_checked == count == acme.ledger.size()
+    assert report.checkpoints_checked == len(checkpoint_notes(acme))
+    assert report.verified_size == count
+    assert report.root == bytes.fromhex(acme.ledger.head()["root"])
+    result = cli_verify(acme)
+    assert result.exit_code == 0, describe(result)
+    assert f"ledger verified: {count} events, {report.checkpoints_checked} signed" in (
+        result.stdout
+    )
+
+
+# -- 2. an edited event ------------------------------------------------------------------------
+
+
+def test_flipped_state_byte_is_found_at_its_position(acme, events, tmp_path):
+    """AUD-4: one flipped byte in one stored event's state is reported at exactly its position."""
+    store = build(acme, tmp_path)
+    (position,) = contact_positions(acme, store["ids"][12])
+    index = acme.ledger.leaf_index(position)
+    state = bytes(events.row(position).state)
+    at = next(i for i in range(len(state) // 2, len(state)) if chr(state[i]).isalpha())
+    tampered = state[:at] + bytes([state[at] ^ 0x01]) + state[at + 1 :]
+    events.execute(events.update(position, state=tampered))
+
+    report = acme.ledger.verify()
+    assert not report.ok
+    assert report.first_bad_position == position
+    assert report.first_bad_index == index
+    assert f"position {position}" in report.reason
+    assert_cli_fails_at(acme, position, index)
+
+
+# -- 3. a deleted event ------------------------------------------------------------------------
+
+
+def test_deleted_event_is_found_at_its_place(acme, events, tmp_path):
+    """AUD-4: a deleted event row is reported at its leaf, i.e. at the next stored position."""
+    store = build(acme, tmp_path)
+    (position,) = contact_positions(acme, store["ids"][5])
+    index = acme.ledger.leaf_index(position)
+    following = min(p for p in events.ids() if p > position)
+    events.delete(position)
+
+    report = acme.ledger.verify()
+    assert not report.ok
+    assert report.first_bad_index == index
+    assert report.first_bad_position == following
+    assert_cli_fails_at(acme, following, index)
+
+
+# -- 4. two swapped events ---------------------------------------------------------------------
+
+
+def test_swapped_events_are_found_at_the_lower_position(acme, events, tmp_path):
+    """AUD-4: two events whose stored contents were swapped fail at the lower position."""
+    store = build(acme, tmp_path)
+    (low,) = contact_positions(acme, store["ids"][3])
+    (high,) = contact_positions(acme, store["ids"][15])
+    index = acme.ledger.leaf_index(low)
+    a, b = events.row(low), events.row(high)
+    fields = ("originator_id", "originator_version", "topic", "state")
+    values_a = {name: getattr(a, name) for name in fields}
+    values_b = {name: getattr(b, name) for name in fields}
+    # Through a free version first: (originator_id, originator_version) is the primary key.
+    events.execute(
+        events.update(low, originator_version=a.originator_version + 1_000_000),
+        events.update(high, **values_a),
+        events.update(low, **values_b),
+    )
+    assert events.row(low).state == b.state
+    assert events.row(high).state == a.state
+
+    report = acme.ledger.verify()
+    assert not report.ok
+    assert report.first_bad_position == low
+    assert report.first_bad_index == index
+    assert_cli_fails_at(acme, low, index)
+
+
+def test_swapped_states_only_are_found_at_the_lower_position(acme, events, tmp_path):
+    """AUD-4: swapping only the sealed state bytes of two events fails at the lower position."""
+    store = build(acme, tmp_path)
+    (low,) = contact_positions(acme, store["ids"][2])
+    (high,) = contact_positions(acme, store["ids"][18])
+    a, b = events.row(low), events.row(high)
+    events.execute(events.update(low, state=b.state), events.update(high, state=a.state))
+
+    report = acme.ledger.verify()
+    assert not report.ok
+    assert report.first_bad_position == low
+    assert_cli_fails_at(acme, low, acme.ledger.leaf_index(low))
+
+
+# -- 5. a truncated tail -----------------------------------------------------------------------
+
+
+def test_truncated_tail_fails_against_the_signed_size(acme, events, tmp_path):
+    """AUD-4: deleting the last events fails: a signed checkpoint commits to more records."""
+    build(acme, tmp_path)
+    size = acme.ledger.head()["size"]
+    removed = events.ids()[-3:]
+    events.delete(*removed)
+    # The first signed checkpoint past the remaining records is the one that fails.
+    claim = min(s for s, _ in checkpoint_notes(acme) if s > size - 3)
+
+    report = acme.ledger.verify()
+    assert not report.ok
+    assert report.records_checked == size - 3
+    assert report.first_bad_index == size - 3
+    assert report.verified_size == size - 3
+    assert f"commits to {claim} records but the log has only {size - 3}" in report.reason
+    assert "removed from the tail" in report.reason
+    result = cli_verify(acme)
+    assert result.exit_code == 3, describe(result)
+    assert result.stderr.startswith("error: ledger verification failed")
+    assert f"(leaf {size - 3}): " in result.stderr
+    assert "removed from the tail" in result.stderr
+
+
+def test_truncated_tail_names_the_first_removed_position(acme, events, tmp_path):
+    """AUD-4: a truncated tail is reported at the notification position of the first lost event."""
+    build(acme, tmp_path)
+    size = acme.ledger.head()["size"]
+    removed = events.ids()[-3:]
+    assert acme.ledger.leaf_index(removed[0]) == size - 3
+    events.delete(*removed)
+
+    report = acme.ledger.verify()
+    assert not report.ok
+    assert report.first_bad_position == removed[0]
+    assert_cli_fails_at(acme, removed[0], size - 3)
+
+
+# -- 6. an edited checkpoint -------------------------------------------------------------------
+
+
+def test_edited_checkpoint_signature_fails(acme, tmp_path):
+    """AUD-4: one changed character inside a checkpoint's signature fails verification."""
+    build(acme, tmp_path)
+    notes = checkpoint_notes(acme)
+    ordinal = len(notes) // 2
+    size, note = notes[ordinal]
+    body, signature = note.rstrip("\n").rsplit(" ", 1)
+    at = len(signature) // 2  # inside the Ed25519 signature, far from the padding
+    forged = f"{body} {edit_char(signature, at, other_b64(signature[at]))}\n"
+    replace_note(acme, size, forged)
+
+    report = acme.ledger.verify()
+    assert not report.ok
+    assert report.bad_checkpoint == ordinal
+    assert report.reason.startswith(f"checkpoint #{ordinal}: ")
+    assert "signature" in report.reason
+    assert report.checkpoints_checked == ordinal
+    result = cli_verify(acme)
+    assert result.exit_code == 3, describe(result)
+    assert result.stderr.startswith("error: ledger verification failed")
+    assert f"checkpoint #{ordinal}: " in result.stderr
+
+
+def test_checkpoint_with_another_root_fails(acme, tmp_path):
+    """AUD-4: a checkpoint whose root line is replaced by another checkpoint's root fails."""
+    build(acme, tmp_path)
+    notes = checkpoint_notes(acme)
+    ordinal = len(notes) // 2
+    size, note = notes[ordinal]
+    lines = note.split("\n")
+    other_root = notes[ordinal + 1][1].split("\n")[2]
+    assert lines[1] == str(size)
+    assert other_root != lines[2]
+    replace_note(acme, size, "\n".join([lines[0], lines[1], other_root, *lines[3:]]))
+
+    report = acme.ledger.verify()
+    assert not report.ok
+    assert report.bad_checkpoint == ordinal
+    assert report.reason.startswith(f"checkpoint #{ordinal}: ")
+    result = cli_verify(acme)
+    assert result.exit_code == 3, describe(result)
+    assert f"checkpoint #{ordinal}: " in result.stderr
+
+
+# -- 7. an inserted event ----------------------------------------------------------------------
+
+
+def test_inserted_event_is_found_at_its_position(acme, events, tmp_path):
+    """AUD-4: an event row appended by SQL (a copy of another) is found at its new position."""
+    build(acme, tmp_path)
+    size = acme.ledger.head()["size"]
+    position = events.append_copy(denial_position(acme), uuid.uuid4())
+
+    report = acme.ledger.verify()
+    assert not report.ok
+    assert report.first_bad_position == position
+    assert report.first_bad_index == size
+    assert acme.ledger.head()["size"] == size
+
+
+def test_cli_verify_does_not_sign_an_inserted_event(acme, events, tmp_path):
+    """AUD-4: `ledger verify` exits 3 on an appended forged row and signs nothing new."""
+    build(acme, tmp_path)
+    size = acme.ledger.head()["size"]
+    position = events.append_copy(denial_position(acme), uuid.uuid4())
+
+    result = cli_verify(acme)
+    assert result.exit_code == 3, describe(result)
+    prefix = f"error: ledger verification failed at position {position} (leaf {size}): "
+    assert result.stderr.startswith(prefix), result.stderr
+    assert acme.ledger.head()["size"] == size, "the verifier signed the forged row"
+
+
+# -- 8. receipts, offline ----------------------------------------------------------------------
+
+
+def _one_byte_edits(text: str, receipt: dict[str, Any]) -> dict[str, str]:
+    """Single-byte edits of the receipt JSON text, one per field kind."""
+    edits: dict[str, str] = {}
+    proof_hash = receipt["inclusion_proof"][0]
+    at = text.index(f'"{proof_hash}"') + 1 + 10
+    edits["inclusion proof hex digit"] = edit_char(text, at, "0" if text[at] != "0" else "1")
+    match = re.search(r'"leaf_index": (\d+)', text)
+    assert match is not None
+    at = match.end(1) - 1
+    edits["leaf_index digit"] = edit_char(text, at, str((int(text[at]) + 1) % 10))
+    state = receipt["record"]["state_b64"]
+    at = text.index(state) + len(state) // 2
+    edits["record state character"] = edit_char(text, at, other_b64(text[at]))
+    at = text.index(f'"reason": "{REASON}"') + len('"reason": "Art. 17 ')
+    edits["metadata reason character"] = edit_char(text, at, "R")
+    for name, edited in edits.items():
+        assert len(edited.encode()) == len(text.encode()), name
+        assert json.loads(edited) != receipt, name
+    return edits
+
+
+def test_erasure_receipt_verifies_offline_and_any_edit_fails(acme, tmp_path):
+    """AUD-4: an erasure receipt verifies in a fresh process with only the key; edits exit 3."""
+    store = build(acme, tmp_path)
+    key = write_key(acme, tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    receipt_path = store["receipt_path"]
+    receipt = json.loads(receipt_path.read_text(encoding="utf-8"))
+    assert receipt == store["receipt"]
+    assert receipt["kind"] == "erasure"
+    assert receipt["metadata"]["details"]["reason"] == REASON
+
+    done = verify_in_fresh_process(receipt_path, key, empty)
+    assert done.returncode == 0, done.stderr
+    assert f"receipt verified: erasure at leaf {receipt['leaf_index']}" in done.stdout
+    assert list(empty.iterdir()) == [], "the offline check created files"
+
+    text = receipt_path.read_text(encoding="utf-8")
+    edits = _one_byte_edits(text, receipt)
+    for name, edited in edits.items():
+        path = tmp_path / "edited.json"
+        path.write_text(edited, encoding="utf-8")
+        result = cli_receipts_verify(path, "--public-key", key)
+        assert result.exit_code == 3, f"{name}: {describe(result)}"
+        assert result.stderr.startswith("error: receipt does not verify: "), name
+
+    # The same in a fresh process, for the edit that no Merkle proof covers (only the signature).
+    path = tmp_path / "edited.json"
+    path.write_text(edits["metadata reason character"], encoding="utf-8")
+    done = verify_in_fresh_process(path, key, empty)
+    assert done.returncode == 3, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: receipt does not verify: "), lines[0]
+    assert "signature" in lines[0]
+
+
+# -- 9. consistency ----------------------------------------------------------------------------
+
+
+def test_receipt_consistency_with_a_later_head(acme, tmp_path):
+    """AUD-4: a receipt plus a consistency proof to a later head verifies; an edited proof fails."""
+    store = build(acme, tmp_path)
+    key = write_key(acme, tmp_path)
+    h1 = acme.ledger.head()["size"]
+    receipt = store["receipt"]
+    assert int(receipt["checkpoint"].split("\n")[1]) == h1
+    populate(acme, 5, first=100)
+    h2 = acme.ledger.head()["size"]
+    assert h2 > h1
+
+    extension = acme.ledger.consistency(h1)
+    assert extension["from_size"] == h1
+    assert extension["to_size"] == h2
+    assert extension["proof"]
+    consistency = tmp_path / "c.json"
+    consistency.write_text(json.dumps(extension, indent=2), encoding="utf-8")
+    result = cli_receipts_verify(
+        store["receipt_path"], "--public-key", key, "--consistency", consistency
+    )
+    assert result.exit_code == 0, describe(result)
+
+    first = extension["proof"][0]
+    text = consistency.read_text(encoding="utf-8")
+    at = text.index(f'"{first}"') + 1 + 20
+    consistency.write_text(edit_char(text, at, "0" if text[at] != "0" else "1"), encoding="utf-8")
+    result = cli_receipts_verify(
+        store["receipt_path"], "--public-key", key, "--consistency", consistency
+    )
+    assert result.exit_code == 3, describe(result)
+    assert result.stderr.startswith("error: receipt does not verify: ")
+
+
+# -- 10. erasure keeps every proof valid -------------------------------------------------------
+
+
+def test_erasure_keeps_every_proof_valid(acme, tmp_path):
+    """AUD-4: erasing a subject leaves the ledger, earlier receipts and proofs all valid."""
+    store = build(acme, tmp_path)
+    key = write_key(acme, tmp_path)
+    verifier = Verifier.from_vkey(acme.ledger.vkey())
+    subject = store["ids"][11]
+    (added,) = contact_positions(acme, subject)
+    before = acme.ledger.receipt(added, kind="contact-added", details={"contact_id": subject})
+    before_path = tmp_path / "before.json"
+    before_path.write_text(json.dumps(before), encoding="utf-8")
+    h1 = acme.ledger.head()["size"]
+
+    acme.session("alice").erasure.erase("acme", REASON, contact=subject)
+    assert acme.session("alice").contacts.show("acme", subject)["erased"] is True
+
+    # The stored (sealed) bytes the ledger hashed are unchanged: only the key is gone.
+    assert acme.ledger.record(added) == verify_receipt(before, verifier).record
+    report = acme.ledger.verify()
+    assert report.ok, report
+    result = cli_verify(acme)
+    assert result.exit_code == 0, describe(result)
+    for path in (before_path, store["receipt_path"]):
+        result = cli_receipts_verify(path, "--public-key", key)
+        assert result.exit_code == 0, describe(result)
+    verify_receipt(before, verifier, acme.ledger.consistency(h1))
+    proof = acme.ledger.prove(added)
+    assert proof["tree_size"] == acme.ledger.head()["size"] > h1

@@ -1,0 +1,191 @@
+"""Message records: sealed content with its own retention (RET-7) and the account limits (SUBJ-7)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from processor.app import Processor
+from processor.domain.messages import Message, check_account_limits
+from processor.errors import ConflictError, RefusedError
+from processor.readmodels import tables as t
+from processor.services.messages import CONTENT
+
+
+def seed_messages(proc: Processor, controller: str, contact: str, n: int) -> None:
+    """Record `n` sent e-mails in one commit (setting up an account near its limit)."""
+    keys = [str(uuid.uuid4()) for _ in range(n)]
+    with proc.engines.readmodels.connect() as conn:
+        last = conn.execute(
+            sa.select(sa.func.max(t.messages.c.number)).where(t.messages.c.controller == controller)
+        ).scalar()
+    with proc.using_clock():
+        proc.sealer.new_subjects(keys, proc.now())
+        messages = [
+            Message(
+                actor="seed", controller=controller, number=(last or 0) + 1 + i, contact=contact,
+                channel="email", key_id=key, content=proc.sealer.seal(key, CONTENT, {}),
+                content_bytes=2, content_expires_at=None, policy_version="test",
+            )
+            for i, key in enumerate(keys)
+        ]  # fmt: skip
+        proc.commit(*messages)
+
+
+def contact(proc: Processor, controller: str, admin: str, email: str, **extra) -> str:
+    """Add a contact and return its id."""
+    result = proc.session(admin).contacts.add(controller, "news", email, "email:form", **extra)
+    return str(result["contact_id"])
+
+
+def test_content_is_sealed_with_its_own_key_and_kept_until_deletion__RET_7(acme):
+    """Standard profile: content kept; erasing the recipient makes the sweep shred it (RET-5)."""
+    alice = acme.session("alice")
+    cid = contact(acme, "acme", "alice", "m@example.dk", phone="+4512345678")
+    sent = alice.messages.record("acme", cid, "email", "Offer", "Hello M")
+    sms = alice.messages.record("acme", cid, "sms", body="Short")
+    assert sent["content_expires_at"] is None
+    message = alice.messages.load("acme", sent["message_id"])
+    assert message.key_id != cid and message.content.startswith("s1.")
+    assert alice.messages.show("acme", sent["message_id"])["body"] == "Hello M"
+    alice.erasure.erase("acme", "request", contact=cid)
+    assert alice.messages.show("acme", sent["message_id"])["body"] == "Hello M"
+    acme.clock.advance(timedelta(minutes=1))
+    swept = acme.session("grete").retention.sweep()
+    assert swept["message_content_due"] == {"RET-5": 2} and swept["message_contents_shredded"] == 2
+    for mid in (sent["message_id"], sms["message_id"]):
+        shown = alice.messages.show("acme", mid)
+        assert shown["content_erased"] is True and shown["body"] is None
+        assert shown["channel"] in {"email", "sms"} and shown["sent_at"]
+    with acme.engines.readmodels.connect() as conn:
+        facts = conn.execute(sa.select(t.messages.c.channel, t.messages.c.content_shredded)).all()
+    assert sorted(facts) == [("email", True), ("sms", True)]
+
+
+def test_content_is_shredded_after_24_hours_under_the_effecttracker_profile__RET_7(settings, clock):
+    """`no-staff-access` keeps sent content 24 hours; the facts (time, channel, counts) stay."""
+    proc = Processor.init(
+        settings, gdpa="grete", system_manager="sam", clock=clock, profile="no-staff-access"
+    )
+    try:
+        proc.session("sam").controllers.register(
+            "acme", "Acme", "DK", "paying", "scc", admin="alice"
+        )
+        alice = proc.session("alice")
+        cid = contact(proc, "acme", "alice", "e@example.dk")
+        sent = alice.messages.record("acme", cid, "email", "Subject", "Body")
+        sent_at = datetime.fromisoformat(sent["sent_at"])
+        assert datetime.fromisoformat(sent["content_expires_at"]) == sent_at + timedelta(hours=24)
+        clock.advance(timedelta(hours=23, minutes=59))
+        assert proc.session("grete").retention.sweep()["nothing_due"]
+        clock.advance(timedelta(minutes=1))
+        swept = proc.session("grete").retention.sweep()
+        assert swept["message_content_due"] == {"RET-7": 1}
+        assert alice.messages.show("acme", sent["message_id"])["content_erased"] is True
+        assert alice.contacts.show("acme", cid)["fields"]["email"] == "e@example.dk"
+        assert alice.messages.counts("acme", clock.now()) == (1, 1)
+        assert proc.session("grete").retention.sweep()["nothing_due"]
+    finally:
+        proc.close()
+
+
+def test_unsubscribed_restricted_objected_or_erased_contacts_get_nothing__SUBJ_7(acme):
+    """Each kind of contact that may not be sent to is refused, with its own rule."""
+    alice = acme.session("alice")
+    ids = [contact(acme, "acme", "alice", f"n{i}@example.dk") for i in range(5)]
+    alice.contacts.unsubscribe("acme", ids[0], "news")
+    alice.contacts.set_state("restrict", "acme", ids[1], "contested")
+    alice.contacts.set_state("object", "acme", ids[2], "no profiling")
+    alice.erasure.erase("acme", "request", contact=ids[3])
+    expected = [
+        "ContactMustBeSubscribed",
+        "ContactMustNotBeRestricted",
+        "ContactMustNotHaveObjected",
+        "ContactMustNotBeErased",
+        "ChannelNeedsAddress",
+    ]
+    for cid, rule in zip(ids, expected, strict=True):
+        channel = "sms" if rule == "ChannelNeedsAddress" else "email"
+        with pytest.raises(RefusedError) as info:
+            alice.messages.record("acme", cid, channel, "s")
+        assert info.value.rule == rule
+    assert acme.session("mia").messages.record("acme", ids[4], "email", "ok")["emails_sent"] == 1
+
+
+def test_freemium_sends_no_sms_and_at_most_1000_emails_a_month__SUBJ_7(acme, clock):
+    """Freemium: SMS refused; the 1,001st e-mail of a month refused; a new month starts afresh."""
+    bob = acme.session("bob")
+    clock.set(datetime(2026, 3, 10, 9, tzinfo=UTC))
+    cid = contact(acme, "beta", "bob", "f@example.dk", phone="+4512345678")
+    with pytest.raises(RefusedError, match="no SMS") as info:
+        bob.messages.record("beta", cid, "sms", body="x")
+    assert info.value.rule == "AccountMustAllowSms"
+    seed_messages(acme, "beta", cid, 999)
+    assert bob.messages.record("beta", cid, "email", "1000th")["emails_sent"] == 1000
+    with pytest.raises(RefusedError, match="1000 e-mails a month") as info:
+        bob.messages.record("beta", cid, "email", "1001st")
+    assert info.value.rule == "AccountMonthlyEmailLimit"
+    clock.set(datetime(2026, 4, 1, 0, tzinfo=UTC))
+    assert bob.messages.record("beta", cid, "email", "April")["emails_sent"] == 1001
+
+
+def test_demo_sends_at_most_900_emails_in_total__SUBJ_7(acme):
+    """Demo: the 901st e-mail is refused."""
+    acme.session("sam").controllers.register("trial", "Trial", "DK", "demo", "scc", admin="tina")
+    cid = contact(acme, "trial", "tina", "d@example.dk")
+    seed_messages(acme, "trial", cid, 900)
+    with pytest.raises(RefusedError, match="900 e-mails in total") as info:
+        acme.session("tina").messages.record("trial", cid, "email", "901st")
+    assert info.value.rule == "AccountEmailLimit"
+
+
+def test_account_limit_rules_in_isolation__SUBJ_7():
+    """The limit rule object: paying accounts are unlimited; the limits bite exactly at the number."""
+    paying = {"sms_allowed": True, "max_total": None, "max_per_month": None}
+    check_account_limits("paying", "email", **paying, sent_total=10**6, sent_this_month=10**6)
+    check_account_limits(
+        "demo",
+        "email",
+        sms_allowed=True,
+        max_total=900,
+        sent_total=899,
+        max_per_month=None,
+        sent_this_month=0,
+    )
+    with pytest.raises(RefusedError):
+        check_account_limits(
+            "demo",
+            "email",
+            sms_allowed=True,
+            max_total=900,
+            sent_total=900,
+            max_per_month=None,
+            sent_this_month=0,
+        )
+
+
+def test_two_writers_of_the_same_message_number_conflict_so_limits_stay_exact__SUBJ_7(acme):
+    """Message ids derive from a running number: a concurrent duplicate is refused, not saved."""
+    cid = contact(acme, "acme", "alice", "c@example.dk")
+    acme.session("alice").messages.record("acme", cid, "email", "first")
+    seed = Message(
+        actor="other", controller="acme", number=1, contact=cid, channel="email", key_id="k",
+        content="", content_bytes=0, content_expires_at=None, policy_version="test",
+    )  # fmt: skip
+    with pytest.raises(ConflictError):
+        acme.commit(seed)
+
+
+def test_closed_accounts_send_nothing__RET_1(acme, clock):
+    """From the effective date of termination, messages are refused."""
+    alice = acme.session("alice")
+    cid = contact(acme, "acme", "alice", "z@example.dk")
+    alice.lifecycle.terminate("acme", (clock.now() + timedelta(days=1)).date().isoformat())
+    alice.messages.record("acme", cid, "email", "last newsletter")
+    clock.advance(timedelta(days=1))
+    with pytest.raises(RefusedError) as info:
+        alice.messages.record("acme", cid, "email", "too late")
+    assert info.value.rule == "AccountMustBeOpen"
