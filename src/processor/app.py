@@ -200,8 +200,8 @@ class Processor:
             self._ledger = LedgerService(self)
         return self._ledger
 
-    def commit(self, *aggregates: Aggregate) -> list[Recording[Any]]:
-        """Save the aggregates' new events in one transaction, then sign and project them.
+    def commit(self, *aggregates: Aggregate | Aggregate.Event) -> list[Recording[Any]]:
+        """Save the aggregates' new events (or bare events) in one transaction, then sign them.
 
         Returns only after the events are covered by a new signed checkpoint and visible in the
         read models, so the next command (in any process) sees them.

@@ -173,6 +173,33 @@ class Contact(ProcessorAggregate):
         _check(self)
         self._erased(actor=actor, reason=reason, policy_version=policy_version)
 
+    @classmethod
+    def erasure_event(
+        cls,
+        contact_id: UUID,
+        last_version: int,
+        actor: str,
+        reason: str,
+        policy_version: str,
+    ) -> ProcessorAggregate.Event:
+        """The `ContactErased` event for a contact known by id and its last stored version.
+
+        Erasure must cost the same for a contact with ten events as with ten thousand (it is
+        only the destruction of a key), so it must not replay the history to append one event.
+        The caller checks from the read model that the contact exists and is not erased; the
+        store's (id, version) uniqueness refuses a concurrent change.
+        """
+        event_class = cls.__dict__["ContactErased"]
+        erased: ProcessorAggregate.Event = event_class(
+            originator_id=contact_id,
+            originator_version=last_version + 1,
+            timestamp=event_class.create_timestamp(),
+            actor=actor,
+            reason=reason,
+            policy_version=policy_version,
+        )
+        return erased
+
     @event("ContactErased")
     def _erased(self, actor: str, reason: str, policy_version: str) -> None:
         self.erased = True

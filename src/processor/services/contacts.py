@@ -95,6 +95,29 @@ class ContactsService:
                 is not None
             )
 
+    def resolve_live(self, controller: str, contact: str) -> uuid.UUID:
+        """The id of a live contact, by id or e-mail, from the read model (no history replay)."""
+        if "@" in contact:
+            found = self.id_by_email(controller, contact)
+            if found is None:
+                raise NotFoundError("no contact with that e-mail")
+            contact = found
+        try:
+            cid = uuid.UUID(contact)
+        except ValueError:
+            raise InvalidInputError(f"invalid contact id {contact[:40]!r}") from None
+        with self.proc.engines.readmodels.connect() as conn:
+            row = conn.execute(
+                sa.select(t.contacts.c.erased).where(
+                    (t.contacts.c.contact_id == str(cid)) & (t.contacts.c.controller == controller)
+                )
+            ).first()
+        if row is None:
+            raise NotFoundError(f"unknown contact {contact}")
+        if row[0]:
+            raise RefusedError("the contact is already erased", rule="ContactMustNotBeErased")
+        return cid
+
     def active_count(self, controller: str) -> int:
         """How many contacts the controller holds (not erased)."""
         with self.proc.engines.readmodels.connect() as conn:

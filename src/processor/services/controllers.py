@@ -13,6 +13,7 @@ from processor.errors import InvalidInputError, NotFoundError, RefusedError
 from processor.policies import Account, Edition
 from processor.readmodels import tables as t
 from processor.services import validation as v
+from processor.services.lifecycle import decision_dict
 from processor.services.subprocessors import transfer_details
 
 if TYPE_CHECKING:
@@ -154,6 +155,7 @@ class ControllersService:
                 }
                 for i in c.instructions
             ],
+            "lifecycle": decision_dict(self.s.lifecycle.decision(c, self.proc.now())),
             "contacts": {"active": counts[0], "erased": counts[1]},
             "lists": {str(name): int(n) for name, n in lists},
         }

@@ -11,7 +11,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from processor.errors import InvalidInputError, RefusedError
+from processor.domain.contacts import Contact
+from processor.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from processor.session import Session
@@ -39,28 +40,29 @@ class ErasureService:
             raise InvalidInputError("give exactly one of --contact or --email")
         if not reason.strip():
             raise InvalidInputError("an erasure needs a reason (--reason)")
-        agg = self.s.contacts.load(controller, contact or email or "")
-        if agg.erased:
-            raise RefusedError("the contact is already erased", rule="ContactMustNotBeErased")
+        cid = self.s.contacts.resolve_live(controller, contact or email or "")
+        last = self.proc.store.recorder.select_events(cid, desc=True, limit=1)
         with self.proc.using_clock():
-            agg.erase(
+            erased = Contact.erasure_event(
+                cid,
+                last[0].originator_version,
                 actor=self.s.user_name,
                 reason=reason.strip(),
                 policy_version=self.proc.policies.version,
             )
             # SUBJ-5: the erasure is queued for every recipient in the same commit, before the
             # ContactErased event, so the receipt's position stays that event's.
-            notices = self.s.subprocessors.recipient_notices(controller, agg, "erasure")
-            recordings = self.proc.commit(*notices, agg)
-            self.proc.sealer.shred([str(agg.id)], self.proc.now())
+            notices = self.s.subprocessors.notices_for(controller, str(cid), "erasure")
+            recordings = self.proc.commit(*notices, erased)
+            self.proc.sealer.shred([str(cid)], self.proc.now())
         position = recordings[-1].notification.id
         receipt = self.proc.ledger.receipt(
             position,
             kind="erasure",
             details={
                 "controller": controller,
-                "contact_id": str(agg.id),
-                "erased_at": agg.erased_at.isoformat() if agg.erased_at else None,
+                "contact_id": str(cid),
+                "erased_at": erased.timestamp.isoformat(),
                 "erased_by": self.s.user_name,
                 "reason": reason.strip(),
                 "method": "crypto-shredding: the subject's AES-256-GCM key was destroyed",
