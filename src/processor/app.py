@@ -31,6 +31,7 @@ from processor.sealing import Sealer
 from processor.storage import Engines, ensure_postgres_schema
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from types import TracebackType
 
     from eventsourcing.domain import Aggregate
@@ -212,13 +213,13 @@ class Processor:
             raise ConflictError(
                 "the store changed while the command ran; nothing was saved, run it again"
             ) from None
-        self.catch_up()
+        self.catch_up(recordings)
         return recordings
 
-    def catch_up(self) -> None:
+    def catch_up(self, recent: Sequence[Recording[Any]] = ()) -> None:
         """Bring the ledger and the read models up to the end of the event store."""
         self.ledger.extend()
-        self.projector.catch_up()
+        self.projector.catch_up(recent)
 
     def end_command(self) -> None:
         """Forget cached keys, so a later erasure by anyone is honoured at once."""

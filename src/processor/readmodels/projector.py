@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ from processor.sealing import Erased
 
 if TYPE_CHECKING:
     from eventsourcing.domain import DomainEventProtocol
+    from eventsourcing.persistence import Recording
 
     from processor.eventstore import EventStore
     from processor.keystore import KeyStore
@@ -99,6 +100,7 @@ class Projector:
         self.keys = keys
         self._index_keys: dict[str, bytes] = {}
         self._pseudonym_keys: dict[str, bytes] = {}
+        self._hints: dict[tuple[str, str], dict[str, Any]] = {}
         self._ensure_schema()
 
     def _ensure_schema(self) -> None:
@@ -146,8 +148,14 @@ class Projector:
                 ).scalar_one()
             )
 
-    def catch_up(self) -> int:
-        """Apply every event not yet applied; returns how many were applied."""
+    def catch_up(self, recent: Sequence[Recording[Any]] = ()) -> int:
+        """Apply every event not yet applied; returns how many were applied.
+
+        `recent` are the recordings the caller just saved: for those notifications the original
+        event objects are applied instead of decoding the stored copies again. What is applied,
+        and in which order, is still decided by reading the notification log.
+        """
+        known = {r.notification.id: r.domain_event for r in recent}
         applied = 0
         while True:
             with self.engine.begin() as conn:
@@ -165,7 +173,7 @@ class Projector:
                 )
                 if not notes:
                     return applied
-                events = [self.store.mapper.to_domain_event(n) for n in notes]
+                events = [known.get(n.id) or self.store.mapper.to_domain_event(n) for n in notes]
                 self._prefetch_keys(events)
                 writes = _Writes(conn)
                 for note, domain_event in zip(notes, events, strict=True):
@@ -201,20 +209,35 @@ class Projector:
             self.sealer.prefetch(ids)
 
     def contact_indexes(self, contact_id: str, controller: str, profile: str) -> dict[str, Any]:
-        """Blind indexes of a contact's current e-mail and phone (none once erased)."""
+        """Blind indexes of a contact's current e-mail and phone (none once erased).
+
+        A hint left by the command that sealed this very profile token saves opening it again;
+        without one (a rebuild, another process) the sealed profile is opened.
+        """
+        hint = self._hints.pop((contact_id, profile), None)
+        if hint is not None:
+            return hint
         opened = self.sealer.open(contact_id, "profile", profile)
         if isinstance(opened, Erased):
             return {"email_index": None, "phone_index": None}
+        return self.indexes_of(controller, opened)
+
+    def indexes_of(self, controller: str, profile: dict[str, Any]) -> dict[str, Any]:
+        """Blind indexes of a plaintext profile (the one derivation used everywhere)."""
         key = self.index_key(controller)
         out: dict[str, Any] = {"email_index": None, "phone_index": None}
         for kind, normalise in (("email", normalise_email), ("phone", normalise_phone)):
-            value = opened.get(kind)
+            value = profile.get(kind)
             if value:
                 try:
                     out[f"{kind}_index"] = blind_index(key, kind, normalise(value))
                 except InvalidInputError:
                     out[f"{kind}_index"] = None
         return out
+
+    def hint(self, contact_id: str, controller: str, sealed: str, profile: dict[str, Any]) -> None:
+        """Remember the indexes of a profile this process has just sealed (in memory only)."""
+        self._hints[(contact_id, sealed)] = self.indexes_of(controller, profile)
 
 
 # Importing the handlers registers them.

@@ -221,11 +221,13 @@ class ContactsService:
         cid: uuid.UUID,
     ) -> Contact:
         """Build the `ContactAdded` aggregate for a subject whose key already exists."""
+        sealed = self.proc.sealer.seal(str(cid), PROFILE, profile)
+        self.proc.projector.hint(str(cid), controller, sealed, profile)
         return Contact(
             id=cid,
             actor=self.s.user_name,
             controller=controller,
-            profile=self.proc.sealer.seal(str(cid), PROFILE, profile),
+            profile=sealed,
             fields=field_names(profile),
             source=source,
             list_name=list_name,
