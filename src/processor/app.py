@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Self
+from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError as ESIntegrityError
 
 from processor import clock as clocks
@@ -141,6 +143,13 @@ class Processor:
     def is_initialised(self) -> bool:
         """Tell whether the store's first event exists."""
         return store_id() in self.store.repository
+
+    def find(self, aggregate_id: UUID) -> Any | None:  # noqa: ANN401 - callers narrow the type
+        """The aggregate with this id, or None: one read (`id in repository` is a full read too)."""
+        try:
+            return self.store.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
 
     def store_info(self) -> Store:
         """The store aggregate (simulation flag, profile)."""

@@ -69,14 +69,17 @@ class LedgerService:
             if conn.execute(sa.select(head_lock.c.name)).first() is None:
                 conn.execute(head_lock.insert(), {"name": "head", "writes": 0})
         self._signer: Signer | None = None
+        self._origin: str | None = None
 
     # -- keys ------------------------------------------------------------------------------------
 
     @property
     def origin(self) -> str:
-        """The log's origin line: the processor's name and this store's id."""
-        info = self.proc.store_info()
-        return f"{info.processor_name}/ledger/{str(info.id)[:8]}"
+        """The log's origin line: the processor's name and this store's id (never changes)."""
+        if self._origin is None:
+            info = self.proc.store_info()
+            self._origin = f"{info.processor_name}/ledger/{str(info.id)[:8]}"
+        return self._origin
 
     def ensure_signing_key(self) -> None:
         """Create the Ed25519 signing key (at `init`)."""

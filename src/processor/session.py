@@ -55,10 +55,8 @@ class Session:
     def find_user(self, name: str) -> User | None:
         """Load a user by name, or None."""
         uid = user_id(name)
-        if uid not in self.proc.store.repository:
-            return None
-        user: User = self.proc.store.repository.get(uid)
-        return user
+        user = self.proc.find(uid)
+        return user if isinstance(user, User) else None
 
     def role_spec(self, user: User) -> RoleSpec:
         """The role definition that applies to `user` (its scope decides which table)."""

@@ -204,9 +204,7 @@ class AccessService:
             gid = uuid.UUID(grant_id)
         except ValueError:
             raise InvalidInputError(f"invalid grant id {grant_id[:40]!r}") from None
-        if gid not in self.proc.store.repository:
-            raise NotFoundError(f"unknown grant {grant_id}")
-        grant: object = self.proc.store.repository.get(gid)
+        grant: object = self.proc.find(gid)
         if not isinstance(grant, AccessGrant):
             raise NotFoundError(f"unknown grant {grant_id}")
         return grant

@@ -73,9 +73,7 @@ class ContactsService:
             cid = uuid.UUID(contact)
         except ValueError:
             raise InvalidInputError(f"invalid contact id {contact[:40]!r}") from None
-        if cid not in self.proc.store.repository:
-            raise NotFoundError(f"unknown contact {contact}")
-        aggregate: object = self.proc.store.repository.get(cid)
+        aggregate: object = self.proc.find(cid)
         if not isinstance(aggregate, Contact) or aggregate.controller != controller:
             raise NotFoundError(f"unknown contact {contact}")
         return aggregate

@@ -32,9 +32,9 @@ class ControllersService:
     def get(self, ref: str) -> Controller:
         """Load a controller or fail with NotFoundError."""
         cid = controller_id(ref)
-        if cid not in self.proc.store.repository:
+        controller = self.proc.find(cid)
+        if not isinstance(controller, Controller):
             raise NotFoundError(f"unknown controller {ref!r}")
-        controller: Controller = self.proc.store.repository.get(cid)
         return controller
 
     def register(

@@ -153,9 +153,7 @@ class MessagesService:
             mid = uuid.UUID(message_id)
         except ValueError:
             raise InvalidInputError(f"invalid message id {message_id[:40]!r}") from None
-        if mid not in self.proc.store.repository:
-            raise NotFoundError(f"unknown message {message_id}")
-        message: object = self.proc.store.repository.get(mid)
+        message: object = self.proc.find(mid)
         if not isinstance(message, Message) or message.controller != controller:
             raise NotFoundError(f"unknown message {message_id}")
         return message

@@ -52,8 +52,9 @@ class RecipientNotices(SubprocessorRegistry):
 
     def _outbox(self, controller: str, *, create: bool) -> RecipientOutbox | None:
         oid = RecipientOutbox.create_id(controller)
-        if oid in self.proc.store.repository:
-            box: RecipientOutbox = self.proc.store.repository.get(oid)
+        found = self.proc.find(oid)
+        if found is not None:
+            box: RecipientOutbox = found
             return box
         if not create:
             return None

@@ -134,9 +134,7 @@ class SubprocessorRegistry:
         if not name.strip():
             raise InvalidInputError("a sub-processor name is needed")
         sid = subprocessor_id(name)
-        if sid not in self.proc.store.repository:
-            raise NotFoundError(f"unknown sub-processor {name!r}")
-        found: object = self.proc.store.repository.get(sid)
+        found: object = self.proc.find(sid)
         if not isinstance(found, SubProcessor):
             raise NotFoundError(f"unknown sub-processor {name!r}")
         return found

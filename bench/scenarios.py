@@ -1,0 +1,191 @@
+"""What is measured on the processor, each next to its baseline from the same run."""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from bench.baselines import PlainApp, plain_contact, raw_read, read_decode
+from processor import demo_data
+from processor.app import Processor
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from processor.config import Settings
+
+CONTROLLER = "acme"
+LIST = "news"
+USER = "alice"
+COMMIT_EVERY = 1000  # events per commit while building a long history
+
+
+def setup_store(settings: Settings) -> None:
+    """A new store with one paying controller `acme` and its administrator `alice`."""
+    with Processor.init(settings, gdpa="grete", system_manager="sam") as proc:
+        proc.session("sam").controllers.register(
+            CONTROLLER, "Acme A/S", "DK", "paying", "scc", admin=USER
+        )
+
+
+def _median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def _summary(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "median_ms": _median_ms(samples),
+        "p10_ms": ordered[len(ordered) // 10] * 1000,
+        "p90_ms": ordered[(len(ordered) * 9) // 10] * 1000,
+        "n": len(samples),
+    }
+
+
+def _timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def single_command(proc: Processor, env: dict[str, str], reps: int) -> dict[str, Any]:
+    """One `contacts.add` through the Python API against one plain save, interleaved."""
+    warmup = 3
+    people = list(demo_data.people(reps + warmup, seed=4242, domain="single.example"))
+    app = PlainApp(env=env)
+    ours: list[float] = []
+    base: list[float] = []
+    try:
+        for i, person in enumerate(people):
+
+            def add(person: dict[str, str] = person) -> None:
+                proc.session(USER).contacts.add(
+                    CONTROLLER,
+                    LIST,
+                    person["email"],
+                    "email:form",
+                    phone=person["phone"],
+                    first_name=person["first_name"],
+                    last_name=person["last_name"],
+                )
+
+            def save(person: dict[str, str] = person) -> None:
+                row = {k: person[k] for k in ("email", "phone", "first_name", "last_name")}
+                app.save(plain_contact(row))
+
+            # Alternate which goes first, so neither always runs on a warmer cache.
+            pair = (add, save) if i % 2 == 0 else (save, add)
+            times = {fn: _timed(fn) for fn in pair}
+            if i >= warmup:
+                ours.append(times[add])
+                base.append(times[save])
+    finally:
+        app.close()
+    return {
+        "contacts_add": _summary(ours),
+        "eventsourcing_save": _summary(base),
+        "ratio": statistics.median(ours) / statistics.median(base),
+    }
+
+
+def _subject_with_events(proc: Processor, events: int, tag: str) -> str:
+    """A contact with `events` events: added, then restricted and lifted in turn."""
+    alice = proc.session(USER)
+    cid = str(
+        alice.contacts.add(
+            CONTROLLER, LIST, f"{tag}@erase.example", "email:form:signed form", first_name="Eva"
+        )["contact_id"]
+    )
+    if events <= COMMIT_EVERY // 10:
+        # Short histories go through the API, one command per event.
+        for i in range(events - 1):
+            alice.contacts.set_state(
+                "restrict" if i % 2 == 0 else "unrestrict", CONTROLLER, cid, "asked by phone"
+            )
+    else:
+        # Long histories go through the aggregate, one commit per 1,000 events.
+        agg = alice.contacts.load(CONTROLLER, cid)
+        with proc.using_clock():
+            pending = 0
+            for i in range(events - 1):
+                reason = proc.sealer.seal(cid, "reason", "asked by phone")
+                if i % 2 == 0:
+                    agg.restrict(actor=USER, reason=reason)
+                else:
+                    agg.unrestrict(actor=USER, reason=reason)
+                pending += 1
+                if pending >= COMMIT_EVERY:
+                    proc.commit(agg)
+                    pending = 0
+            if pending:
+                proc.commit(agg)
+    proc.end_command()
+    return cid
+
+
+def erase(proc: Processor, small_events: int, big_events: int, rounds: int) -> dict[str, Any]:
+    """Median time to erase a subject with a short and with a long history; their ratio."""
+    run = uuid.uuid4().hex[:6]
+    small = [_subject_with_events(proc, small_events, f"s{run}{i}") for i in range(rounds + 2)]
+    big = [_subject_with_events(proc, big_events, f"b{run}{i}") for i in range(rounds)]
+    alice = proc.session(USER)
+
+    def erase_one(cid: str) -> float:
+        seconds = _timed(lambda: alice.erasure.erase(CONTROLLER, "asked to be forgotten", cid))
+        proc.end_command()
+        return seconds
+
+    small_times: list[float] = []
+    big_times: list[float] = []
+    for i in range(max(len(small), len(big))):
+        if i < len(small):
+            small_times.append(erase_one(small[i]))
+        if i < len(big):
+            big_times.append(erase_one(big[i]))
+    return {
+        "small_events": small_events,
+        "big_events": big_events,
+        "small": _summary(small_times),
+        "big": _summary(big_times),
+        "ratio": statistics.median(big_times) / statistics.median(small_times),
+    }
+
+
+def read_side(proc: Processor) -> dict[str, Any]:
+    """Rebuild against read+decode, verify against raw read; each baseline before and after.
+
+    The faster of a baseline's two runs is kept, so our ratios err on the low side.
+    """
+    decode = [read_decode(proc)]
+    start = time.perf_counter()
+    rebuilt = proc.projector.rebuild()
+    rebuild_s = time.perf_counter() - start
+    decode.append(read_decode(proc))
+    proc.end_command()
+    reads = [raw_read(proc)]
+    start = time.perf_counter()
+    report = proc.ledger.verify()
+    verify_s = time.perf_counter() - start
+    reads.append(raw_read(proc))
+    if not report.ok:
+        raise RuntimeError(f"ledger verify failed: {report.reason}")
+    decode_s = min(r["seconds"] for r in decode)
+    read_s = min(r["seconds"] for r in reads)
+    events = int(decode[0]["events"])
+    return {
+        "events": events,
+        "rebuild_s": rebuild_s,
+        "rebuild_events": rebuilt,
+        "read_decode_s": decode_s,
+        "verify_s": verify_s,
+        "verify_records": report.records_checked,
+        "read_s": read_s,
+        "rebuild_per_s": rebuilt / rebuild_s,
+        "read_decode_per_s": events / decode_s,
+        "verify_per_s": report.records_checked / verify_s,
+        "read_per_s": events / read_s,
+        "rebuild_vs_read_decode": (rebuilt / rebuild_s) / (events / decode_s),
+        "verify_vs_read": (report.records_checked / verify_s) / (events / read_s),
+    }

@@ -1,0 +1,76 @@
+"""The benchmark harness runs end to end at a tiny size and writes results of the issue's shape."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support import POSTGRES_URL
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADLINE = (
+    "import_per_s",
+    "import_vs_eventsourcing",
+    "import_vs_raw",
+    "single_vs_save",
+    "erase_ratio_10000_vs_10",
+    "rebuild_vs_read_decode",
+    "verify_vs_read",
+)
+
+
+@pytest.mark.slow
+def test_bench_quick_run_writes_results_and_chart(backend, tmp_path):
+    """`python -m bench --quick` prints the table, writes results.json and the SVG chart."""
+    if backend == "postgres" and not POSTGRES_URL:
+        pytest.skip("PostgreSQL test: set PROCESSOR_TEST_POSTGRES_URL to run it")
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--quick",
+            "--sizes",
+            "200,400",
+            "--reps",
+            "3",
+            "--erase-events",
+            "120",
+            "--backends",
+            backend,
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PROCESSOR_TEST_POSTGRES_URL": POSTGRES_URL or ""},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "import vs plain eventsourcing" in done.stdout
+
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert {"date", "machine", backend} <= set(results)
+    got = results[backend]
+    for key in HEADLINE:
+        assert isinstance(got[key], float | int), key
+        assert got[key] > 0, key
+    assert got["peak_rss_mb_1m"] is None  # only with --large
+    assert [e["size"] for e in got["scaling"]] == [200, 400]
+    for entry in got["scaling"]:
+        assert entry["rebuild_events"] == entry["events"] >= entry["size"]
+        assert entry["verify_records"] == entry["events"]
+        assert entry["peak_rss_mb"] > 0
+    assert got["erase"]["big_events"] == 120
+    assert got["single"]["contacts_add"]["n"] == 3
+    assert set(got["targets"]) >= {"single_vs_save", "erase_ratio_10000_vs_10"}
+
+    svg = out.with_suffix(".svg").read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "polyline" in svg
