@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from eventsourcing.domain import event
 
 from processor.domain.base import ProcessorAggregate
@@ -35,6 +37,7 @@ class User(ProcessorAggregate):
         self.revoked = False
         self.locked = False
         self.last_review = self.created_on
+        self.unlocked_at: datetime | None = None
 
     @event("UserReviewed")
     def review(self, actor: str, note: str) -> None:

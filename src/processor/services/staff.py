@@ -7,7 +7,7 @@ that moment, and grants they held stop working with them.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -120,9 +120,8 @@ class StaffService:
             self.proc.commit(user)
         return True
 
-    def _last_unlock(self, user: User) -> Any:  # noqa: ANN401
-        unlocked = getattr(user, "unlocked_at", None)
-        return unlocked or user.created_on
+    def _last_unlock(self, user: User) -> datetime:
+        return user.unlocked_at or user.created_on
 
     def registry(self) -> list[dict[str, Any]]:
         """Processor staff with their undertaking, training and review state (ACC-3)."""
