@@ -21,7 +21,7 @@ from bench import chart
 from bench.backends import Backend, plain_url, postgres_url, postgres_version
 from bench.baselines import raw_copy_postgres, raw_insert_sqlite, raw_rows
 from bench.child import run_child, settings_to_json
-from bench.scenarios import erase, read_side, setup_store, single_command
+from bench.scenarios import as_alice, erase, read_side, setup_store, single_command
 from processor import demo_data
 from processor.app import Processor
 
@@ -247,7 +247,7 @@ def measure_ops(backend: Backend, plan: Plan, folder: Path) -> dict[str, Any]:
         demo_data.write_csv(preload, demo_data.people(plan.ops_preload, seed=7, domain="ops.dk"))
     with Processor.open(settings) as proc:
         with preload.open("rb") as raw:
-            proc.session("alice").imports.import_csv("acme", raw, "news", "form")
+            as_alice(proc).imports.import_csv("acme", raw, "news", "form")
         log(f"{backend.name}: single command x{plan.reps}")
         single = single_command(proc, backend.eventsourcing_env("es_ops"), plan.reps)
         log(f"{backend.name}: erase ({plan.erase_small} vs {plan.erase_big:,} events)")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from processor.app import Processor
 
+from .cmd_login import check_new_file, credential_notice, write_credential
 from .output import emit
 from .state import requested_now, resolve_clock, state
 
@@ -34,6 +36,11 @@ if TYPE_CHECKING:
     show_default=True,
     help="Name used in signed checkpoints (the log's origin).",
 )
+@click.option(
+    "--credential-out",
+    type=click.Path(file_okay=False),
+    help="Also write the two new credentials to DIR/<name>.credential (0600).",
+)
 @click.pass_context
 def init(
     ctx: click.Context,
@@ -42,9 +49,15 @@ def init(
     simulation: bool,
     profile: str,
     processor_name: str,
+    credential_out: str | None,
 ) -> None:
-    """Create the data directory, keys, the GDPA and the system manager."""
+    """Create the data directory, keys, the GDPA and the system manager.
+
+    Each of the two gets a personal credential, printed once (and written to
+    --credential-out DIR when given).
+    """
     st: CliState = state(ctx)
+    outs = _credential_paths(credential_out, (gdpa, system_manager))
     if requested_now() is not None and not simulation:
         resolve_clock(simulation=False, last_event=None)  # raises the refusal
     clock = resolve_clock(simulation, None)
@@ -58,7 +71,8 @@ def init(
         clock=clock,
     )
     try:
-        data = {
+        issued = {gdpa: proc.issued[gdpa], system_manager: proc.issued[system_manager]}
+        data: dict[str, object] = {
             "store": str(st.settings.data_dir) if st.settings.backend == "sqlite" else "postgres",
             "backend": st.settings.backend,
             "simulation": simulation,
@@ -66,10 +80,32 @@ def init(
             "gdpa": gdpa,
             "system_manager": system_manager,
             "ledger_public_key": proc.ledger.vkey(),
+            "credentials": issued,
         }
     finally:
         proc.close()
-    emit(data, as_json=st.as_json)
+    for name, out in outs.items():
+        write_credential(out, issued[name])
+    text = "\n".join(
+        [
+            f"initialised {data['store']} ({st.settings.backend}"
+            + (", simulation" if simulation else "")
+            + ")",
+            *(credential_notice(n, c, outs.get(n)) for n, c in issued.items()),
+        ]
+    )
+    emit(data, as_json=st.as_json, text=text)
+
+
+def _credential_paths(folder: str | None, names: tuple[str, ...]) -> dict[str, str]:
+    """DIR/<name>.credential for each name, checked to be new before anything is written."""
+    if folder is None:
+        return {}
+    Path(folder).mkdir(mode=0o700, parents=True, exist_ok=True)
+    outs = {name: str(Path(folder) / f"{name}.credential") for name in names}
+    for out in outs.values():
+        check_new_file(out)
+    return outs
 
 
 @click.group()
@@ -87,6 +123,11 @@ def users() -> None:
     help="Date the confidentiality undertaking was signed.",
 )
 @click.option("--trained", metavar="DATE", help="Date of data-protection training.")
+@click.option(
+    "--credential-out",
+    type=click.Path(dir_okay=False),
+    help="Also write the new user's credential to this new file (0600).",
+)
 @click.pass_context
 def users_add(
     ctx: click.Context,
@@ -95,11 +136,17 @@ def users_add(
     controller: str | None,
     confidentiality_signed: str | None,
     trained: str | None,
+    credential_out: str | None,
 ) -> None:
-    """Add a user with one role."""
+    """Add a user with one role and a personal credential (printed once)."""
     st = state(ctx)
+    check_new_file(credential_out)
     result = st.session().users.add(name, role, controller, confidentiality_signed, trained)
-    emit(result, as_json=st.as_json, text=f"added user {name} ({role})")
+    write_credential(credential_out, result["credential"])
+    text = f"added user {name} ({role})\n" + credential_notice(
+        name, result["credential"], credential_out
+    )
+    emit(result, as_json=st.as_json, text=text)
 
 
 @users.command("list")
@@ -128,6 +175,11 @@ def controllers() -> None:
 @click.option("--agreement", required=True, type=click.Choice(["scc", "dpa-2018"]))
 @click.option("--cvr", help="Company registration number.")
 @click.option("--admin", help="Create the controller's first administrator with this name.")
+@click.option(
+    "--admin-credential-out",
+    type=click.Path(dir_okay=False),
+    help="Also write the administrator's credential to this new file (0600).",
+)
 @click.pass_context
 def controllers_register(
     ctx: click.Context,
@@ -138,13 +190,19 @@ def controllers_register(
     agreement: str,
     cvr: str | None,
     admin: str | None,
+    admin_credential_out: str | None,
 ) -> None:
-    """Register a controller on an agreement edition."""
+    """Register a controller on an agreement edition, with its first administrator."""
     st = state(ctx)
+    check_new_file(admin_credential_out)
     result = st.session().controllers.register(
         controller_id, name, country, account, agreement, cvr, admin
     )
-    emit(result, as_json=st.as_json, text=f"registered controller {controller_id}")
+    text = f"registered controller {controller_id}"
+    if admin is not None:
+        write_credential(admin_credential_out, result["admin_credential"])
+        text += "\n" + credential_notice(admin, result["admin_credential"], admin_credential_out)
+    emit(result, as_json=st.as_json, text=text)
 
 
 @controllers.command("instruct")

@@ -81,6 +81,12 @@ class ProcessorGroup(click.Group):
     help="Data directory (default ./processor-data).",
 )
 @click.option("--as", "user", envvar="PROCESSOR_USER", help="The user running the command.")
+@click.option(
+    "--credential-file",
+    envvar="PROCESSOR_CREDENTIAL_FILE",
+    type=click.Path(dir_okay=False),
+    help="Read the acting user's credential from this file (0600); see also PROCESSOR_CREDENTIAL.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option(
     "--database-url",
@@ -98,6 +104,7 @@ def cli(
     ctx: click.Context,
     data_dir: str | None,
     user: str | None,
+    credential_file: str | None,
     as_json: bool,
     database_url: str | None,
     keystore_url: str | None,
@@ -112,7 +119,9 @@ def cli(
             keystore_url=keystore_url,
             master_key_hex=settings.master_key_hex,
         )
-    ctx.obj = CliState(settings=settings, user=user, as_json=as_json)
+    ctx.obj = CliState(
+        settings=settings, user=user, as_json=as_json, credential_file=credential_file
+    )
 
 
 def _register() -> None:
@@ -122,12 +131,14 @@ def _register() -> None:
         cmd_contacts,
         cmd_demo,
         cmd_ledger,
+        cmd_login,
         cmd_retention,
         cmd_subprocessors,
     )
 
     for module in (
         cmd_admin,
+        cmd_login,
         cmd_access,
         cmd_contacts,
         cmd_ledger,

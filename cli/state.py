@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from processor import clock as clocks
 from processor.app import Processor
+from processor.context import Via
+from processor.credentials import keeper
 from processor.errors import InvalidInputError, RefusedError
 from processor.services.validation import iso_datetime
 
@@ -26,7 +30,9 @@ class CliState:
     settings: Settings
     user: str | None
     as_json: bool
+    credential_file: str | None = None
     _proc: Processor | None = field(default=None, repr=False)
+    _session: Session | None = field(default=None, repr=False)
 
     def processor(self, *, catch_up: bool = True) -> Processor:
         """Open the store once per invocation, with the clock resolved for it.
@@ -48,17 +54,47 @@ class CliState:
             self._proc = proc
         return self._proc
 
+    def credential(self) -> str | None:
+        """The acting user's credential: --credential-file, PROCESSOR_CREDENTIAL, or kept."""
+        if self.credential_file:
+            return keeper.read_secret_file(Path(self.credential_file))
+        given = os.environ.get("PROCESSOR_CREDENTIAL")
+        if given:
+            return given.strip()
+        if not self.user:
+            return None
+        return keeper.kept(self.settings, self.user)
+
     def session(self, *, catch_up: bool = True) -> Session:
-        """The session of the acting user (`--as` or PROCESSOR_USER)."""
+        """The authenticated session of the acting user (`--as` or PROCESSOR_USER, ACC-12).
+
+        Without a valid credential the command is refused, and the failure is recorded and
+        counts towards the user's lockout (ACC-8).
+        """
+        if self._session is not None:
+            return self._session
         if not self.user:
             raise InvalidInputError("no user: give --as NAME or set PROCESSOR_USER")
-        return self.processor(catch_up=catch_up).session(self.user)
+        text = self.credential()
+        proc = self.processor(catch_up=catch_up)
+        self._session = proc.login(self.user, text or "", via=cli_via())
+        return self._session
 
     def close(self) -> None:
         """Close the store if it was opened."""
+        self._session = None
         if self._proc is not None:
             self._proc.close()
             self._proc = None
+
+
+def cli_via() -> Via:
+    """The command line as a channel, with the operating-system account running it."""
+    try:
+        account = getpass.getuser()
+    except (KeyError, OSError):
+        account = str(os.getuid())
+    return Via("cli", account)
 
 
 def requested_now() -> datetime | None:

@@ -48,6 +48,8 @@ OUR_VARS = (
     "PROCESSOR_MASTER_KEY",
     "PROCESSOR_NOW",
     "PROCESSOR_LOG_LEVEL",
+    "PROCESSOR_CREDENTIAL",
+    "PROCESSOR_CREDENTIAL_FILE",
 )
 CONSENT = "email:double-opt-in:signup form"
 _names = itertools.count(1)
@@ -138,6 +140,27 @@ class Cli:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.env = cli_env(settings)
+        # The credentials the commands issued, by user name: tests act as each person with
+        # their own credential (PROCESSOR_CREDENTIAL), as a script or CI job would (ACC-12).
+        self.credentials: dict[str, str] = {}
+
+    def env_for(self, user: str | None) -> dict[str, str | None]:
+        """The environment of a command run as `user`, with that person's credential."""
+        env = dict(self.env)
+        if user is not None and user in self.credentials:
+            env["PROCESSOR_CREDENTIAL"] = self.credentials[user]
+        return env
+
+    def remember(self, data: Any) -> None:
+        """Keep the credentials a command printed (init, users add, register, rotate)."""
+        if not isinstance(data, dict):
+            return
+        for name, text in (data.get("credentials") or {}).items():
+            self.credentials[name] = text
+        if data.get("credential") and data.get("name"):
+            self.credentials[data["name"]] = data["credential"]
+        if data.get("admin_credential") and data.get("admin"):
+            self.credentials[data["admin"]] = data["admin_credential"]
 
     def run(
         self,
@@ -149,8 +172,11 @@ class Cli:
         """Run one command; the contract (exit code, one-line error) is checked here."""
         argv = (["--as", user] if user else []) + (["--json"] if as_json else [])
         argv += [str(a) for a in args]
-        result = CliRunner(env={**self.env, **(env or {})}).invoke(cli, argv)
+        result = CliRunner(env={**self.env_for(user), **(env or {})}).invoke(cli, argv)
         check_contract(result, argv)
+        if as_json and result.exit_code == 0:
+            with contextlib.suppress(ValueError):
+                self.remember(json.loads(result.stdout))
         return result
 
     def ok(

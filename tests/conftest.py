@@ -10,13 +10,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import BACKENDS, REQUIRE_POSTGRES, START, drop_schemas, make_settings
+from support import BACKENDS, REQUIRE_POSTGRES, START, drop_schemas, login, make_settings
 
 from processor.app import Processor
 from processor.clock import FixedClock
 from processor.config import Settings
 
 _skipped_postgres: list[str] = []
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_config_home(tmp_path_factory: pytest.TempPathFactory):
+    """Kept credentials and master keys go to a test folder, never the tester's ~/.config."""
+    import os
+
+    old = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config-home"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CONFIG_HOME", None)
+    else:
+        os.environ["XDG_CONFIG_HOME"] = old
 
 
 @pytest.fixture(params=BACKENDS)
@@ -53,10 +67,10 @@ def acme(proc: Processor) -> Processor:
     """A store with two controllers: acme (paying, scc; admin alice, marketing mia,
     bookkeeper ben) and beta (freemium, dpa-2018; admin bob).
     """
-    sam = proc.session("sam")
+    sam = login(proc, "sam")
     sam.controllers.register("acme", "Acme A/S", "DK", "paying", "scc", admin="alice")
     sam.controllers.register("beta", "Beta ApS", "DK", "freemium", "dpa-2018", admin="bob")
-    alice = proc.session("alice")
+    alice = login(proc, "alice")
     alice.users.add("mia", "marketing", controller="acme")
     alice.users.add("ben", "bookkeeper", controller="acme")
     return proc

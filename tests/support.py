@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from processor.app import Processor
 from processor.clock import FixedClock
 from processor.config import Settings, with_schema
+from processor.session import Session
 
 POSTGRES_URL = os.environ.get("PROCESSOR_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("PROCESSOR_REQUIRE_POSTGRES") == "1"
@@ -57,6 +58,20 @@ def make_settings(backend: str, tmp_path: Path) -> tuple[Settings, list[str]]:
     return settings, [schema, f"{schema}_keys"]
 
 
+def login(proc: Processor, name: str) -> Session:
+    """The session of `name`, logged in with the credential this process issued to them.
+
+    Tests act as people the way every caller does: through `Processor.login` and a personal
+    credential (ACC-12). The credential comes from `proc.issued`, where the processor leaves
+    the text of each credential it issued for the caller that asked for it.
+    """
+    try:
+        credential = proc.issued[name]
+    except KeyError:
+        credential = "pcr1_000000000000_no-credential-was-issued-in-this-process"
+    return proc.login(name, credential)
+
+
 class fresh_store:  # noqa: N801 - used like a function: `with fresh_store(backend) as proc:`
     """A new initialised store per hypothesis example (function fixtures run once per test)."""
 
@@ -69,7 +84,7 @@ class fresh_store:  # noqa: N801 - used like a function: `with fresh_store(backe
         self.proc = Processor.init(
             self.settings, gdpa="grete", system_manager="sam", clock=self.clock
         )
-        self.proc.session("sam").controllers.register(
+        login(self.proc, "sam").controllers.register(
             "acme", "Acme A/S", "DK", "paying", "scc", admin="alice"
         )
         return self.proc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from support import login
 
 from processor.errors import AccessDeniedError, InvalidInputError, RefusedError
 from processor.readmodels import tables as t
@@ -42,9 +43,9 @@ def _denials(proc) -> list[dict]:
 )
 def test_refused_commands_are_recorded_as_access_denied__ACC_8__ACC_9(acme, user, action):
     """A command outside the user's role or controller is refused and an AccessDenied is stored."""
-    acme.session("alice").contacts.add("acme", "news", "a@example.dk", "email:form")
+    login(acme, "alice").contacts.add("acme", "news", "a@example.dk", "email:form")
     with pytest.raises(AccessDeniedError):
-        action(acme.session(user))
+        action(login(acme, user))
     denial = _denials(acme)[-1]
     assert denial["actor"] == user
     assert denial["rule"]
@@ -52,15 +53,15 @@ def test_refused_commands_are_recorded_as_access_denied__ACC_8__ACC_9(acme, user
 
 def test_controller_users_see_only_their_own_users__ACC_9(acme):
     """A controller administrator lists only its own controller's users."""
-    names = {u["name"] for u in acme.session("alice").users.list()}
+    names = {u["name"] for u in login(acme, "alice").users.list()}
     assert names == {"alice", "mia", "ben"}
     with pytest.raises(AccessDeniedError):
-        acme.session("alice").users.list(controller="beta")
+        login(acme, "alice").users.list(controller="beta")
 
 
 def test_administrator_creates_its_controllers_users_only__ACC_9(acme):
     """A controller's administrator adds users to its own controller, not to others or the processor."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     alice.users.add("carl", "support", controller="acme")
     with pytest.raises(AccessDeniedError):
         alice.users.add("dora", "marketing", controller="beta")
@@ -70,7 +71,7 @@ def test_administrator_creates_its_controllers_users_only__ACC_9(acme):
 
 def test_support_staff_need_confidentiality_and_training__ACC_1(acme):
     """A processor support user is created only with a confidentiality undertaking and training."""
-    sam = acme.session("sam")
+    sam = login(acme, "sam")
     with pytest.raises(RefusedError, match="ACC-1"):
         sam.users.add("sven", "support")
     sam.users.add("sven", "support", confidentiality_signed="2026-01-10", trained="2026-01-12")
@@ -80,18 +81,18 @@ def test_support_staff_need_confidentiality_and_training__ACC_1(acme):
 
 def test_unknown_roles_and_bad_names_are_invalid_input(acme):
     """An unknown role or an unusable user name is invalid input."""
-    sam = acme.session("sam")
+    sam = login(acme, "sam")
     with pytest.raises(InvalidInputError):
         sam.users.add("x", "wizard")
     with pytest.raises(InvalidInputError):
         sam.users.add("bad name", "developer")
     with pytest.raises(InvalidInputError):
-        acme.session("alice").users.add("x2", "gdpa", controller="acme")
+        login(acme, "alice").users.add("x2", "gdpa", controller="acme")
 
 
 def test_every_change_is_an_event_with_its_actor__ACC_10(acme):
     """Every stored event that creates, changes or deletes names who did it."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     cid = alice.contacts.add("acme", "news", "a@example.dk", "email:form")["contact_id"]
     alice.contacts.update("acme", cid, {"city": "Odense"})
     alice.erasure.erase("acme", "request", contact=cid)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from support import login
 
 from processor.errors import InvalidInputError, NotFoundError, RefusedError
 
 
 def test_add_records_fields_source_and_consent__SUBJ_1__SUBJ_2(acme):
     """A contact keeps its fields, where it came from and when and how consent was given."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     added = alice.contacts.add(
         "acme",
         "news",
@@ -37,7 +38,7 @@ def test_add_records_fields_source_and_consent__SUBJ_1__SUBJ_2(acme):
 
 def test_same_email_adds_list_and_consent_to_existing_contact(acme):
     """Adding an e-mail the controller has (any case, spacing or composition) joins that contact."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     first = alice.contacts.add("acme", "news", "søren@example.dk", "email:form")
     typed = "  " + unicodedata.normalize("NFD", "SØREN@EXAMPLE.DK") + " "
     second = alice.contacts.add("acme", "vip", typed, "email:web:checkbox")
@@ -49,16 +50,16 @@ def test_same_email_adds_list_and_consent_to_existing_contact(acme):
 
 def test_find_by_email_uses_the_blind_index(acme):
     """Find works with other case and surrounding space, and only within the controller."""
-    acme.session("alice").contacts.add("acme", "news", "Anne@Example.dk", "email:form")
-    found = acme.session("alice").contacts.find("acme", " anne@example.DK")
+    login(acme, "alice").contacts.add("acme", "news", "Anne@Example.dk", "email:form")
+    found = login(acme, "alice").contacts.find("acme", " anne@example.DK")
     assert found["fields"]["email"] == "Anne@Example.dk"
     with pytest.raises(NotFoundError):
-        acme.session("bob").contacts.find("beta", "anne@example.dk")
+        login(acme, "bob").contacts.find("beta", "anne@example.dk")
 
 
 def test_unsubscribe_stops_sending_but_keeps_data__SUBJ_3(acme):
     """An unsubscribed contact leaves the current list; its data and consent history stay."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     cid = alice.contacts.add("acme", "news", "anne@example.dk", "email:form", first_name="Anne")[
         "contact_id"
     ]
@@ -72,7 +73,7 @@ def test_unsubscribe_stops_sending_but_keeps_data__SUBJ_3(acme):
 
 def test_current_list_excludes_restricted_objected_and_erased__SUBJ_4(acme):
     """The current list has only subscribed contacts that are not restricted, objected or erased."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     ids = [
         alice.contacts.add("acme", "news", f"p{i}@example.dk", "email:form")["contact_id"]
         for i in range(5)
@@ -88,7 +89,7 @@ def test_current_list_excludes_restricted_objected_and_erased__SUBJ_4(acme):
 
 def test_rectification_changes_values_and_index__SUBJ_4(acme):
     """A rectified e-mail is found under the new address and not the old one."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     cid = alice.contacts.add("acme", "news", "old@example.dk", "email:form", last_name="Hansen")[
         "contact_id"
     ]
@@ -101,7 +102,7 @@ def test_rectification_changes_values_and_index__SUBJ_4(acme):
 
 def test_rectification_cannot_take_another_contacts_email(acme):
     """Two live contacts of one controller never share an e-mail."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     alice.contacts.add("acme", "news", "a@example.dk", "email:form")
     b = alice.contacts.add("acme", "news", "b@example.dk", "email:form")["contact_id"]
     with pytest.raises(RefusedError):
@@ -110,7 +111,7 @@ def test_rectification_cannot_take_another_contacts_email(acme):
 
 def test_sensitive_custom_field_needs_an_instruction__INSTR_3(acme):
     """A special-category field is refused until the controller has given notice of it."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     with pytest.raises(RefusedError, match="sensitive-data"):
         alice.contacts.add(
             "acme", "news", "a@example.dk", "email:form", fields={"health_note": "asthma"}
@@ -129,7 +130,7 @@ def test_sensitive_custom_field_needs_an_instruction__INSTR_3(acme):
 
 def test_instructions_are_recorded_with_date_and_author__INSTR_1(acme, clock):
     """Every documented instruction is kept, dated by its event and attributed."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     alice.controllers.instruct("acme", "general", "Send newsletters to subscribers only.")
     shown = alice.controllers.show("acme")
     assert shown["instructions"] == [
@@ -145,7 +146,7 @@ def test_instructions_are_recorded_with_date_and_author__INSTR_1(acme, clock):
 
 def test_controller_shows_its_agreement_terms__INSTR_4(acme):
     """A controller's edition selects the terms shown for it."""
-    bob = acme.session("bob")
+    bob = login(acme, "bob")
     shown = bob.controllers.show("beta")
     assert shown["agreement"] == "dpa-2018"
     assert shown["agreement_terms"]["breach_notice_fixed_by_agreement"] is False
@@ -155,7 +156,7 @@ def test_freemium_refuses_the_200th_contact__SUBJ_7(acme):
     """A freemium account holds fewer than 200 contacts."""
     import io
 
-    bob = acme.session("bob")
+    bob = login(acme, "bob")
     data = "email\n" + "\n".join(f"r{i}@example.org" for i in range(199)) + "\n"
     result = bob.imports.import_csv("beta", io.BytesIO(data.encode()), "readers", "form")
     assert result.added == 199
@@ -176,7 +177,7 @@ def test_freemium_refuses_the_200th_contact__SUBJ_7(acme):
 )
 def test_bad_input_stores_nothing(acme, kwargs, error):
     """Invalid values are refused with a clear error and nothing is stored."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     before = acme.store.recorder.max_notification_id()
     args = {"consent": "email:form", **kwargs}
     with pytest.raises(error):
@@ -186,9 +187,9 @@ def test_bad_input_stores_nothing(acme, kwargs, error):
 
 def test_unknown_ids_are_not_found(acme):
     """Unknown controller, contact and list are reported as such."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     with pytest.raises(NotFoundError):
-        acme.session("sam").controllers.show("nope")
+        login(acme, "sam").controllers.show("nope")
     with pytest.raises(NotFoundError):
         alice.contacts.show("acme", "00000000-0000-0000-0000-000000000000")
     with pytest.raises(NotFoundError):
@@ -201,7 +202,7 @@ def test_recorded_times_are_the_events_own_times__SUBJ_2(acme, clock):
     """Consent, unsubscribe and instruction times are when they happened, not the previous event's."""
     from datetime import timedelta
 
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     cid = alice.contacts.add("acme", "news", "t@example.dk", "email:form")["contact_id"]
     clock.advance(timedelta(days=3))
     alice.contacts.add("acme", "vip", "t@example.dk", "email:web")

@@ -9,14 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import people
-from support import BACKENDS, fresh_store
+from support import BACKENDS, fresh_store, login
 
 from processor.errors import NotFoundError, RefusedError
 from processor.sealing import ERASED
 
 
 def _add(proc, person: dict[str, str], list_name: str = "news") -> str:
-    return proc.session("alice").contacts.add(
+    return login(proc, "alice").contacts.add(
         "acme",
         list_name,
         person["email"],
@@ -29,7 +29,7 @@ def _add(proc, person: dict[str, str], list_name: str = "news") -> str:
 
 def _everything_readable(proc) -> str:
     """Every way a controller user can read data, concatenated."""
-    alice = proc.session("alice")
+    alice = login(proc, "alice")
     out = io.StringIO()
     alice.exports.export("acme", out, everything=True)
     csv_out = io.StringIO()
@@ -42,7 +42,7 @@ def _everything_readable(proc) -> str:
 
 def test_erased_subject_reads_as_erased_everywhere__RET_5(acme):
     """After erasure, show returns the marker and find, export and lists no longer hold the values."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     person = {
         "email": "anne.nielsen@example.dk",
         "phone": "+4512345678",
@@ -70,7 +70,7 @@ def test_erased_subject_reads_as_erased_everywhere__RET_5(acme):
 
 def test_erasure_destroys_the_key_and_records_who_why_when__RET_5(acme, clock):
     """The key is gone from the key store; the event says who erased, why and when."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     cid = _add(
         acme, {"email": "a@example.dk", "phone": "+4511111111", "first_name": "A", "last_name": "B"}
     )
@@ -87,7 +87,7 @@ def test_erasure_destroys_the_key_and_records_who_why_when__RET_5(acme, clock):
 
 def test_erased_contact_cannot_be_changed_or_erased_again(acme):
     """Nothing more happens to an erased contact."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     cid = _add(
         acme, {"email": "a@example.dk", "phone": "+4511111111", "first_name": "A", "last_name": "B"}
     )
@@ -102,7 +102,7 @@ def test_erased_contact_cannot_be_changed_or_erased_again(acme):
 
 def test_erased_email_can_be_added_again_as_a_new_subject(acme):
     """A person erased and later re-subscribing becomes a new contact with a new key."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     old = _add(
         acme, {"email": "a@example.dk", "phone": "+4511111111", "first_name": "A", "last_name": "B"}
     )
@@ -113,7 +113,7 @@ def test_erased_email_can_be_added_again_as_a_new_subject(acme):
 
 def test_interrupted_erasure_completes_on_next_catch_up__RET_5(acme):
     """If the process dies after storing ContactErased but before shredding, the projector shreds."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     cid = _add(
         acme, {"email": "a@example.dk", "phone": "+4511111111", "first_name": "A", "last_name": "B"}
     )
@@ -140,7 +140,7 @@ def test_after_erasure_no_read_yields_the_subjects_values__RET_5(backend_name, d
     crowd = [{**p, "last_name": f"Qz{p['last_name']}Zq"} for p in crowd]
     with fresh_store(backend_name) as proc:
         ids = [_add(proc, p) for p in crowd]
-        alice = proc.session("alice")
+        alice = login(proc, "alice")
         for i in sorted(erased):
             alice.erasure.erase("acme", "request", contact=ids[i])
         readable = _everything_readable(proc)

@@ -5,18 +5,19 @@ from __future__ import annotations
 import io
 
 import pytest
+from support import login
 
 from processor.errors import InvalidInputError
 
 
 def _import(proc, data: bytes, rejects: io.StringIO | None = None, user: str = "alice"):
-    return proc.session(user).imports.import_csv(
+    return login(proc, user).imports.import_csv(
         "acme", io.BytesIO(data), "news", "double-opt-in", rejects=rejects
     )
 
 
 def _count(proc) -> int:
-    return proc.session("alice").contacts.active_count("acme")
+    return login(proc, "alice").contacts.active_count("acme")
 
 
 def test_import_adds_contacts_with_source_and_consent__SUBJ_1__SUBJ_2(acme):
@@ -24,7 +25,7 @@ def test_import_adds_contacts_with_source_and_consent__SUBJ_1__SUBJ_2(acme):
     data = b"email,first_name,shoe_size\nanne@example.dk,Anne,38\nbo@example.dk,Bo,44\n"
     result = _import(acme, data)
     assert (result.rows, result.added, result.rejected) == (2, 2, 0)
-    found = acme.session("alice").contacts.find("acme", "anne@example.dk")
+    found = login(acme, "alice").contacts.find("acme", "anne@example.dk")
     assert found["fields"] == {
         "email": "anne@example.dk",
         "first_name": "Anne",
@@ -109,7 +110,7 @@ def test_unusable_files_are_refused_and_nothing_is_stored(acme, data):
 
 def test_import_joins_existing_contacts_to_the_list(acme):
     """An imported e-mail the controller already has joins the list with a new consent."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     cid = alice.contacts.add("acme", "vip", "anne@example.dk", "email:form")["contact_id"]
     result = _import(acme, b"email\nanne@example.dk\n")
     assert (result.added, result.subscribed) == (0, 1)
@@ -120,7 +121,7 @@ def test_import_progress_is_reported(acme):
     """The progress callback is called with the number of rows read."""
     seen: list[int] = []
     data = ("email\n" + "".join(f"p{i}@example.dk\n" for i in range(1500))).encode()
-    acme.session("alice").imports.import_csv(
+    login(acme, "alice").imports.import_csv(
         "acme", io.BytesIO(data), "news", "form", progress=seen.append
     )
     assert seen[-1] == 1500
@@ -129,7 +130,7 @@ def test_import_progress_is_reported(acme):
 
 def test_bulk_import_and_one_by_one_add_store_the_same_event_shape(acme):
     """The batch path produces the same kinds of events, with the same non-personal fields."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     alice.contacts.add("acme", "news", "one@example.dk", "email:double-opt-in", first_name="One")
     _import(acme, b"email,first_name\ntwo@example.dk,Two\n")
     events = [

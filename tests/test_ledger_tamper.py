@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from cli_helpers import PROCESSOR, check_contract, cli_env, describe
 from click.testing import CliRunner
 from processor_cli.main import cli
+from support import login
 
 from ledger import Verifier, verify_receipt
 from processor.errors import AccessDeniedError
@@ -42,7 +43,7 @@ REASON = "Art. 17 request by the data subject"
 
 def populate(proc: Processor, count: int = 20, *, first: int = 0) -> list[str]:
     """Add `count` contacts to acme's list `news`; return their ids."""
-    alice = proc.session("alice")
+    alice = login(proc, "alice")
     return [
         alice.contacts.add("acme", "news", f"p{i}@example.dk", "email:form")["contact_id"]
         for i in range(first, first + count)
@@ -53,9 +54,9 @@ def build(proc: Processor, tmp_path: Path) -> dict[str, Any]:
     """A store of 20 contacts, one refused erasure and one erasure (receipt in a file)."""
     ids = populate(proc)
     with pytest.raises(AccessDeniedError):
-        proc.session("mia").erasure.erase("acme", REASON, contact=ids[7])
+        login(proc, "mia").erasure.erase("acme", REASON, contact=ids[7])
     receipt_path = tmp_path / "receipt.json"
-    receipt = proc.session("alice").erasure.erase(
+    receipt = login(proc, "alice").erasure.erase(
         "acme", REASON, contact=ids[7], receipt_path=receipt_path
     )
     return {"ids": ids, "receipt": receipt, "receipt_path": receipt_path}
@@ -571,8 +572,8 @@ def test_erasure_keeps_every_proof_valid(acme, tmp_path):
     before_path.write_text(json.dumps(before), encoding="utf-8")
     h1 = acme.ledger.head()["size"]
 
-    acme.session("alice").erasure.erase("acme", REASON, contact=subject)
-    assert acme.session("alice").contacts.show("acme", subject)["erased"] is True
+    login(acme, "alice").erasure.erase("acme", REASON, contact=subject)
+    assert login(acme, "alice").contacts.show("acme", subject)["erased"] is True
 
     # The stored (sealed) bytes the ledger hashed are unchanged: only the key is gone.
     assert acme.ledger.record(added) == verify_receipt(before, verifier).record

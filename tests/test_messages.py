@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from support import login
 
 from processor.app import Processor
 from processor.domain.messages import Message, check_account_limits
@@ -37,13 +38,13 @@ def seed_messages(proc: Processor, controller: str, contact: str, n: int) -> Non
 
 def contact(proc: Processor, controller: str, admin: str, email: str, **extra) -> str:
     """Add a contact and return its id."""
-    result = proc.session(admin).contacts.add(controller, "news", email, "email:form", **extra)
+    result = login(proc, admin).contacts.add(controller, "news", email, "email:form", **extra)
     return str(result["contact_id"])
 
 
 def test_content_is_sealed_with_its_own_key_and_kept_until_deletion__RET_7(acme):
     """Standard profile: content kept; erasing the recipient makes the sweep shred it (RET-5)."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     cid = contact(acme, "acme", "alice", "m@example.dk", phone="+4512345678")
     sent = alice.messages.record("acme", cid, "email", "Offer", "Hello M")
     sms = alice.messages.record("acme", cid, "sms", body="Short")
@@ -54,7 +55,7 @@ def test_content_is_sealed_with_its_own_key_and_kept_until_deletion__RET_7(acme)
     alice.erasure.erase("acme", "request", contact=cid)
     assert alice.messages.show("acme", sent["message_id"])["body"] == "Hello M"
     acme.clock.advance(timedelta(minutes=1))
-    swept = acme.session("grete").retention.sweep()
+    swept = login(acme, "grete").retention.sweep()
     assert swept["message_content_due"] == {"RET-5": 2} and swept["message_contents_shredded"] == 2
     for mid in (sent["message_id"], sms["message_id"]):
         shown = alice.messages.show("acme", mid)
@@ -71,30 +72,30 @@ def test_content_is_shredded_after_24_hours_under_the_effecttracker_profile__RET
         settings, gdpa="grete", system_manager="sam", clock=clock, profile="no-staff-access"
     )
     try:
-        proc.session("sam").controllers.register(
+        login(proc, "sam").controllers.register(
             "acme", "Acme", "DK", "paying", "scc", admin="alice"
         )
-        alice = proc.session("alice")
+        alice = login(proc, "alice")
         cid = contact(proc, "acme", "alice", "e@example.dk")
         sent = alice.messages.record("acme", cid, "email", "Subject", "Body")
         sent_at = datetime.fromisoformat(sent["sent_at"])
         assert datetime.fromisoformat(sent["content_expires_at"]) == sent_at + timedelta(hours=24)
         clock.advance(timedelta(hours=23, minutes=59))
-        assert proc.session("grete").retention.sweep()["nothing_due"]
+        assert login(proc, "grete").retention.sweep()["nothing_due"]
         clock.advance(timedelta(minutes=1))
-        swept = proc.session("grete").retention.sweep()
+        swept = login(proc, "grete").retention.sweep()
         assert swept["message_content_due"] == {"RET-7": 1}
         assert alice.messages.show("acme", sent["message_id"])["content_erased"] is True
         assert alice.contacts.show("acme", cid)["fields"]["email"] == "e@example.dk"
         assert alice.messages.counts("acme", clock.now()) == (1, 1)
-        assert proc.session("grete").retention.sweep()["nothing_due"]
+        assert login(proc, "grete").retention.sweep()["nothing_due"]
     finally:
         proc.close()
 
 
 def test_unsubscribed_restricted_objected_or_erased_contacts_get_nothing__SUBJ_7(acme):
     """Each kind of contact that may not be sent to is refused, with its own rule."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     ids = [contact(acme, "acme", "alice", f"n{i}@example.dk") for i in range(5)]
     alice.contacts.unsubscribe("acme", ids[0], "news")
     alice.contacts.set_state("restrict", "acme", ids[1], "contested")
@@ -112,12 +113,12 @@ def test_unsubscribed_restricted_objected_or_erased_contacts_get_nothing__SUBJ_7
         with pytest.raises(RefusedError) as info:
             alice.messages.record("acme", cid, channel, "s")
         assert info.value.rule == rule
-    assert acme.session("mia").messages.record("acme", ids[4], "email", "ok")["emails_sent"] == 1
+    assert login(acme, "mia").messages.record("acme", ids[4], "email", "ok")["emails_sent"] == 1
 
 
 def test_freemium_sends_no_sms_and_at_most_1000_emails_a_month__SUBJ_7(acme, clock):
     """Freemium: SMS refused; the 1,001st e-mail of a month refused; a new month starts afresh."""
-    bob = acme.session("bob")
+    bob = login(acme, "bob")
     clock.set(datetime(2026, 3, 10, 9, tzinfo=UTC))
     cid = contact(acme, "beta", "bob", "f@example.dk", phone="+4512345678")
     with pytest.raises(RefusedError, match="no SMS") as info:
@@ -134,11 +135,11 @@ def test_freemium_sends_no_sms_and_at_most_1000_emails_a_month__SUBJ_7(acme, clo
 
 def test_demo_sends_at_most_900_emails_in_total__SUBJ_7(acme):
     """Demo: the 901st e-mail is refused."""
-    acme.session("sam").controllers.register("trial", "Trial", "DK", "demo", "scc", admin="tina")
+    login(acme, "sam").controllers.register("trial", "Trial", "DK", "demo", "scc", admin="tina")
     cid = contact(acme, "trial", "tina", "d@example.dk")
     seed_messages(acme, "trial", cid, 900)
     with pytest.raises(RefusedError, match="900 e-mails in total") as info:
-        acme.session("tina").messages.record("trial", cid, "email", "901st")
+        login(acme, "tina").messages.record("trial", cid, "email", "901st")
     assert info.value.rule == "AccountEmailLimit"
 
 
@@ -170,7 +171,7 @@ def test_account_limit_rules_in_isolation__SUBJ_7():
 def test_two_writers_of_the_same_message_number_conflict_so_limits_stay_exact__SUBJ_7(acme):
     """Message ids derive from a running number: a concurrent duplicate is refused, not saved."""
     cid = contact(acme, "acme", "alice", "c@example.dk")
-    acme.session("alice").messages.record("acme", cid, "email", "first")
+    login(acme, "alice").messages.record("acme", cid, "email", "first")
     seed = Message(
         actor="other", controller="acme", number=1, contact=cid, channel="email", key_id="k",
         content="", content_bytes=0, content_expires_at=None, policy_version="test",
@@ -181,7 +182,7 @@ def test_two_writers_of_the_same_message_number_conflict_so_limits_stay_exact__S
 
 def test_closed_accounts_send_nothing__RET_1(acme, clock):
     """From the effective date of termination, messages are refused."""
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     cid = contact(acme, "acme", "alice", "z@example.dk")
     alice.lifecycle.terminate("acme", (clock.now() + timedelta(days=1)).date().isoformat())
     alice.messages.record("acme", cid, "email", "last newsletter")

@@ -6,6 +6,7 @@ import io
 
 import pytest
 import sqlalchemy as sa
+from support import login
 
 KNOWN = {
     "emails": [
@@ -26,7 +27,7 @@ def _needles() -> list[bytes]:
 
 
 def _scenario(proc) -> None:
-    alice = proc.session("alice")
+    alice = login(proc, "alice")
     alice.contacts.add(
         "acme",
         "news",

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import BACKENDS, fresh_store
+from support import BACKENDS, fresh_store, login
 
 from processor.readmodels import tables as t
 
@@ -34,7 +34,7 @@ OPERATIONS = st.lists(
 
 
 def _apply(proc, op: str, n: int) -> None:
-    alice = proc.session("alice")
+    alice = login(proc, "alice")
     email = f"p{n}@example.dk"
     cid = alice.contacts.id_by_email("acme", email)
     try:
@@ -48,7 +48,7 @@ def _apply(proc, op: str, n: int) -> None:
                 "form",
             )
         elif op == "deny":
-            proc.session("nobody").controllers.show("acme")
+            login(proc, "nobody").controllers.show("acme")
         elif cid is None:
             return
         elif op == "unsubscribe":
@@ -84,6 +84,6 @@ def test_rebuilt_read_models_equal_the_live_ones(backend_name, operations):
 
 def test_catch_up_is_idempotent(acme):
     """Catching up twice applies nothing the second time."""
-    acme.session("alice").contacts.add("acme", "news", "a@example.dk", "email:form")
+    login(acme, "alice").contacts.add("acme", "news", "a@example.dk", "email:form")
     assert acme.projector.catch_up() == 0
     assert acme.projector.position() == acme.store.recorder.max_notification_id()

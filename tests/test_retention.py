@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from support import login
 
 from processor.domain.ids import controller_id
 from processor.errors import InvalidInputError, RefusedError
@@ -25,7 +26,7 @@ def day(d: date, hour: int = 9) -> datetime:
 def add_contacts(proc, controller: str, admin: str, n: int, prefix: str) -> list[str]:
     """Import `n` contacts in one batch; return their ids."""
     rows = "".join(f"{prefix}{i}@example.dk,{prefix.title()}{i}\n" for i in range(n))
-    session = proc.session(admin)
+    session = login(proc, admin)
     data = ("email,last_name\n" + rows).encode()
     session.imports.import_csv(controller, io.BytesIO(data), "news", "double-opt-in")
     return [session.contacts.id_by_email(controller, f"{prefix}{i}@example.dk") for i in range(n)]
@@ -49,18 +50,18 @@ def controller_events(proc, ref: str) -> list[str]:
 def sweep_at(proc, clock, when: datetime, **kwargs):
     """Move the clock to `when` and sweep as the GDPA."""
     clock.set(when)
-    return proc.session("grete").retention.sweep(**kwargs)
+    return login(proc, "grete").retention.sweep(**kwargs)
 
 
 def test_without_instruction_data_is_deleted_120_days_after_termination__RET_1(acme, clock):
     """Due on the 120th day after the effective date, not a day earlier; other controllers untouched."""
     ours = add_contacts(acme, "acme", "alice", 3, "a")
     theirs = add_contacts(acme, "beta", "bob", 2, "b")
-    result = acme.session("alice").lifecycle.terminate("acme", EFFECTIVE.isoformat())
+    result = login(acme, "alice").lifecycle.terminate("acme", EFFECTIVE.isoformat())
     assert result["deletion_after_days"] == 120
     assert result["data"]["rule"] == "RET-1"
     assert result["data"]["due_at"] == day(EFFECTIVE + timedelta(days=120), 0).isoformat()
-    grete = acme.session("grete")
+    grete = login(acme, "grete")
     early = grete.retention.due(day(EFFECTIVE + timedelta(days=119), 23))
     assert early["due"] == [] and early["scheduled"][0]["controller"] == "acme"
     assert sweep_at(acme, clock, day(EFFECTIVE + timedelta(days=119), 23))["nothing_due"]
@@ -85,7 +86,7 @@ def test_without_instruction_data_is_deleted_120_days_after_termination__RET_1(a
 def test_delete_instruction_makes_data_due_when_the_collaboration_ends__RET_2(acme, clock):
     """`--instruction delete`: due on the effective date itself."""
     ids = add_contacts(acme, "acme", "alice", 2, "d")
-    acme.session("sam").lifecycle.terminate("acme", EFFECTIVE.isoformat(), "delete")
+    login(acme, "sam").lifecycle.terminate("acme", EFFECTIVE.isoformat(), "delete")
     assert sweep_at(acme, clock, day(EFFECTIVE, 0) - timedelta(seconds=1))["nothing_due"]
     assert sweep_at(acme, clock, day(EFFECTIVE, 0))["contacts_erased"] == 2
     assert erased_ids(acme, "acme") == set(ids)
@@ -94,10 +95,10 @@ def test_delete_instruction_makes_data_due_when_the_collaboration_ends__RET_2(ac
 def test_return_instruction_waits_for_a_complete_standard_return__RET_2(acme, clock, tmp_path):
     """`return`: held until `export --all --out DIR` wrote JSONL + CSV + manifest; then deleted."""
     ids = add_contacts(acme, "acme", "alice", 3, "r")
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     alice.lifecycle.terminate("acme", EFFECTIVE.isoformat(), "return", return_to="Nordmail ApS")
     clock.set(day(EFFECTIVE + timedelta(days=200)))
-    held = acme.session("grete").retention.due()
+    held = login(acme, "grete").retention.due()
     assert held["due"] == [] and held["held"][0]["rule"] == "RET-2"
     assert "awaiting a complete return to Nordmail ApS" in held["held"][0]["why"]
     assert sweep_at(acme, clock, clock.now())["nothing_due"]
@@ -122,12 +123,10 @@ def test_return_instruction_waits_for_a_complete_standard_return__RET_2(acme, cl
 
 def test_demo_trial_ends_after_30_days_and_data_goes_90_days_later__RET_4(acme, clock):
     """The sweep records DemoTrialEnded once; adds stop at the trial's end; deletion at 30 + 90 days."""
-    acme.session("sam").controllers.register(
-        "trial", "Trial ApS", "DK", "demo", "scc", admin="tina"
-    )
+    login(acme, "sam").controllers.register("trial", "Trial ApS", "DK", "demo", "scc", admin="tina")
     start = clock.now()
     ids = add_contacts(acme, "trial", "tina", 2, "t")
-    tina = acme.session("tina")
+    tina = login(acme, "tina")
     clock.set(start + timedelta(days=30) - timedelta(minutes=1))
     tina.contacts.add("trial", "news", "late@example.dk", "email:form")
     ids.append(tina.contacts.id_by_email("trial", "late@example.dk"))
@@ -147,7 +146,7 @@ def test_demo_trial_ends_after_30_days_and_data_goes_90_days_later__RET_4(acme, 
 def test_legal_retention_overrides_deletion_until_it_ends__RET_6(acme, clock):
     """`retain` needs a legal ground and a period, is shown as held, and ends on its date."""
     ids = add_contacts(acme, "acme", "alice", 2, "l")
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     for bad in ({}, {"legal_ground": "Bookkeeping Act §10"}, {"retain_until": "2031-01-01"}):
         with pytest.raises(InvalidInputError):
             alice.lifecycle.terminate("acme", EFFECTIVE.isoformat(), "retain", **bad)
@@ -159,7 +158,7 @@ def test_legal_retention_overrides_deletion_until_it_ends__RET_6(acme, clock):
         legal_ground="Danish Bookkeeping Act §10", retain_until=until.isoformat(),
     )  # fmt: skip
     clock.set(day(EFFECTIVE + timedelta(days=200)))
-    held = acme.session("grete").retention.due()["held"]
+    held = login(acme, "grete").retention.due()["held"]
     assert held[0]["rule"] == "RET-6" and "Danish Bookkeeping Act §10" in held[0]["why"]
     assert sweep_at(acme, clock, day(until, 0) - timedelta(seconds=1))["nothing_due"]
     assert sweep_at(acme, clock, day(until, 0))["contacts_erased"] == 2
@@ -169,7 +168,7 @@ def test_legal_retention_overrides_deletion_until_it_ends__RET_6(acme, clock):
 def test_withdrawn_termination_is_never_swept__RET_1(acme, clock):
     """A withdrawn termination leaves nothing due; a second termination needs a withdrawal first."""
     add_contacts(acme, "acme", "alice", 2, "w")
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     alice.lifecycle.terminate("acme", EFFECTIVE.isoformat())
     with pytest.raises(RefusedError, match="already terminated"):
         alice.lifecycle.terminate("acme", EFFECTIVE.isoformat())
@@ -189,7 +188,7 @@ def test_withdrawn_termination_is_never_swept__RET_1(acme, clock):
 def test_terminated_account_still_exports_and_erases_but_takes_no_new_data__RET_1(acme, clock):
     """From the effective date: add, import and update refused; export and erasure allowed."""
     ids = add_contacts(acme, "acme", "alice", 2, "x")
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     alice.lifecycle.terminate("acme", EFFECTIVE.isoformat())
     alice.contacts.add("acme", "news", "before@example.dk", "email:form")  # not yet effective
     clock.set(day(EFFECTIVE))

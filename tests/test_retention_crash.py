@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 import pytest
 from cli_helpers import OUR_VARS, PROCESSOR, run_processor
+from support import login
 
 from processor.app import Processor
 from processor.clock import FixedClock
@@ -31,7 +32,7 @@ DUE, BYSTANDERS, TRIALS_PER_GROUP = 2000, 40, 5
 
 
 def _ids(proc: Processor, ref: str, admin: str, n: int) -> list[str]:
-    session = proc.session(admin)
+    session = login(proc, admin)
     data = "email,first_name\n" + "".join(f"{ref}{i}@example.dk,N{i}\n" for i in range(n))
     session.imports.import_csv(ref, io.BytesIO(data.encode()), "news", "double-opt-in")
     return [session.contacts.id_by_email(ref, f"{ref}{i}@example.dk") or "" for i in range(n)]
@@ -46,7 +47,7 @@ def template(tmp_path_factory):
         settings, gdpa="grete", system_manager="sam", simulation=True, clock=FixedClock(T0)
     )
     try:
-        sam = proc.session("sam")
+        sam = login(proc, "sam")
         sam.controllers.register("acme", "Acme", "DK", "paying", "scc", admin="alice")
         sam.controllers.register("beta", "Beta", "DK", "paying", "scc", admin="bob")
         subjects = {
@@ -54,10 +55,10 @@ def template(tmp_path_factory):
             "beta": _ids(proc, "beta", "bob", BYSTANDERS),
         }
         messages = {
-            ref: [proc.session(admin).messages.record(ref, cid, "email", "Hi", "Body")["message_id"] for cid in subjects[ref][:3]]
+            ref: [login(proc, admin).messages.record(ref, cid, "email", "Hi", "Body")["message_id"] for cid in subjects[ref][:3]]
             for ref, admin in (("acme", "alice"), ("beta", "bob"))
         }  # fmt: skip
-        proc.session("alice").lifecycle.terminate("acme", "2026-03-03", "delete")
+        login(proc, "alice").lifecycle.terminate("acme", "2026-03-03", "delete")
     finally:
         proc.close()
     baseline = base / "baseline"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from support import login
+
 
 def test_sweep_tells_every_recipient_once__SUBJ_5__RET_1(acme, clock):
     """Deleting a controller's data queues one controller-wide erasure notice per recipient."""
-    alice, grete = acme.session("alice"), acme.session("grete")
+    alice, grete = login(acme, "alice"), login(acme, "grete")
     for i in range(3):
         alice.contacts.add("acme", "news", f"p{i}@example.dk", "email:form")
     alice.lifecycle.terminate("acme", clock.now().date().isoformat())

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from support import BACKENDS, fresh_store
+from support import BACKENDS, fresh_store, login
 
 from processor.errors import RefusedError
 from processor.readmodels import tables as t
@@ -81,7 +81,7 @@ def _erased(proc) -> set[str]:
 
 def _add(proc, ref: str, admin: str, n: int) -> set[str]:
     data = "email\n" + "".join(f"{ref}-{i}@example.dk\n" for i in range(n))
-    session = proc.session(admin)
+    session = login(proc, admin)
     session.imports.import_csv(ref, io.BytesIO(data.encode()), "news", "double-opt-in")
     return {session.contacts.id_by_email(ref, f"{ref}-{i}@example.dk") for i in range(n)}
 
@@ -98,7 +98,7 @@ def _apply(proc, models: dict[str, Model], step: tuple, out: Path) -> None:
     if ref and ref not in models:
         return
     model = models.get(ref)
-    admin = proc.session(f"{ref}-admin") if ref else None
+    admin = login(proc, f"{ref}-admin") if ref else None
     if kind == "terminate":
         assert model is not None and admin is not None
         offset, instruction, keep = args[1:]
@@ -131,7 +131,7 @@ def _apply(proc, models: dict[str, Model], step: tuple, out: Path) -> None:
         admin.returns.write(ref, out / f"return-{len(list(out.iterdir()))}")
         model.returned = now
     else:
-        proc.session("grete").retention.sweep()
+        login(proc, "grete").retention.sweep()
         for m in models.values():
             if m.due(now):
                 m.deleted = True
@@ -153,7 +153,7 @@ def test_the_sweep_erases_exactly_what_the_rules_make_due__RET_1_RET_2_RET_4_RET
 ):
     """After every sweep, the erased subjects are exactly those of the controllers due so far."""
     with fresh_store(backend_name) as proc, tempfile.TemporaryDirectory() as tmp:
-        sam = proc.session("sam")
+        sam = login(proc, "sam")
         bystanders = _add(proc, "acme", "alice", 1)
         models: dict[str, Model] = {}
         subjects: dict[str, set[str]] = {}

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from support import login
 from test_retention import EFFECTIVE, add_contacts, day, erased_ids, sweep_at
 
 from ledger import Verifier, verify_receipt
@@ -25,7 +26,7 @@ from processor.services import sweeper as sweeper_module
 def test_deletion_certificate_verifies_offline_like_an_erasure_receipt__RET_3(acme, clock):
     """The certificate carries counts, time, rule, run and a proof under a signed checkpoint."""
     add_contacts(acme, "acme", "alice", 2, "c")
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     alice.erasure.erase("acme", "request", email="c0@example.dk")
     with pytest.raises(RefusedError, match="no certificate yet"):
         alice.retention.certificate("acme")
@@ -44,13 +45,13 @@ def test_deletion_certificate_verifies_offline_like_an_erasure_receipt__RET_3(ac
     assert details["rule"] == "RET-1" and details["sweep_run"] == swept["run"]
     assert details["deleted_at"] == day(EFFECTIVE + timedelta(days=121)).isoformat()
     assert details["events_made_unreadable"] >= 1
-    assert json.loads(json.dumps(acme.session("grete").retention.certificate("acme")))["kind"]
+    assert json.loads(json.dumps(login(acme, "grete").retention.certificate("acme")))["kind"]
     forged = json.loads(json.dumps(cert))
     forged["metadata"]["details"]["subjects_made_unreadable"]["total"] = 1
     with pytest.raises(LedgerError):
         verify_receipt(forged, verifier)
     with pytest.raises(AccessDeniedError):
-        acme.session("bob").retention.certificate("acme")
+        login(acme, "bob").retention.certificate("acme")
 
 
 def test_swept_subjects_are_unreadable_and_leave_no_plaintext__RET_5(
@@ -58,7 +59,7 @@ def test_swept_subjects_are_unreadable_and_leave_no_plaintext__RET_5(
 ):
     """After the sweep, every swept key is gone and no stored byte holds a swept value."""
     needles = ["Quixotevej 7", "Zebulon-Fjordgaard"]
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     cid = alice.contacts.add(
         "acme", "news", "zebulon@example.dk", "email:form:Quixotevej 7 fair",
         last_name="Zebulon-Fjordgaard", fields={"address": "Quixotevej 7"},
@@ -100,13 +101,13 @@ def test_only_the_gdpa_sweeps_and_only_admins_or_the_system_manager_terminate__A
     """Refusals are recorded (ACC-8) and raised as AccessDeniedError."""
     for user in ("alice", "sam", "mia"):
         with pytest.raises(AccessDeniedError):
-            acme.session(user).retention.sweep()
+            login(acme, user).retention.sweep()
         with pytest.raises(AccessDeniedError):
-            acme.session(user).retention.due()
+            login(acme, user).retention.due()
     for user in ("bob", "mia", "ben", "grete"):
         with pytest.raises(AccessDeniedError):
-            acme.session(user).lifecycle.terminate("acme", EFFECTIVE.isoformat())
-    acme.session("sam").lifecycle.terminate("acme", EFFECTIVE.isoformat())
+            login(acme, user).lifecycle.terminate("acme", EFFECTIVE.isoformat())
+    login(acme, "sam").lifecycle.terminate("acme", EFFECTIVE.isoformat())
     with acme.engines.readmodels.connect() as conn:
         rules = [r[0] for r in conn.execute(sa.select(t.denials.c.command))]
     assert rules.count("retention sweep") == 3 and rules.count("controllers terminate") == 4
@@ -115,9 +116,9 @@ def test_only_the_gdpa_sweeps_and_only_admins_or_the_system_manager_terminate__A
 def test_sweep_is_idempotent_dry_runs_record_nothing_and_the_future_is_refused(acme, clock):
     """A second run does nothing; a dry run and a refused future sweep add no event (RET-1)."""
     add_contacts(acme, "acme", "alice", 3, "i")
-    acme.session("alice").lifecycle.terminate("acme", EFFECTIVE.isoformat(), "delete")
+    login(acme, "alice").lifecycle.terminate("acme", EFFECTIVE.isoformat(), "delete")
     clock.set(day(EFFECTIVE))
-    grete = acme.session("grete")
+    grete = login(acme, "grete")
     before = acme.store.recorder.max_notification_id()
     with pytest.raises(RefusedError, match="future"):
         grete.retention.sweep(clock.now() + timedelta(days=1))
@@ -137,7 +138,7 @@ def test_an_interrupted_sweep_is_finished_by_the_next_without_double_erasure__RE
 ):
     """A run dying after its first batch is superseded; the next erases the rest, each once."""
     ids = add_contacts(acme, "acme", "alice", 5, "k")
-    acme.session("alice").lifecycle.terminate("acme", EFFECTIVE.isoformat(), "delete")
+    login(acme, "alice").lifecycle.terminate("acme", EFFECTIVE.isoformat(), "delete")
     small = load_retention_policy().model_copy(update={"sweep_batch_size": 2})
     monkeypatch.setattr("processor.services.retention.load_retention_policy", lambda: small)
     real_tick = sweeper_module.Sweeper._tick
@@ -157,7 +158,7 @@ def test_an_interrupted_sweep_is_finished_by_the_next_without_double_erasure__RE
     for cid in ids:
         names = [type(e).__name__ for e in acme.store.events.get(uuid.UUID(cid))]
         assert names.count("ContactErased") == 1
-    cert = acme.session("alice").retention.certificate("acme")["metadata"]["details"]
+    cert = login(acme, "alice").retention.certificate("acme")["metadata"]["details"]
     assert cert["subjects_made_unreadable"]["by_this_deletion"] == 5
     with acme.engines.readmodels.connect() as conn:
         assert (
@@ -171,7 +172,7 @@ def test_an_interrupted_sweep_is_finished_by_the_next_without_double_erasure__RE
 def test_rebuilt_retention_read_models_equal_the_live_ones__RET_3(acme, clock):
     """Messages, sweep runs, totals and deletions are projections: a rebuild gives the same rows."""
     ids = add_contacts(acme, "acme", "alice", 3, "p")
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     alice.messages.record("acme", ids[0], "email", "s", "b")
     alice.lifecycle.terminate("acme", EFFECTIVE.isoformat(), "delete")
     sweep_at(acme, clock, day(EFFECTIVE))

@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from support import login
 
 from processor.errors import AccessDeniedError, ConflictError, InvalidInputError, RefusedError
 
@@ -15,10 +16,10 @@ SECRET = {"email": "karen.secret@example.dk", "first_name": "Karenina", "last_na
 @pytest.fixture
 def desk(acme):
     """Acme with one contact and a trained, bound support user `sven`."""
-    acme.session("sam").users.add(
+    login(acme, "sam").users.add(
         "sven", "support", confidentiality_signed="2026-01-05", trained="2026-01-06"
     )
-    acme.session("alice").contacts.add(
+    login(acme, "alice").contacts.add(
         "acme",
         "news",
         SECRET["email"],
@@ -31,12 +32,12 @@ def desk(acme):
 
 
 def _pseudonym(proc) -> str:
-    return proc.session("sven").access.support_view("acme")["contacts"][0]["pseudonym"]
+    return login(proc, "sven").access.support_view("acme")["contacts"][0]["pseudonym"]
 
 
 def test_support_view_is_pseudonymised__ACC_5(desk):
     """The support view shows pseudonyms and non-identifying facts, never a personal value."""
-    view = desk.session("sven").access.support_view("acme", list_name="news")
+    view = login(desk, "sven").access.support_view("acme", list_name="news")
     text = json.dumps(view)
     assert view["count"] == 1
     contact = view["contacts"][0]
@@ -55,7 +56,7 @@ def test_pseudonyms_are_stable_and_keyed__ACC_5(desk):
 
 def test_reveal_needs_an_approved_grant_and_is_logged_with_reason__ACC_4__ACC_6(desk, clock):
     """A reveal works only after the controller approves, and is logged with who, why and when."""
-    sven, alice = desk.session("sven"), desk.session("alice")
+    sven, alice = login(desk, "sven"), login(desk, "alice")
     p = _pseudonym(desk)
     grant = sven.access.request("acme", "ticket 42: bounces", [p], hours=2)
     assert grant["state"] == "pending"
@@ -77,7 +78,7 @@ def test_reveal_needs_an_approved_grant_and_is_logged_with_reason__ACC_4__ACC_6(
 
 def test_no_reveal_after_expiry_or_revocation__ACC_6(desk, clock):
     """An expired or revoked grant reveals nothing."""
-    sven, alice = desk.session("sven"), desk.session("alice")
+    sven, alice = login(desk, "sven"), login(desk, "alice")
     p = _pseudonym(desk)
     g = sven.access.request("acme", "ticket 7", hours=1)["grant"]
     alice.access.decide(g, approve=True)
@@ -93,82 +94,82 @@ def test_no_reveal_after_expiry_or_revocation__ACC_6(desk, clock):
 
 def test_grant_scope_limits_contacts__ACC_4(desk):
     """A grant for one contact does not reveal another."""
-    desk.session("alice").contacts.add("acme", "news", "other@example.dk", "email:form")
-    view = desk.session("sven").access.support_view("acme")["contacts"]
+    login(desk, "alice").contacts.add("acme", "news", "other@example.dk", "email:form")
+    view = login(desk, "sven").access.support_view("acme")["contacts"]
     first, second = (c["pseudonym"] for c in view)
-    g = desk.session("sven").access.request("acme", "one contact", [first])["grant"]
-    desk.session("alice").access.decide(g, approve=True)
-    desk.session("sven").access.reveal(g, first)
+    g = login(desk, "sven").access.request("acme", "one contact", [first])["grant"]
+    login(desk, "alice").access.decide(g, approve=True)
+    login(desk, "sven").access.reveal(g, first)
     with pytest.raises(AccessDeniedError, match="cover"):
-        desk.session("sven").access.reveal(g, second)
+        login(desk, "sven").access.reveal(g, second)
 
 
 def test_standing_instruction_approves_automatically__ACC_4(desk):
     """Under a standing support-access instruction a request is approved at once and says so."""
-    desk.session("alice").controllers.instruct(
+    login(desk, "alice").controllers.instruct(
         "acme", "support-access", "Support may look when we open a ticket."
     )
-    g = desk.session("sven").access.request("acme", "ticket 9")
+    g = login(desk, "sven").access.request("acme", "ticket 9")
     assert (g["state"], g["automatic"]) == ("approved", True)
 
 
 def test_grant_length_is_limited_by_policy__ACC_4(desk):
     """A grant longer than the profile allows is refused."""
     with pytest.raises(InvalidInputError, match="between 1 and 8"):
-        desk.session("sven").access.request("acme", "long", hours=9)
+        login(desk, "sven").access.request("acme", "long", hours=9)
 
 
 def test_denied_request_reveals_nothing__ACC_4(desk):
     """A denied request can never be used."""
-    g = desk.session("sven").access.request("acme", "curious")["grant"]
-    desk.session("alice").access.decide(g, approve=False, reason="no ticket")
+    g = login(desk, "sven").access.request("acme", "curious")["grant"]
+    login(desk, "alice").access.decide(g, approve=False, reason="no ticket")
     with pytest.raises(AccessDeniedError):
-        desk.session("sven").access.reveal(g, _pseudonym(desk))
+        login(desk, "sven").access.reveal(g, _pseudonym(desk))
     with pytest.raises(RefusedError):
-        desk.session("alice").access.decide(g, approve=True)
+        login(desk, "alice").access.decide(g, approve=True)
 
 
 def test_only_the_controllers_administrator_approves__ACC_4(desk):
     """Staff cannot approve their own request, nor can another controller."""
-    g = desk.session("sven").access.request("acme", "ticket")["grant"]
+    g = login(desk, "sven").access.request("acme", "ticket")["grant"]
     for user in ("sven", "bob", "mia", "grete"):
         with pytest.raises(AccessDeniedError):
-            desk.session(user).access.decide(g, approve=True)
+            login(desk, user).access.decide(g, approve=True)
 
 
 def test_staff_without_undertaking_or_training_cannot_access__ACC_1(desk):
     """Processor staff need confidentiality and training on record before any access."""
-    desk.session("sam").users.add("dev", "developer")
+    login(desk, "sam").users.add("dev", "developer")
     with pytest.raises(AccessDeniedError):
-        desk.session("dev").access.support_view("acme")
+        login(desk, "dev").access.support_view("acme")
 
 
 def test_review_overdue_blocks_access_and_is_listed__ACC_2(desk, clock):
     """Past the review period a staff member is listed as overdue and cannot open grants."""
     clock.advance(timedelta(days=181))
-    registry = {r["name"]: r for r in desk.session("grete").staff.registry()}
+    registry = {r["name"]: r for r in login(desk, "grete").staff.registry()}
     assert registry["sven"]["overdue_for_review"] is True
     with pytest.raises(AccessDeniedError, match="review"):
-        desk.session("sven").access.request("acme", "ticket")
-    desk.session("grete").staff.review("sven", "still needed")
-    assert desk.session("sven").access.request("acme", "ticket")["state"] == "pending"
+        login(desk, "sven").access.request("acme", "ticket")
+    login(desk, "grete").staff.review("sven", "still needed")
+    assert login(desk, "sven").access.request("acme", "ticket")["state"] == "pending"
 
 
 def test_revoked_user_can_do_nothing_including_held_grants__ACC_2(desk):
     """Revocation stops access at once, grants included."""
     p = _pseudonym(desk)
-    g = desk.session("sven").access.request("acme", "ticket")["grant"]
-    desk.session("alice").access.decide(g, approve=True)
-    desk.session("sam").staff.revoke("sven", "left the company")
+    g = login(desk, "sven").access.request("acme", "ticket")["grant"]
+    login(desk, "alice").access.decide(g, approve=True)
+    login(desk, "sam").staff.revoke("sven", "left the company")
     with pytest.raises(AccessDeniedError, match="revoked"):
-        desk.session("sven").access.reveal(g, p)
+        login(desk, "sven").access.reveal(g, p)
     with pytest.raises(AccessDeniedError, match="revoked"):
-        desk.session("sven").access.support_view("acme")
+        login(desk, "sven").access.support_view("acme")
 
 
 def test_staff_registry_shows_confidentiality__ACC_3(desk):
     """On request, the registry shows staff with their confidentiality undertaking and training."""
-    rows = {r["name"]: r for r in desk.session("alice").staff.registry()}
+    rows = {r["name"]: r for r in login(desk, "alice").staff.registry()}
     assert rows["sven"]["confidentiality_signed"] == "2026-01-05"
     assert rows["sven"]["trained"] == "2026-01-06"
 
@@ -176,62 +177,62 @@ def test_staff_registry_shows_confidentiality__ACC_3(desk):
 def test_sample_check_is_recorded_with_findings__ACC_7(desk):
     """A GDPA's random sample of the access log is recorded, and a clean log has no violations."""
     p = _pseudonym(desk)
-    g = desk.session("sven").access.request("acme", "ticket")["grant"]
-    desk.session("alice").access.decide(g, approve=True)
-    desk.session("sven").access.reveal(g, p)
-    result = desk.session("grete").access.sample_check(size=5, seed=7)
+    g = login(desk, "sven").access.request("acme", "ticket")["grant"]
+    login(desk, "alice").access.decide(g, approve=True)
+    login(desk, "sven").access.reveal(g, p)
+    result = login(desk, "grete").access.sample_check(size=5, seed=7)
     assert result["sampled"] >= 1
     assert result["violations"] == 0
-    assert any(e["kind"] == "sample-check" for e in desk.session("grete").access.log())
+    assert any(e["kind"] == "sample-check" for e in login(desk, "grete").access.log())
 
 
 def test_repeated_refusals_lock_the_user_until_a_gdpa_unlocks__ACC_8(desk):
     """After N refused attempts within the window the user is locked; a GDPA unlocks them."""
-    mia = desk.session("mia")
+    mia = login(desk, "mia")
     for _ in range(5):
         with pytest.raises(AccessDeniedError):
             mia.erasure.erase("acme", "x", email=SECRET["email"])
     with pytest.raises(AccessDeniedError, match="locked"):
         mia.contacts.find("acme", SECRET["email"])
-    desk.session("grete").staff.unlock("mia", "talked to her")
+    login(desk, "grete").staff.unlock("mia", "talked to her")
     assert mia.contacts.find("acme", SECRET["email"])["fields"]["email"] == SECRET["email"]
 
 
 def test_controller_users_reads_of_a_subject_are_logged__ACC_9__ACC_6(desk):
     """A controller user's read of one subject is an access-log entry the administrator can see."""
-    desk.session("mia").contacts.find("acme", SECRET["email"])
-    entries = desk.session("alice").access.log(staff="mia")
+    login(desk, "mia").contacts.find("acme", SECRET["email"])
+    entries = login(desk, "alice").access.log(staff="mia")
     assert [(e["kind"], e["reason"]) for e in entries] == [("viewed", "contacts find")]
 
 
 def test_administrators_see_only_their_own_log__ACC_9(desk):
     """The access log of one controller is not shown to another's administrator."""
-    desk.session("sven").access.support_view("acme")
-    assert desk.session("bob").access.log() == []
+    login(desk, "sven").access.support_view("acme")
+    assert login(desk, "bob").access.log() == []
     with pytest.raises(AccessDeniedError):
-        desk.session("bob").access.log(controller="acme")
+        login(desk, "bob").access.log(controller="acme")
 
 
 def test_no_staff_access_profile_opens_no_grant__ACC_11(tmp_path, backend):
     """Under the no-staff-access profile no grant can be opened and no support view shown."""
-    from support import make_settings
+    from support import login, make_settings
 
     from processor.app import Processor
 
     settings, schemas = make_settings(backend, tmp_path)
     proc = Processor.init(settings, gdpa="grete", system_manager="sam", profile="no-staff-access")
     try:
-        proc.session("sam").controllers.register(
+        login(proc, "sam").controllers.register(
             "acme", "Acme", "DK", "paying", "scc", admin="alice"
         )
-        proc.session("sam").users.add(
+        login(proc, "sam").users.add(
             "sven", "support", confidentiality_signed="2026-01-01", trained="2026-01-01"
         )
-        proc.session("alice").controllers.instruct("acme", "support-access", "always allowed")
+        login(proc, "alice").controllers.instruct("acme", "support-access", "always allowed")
         with pytest.raises(AccessDeniedError, match="no-staff-access"):
-            proc.session("sven").access.request("acme", "ticket")
+            login(proc, "sven").access.request("acme", "ticket")
         with pytest.raises(AccessDeniedError, match="no-staff-access"):
-            proc.session("sven").access.support_view("acme")
+            login(proc, "sven").access.support_view("acme")
     finally:
         proc.close()
         if schemas:
@@ -243,9 +244,9 @@ def test_no_staff_access_profile_opens_no_grant__ACC_11(tmp_path, backend):
 def test_a_reveal_that_cannot_be_logged_shows_nothing__ACC_6(desk, monkeypatch):
     """If PersonalDataRevealed cannot be stored, the reveal fails and returns no data."""
     p = _pseudonym(desk)
-    g = desk.session("sven").access.request("acme", "ticket")["grant"]
-    desk.session("alice").access.decide(g, approve=True)
-    sven = desk.session("sven")
+    g = login(desk, "sven").access.request("acme", "ticket")["grant"]
+    login(desk, "alice").access.decide(g, approve=True)
+    sven = login(desk, "sven")
     opened: list[str] = []
     original_open = desk.sealer.open
 

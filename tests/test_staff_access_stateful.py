@@ -8,7 +8,7 @@ from datetime import timedelta
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-from support import fresh_store
+from support import fresh_store, login
 
 from processor.errors import AccessDeniedError, ProcessorError
 
@@ -22,16 +22,16 @@ class GrantMachine(RuleBasedStateMachine):
     def start(self) -> None:
         self.ctx = fresh_store("sqlite")
         self.proc = self.ctx.__enter__()
-        sam = self.proc.session("sam")
+        sam = login(self.proc, "sam")
         sam.users.add("sven", "support", confidentiality_signed="2026-01-01", trained="2026-01-01")
         for value in VALUES:
-            self.proc.session("alice").contacts.add(
+            login(self.proc, "alice").contacts.add(
                 "acme", "news", value, "email:form", last_name="Qzname"
             )
         # The support view lists contacts by pseudonym order, so map each value to its own.
         self.pseudonyms = []
         for value in VALUES:
-            cid = self.proc.session("alice").contacts.id_by_email("acme", value)
+            cid = login(self.proc, "alice").contacts.id_by_email("acme", value)
             self.pseudonyms.append(self._pseudonym_of(cid))
         self.grants: list[str] = []
         self.reveals_seen = 0
@@ -58,7 +58,7 @@ class GrantMachine(RuleBasedStateMachine):
         contacts = [self.pseudonyms[which]] if scope else []
         try:
             self.grants.append(
-                self.proc.session("sven").access.request("acme", "ticket", contacts, hours)["grant"]
+                login(self.proc, "sven").access.request("acme", "ticket", contacts, hours)["grant"]
             )
         except AccessDeniedError:
             assert self.user_revoked
@@ -68,7 +68,7 @@ class GrantMachine(RuleBasedStateMachine):
     def decide(self, index: int, approve: bool) -> None:
         grant = self.grants[index % len(self.grants)]
         try:
-            self.proc.session("alice").access.decide(grant, approve=approve, reason="no")
+            login(self.proc, "alice").access.decide(grant, approve=approve, reason="no")
         except ProcessorError:
             pass
 
@@ -76,7 +76,7 @@ class GrantMachine(RuleBasedStateMachine):
     @rule(index=st.integers(0, 20))
     def revoke(self, index: int) -> None:
         try:
-            self.proc.session("alice").access.revoke(self.grants[index % len(self.grants)], "done")
+            login(self.proc, "alice").access.revoke(self.grants[index % len(self.grants)], "done")
         except ProcessorError:
             pass
 
@@ -87,21 +87,21 @@ class GrantMachine(RuleBasedStateMachine):
     @rule()
     def revoke_user(self) -> None:
         if not self.user_revoked:
-            self.proc.session("grete").staff.revoke("sven", "left")
+            login(self.proc, "grete").staff.revoke("sven", "left")
             self.user_revoked = True
 
     @precondition(lambda self: self.grants)
     @rule(index=st.integers(0, 20), which=st.integers(0, 2))
     def reveal(self, index: int, which: int) -> None:
         grant_id = self.grants[index % len(self.grants)]
-        grant = self.proc.session("grete").access.load(grant_id)
+        grant = login(self.proc, "grete").access.load(grant_id)
         now = self.proc.now()
-        contact = self.proc.session("grete").access.contact_by_pseudonym(
+        contact = login(self.proc, "grete").access.contact_by_pseudonym(
             "acme", self.pseudonyms[which]
         )
         allowed = grant.is_active(now) and grant.covers(contact) and not self.user_revoked
         try:
-            shown = self.proc.session("sven").access.reveal(grant_id, self.pseudonyms[which])
+            shown = login(self.proc, "sven").access.reveal(grant_id, self.pseudonyms[which])
         except AccessDeniedError:
             assert not allowed
             return
@@ -115,14 +115,14 @@ class GrantMachine(RuleBasedStateMachine):
     def every_reveal_is_logged(self) -> None:
         if not hasattr(self, "proc"):
             return
-        logged = [e for e in self.proc.session("grete").access.log() if e["kind"] == "revealed"]
+        logged = [e for e in login(self.proc, "grete").access.log() if e["kind"] == "revealed"]
         assert len(logged) == self.reveals_seen
 
     @invariant()
     def support_view_never_holds_a_sealed_value(self) -> None:
         if not hasattr(self, "proc") or self.user_revoked:
             return
-        text = json.dumps(self.proc.session("sven").access.support_view("acme"))
+        text = json.dumps(login(self.proc, "sven").access.support_view("acme"))
         assert "Qz" not in text and "s1." not in text
 
 

@@ -10,6 +10,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from support import login
 
 from processor.errors import AccessDeniedError, InvalidInputError, NotFoundError, RefusedError
 from subprocessors import RecipientOutbox, SubProcessorDetails, subprocessor_id
@@ -47,9 +48,9 @@ def test_each_edition_starts_with_its_approved_list__SUB_1(acme):
     (SCC) sees Appendix B's three Danish entries from its signature, beta (2018) Bilag 1's
     fifteen from 2018-05-25 on; a later controller of an edition adds nothing.
     """
-    grete = acme.session("grete")
+    grete = login(acme, "grete")
     assert len(grete.subprocessors.listing()["subprocessors"]) == 18
-    mine = acme.session("alice").subprocessors.listing()
+    mine = login(acme, "alice").subprocessors.listing()
     assert mine["controller"] == "acme"
     assert names(mine) == SCC_LIST
     team_blue = row(mine, "Team.Blue Denmark A/S")
@@ -62,13 +63,13 @@ def test_each_edition_starts_with_its_approved_list__SUB_1(acme):
     assert team_blue["basis"] == "eea"
     assert team_blue["status"] == "approved"
     assert team_blue["approved_from"] == acme.now().isoformat()
-    theirs = acme.session("bob").subprocessors.listing()
+    theirs = login(acme, "bob").subprocessors.listing()
     assert len(theirs["subprocessors"]) == 15
     assert row(theirs, "Slack")["listed_from"] == "2018-05-25T00:00:00+00:00"
-    sam = acme.session("sam")
+    sam = login(acme, "sam")
     sam.controllers.register("gamma", "Gamma A/S", "DK", "paying", "scc", admin="gina")
     assert len(grete.subprocessors.listing()["subprocessors"]) == 18
-    assert names(acme.session("gina").subprocessors.listing()) == SCC_LIST
+    assert names(login(acme, "gina").subprocessors.listing()) == SCC_LIST
 
 
 def test_propose_object_engage_with_dates__SUB_2__SUB_3(acme, clock):
@@ -77,7 +78,7 @@ def test_propose_object_engage_with_dates__SUB_2__SUB_3(acme, clock):
     objects in time, engagement before the date is refused naming it, and once engaged the
     sub-processor works for acme but never for beta.
     """
-    grete, bob = acme.session("grete"), acme.session("bob")
+    grete, bob = login(acme, "grete"), login(acme, "bob")
     out = grete.subprocessors.propose(details())
     notices = {n["controller"]: n for n in out["notices"]}
     assert set(notices) == {"acme", "beta"}
@@ -119,10 +120,10 @@ def test_propose_object_engage_with_dates__SUB_2__SUB_3(acme, clock):
     view = row(bob.subprocessors.listing(), "Delta Mail ApS")
     assert view["status"] == "objected"
     assert view["objection"]["reason"] == "we keep e-mail in-house"
-    assert row(acme.session("alice").subprocessors.listing(), "Delta Mail ApS")["status"] == (
+    assert row(login(acme, "alice").subprocessors.listing(), "Delta Mail ApS")["status"] == (
         "approved"
     )
-    before = acme.session("alice").subprocessors.listing(at=datetime(2026, 3, 20, tzinfo=UTC))
+    before = login(acme, "alice").subprocessors.listing(at=datetime(2026, 3, 20, tzinfo=UTC))
     assert row(before, "Delta Mail ApS")["status"] == "notice-period"
 
 
@@ -130,9 +131,9 @@ def test_objection_after_the_notice_date_is_refused_with_the_reason__SUB_3(acme,
     """On the notice date the objection period is over: refused, naming both dates; a list
     entry the controller approved by signing cannot be objected to either.
     """
-    acme.session("grete").subprocessors.propose(details())
+    login(acme, "grete").subprocessors.propose(details())
     clock.advance(timedelta(days=30))
-    bob = acme.session("bob")
+    bob = login(acme, "bob")
     with pytest.raises(RefusedError) as late:
         bob.subprocessors.object_to("Delta Mail ApS", "beta", "too late")
     assert late.value.rule == "ObjectionMustPrecedeNoticeDate"
@@ -145,7 +146,7 @@ def test_objection_after_the_notice_date_is_refused_with_the_reason__SUB_3(acme,
     with pytest.raises(AccessDeniedError):
         bob.subprocessors.object_to("Delta Mail ApS", "acme", "not ours to say")
     with pytest.raises(InvalidInputError):
-        acme.session("alice").subprocessors.object_to("Delta Mail ApS", "acme", "  ")
+        login(acme, "alice").subprocessors.object_to("Delta Mail ApS", "acme", "  ")
 
 
 def test_adding_to_a_signed_list_needs_notice__SUB_2(acme):
@@ -153,7 +154,7 @@ def test_adding_to_a_signed_list_needs_notice__SUB_2(acme):
     already signed without it, it is refused (they must be given notice: `propose`), unless
     the entry was on the list from a date before every one of those signatures.
     """
-    grete = acme.session("grete")
+    grete = login(acme, "grete")
     with pytest.raises(RefusedError) as refused:
         grete.subprocessors.add(details())
     assert refused.value.rule == "ListEntryMustPrecedeSignature"
@@ -178,7 +179,7 @@ def test_adding_to_a_signed_list_needs_notice__SUB_2(acme):
 
 def test_use_outside_the_approved_activity_is_refused__SUB_4(acme):
     """InMobile is approved for SMS only: e-mail through it is refused with the rule."""
-    grete = acme.session("grete")
+    grete = login(acme, "grete")
     assert grete.subprocessors.decide("acme", "InMobile", "sms").allowed
     refused = grete.subprocessors.decide("acme", "InMobile", "email")
     assert (refused.rule, refused.obligation) == ("ActivityMustBeApproved", "SUB-4")
@@ -191,7 +192,7 @@ def test_agreement_is_recorded_before_engagement_and_shown__SUB_5(acme, clock):
     """Engagement needs the sub-processor agreement on record (Art. 28(4)); once recorded
     its reference, date and beneficiary clause are shown, and `check` stops flagging it.
     """
-    grete = acme.session("grete")
+    grete = login(acme, "grete")
     grete.subprocessors.propose(
         details(agreement_ref="", agreement_date=None, beneficiary_clause=None)
     )
@@ -202,7 +203,7 @@ def test_agreement_is_recorded_before_engagement_and_shown__SUB_5(acme, clock):
         "Delta Mail ApS", "SPA-77", agreement_date=date(2026, 3, 1), beneficiary_clause=True
     )
     grete.subprocessors.engage("Delta Mail ApS")
-    shown = row(acme.session("alice").subprocessors.listing(), "Delta Mail ApS")
+    shown = row(login(acme, "alice").subprocessors.listing(), "Delta Mail ApS")
     assert shown["agreement"] == {"ref": "SPA-77", "date": "2026-03-01", "beneficiary_clause": True}
     before = {f["rule"] for f in grete.subprocessors.check("acme")["findings"]}
     assert before == {"AgreementMustBeRecorded", "BeneficiaryClauseMustBeIncluded"}
@@ -218,7 +219,7 @@ def test_third_country_without_instruction_or_basis_is_flagged__SUB_6(acme, cloc
     acme's documented transfer instruction naming the US and `dpf`; one under "none" (a
     processing agreement only) is flagged whatever the instruction.
     """
-    grete, alice = acme.session("grete"), acme.session("alice")
+    grete, alice = login(acme, "grete"), login(acme, "alice")
     grete.subprocessors.propose(details("Yankee Mail Inc.", country="US", basis="dpf"))
     grete.subprocessors.propose(details("Plain Mail Inc.", country="US", basis="none"))
     clock.advance(timedelta(days=30))
@@ -234,7 +235,7 @@ def test_third_country_without_instruction_or_basis_is_flagged__SUB_6(acme, cloc
         "acme", "transfer", "E-mail via Yankee Mail in the USA.", {"country": "us", "basis": "dpf"}
     )
     assert grete.subprocessors.decide("acme", "Yankee Mail Inc.", "email").allowed
-    shown = acme.session("alice").controllers.show("acme")["instructions"][-1]
+    shown = login(acme, "alice").controllers.show("acme")["instructions"][-1]
     assert shown["details"] == {"country": "US", "basis": "dpf"}
     view = row(alice.subprocessors.listing(), "Yankee Mail Inc.")
     assert (view["third_countries"], view["transfer_instructed"]) == (["US"], True)
@@ -256,7 +257,7 @@ def test_2018_list_flags_privacy_shield_today_not_in_2019__SUB_6(acme):
     entries): today the basis rule flags exactly the Privacy Shield entries; as of a day
     before beta existed nothing is in use for it, so nothing is flagged.
     """
-    grete = acme.session("grete")
+    grete = login(acme, "grete")
     findings = grete.subprocessors.check("beta")["findings"]
     basis = {f["subprocessor"] for f in findings if f["rule"] == "TransferBasisMustBeInForce"}
     assert basis == SHIELD
@@ -276,11 +277,11 @@ def test_supervision_results_are_given_to_the_controllers__SUB_7(acme, clock):
     """A documented supervision (date, method, finding) is listed for every controller whose
     sub-processor it is; a future date or unknown method is refused.
     """
-    grete = acme.session("grete")
+    grete = login(acme, "grete")
     grete.subprocessors.supervise(
         "Ubivox Technologies ApS", "questionnaire", "no deviations", date(2026, 2, 20)
     )
-    shown = row(acme.session("alice").subprocessors.listing(), "Ubivox Technologies ApS")
+    shown = row(login(acme, "alice").subprocessors.listing(), "Ubivox Technologies ApS")
     assert shown["supervisions"] == [
         {
             "on": "2026-02-20",
@@ -297,7 +298,7 @@ def test_supervision_results_are_given_to_the_controllers__SUB_7(acme, clock):
             "Ubivox Technologies ApS", "questionnaire", "fine", date(2027, 1, 1)
         )
     with pytest.raises(AccessDeniedError):
-        acme.session("alice").subprocessors.supervise("InMobile", "questionnaire", "fine")
+        login(acme, "alice").subprocessors.supervise("InMobile", "questionnaire", "fine")
 
 
 def test_rectify_restrict_erase_reach_every_recipient__SUBJ_5(acme, clock):
@@ -305,7 +306,7 @@ def test_rectify_restrict_erase_reach_every_recipient__SUBJ_5(acme, clock):
     the change; a repeated restriction or a lifted one queues nothing; the outbox names
     the contact by id only; `acknowledge` clears one entry, and only once.
     """
-    alice, grete = acme.session("alice"), acme.session("grete")
+    alice, grete = login(acme, "alice"), login(acme, "grete")
     cid = alice.contacts.add(
         "acme", "news", "karen.kristoffersen@example.dk", "email:form", first_name="Karen"
     )["contact_id"]
@@ -320,7 +321,7 @@ def test_rectify_restrict_erase_reach_every_recipient__SUBJ_5(acme, clock):
     kinds = {(e["kind"], e["subprocessor"]) for e in pending}
     assert kinds == {(k, n) for k in ("rectification", "restriction", "erasure") for n in SCC_LIST}
     assert {e["contact_id"] for e in pending} == {cid}
-    assert acme.session("bob").subprocessors.outbox()["pending"] == []
+    assert login(acme, "bob").subprocessors.outbox()["pending"] == []
     assert len(alice.subprocessors.outbox()["pending"]) == 9
     with pytest.raises(AccessDeniedError):
         alice.subprocessors.outbox("beta")
@@ -345,10 +346,10 @@ def test_an_objected_or_proposed_subprocessor_is_no_recipient__SUBJ_5(acme, cloc
     """Only sub-processors that may hold the controller's data are told: not one still in
     its notice period, and never one the controller objected to.
     """
-    grete = acme.session("grete")
+    grete = login(acme, "grete")
     grete.subprocessors.propose(details())
-    acme.session("bob").subprocessors.object_to("Delta Mail ApS", "beta", "no")
-    bob = acme.session("bob")
+    login(acme, "bob").subprocessors.object_to("Delta Mail ApS", "beta", "no")
+    bob = login(acme, "bob")
     cid = bob.contacts.add("beta", "news", "x@example.org", "email:form")["contact_id"]
     bob.contacts.update("beta", cid, {"first_name": "X"})
     before = {e["subprocessor"] for e in bob.subprocessors.outbox()["pending"]}
@@ -357,7 +358,7 @@ def test_an_objected_or_proposed_subprocessor_is_no_recipient__SUBJ_5(acme, cloc
     clock.advance(timedelta(days=30))
     grete.subprocessors.engage("Delta Mail ApS")
     bob.contacts.update("beta", cid, {"first_name": "Y"})
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     aid = alice.contacts.add("acme", "news", "y@example.dk", "email:form")["contact_id"]
     alice.contacts.update("acme", aid, {"first_name": "Z"})
     assert "Delta Mail ApS" not in {
@@ -370,7 +371,7 @@ def test_erasure_receipt_points_at_the_erasure_not_the_outbox__SUBJ_5(acme):
     """The outbox entry is committed with the erasure, before it: the receipt's leaf is
     still the `ContactErased` event.
     """
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     cid = alice.contacts.add("acme", "news", "z@example.dk", "email:form")["contact_id"]
     receipt = alice.erasure.erase("acme", "request", contact=cid)
     notes = acme.store.recorder.select_notifications(start=1, limit=10_000)
@@ -383,7 +384,7 @@ def test_staff_and_controller_scopes__SUB_1(acme):
     """Controller users see only their own controller's view and cannot change the registry;
     processor staff see the whole registry with every controller's notices and objections.
     """
-    alice = acme.session("alice")
+    alice = login(acme, "alice")
     with pytest.raises(AccessDeniedError):
         alice.subprocessors.listing("beta")
     with pytest.raises(AccessDeniedError):
@@ -391,10 +392,10 @@ def test_staff_and_controller_scopes__SUB_1(acme):
     with pytest.raises(AccessDeniedError):
         alice.subprocessors.propose(details())
     with pytest.raises(AccessDeniedError):
-        acme.session("mia").subprocessors.listing()
+        login(acme, "mia").subprocessors.listing()
     with pytest.raises(NotFoundError):
-        acme.session("grete").subprocessors.listing("nobody")
-    staff = acme.session("sam").subprocessors.listing()
+        login(acme, "grete").subprocessors.listing("nobody")
+    staff = login(acme, "sam").subprocessors.listing()
     assert staff["controller"] is None
     assert all("notices" in r and "objections" in r for r in staff["subprocessors"])
 
@@ -403,7 +404,7 @@ def test_a_replacement_notifies_only_the_controllers_using_the_old_one__SUB_2(ac
     """Replacing InMobile (the SCC list's SMS provider) concerns acme, not beta: only acme
     gets notice, the replacement joins the SCC list only, and the list shows what it replaces.
     """
-    grete = acme.session("grete")
+    grete = login(acme, "grete")
     out = grete.subprocessors.propose(
         details("Sigma SMS ApS", activities=("sms",)), replaces="inmobile"
     )
@@ -414,11 +415,11 @@ def test_a_replacement_notifies_only_the_controllers_using_the_old_one__SUB_2(ac
     clock.advance(timedelta(days=30))
     grete.subprocessors.engage("Sigma SMS ApS")
     grete.subprocessors.retire("InMobile", "replaced by Sigma SMS ApS")
-    mine = acme.session("alice").subprocessors.listing()
+    mine = login(acme, "alice").subprocessors.listing()
     assert row(mine, "Sigma SMS ApS")["replaces"] == "InMobile"
     assert row(mine, "InMobile")["status"] == "retired"
     assert grete.subprocessors.decide("acme", "InMobile", "sms").rule == (
         "SubProcessorMustNotBeRetired"
     )
     assert grete.subprocessors.decide("acme", "Sigma SMS ApS", "sms").allowed
-    assert "Sigma SMS ApS" not in names(acme.session("bob").subprocessors.listing())
+    assert "Sigma SMS ApS" not in names(login(acme, "bob").subprocessors.listing())

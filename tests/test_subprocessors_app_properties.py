@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import fresh_store
+from support import fresh_store, login
 
 from processor.errors import InvalidInputError, RefusedError
 from subprocessors import SubProcessorDetails, may_process
@@ -132,7 +132,7 @@ class Model:
 
 
 def _step(proc, model: Model, cmd: object) -> None:
-    grete = proc.session("grete")
+    grete = login(proc, "grete")
     today = proc.now().date()
     match cmd:
         case Propose(sp=i, country=country, basis=basis, activities=activities, agreed=agreed):
@@ -158,7 +158,7 @@ def _step(proc, model: Model, cmd: object) -> None:
             entry = model.entries[i]
             may = not entry.retired and cid not in entry.objections and today < entry.notices[cid]
             try:
-                proc.session(ADMINS[cid]).subprocessors.object_to(NAMES[i], cid, "no thanks")
+                login(proc, ADMINS[cid]).subprocessors.object_to(NAMES[i], cid, "no thanks")
                 entry.objections.add(cid)
             except RefusedError:
                 assert not may, "a timely objection was refused"
@@ -183,7 +183,7 @@ def _step(proc, model: Model, cmd: object) -> None:
             except RefusedError:
                 assert model.entries[i].retired
         case Instruct(controller=cid, country=country, basis=basis):
-            session = proc.session(ADMINS[cid])
+            session = login(proc, ADMINS[cid])
             details = {"country": country, "basis": basis}
             session.controllers.instruct(cid, "transfer", "documented transfer", details)
             model.instructions[cid].add((country, basis))
@@ -193,10 +193,10 @@ def _step(proc, model: Model, cmd: object) -> None:
 
 def _run(backend: str, script: list[object]) -> None:
     with fresh_store(backend) as proc:
-        sam = proc.session("sam")
+        sam = login(proc, "sam")
         sam.controllers.register("beta", "Beta", "DK", "paying", "dpa-2018", admin="bob")
         model = Model()
-        service = proc.session("grete").subprocessors
+        service = login(proc, "grete").subprocessors
         for cmd in script:
             proc.clock.advance(timedelta(minutes=1))
             try:
@@ -206,7 +206,7 @@ def _run(backend: str, script: list[object]) -> None:
             now: datetime = proc.now()
             facts = {sp.name: sp for sp in service.facts()}
             for cid in ADMINS:
-                controller = service.controller_facts(proc.session("grete").controllers.get(cid))
+                controller = service.controller_facts(login(proc, "grete").controllers.get(cid))
                 for index in model.entries:
                     for activity in ACTIVITIES:
                         decision = may_process(

@@ -2,7 +2,7 @@
 
 A command flows: session (who, authorised?) -> aggregate method (rule checks, sealed values)
 -> `commit()` (events saved in one transaction) -> ledger (leaves appended, checkpoint signed)
--> projector (read models caught up). The CLI is a thin layer over `Processor.session()`.
+-> projector (read models caught up). The CLI is a thin layer over `Processor.login()` sessions.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
     from eventsourcing.persistence import Recording
 
+    from processor.context import Via
     from processor.ledgerservice import LedgerService
     from processor.session import Session
 
@@ -67,6 +68,9 @@ class Processor:
         self.projector = Projector(self.store, self.engines.readmodels, self.sealer, self.keys)
         self.clock: clocks.Clock = clock or clocks.SystemClock()
         self._ledger: LedgerService | None = None
+        # Credentials this process issued, by user name, for the caller that asked for them
+        # (the CLI prints them once, the demo logs its cast in). Never stored anywhere.
+        self.issued: dict[str, str] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -126,6 +130,10 @@ class Processor:
                     confidentiality_signed=None,
                     trained=None,
                 )
+                from processor.credentials import service as credentials
+
+                credentials.issue(proc, gdpa_user, "init")
+                credentials.issue(proc, manager, "init")
                 proc.ledger.ensure_signing_key()
                 proc.commit(store, gdpa_user, manager)
         except BaseException:
@@ -234,8 +242,14 @@ class Processor:
         """Forget cached keys, so a later erasure by anyone is honoured at once."""
         self.sealer.forget()
 
-    def session(self, user: str) -> Session:
-        """Act as `user`; every command of the session is authorised and logged as theirs."""
-        from processor.session import Session
+    def login(self, user: str, credential: str, via: Via | None = None) -> Session:
+        """Authenticate `user` with their personal credential and return their session.
 
-        return Session(self, user)
+        A wrong, rotated or revoked credential is recorded as a refusal, counts towards the
+        lockout and raises `AccessDeniedError` (ACC-8, ACC-12). `via` says through which channel
+        the person acts (default: the Python API); every event of the session records it.
+        """
+        from processor.context import Via
+        from processor.credentials.service import authenticate
+
+        return authenticate(self, user, credential, via or Via("python"))

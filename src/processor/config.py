@@ -7,6 +7,7 @@ key store in a separate schema or database, so that a backup of the events never
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from dataclasses import dataclass
@@ -64,6 +65,12 @@ def with_schema(url: str, schema: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
 
 
+def config_home() -> Path:
+    """The person's configuration directory for the processor (XDG_CONFIG_HOME/processor)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "processor"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved storage settings for one invocation."""
@@ -82,6 +89,17 @@ class Settings:
             keystore_url=os.environ.get("PROCESSOR_KEYSTORE_URL") or None,
             master_key_hex=os.environ.get("PROCESSOR_MASTER_KEY") or None,
         )
+
+    def store_label(self) -> str:
+        """Where the store is, as people would name it (no password)."""
+        if self.database_url:
+            loc = self.events_location()
+            return f"postgresql://{loc.user}@{loc.host}:{loc.port}/{loc.dbname}?schema={loc.schema}"
+        return str(self.data_dir.resolve())
+
+    def store_key(self) -> str:
+        """A short stable name for this store, for per-store files in the user's config dir."""
+        return hashlib.sha256(self.store_label().encode("utf-8")).hexdigest()[:16]
 
     @property
     def backend(self) -> str:

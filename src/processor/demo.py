@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from processor.app import Processor
 from processor.clock import FixedClock
 from processor.config import Settings
+from processor.demo_cast import cast_login
 from processor.demo_data import people, write_csv
 from processor.demo_retention import tell_retention
 from processor.errors import AccessDeniedError, RefusedError
@@ -44,7 +45,7 @@ def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noq
     story: list[str] = []
     out: dict[str, Any] = {"data_dir": str(settings.data_dir), "simulation": True, "story": story}
     try:
-        sam = proc.session("sam")
+        sam = cast_login(proc, "sam")
         sam.controllers.register(
             "nordic-shoes", "Nordic Shoes ApS", "DK", "paying", "scc", cvr="12345678", admin="anna"
         )
@@ -55,7 +56,7 @@ def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noq
             "registered nordic-shoes (paying, current SCC edition) and fjord-books "
             "(freemium, 2018 edition), each with its first administrator"
         )
-        anna, bo = proc.session("anna"), proc.session("bo")
+        anna, bo = cast_login(proc, "anna"), cast_login(proc, "bo")
         anna.users.add("mia", "marketing", controller="nordic-shoes")
         anna.users.add("ben", "bookkeeper", controller="nordic-shoes")
         anna.controllers.instruct(
@@ -96,7 +97,7 @@ def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noq
         )
         clock.advance(timedelta(days=3))
 
-        mia = proc.session("mia")
+        mia = cast_login(proc, "mia")
         first = next(people(1, seed=1))
         added = mia.contacts.add(
             "nordic-shoes", "vip", first["email"], "email:web-form:checkbox on order page"
@@ -118,7 +119,7 @@ def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noq
             f"1 objected: the newsletter now has {members['count']} current members"
         )
         try:
-            proc.session("ben").contacts.show("nordic-shoes", ids[7])
+            cast_login(proc, "ben").contacts.show("nordic-shoes", ids[7])
         except AccessDeniedError as exc:
             story.append(
                 f"the bookkeeper tried to read a contact and was refused and logged: {exc}"
@@ -169,7 +170,7 @@ def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noq
             story.append(f"a sensitive custom field was refused without an instruction: {exc}")
 
         # Sub-processors (SUB-2, SUB-3, SUB-6, SUBJ-5): a change with one objecting controller.
-        grete = proc.session("grete")
+        grete = cast_login(proc, "grete")
         pending = len(grete.subprocessors.outbox()["pending"])
         story.append(
             f"the rectification, restriction and erasure queued {pending} recipient notices "
@@ -249,7 +250,7 @@ def _support_case(
 ) -> str:
     """A support ticket: pseudonymised view, request, approval, one reveal, one refused attempt."""
     sam.users.add("sofie", "support", confidentiality_signed="2025-12-01", trained="2025-12-03")
-    sofie = proc.session("sofie")
+    sofie = cast_login(proc, "sofie")
     view = sofie.access.support_view("nordic-shoes")
     pseudonym = _pseudonym_of(proc, contact_id)  # the controller's ticket names the contact
     grant = sofie.access.request(

@@ -11,6 +11,7 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from processor.demo_cast import cast_login
 from processor.errors import RefusedError
 
 if TYPE_CHECKING:
@@ -26,8 +27,12 @@ def tell_retention(
     proc: Processor, clock: FixedClock, work: Path, story: list[str], out: dict[str, Any]
 ) -> None:
     """Append the retention chapter to the demo's story (RET-1, RET-2, RET-3, RET-7, SUBJ-7)."""
-    anna, mia, bo = proc.session("anna"), proc.session("mia"), proc.session("bo")
-    grete = proc.session("grete")
+    anna, mia, bo = (
+        cast_login(proc, "anna"),
+        cast_login(proc, "mia"),
+        cast_login(proc, "bo"),
+    )
+    grete = cast_login(proc, "grete")
     members = anna.contacts.list_members(SHOES, "newsletter", limit=1)["members"]
     sent = mia.messages.record(
         SHOES, members[0]["contact_id"], "email", "Spring sale", "Hi, our spring sale starts now."

@@ -27,6 +27,18 @@ _PREFIX: Final = "s1."
 _NONCE: Final = 12
 
 
+PROCESSOR_RECORDS: Final = "records:processor"
+
+
+def records_subject(controller: str | None) -> str:
+    """The key-store subject whose key seals free text that concerns no single data subject.
+
+    Each controller has its own records key (destroyed when its data is deleted, RET-1/RET-2);
+    text that belongs to no controller is sealed with the processor's records key.
+    """
+    return PROCESSOR_RECORDS if controller is None else f"records:{controller}"
+
+
 class Erased:
     """The explicit marker for data whose key was destroyed."""
 

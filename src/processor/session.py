@@ -8,20 +8,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NoReturn
 
-from processor.domain.denials import AccessDenial
+from processor import context, refusals
 from processor.domain.ids import user_id
 from processor.domain.users import User
-from processor.errors import AccessDeniedError
 
 if TYPE_CHECKING:
     from processor.app import Processor
+    from processor.context import Via
     from processor.policies import RoleSpec
 
 
 class Session:
-    """Runs commands as one named user."""
+    """Runs commands as one authenticated user.
 
-    def __init__(self, proc: Processor, user: str) -> None:
+    Made only by `Processor.login` (`processor.credentials.service.authenticate`), after the
+    person's credential was checked: a name alone never opens a session (ACC-12).
+    """
+
+    def __init__(self, proc: Processor, user: str, via: Via) -> None:
         from processor.services.access import AccessService
         from processor.services.contacts import ContactsService
         from processor.services.controllers import ControllersService
@@ -38,6 +42,7 @@ class Session:
 
         self.proc = proc
         self.user_name = user
+        self.via = via
         self.users = UsersService(self)
         self.controllers = ControllersService(self)
         self.contacts = ContactsService(self)
@@ -70,6 +75,7 @@ class Session:
         A controller's users act only on their own controller (ACC-9); a refusal is recorded
         as an `AccessDenied` event (ACC-8) and raised as `AccessDeniedError` (exit 1).
         """
+        context.put(self.via)
         user = self.find_user(self.user_name)
         if user is None:
             self.deny(command, controller, "UserMustExist", f"unknown user {self.user_name!r}")
@@ -99,17 +105,31 @@ class Session:
             )
         return user
 
-    def deny(self, command: str, controller: str | None, rule: str, reason: str) -> NoReturn:
-        """Record an `AccessDenied` event, then raise."""
-        with self.proc.using_clock():
-            denial = AccessDenial(
-                actor=self.user_name,
-                command=command,
-                controller=controller,
-                rule=rule,
-                reason=reason,
-                policy_version=self.proc.policies.version,
-            )
-            self.proc.commit(denial)
-        self.staff.lock_if_repeated(self.user_name)
-        raise AccessDeniedError(f"refused: {reason} ({rule})", rule=rule)
+    def deny(
+        self,
+        command: str,
+        controller: str | None,
+        rule: str,
+        reason: str,
+        *,
+        counts: bool = True,
+    ) -> NoReturn:
+        """Record an `AccessDenied` event, then raise.
+
+        Refusals of access (`counts`, the default) count towards the lockout; business-rule
+        refusals (`refuse_rule`) are recorded but lock no one (ACC-8).
+        """
+        refusals.refuse(
+            self.proc,
+            actor=self.user_name,
+            via=self.via,
+            command=command,
+            controller=controller,
+            rule=rule,
+            reason=reason,
+            counts=counts,
+        )
+
+    def refuse_rule(self, command: str, controller: str | None, rule: str, reason: str) -> NoReturn:
+        """Record a business-rule refusal (grant state, account closed, ...), then raise."""
+        self.deny(command, controller, rule, reason, counts=False)

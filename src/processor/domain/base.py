@@ -1,4 +1,4 @@
-"""The base aggregate: every event says who did it and when.
+"""The base aggregate: every event says who did it, through which channel, and when.
 
 Timestamps come from the injected clock (`processor.clock`), never from the wall clock,
 so that deadlines can be tested and simulated. The actor is an explicit argument of every
@@ -7,20 +7,28 @@ command method (ACC-10: every creation, change and deletion is logged with its a
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from processor import clock
+from processor import clock, context
 
 
 class ProcessorAggregate(Aggregate):
     """Base of every aggregate in the processor."""
 
     class Event(Aggregate.Event):
-        """Base event: timestamped by the injected clock."""
+        """Base event: timestamped by the injected clock, with the channel it came through.
+
+        `channel` and `os_account` are keyword-only with defaults read from the context the
+        session put in force, so every event records them without every method passing them.
+        """
+
+        channel: str = dataclasses.field(default_factory=context.channel, kw_only=True)
+        os_account: str | None = dataclasses.field(default_factory=context.os_account, kw_only=True)
 
         @staticmethod
         def create_timestamp() -> datetime:

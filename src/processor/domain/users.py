@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from eventsourcing.domain import event
 
@@ -38,6 +38,30 @@ class User(ProcessorAggregate):
         self.locked = False
         self.last_review = self.created_on
         self.unlocked_at: datetime | None = None
+        self.credential_id: str | None = None
+        self.credential_digest: str | None = None
+        self.refusals: list[datetime] = []
+
+    @event("CredentialIssued")
+    def issue_credential(self, actor: str, credential_id: str, digest: str, rotated: bool) -> None:
+        """Give the person a new credential; only its digest is kept, and any older one dies."""
+        self.credential_id = credential_id
+        self.credential_digest = digest
+
+    @event("StaffUndertakingRecorded")
+    def record_undertaking(self, actor: str, confidentiality_signed: str, trained: str) -> None:
+        """Record the confidentiality undertaking and training a staff member gave (ACC-1)."""
+        self.confidentiality_signed = confidentiality_signed
+        self.trained = trained
+
+    @event("AccessRefusalCounted")
+    def count_refusal(self, actor: str, rule: str, command: str) -> None:
+        """Count a refused attempt of access towards this user's lockout (ACC-8).
+
+        Kept on the user itself, so the lockout is decided from ledger-covered events and not
+        from a read model a database administrator could edit.
+        """
+        self.refusals.append(self.modified_on)
 
     @event("UserReviewed")
     def review(self, actor: str, note: str) -> None:
@@ -46,8 +70,10 @@ class User(ProcessorAggregate):
 
     @event("UserAccessRevoked")
     def revoke(self, actor: str, reason: str) -> None:
-        """Withdraw all access from this moment, including grants held (ACC-2)."""
+        """Withdraw all access from this moment, credentials and grants held included (ACC-2)."""
         self.revoked = True
+        self.credential_id = None
+        self.credential_digest = None
 
     @event("UserLocked")
     def lock(self, actor: str, attempts: int, window_minutes: int) -> None:
@@ -59,6 +85,17 @@ class User(ProcessorAggregate):
         """A GDPA lifts a lockout; earlier refusals no longer count towards the next one."""
         self.locked = False
         self.unlocked_at = self.modified_on
+
+    def refusals_since(self, since: datetime) -> int:
+        """How many counted refusals happened at or after `since` (and after the last unlock)."""
+        start = max(since, self.unlocked_at or self.created_on)
+        return sum(1 for at in self.refusals if at >= start)
+
+    def should_lock(self, now: datetime, attempts: int, window: timedelta) -> bool:
+        """Whether the refusals in the window reach the policy's limit (ACC-8)."""
+        return (
+            not self.locked and not self.revoked and self.refusals_since(now - window) >= attempts
+        )
 
     @property
     def is_processor_staff(self) -> bool:

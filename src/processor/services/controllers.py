@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, get_args
 
 import sqlalchemy as sa
 
+from processor.credentials import service as credentials
 from processor.domain.controllers import Controller
 from processor.domain.ids import controller_id
 from processor.domain.users import User
@@ -75,22 +76,32 @@ class ControllersService:
                 policy_version=self.proc.policies.version,
             )
             new: list[Controller | User] = [controller]
+            credential = None
             if admin is not None:
-                new.append(
-                    User(
-                        actor=self.s.user_name,
-                        name=admin,
-                        role="administrator",
-                        controller=ref,
-                        confidentiality_signed=None,
-                        trained=None,
-                    )
+                first_admin = User(
+                    actor=self.s.user_name,
+                    name=admin,
+                    role="administrator",
+                    controller=ref,
+                    confidentiality_signed=None,
+                    trained=None,
                 )
+                credential = credentials.issue(self.proc, first_admin, self.s.user_name)
+                new.append(first_admin)
             self.proc.keys.system_key(f"blind-index:{ref}", at=self.proc.now())
             self.proc.keys.system_key(f"pseudonym:{ref}", at=self.proc.now())
             # The edition's approved list enters the registry with its first controller (SUB-1).
             self.proc.commit(*new, *self.s.subprocessors.seed_edition(agreement))
-        return {"controller": ref, "account": account, "agreement": agreement, "admin": admin}
+        result: dict[str, Any] = {
+            "controller": ref,
+            "account": account,
+            "agreement": agreement,
+            "admin": admin,
+        }
+        if credential is not None:
+            result["admin_credential_id"] = credential.credential_id
+            result["admin_credential"] = credential.text
+        return result
 
     def instruct(
         self, ref: str, kind: str, text: str, details: dict[str, str] | None = None

@@ -7,7 +7,7 @@ that moment, and grants they held stop working with them.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -96,32 +96,6 @@ class StaffService:
             user.unlock(actor=self.s.user_name, note=note)
             self.proc.commit(user)
         return {"name": name, "locked": False}
-
-    def lock_if_repeated(self, name: str) -> bool:
-        """Lock a user after N refused attempts within the policy window (ACC-8)."""
-        user = self.s.find_user(name)
-        if user is None or user.locked or user.revoked:
-            return False
-        profile = self.proc.policies.profiles.profiles[self.proc.store_info().profile]
-        since = self.proc.now() - timedelta(minutes=profile.lockout_window_minutes)
-        since = max(since, self._last_unlock(user))
-        with self.proc.engines.readmodels.connect() as conn:
-            refused = conn.execute(
-                sa.select(sa.func.count()).where(
-                    (t.denials.c.actor == name) & (t.denials.c.at >= since)
-                )
-            ).scalar_one()
-        if refused < profile.lockout_attempts:
-            return False
-        with self.proc.using_clock():
-            user.lock(
-                actor="policy", attempts=int(refused), window_minutes=profile.lockout_window_minutes
-            )
-            self.proc.commit(user)
-        return True
-
-    def _last_unlock(self, user: User) -> datetime:
-        return user.unlocked_at or user.created_on
 
     def registry(self) -> list[dict[str, Any]]:
         """Processor staff with their undertaking, training and review state (ACC-3)."""

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from processor.credentials import service as credentials
 from processor.domain.users import User
 from processor.errors import InvalidInputError, NotFoundError, RefusedError
 from processor.policies import CONTROLLER_ROLES, PROCESSOR_ROLES
@@ -69,8 +70,42 @@ class UsersService:
                 confidentiality_signed=signed,
                 trained=trained_on,
             )
+            credential = credentials.issue(self.proc, user, self.s.user_name)
             self.proc.commit(user)
-        return {"name": name, "role": role, "controller": controller}
+        return {
+            "name": name,
+            "role": role,
+            "controller": controller,
+            "credential_id": credential.credential_id,
+            "credential": credential.text,
+        }
+
+    def rotate_credential(self, name: str) -> dict[str, Any]:
+        """Issue a new credential to `name`; the old one stops working at once (ACC-12).
+
+        A person rotates their own; the system manager rotates a processor user's, and a
+        controller's administrator one of its own users'.
+        """
+        target = self.get(name)
+        if name != self.s.user_name:
+            if target.controller is None:
+                self.s.authorize("users.add.processor", command="users credential")
+            else:
+                self.s.authorize(
+                    "users.add.controller", command="users credential", controller=target.controller
+                )
+        else:
+            self.s.authorize("self.credential", command="users credential")
+        if target.revoked:
+            raise RefusedError(f"user {name!r} is revoked", rule="RevokedIsFinal")
+        with self.proc.using_clock():
+            credential = credentials.issue(self.proc, target, self.s.user_name, rotated=True)
+            self.proc.commit(target)
+        return {
+            "name": name,
+            "credential_id": credential.credential_id,
+            "credential": credential.text,
+        }
 
     def list(self, controller: str | None = None) -> list[dict[str, Any]]:
         """List users; controller users see only their own controller's users (ACC-9)."""

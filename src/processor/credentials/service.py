@@ -1,0 +1,60 @@
+"""Issuing, rotating and checking personal credentials (ACC-12), and counting failures (ACC-8).
+
+A credential is checked against the user's own events (its digest is on `CredentialIssued`),
+never against a read model. A failed authentication is recorded like any refusal and counts
+towards the lockout, for names that do not exist as much as for names that do, and its message
+is the same either way, so it tells an attacker nothing about which names exist.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from processor.credentials.secrets import Credential, matches, new_credential
+from processor.domain.ids import user_id
+from processor.domain.users import User
+
+if TYPE_CHECKING:
+    from processor.app import Processor
+    from processor.context import Via
+    from processor.session import Session
+
+AUTH_RULE = "CredentialMustBeValid"
+
+
+def issue(proc: Processor, user: User, actor: str, *, rotated: bool = False) -> Credential:
+    """Add a new credential to `user` (the caller commits) and remember it for the caller.
+
+    The text is returned once and kept in `proc.issued` for this process only, so a caller that
+    issued it (the CLI printing it, the demo logging its cast in) can hand it on; it is never
+    stored.
+    """
+    credential = new_credential()
+    user.issue_credential(
+        actor=actor, credential_id=credential.credential_id, digest=credential.digest,
+        rotated=rotated,
+    )  # fmt: skip
+    proc.issued[user.name] = credential.text
+    return credential
+
+
+def authenticate(proc: Processor, name: str, text: str, via: Via) -> Session:
+    """The session of `name` if `text` is its current credential; else record and refuse."""
+    from processor.session import Session
+
+    found = proc.find(user_id(name))
+    user = found if isinstance(found, User) else None
+    if user is None or not matches(text, user.credential_digest):
+        from processor import refusals
+
+        refusals.refuse(
+            proc,
+            actor=name,
+            via=via,
+            command="authenticate",
+            controller=None,
+            rule=AUTH_RULE,
+            reason=f"no valid credential for user {name!r} (log in with `processor login {name}`)",
+            counts=True,
+        )
+    return Session(proc, name, via)

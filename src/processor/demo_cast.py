@@ -1,0 +1,21 @@
+"""The demo's people log in as anyone would (ACC-12)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from processor.credentials import keeper
+
+if TYPE_CHECKING:
+    from processor.app import Processor
+    from processor.session import Session
+
+
+def cast_login(proc: Processor, name: str) -> Session:
+    """Log a member of the demo's cast in, as `processor login` would, and keep the credential.
+
+    Keeping it in the tester's configuration directory lets the commands the demo prints run as
+    written (`--as grete`).
+    """
+    keeper.keep(proc.settings, name, proc.issued[name])
+    return proc.login(name, proc.issued[name])
