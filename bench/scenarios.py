@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 CONTROLLER = "acme"
 LIST = "news"
 USER = "alice"
+UNDERTAKING = ("2026-01-05", "2026-01-06")  # the bench staff are bound and trained
 COMMIT_EVERY = 1000  # events per commit while building a long history
 
 
@@ -30,10 +31,17 @@ def setup_store(settings: Settings) -> None:
     Alice's credential is kept the way `processor login` keeps it, so the benchmark's child
     processes act as her through the product's own authentication.
     """
-    with Processor.init(settings, gdpa="grete", system_manager="sam") as proc:
+    with Processor.init(
+        settings,
+        gdpa_undertaking=UNDERTAKING,
+        manager_undertaking=UNDERTAKING,
+        gdpa="grete",
+        system_manager="sam",
+    ) as proc:
         proc.login("sam", proc.issued["sam"]).controllers.register(
             CONTROLLER, "Acme A/S", "DK", "paying", "scc", admin=USER
         )
+        proc.login(USER, proc.issued[USER]).users.rotate_credential(USER)  # handed over: replace
         keeper.keep(settings, USER, proc.issued[USER])
 
 

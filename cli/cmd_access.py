@@ -24,11 +24,18 @@ def users_review(ctx: click.Context, name: str, note: str) -> None:
 @users.command("revoke")
 @click.argument("name")
 @click.option("--reason", required=True)
+@click.option(
+    "--request",
+    type=int,
+    metavar="N",
+    help="Processor staff, for a controller's user: its user-request instruction (ACC-13).",
+)
 @click.pass_context
-def users_revoke(ctx: click.Context, name: str, reason: str) -> None:
-    """Withdraw a user's access from now on, including grants they hold (ACC-2)."""
+def users_revoke(ctx: click.Context, name: str, reason: str, request: int | None) -> None:
+    """Withdraw a user's access from now on: credentials and grants they hold die (ACC-2)."""
     st = state(ctx)
-    emit(st.session().staff.revoke(name, reason), as_json=st.as_json, text=f"revoked {name}")
+    result = st.session().staff.revoke(name, reason, request=request)
+    emit(result, as_json=st.as_json, text=f"revoked {name}")
 
 
 @users.command("unlock")

@@ -41,6 +41,24 @@ if TYPE_CHECKING:
     type=click.Path(file_okay=False),
     help="Also write the two new credentials to DIR/<name>.credential (0600).",
 )
+@click.option(
+    "--allow-keys-in-data-dir",
+    is_flag=True,
+    help="Allow the master key or key store inside the data directory (a backup of it would "
+    "then bring erased subjects back).",
+)
+@click.option(
+    "--gdpa-undertaking",
+    nargs=2,
+    metavar="SIGNED TRAINED",
+    help="Dates the GDPA signed the confidentiality undertaking and was trained (ACC-1).",
+)
+@click.option(
+    "--manager-undertaking",
+    nargs=2,
+    metavar="SIGNED TRAINED",
+    help="The same for the system manager; without it they are pending (ACC-1).",
+)
 @click.pass_context
 def init(
     ctx: click.Context,
@@ -50,16 +68,26 @@ def init(
     profile: str,
     processor_name: str,
     credential_out: str | None,
+    gdpa_undertaking: tuple[str, str] | None,
+    manager_undertaking: tuple[str, str] | None,
+    allow_keys_in_data_dir: bool,
 ) -> None:
     """Create the data directory, keys, the GDPA and the system manager.
 
     Each of the two gets a personal credential, printed once (and written to
-    --credential-out DIR when given).
+    --credential-out DIR when given). Without their undertaking dates they are pending: they can
+    only record them (`users undertaking`) until then (ACC-1).
     """
     st: CliState = state(ctx)
-    outs = _credential_paths(credential_out, (gdpa, system_manager))
+    Processor.check_init(
+        st.settings,
+        profile=profile,
+        processor_name=processor_name,
+        allow_keys_in_data_dir=allow_keys_in_data_dir,
+    )  # before anything is written: a refused init writes nothing
     if requested_now() is not None and not simulation:
         resolve_clock(simulation=False, last_event=None)  # raises the refusal
+    outs = _credential_paths(credential_out, (gdpa, system_manager))
     clock = resolve_clock(simulation, None)
     proc = Processor.init(
         st.settings,
@@ -69,6 +97,9 @@ def init(
         profile=profile,
         processor_name=processor_name,
         clock=clock,
+        gdpa_undertaking=gdpa_undertaking or None,
+        manager_undertaking=manager_undertaking or None,
+        allow_keys_in_data_dir=allow_keys_in_data_dir,
     )
     try:
         issued = {gdpa: proc.issued[gdpa], system_manager: proc.issued[system_manager]}
@@ -128,6 +159,12 @@ def users() -> None:
     type=click.Path(dir_okay=False),
     help="Also write the new user's credential to this new file (0600).",
 )
+@click.option(
+    "--request",
+    type=int,
+    metavar="N",
+    help="Processor staff: the controller's user-request instruction this carries out (ACC-13).",
+)
 @click.pass_context
 def users_add(
     ctx: click.Context,
@@ -137,11 +174,14 @@ def users_add(
     confidentiality_signed: str | None,
     trained: str | None,
     credential_out: str | None,
+    request: int | None,
 ) -> None:
     """Add a user with one role and a personal credential (printed once)."""
     st = state(ctx)
     check_new_file(credential_out)
-    result = st.session().users.add(name, role, controller, confidentiality_signed, trained)
+    result = st.session().users.add(
+        name, role, controller, confidentiality_signed, trained, request=request
+    )
     write_credential(credential_out, result["credential"])
     text = f"added user {name} ({role})\n" + credential_notice(
         name, result["credential"], credential_out
@@ -213,6 +253,13 @@ def controllers_register(
 @click.option("--text", required=True, help="The instruction as given by the controller.")
 @click.option("--country", help="--kind transfer: the third country (ISO code), SUB-6.")
 @click.option("--basis", help="--kind transfer: the Chapter V basis (scc, dpf, adequacy, ...).")
+@click.option(
+    "--change",
+    type=click.Choice(["add", "revoke", "credential"]),
+    help="--kind user-request: the change to a user the controller asks for (ACC-13).",
+)
+@click.option("--user", "user_name", help="--kind user-request: the user concerned.")
+@click.option("--role", help="--kind user-request with --change add: the role.")
 @click.pass_context
 def controllers_instruct(
     ctx: click.Context,
@@ -221,13 +268,26 @@ def controllers_instruct(
     text: str,
     country: str | None,
     basis: str | None,
+    change: str | None,
+    user_name: str | None,
+    role: str | None,
 ) -> None:
-    """Record a documented instruction of the controller (INSTR-1)."""
+    """Record a documented instruction of the controller (INSTR-1).
+
+    Kind `user-request` records the controller's written request that the processor's staff
+    change one of its users; the system manager may record it, and cites its number.
+    """
     st = state(ctx)
-    given = {"country": country, "basis": basis}
+    given = {
+        "country": country, "basis": basis, "change": change, "user": user_name, "role": role,
+    }  # fmt: skip
     details = {key: value for key, value in given.items() if value is not None}
     result = st.session().controllers.instruct(controller_id, kind, text, details)
-    emit(result, as_json=st.as_json, text=f"recorded {kind} instruction for {controller_id}")
+    emit(
+        result,
+        as_json=st.as_json,
+        text=f"recorded {kind} instruction {result['number']} for {controller_id}",
+    )
 
 
 @controllers.command("show")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from processor.config import Settings
 from processor.demo import default_demo_dir, run_demo
 from processor.errors import RefusedError
 
@@ -32,12 +31,7 @@ def demo(ctx: click.Context, contacts: int) -> None:
     data_dir = Path(given) if given else default_demo_dir()
     if st.settings.backend == "sqlite" and data_dir.exists() and any(data_dir.iterdir()):
         raise RefusedError(f"{data_dir} is not empty: the demo builds a fresh store")
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=st.settings.database_url,
-        keystore_url=st.settings.keystore_url,
-        master_key_hex=st.settings.master_key_hex,
-    )
+    settings = st.settings.with_data_dir(data_dir)
     result = run_demo(settings, contacts=contacts)
     lines = [f"SIMULATION store in {result['data_dir']}", ""]
     lines += [f"{i}. {line}" for i, line in enumerate(result["story"], start=1)]

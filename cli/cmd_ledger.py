@@ -9,8 +9,15 @@ from typing import Any
 
 import click
 
-from ledger import LedgerError, Verifier, verify_receipt
+from ledger import (
+    CosignatureVerifier,
+    LedgerError,
+    Verifier,
+    parse_checkpoint,
+    verify_receipt,
+)
 from processor.errors import IntegrityFailureError, InvalidInputError
+from processor.ledgerservice import read_note_file
 
 from .output import emit
 from .state import state
@@ -35,19 +42,45 @@ def ledger_head(ctx: click.Context) -> None:
     emit(head, as_json=state(ctx).as_json, text=head["checkpoint"].rstrip("\n"))
 
 
+def _witness_key(path: Path) -> CosignatureVerifier:
+    """A witness's verifier key (cosignature/v1, type 0x04) from a file."""
+    try:
+        return CosignatureVerifier.from_vkey(path.read_text(encoding="utf-8").strip())
+    except (OSError, LedgerError, ValueError) as exc:
+        raise InvalidInputError(f"invalid witness key {path}: {exc}") from None
+
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
 @ledger.command("verify")
+@click.option(
+    "--since",
+    type=_FILE,
+    help="A signed checkpoint held elsewhere: the store must still extend it (rollback check).",
+)
+@click.option(
+    "--witness",
+    "witness_key",
+    type=_FILE,
+    help="A witness's key: the newest checkpoint must carry its valid cosignature.",
+)
 @click.pass_context
-def ledger_verify(ctx: click.Context) -> None:
-    """Recompute the tree from the stored records and check every checkpoint."""
+def ledger_verify(ctx: click.Context, since: Path | None, witness_key: Path | None) -> None:
+    """Recompute the tree from the stored records and check every checkpoint seen anywhere."""
     st = state(ctx)
+    witness = _witness_key(witness_key) if witness_key else None
+    since_note = read_note_file(since, "checkpoint") if since else None
     led = _ledger(ctx)
     total = led.size()
     show_bar = sys.stderr.isatty() and not st.as_json
     if show_bar:
         with click.progressbar(length=total, label="verifying", file=sys.stderr) as bar:
-            report = led.verify(progress=lambda n: bar.update(n - bar.pos))
+            report = led.verify(
+                progress=lambda n: bar.update(n - bar.pos), since=since_note, witness=witness
+            )
     else:
-        report = led.verify()
+        report = led.verify(since=since_note, witness=witness)
     data = {
         "ok": report.ok,
         "records_checked": report.records_checked,
@@ -55,24 +88,62 @@ def ledger_verify(ctx: click.Context) -> None:
         "first_bad_index": report.first_bad_index,
         "first_bad_position": report.first_bad_position,
         "reason": report.reason,
+        "checkpoint_log": str(led.checkpoint_log().path),
         "simulation": st.processor(catch_up=False).simulation,
     }
     if report.ok:
+        witnessed = f", cosigned by {witness.name}" if witness else ""
         emit(
             data,
             as_json=st.as_json,
             text=f"ledger verified: {report.records_checked} events, "
-            f"{report.checkpoints_checked} signed checkpoints",
+            f"{report.checkpoints_checked} signed checkpoints{witnessed}",
         )
         return
     if st.as_json:
         emit(data, as_json=True)
-    if report.first_bad_position is None and report.first_bad_index is None:
-        raise IntegrityFailureError(f"ledger verification failed: {report.reason}")
-    raise IntegrityFailureError(
-        f"ledger verification failed at position {report.first_bad_position} "
-        f"(leaf {report.first_bad_index}): {report.reason}"
-    )
+    if report.first_bad_position is not None:
+        where = f" at position {report.first_bad_position} (leaf {report.first_bad_index})"
+    elif report.first_bad_index is not None:
+        where = f" at leaf {report.first_bad_index}"
+    else:
+        where = ""
+    raise IntegrityFailureError(f"ledger verification failed{where}: {report.reason}")
+
+
+@ledger.command("witness")
+@click.option("--url", help="The witness's submission prefix (POST <url>/add-checkpoint).")
+@click.option(
+    "--witness-key", type=_FILE, help="The witness's key: check the cosignature it returns."
+)
+@click.option(
+    "--import",
+    "imported",
+    type=_FILE,
+    help="A cosigned checkpoint from `witness cosign` (offline): keep its cosignature.",
+)
+@click.pass_context
+def ledger_witness(
+    ctx: click.Context, url: str | None, witness_key: Path | None, imported: Path | None
+) -> None:
+    """Get the newest checkpoint cosigned by a witness (C2SP tlog-witness) and keep it."""
+    if (url is None) == (imported is None):
+        raise InvalidInputError("give exactly one of --url and --import")
+    witness = _witness_key(witness_key) if witness_key else None
+    led = _ledger(ctx)
+    if url is not None:
+        out = led.submit_to_witness(url, witness)
+    else:
+        assert imported is not None  # noqa: S101 - checked above
+        note = read_note_file(imported, "cosigned checkpoint")
+        try:
+            size = parse_checkpoint(note).size
+            lines = note[note.rfind("\n\n") + 2 :]
+            led.store_cosignature(size, lines, witness)
+        except LedgerError as exc:
+            raise IntegrityFailureError(f"cosignature does not verify: {exc}") from None
+        out = {"size": size, "cosignature": lines}
+    emit(out, as_json=state(ctx).as_json, text=f"checkpoint of size {out['size']} cosigned")
 
 
 @ledger.command("prove")
@@ -126,9 +197,18 @@ def _load_json(path: Path, what: str) -> Any:  # noqa: ANN401
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A consistency proof from the receipt's checkpoint to a later one.",
 )
+@click.option(
+    "--witness-key",
+    type=_FILE,
+    help="Require this witness's cosignature on the checkpoint relied on (the later one, if any).",
+)
 @click.pass_context
 def receipts_verify(
-    ctx: click.Context, receipt: Path, public_key: Path, consistency: Path | None
+    ctx: click.Context,
+    receipt: Path,
+    public_key: Path,
+    consistency: Path | None,
+    witness_key: Path | None,
 ) -> None:
     """Verify a receipt offline, with only the processor's public key (no data directory)."""
     st = state(ctx)
@@ -142,6 +222,13 @@ def receipts_verify(
         result = verify_receipt(data, verifier, extension)
     except LedgerError as exc:
         raise IntegrityFailureError(f"receipt does not verify: {exc}") from None
+    if witness_key is not None:
+        witness = _witness_key(witness_key)
+        relied_on = extension["checkpoint"] if extension else data["checkpoint"]
+        try:
+            witness.verify_note(relied_on)
+        except LedgerError as exc:
+            raise IntegrityFailureError(f"receipt does not verify: {exc}") from None
     metadata = data.get("metadata", {})
     out = {
         "ok": True,

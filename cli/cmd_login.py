@@ -97,24 +97,48 @@ def logout(ctx: click.Context, name: str) -> None:
     type=click.Path(dir_okay=False),
     help="Also write the new credential to this new file (0600).",
 )
+@click.option(
+    "--request",
+    type=int,
+    metavar="N",
+    help="Processor staff, for a controller's user: its user-request instruction (ACC-13).",
+)
 @click.pass_context
 def users_credential(
-    ctx: click.Context, name: str, rotate: bool, credential_out: str | None
+    ctx: click.Context, name: str, rotate: bool, credential_out: str | None, request: int | None
 ) -> None:
     """Issue NAME a new credential; the old one stops working at once."""
     st = state(ctx)
     if not rotate:
         raise InvalidInputError("give --rotate to issue a new credential (the old one dies)")
     check_new_file(credential_out)
-    result = st.session().users.rotate_credential(name)
+    result = st.session().users.rotate_credential(name, request=request)
     write_credential(credential_out, result["credential"])
     if st.user == name:
-        keeper.forget(st.settings, name)
+        # A person rotating their own credential stays logged in with the new one.
+        keeper.keep(st.settings, name, result["credential"])
     emit(
         result,
         as_json=st.as_json,
         text=credential_notice(name, result["credential"], credential_out),
     )
+
+
+@click.command("undertaking")
+@click.argument("name")
+@click.option("--confidentiality-signed", required=True, metavar="DATE")
+@click.option("--trained", required=True, metavar="DATE")
+@click.pass_context
+def users_undertaking(
+    ctx: click.Context, name: str, confidentiality_signed: str, trained: str
+) -> None:
+    """Record a staff member's confidentiality undertaking and training (ACC-1).
+
+    A pending GDPA or system manager records their own; the system manager records others'.
+    """
+    st = state(ctx)
+    result = st.session().users.record_undertaking(name, confidentiality_signed, trained)
+    emit(result, as_json=st.as_json, text=f"recorded the undertaking and training of {name}")
 
 
 def register(cli: click.Group) -> None:
@@ -124,3 +148,4 @@ def register(cli: click.Group) -> None:
     users = cli.commands["users"]
     assert isinstance(users, click.Group)  # noqa: S101 - cmd_admin registers it first
     users.add_command(users_credential)
+    users.add_command(users_undertaking)

@@ -6,14 +6,16 @@ Exit codes: 0 done, 1 refused by policy or permission, 2 invalid input or unknow
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
 from processor.config import Settings
-from processor.errors import ProcessorError
+from processor.errors import AccessDeniedError, ProcessorError, RefusedError
 from processor.logs import configure, get_logger
 
 from .state import CliState
@@ -54,6 +56,7 @@ class ProcessorGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ProcessorError as exc:
+            _record_refusal(ctx, exc)
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
@@ -71,6 +74,23 @@ class ProcessorGroup(click.Group):
             obj = ctx.obj
             if isinstance(obj, CliState):
                 obj.close()
+
+
+def _record_refusal(ctx: click.Context, exc: ProcessorError) -> None:
+    """Record a business-rule refusal of an authenticated session as `AccessDenied` (ACC-8).
+
+    Refusals of access were recorded where they happened (`AccessDeniedError`); a rule a use
+    case enforced is recorded here, once, at the boundary. If even that cannot be stored, the
+    user still gets the refusal's own message.
+    """
+    obj = ctx.obj
+    session = obj.current_session() if isinstance(obj, CliState) else None
+    if session is None or not isinstance(exc, RefusedError) or isinstance(exc, AccessDeniedError):
+        return
+    try:
+        session.record_refusal(obj.command, exc.rule, str(exc))
+    except ProcessorError:
+        get_logger("processor.cli").warning("refusal_not_recorded", rule=exc.rule)
 
 
 @click.group(cls=ProcessorGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -98,6 +118,24 @@ class ProcessorGroup(click.Group):
     envvar="PROCESSOR_KEYSTORE_URL",
     help="PostgreSQL URL of the separate key store (default: schema <schema>_keys).",
 )
+@click.option(
+    "--keystore-path",
+    envvar="PROCESSOR_KEYSTORE_PATH",
+    type=click.Path(dir_okay=False),
+    help="SQLite key store file (default: keys.sqlite in the per-store config folder).",
+)
+@click.option(
+    "--master-key-file",
+    envvar="PROCESSOR_MASTER_KEY_FILE",
+    type=click.Path(dir_okay=False),
+    help="Master key file, 0600 (default: master.key in the per-store config folder).",
+)
+@click.option(
+    "--checkpoint-log",
+    envvar="PROCESSOR_CHECKPOINT_LOG",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append-only file of signed checkpoints, outside the database (default: config folder).",
+)
 @click.version_option(package_name="processor")
 @click.pass_context
 def cli(
@@ -108,17 +146,21 @@ def cli(
     as_json: bool,
     database_url: str | None,
     keystore_url: str | None,
+    keystore_path: str | None,
+    master_key_file: str | None,
+    checkpoint_log: Path | None,
 ) -> None:
     """Event-sourced, compliance-first core for GDPR Art. 28 data processors."""
     configure(os.environ.get("PROCESSOR_LOG_LEVEL", "WARNING"))
-    settings = Settings.from_env(data_dir=data_dir, database_url=database_url)
-    if keystore_url:
-        settings = Settings(
-            data_dir=settings.data_dir,
-            database_url=settings.database_url,
-            keystore_url=keystore_url,
-            master_key_hex=settings.master_key_hex,
-        )
+    settings = Settings.from_env(
+        data_dir=data_dir,
+        database_url=database_url,
+        keystore_url=keystore_url,
+        keystore_path=keystore_path,
+        master_key_file=master_key_file,
+    )
+    if checkpoint_log:
+        settings = dataclasses.replace(settings, checkpoint_log=checkpoint_log)
     ctx.obj = CliState(
         settings=settings, user=user, as_json=as_json, credential_file=credential_file
     )
@@ -130,10 +172,14 @@ def _register() -> None:
         cmd_admin,
         cmd_contacts,
         cmd_demo,
+        cmd_doctor,
+        cmd_keys,
         cmd_ledger,
         cmd_login,
+        cmd_notices,
         cmd_retention,
         cmd_subprocessors,
+        cmd_witness,
     )
 
     for module in (
@@ -144,7 +190,11 @@ def _register() -> None:
         cmd_ledger,
         cmd_subprocessors,
         cmd_retention,
+        cmd_notices,
+        cmd_doctor,
+        cmd_keys,
         cmd_demo,
+        cmd_witness,
     ):
         module.register(cli)
 

@@ -31,6 +31,7 @@ class CliState:
     user: str | None
     as_json: bool
     credential_file: str | None = None
+    command: str = "cli"
     _proc: Processor | None = field(default=None, repr=False)
     _session: Session | None = field(default=None, repr=False)
 
@@ -77,7 +78,14 @@ class CliState:
             raise InvalidInputError("no user: give --as NAME or set PROCESSOR_USER")
         text = self.credential()
         proc = self.processor(catch_up=catch_up)
-        self._session = proc.login(self.user, text or "", via=cli_via())
+        ctx = click.get_current_context(silent=True)
+        command = ctx.command_path.partition(" ")[2] if ctx is not None else "cli"
+        self.command = command or "cli"
+        self._session = proc.login(self.user, text or "", via=cli_via(), command=command or "cli")
+        return self._session
+
+    def current_session(self) -> Session | None:
+        """The session if one was authenticated in this invocation."""
         return self._session
 
     def close(self) -> None:

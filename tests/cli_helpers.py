@@ -25,6 +25,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 from processor_cli.main import cli
+from support import UNDERTAKING
 
 from processor.app import Processor
 from processor.config import Settings, with_schema
@@ -46,6 +47,8 @@ OUR_VARS = (
     "PROCESSOR_DATABASE_URL",
     "PROCESSOR_KEYSTORE_URL",
     "PROCESSOR_MASTER_KEY",
+    "PROCESSOR_MASTER_KEY_FILE",
+    "PROCESSOR_KEYSTORE_PATH",
     "PROCESSOR_NOW",
     "PROCESSOR_LOG_LEVEL",
     "PROCESSOR_CREDENTIAL",
@@ -131,6 +134,10 @@ def cli_env(settings: Settings) -> dict[str, str | None]:
         env["PROCESSOR_DATABASE_URL"] = settings.database_url
     if settings.keystore_url:
         env["PROCESSOR_KEYSTORE_URL"] = settings.keystore_url
+    if settings.master_key_file:
+        env["PROCESSOR_MASTER_KEY_FILE"] = str(settings.master_key_file)
+    if settings.keystore_path:
+        env["PROCESSOR_KEYSTORE_PATH"] = str(settings.keystore_path)
     return env
 
 
@@ -151,7 +158,7 @@ class Cli:
             env["PROCESSOR_CREDENTIAL"] = self.credentials[user]
         return env
 
-    def remember(self, data: Any) -> None:
+    def remember(self, data: Any, env: dict[str, str | None] | None = None) -> None:
         """Keep the credentials a command printed (init, users add, register, rotate)."""
         if not isinstance(data, dict):
             return
@@ -159,8 +166,14 @@ class Cli:
             self.credentials[name] = text
         if data.get("credential") and data.get("name"):
             self.credentials[data["name"]] = data["credential"]
+            if data.get("request") is not None and data.get("controller"):
+                # Added by the processor's staff on a request: handed over, so replace it.
+                self.ok("users", "credential", data["name"], "--rotate", user=data["name"], env=env)
         if data.get("admin_credential") and data.get("admin"):
             self.credentials[data["admin"]] = data["admin_credential"]
+            # A first administrator replaces the credential the system manager handed over,
+            # as its holder must before acting (ACC-13).
+            self.ok("users", "credential", data["admin"], "--rotate", user=data["admin"], env=env)
 
     def run(
         self,
@@ -172,11 +185,12 @@ class Cli:
         """Run one command; the contract (exit code, one-line error) is checked here."""
         argv = (["--as", user] if user else []) + (["--json"] if as_json else [])
         argv += [str(a) for a in args]
-        result = CliRunner(env={**self.env_for(user), **(env or {})}).invoke(cli, argv)
+        acting = user or (env or {}).get("PROCESSOR_USER")
+        result = CliRunner(env={**self.env_for(acting), **(env or {})}).invoke(cli, argv)
         check_contract(result, argv)
         if as_json and result.exit_code == 0:
             with contextlib.suppress(ValueError):
-                self.remember(json.loads(result.stdout))
+                self.remember(json.loads(result.stdout), env)
         return result
 
     def ok(
@@ -209,8 +223,12 @@ class Cli:
         return result.stderr.strip()
 
     def init(self, *extra: object, env: dict[str, str | None] | None = None) -> Any:
-        """`processor init` with GDPA `grete` and system manager `sam`."""
-        return self.ok("init", "--gdpa", "grete", "--system-manager", "sam", *extra, env=env)
+        """`processor init` with GDPA `grete` and system manager `sam`, both bound and trained."""
+        return self.ok(
+            "init", "--gdpa", "grete", "--system-manager", "sam",
+            "--gdpa-undertaking", *UNDERTAKING, "--manager-undertaking", *UNDERTAKING,
+            *extra, env=env,
+        )  # fmt: skip
 
     def public_key(self, path: Path, user: str = "grete") -> Path:
         """Write the ledger's public key (from `ledger public-key`) to `path`."""

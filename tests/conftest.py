@@ -10,7 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import BACKENDS, REQUIRE_POSTGRES, START, drop_schemas, login, make_settings
+from support import (
+    BACKENDS,
+    REQUIRE_POSTGRES,
+    START,
+    UNDERTAKING,
+    drop_schemas,
+    login,
+    make_settings,
+)
 
 from processor.app import Processor
 from processor.clock import FixedClock
@@ -57,7 +65,14 @@ def clock() -> FixedClock:
 @pytest.fixture
 def proc(settings: Settings, clock: FixedClock):
     """An initialised store with GDPA `grete` and system manager `sam`."""
-    processor = Processor.init(settings, gdpa="grete", system_manager="sam", clock=clock)
+    processor = Processor.init(
+        settings,
+        gdpa_undertaking=UNDERTAKING,
+        manager_undertaking=UNDERTAKING,
+        gdpa="grete",
+        system_manager="sam",
+        clock=clock,
+    )
     yield processor
     processor.close()
 

@@ -21,6 +21,8 @@ from processor.session import Session
 
 POSTGRES_URL = os.environ.get("PROCESSOR_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("PROCESSOR_REQUIRE_POSTGRES") == "1"
+# Confidentiality signed and training taken, for the staff that tests create (ACC-1).
+UNDERTAKING = ("2026-01-05", "2026-01-06")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -69,7 +71,13 @@ def login(proc: Processor, name: str) -> Session:
         credential = proc.issued[name]
     except KeyError:
         credential = "pcr1_000000000000_no-credential-was-issued-in-this-process"
-    return proc.login(name, credential)
+    session = proc.login(name, credential)
+    user = session.find_user(name)
+    if user is not None and user.credential_handed_over:
+        # Handed over by the processor's staff: replace it, as its holder must (ACC-13).
+        session.users.rotate_credential(name)
+        session = proc.login(name, proc.issued[name])
+    return session
 
 
 class fresh_store:  # noqa: N801 - used like a function: `with fresh_store(backend) as proc:`
@@ -82,7 +90,12 @@ class fresh_store:  # noqa: N801 - used like a function: `with fresh_store(backe
 
     def __enter__(self) -> Processor:
         self.proc = Processor.init(
-            self.settings, gdpa="grete", system_manager="sam", clock=self.clock
+            self.settings,
+            gdpa_undertaking=UNDERTAKING,
+            manager_undertaking=UNDERTAKING,
+            gdpa="grete",
+            system_manager="sam",
+            clock=self.clock,
         )
         login(self.proc, "sam").controllers.register(
             "acme", "Acme A/S", "DK", "paying", "scc", admin="alice"

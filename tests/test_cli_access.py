@@ -54,19 +54,28 @@ def test_refused_command_records_access_denied__ACC_8(shared):
 
 
 def test_unknown_user_is_refused_and_recorded__ACC_8(shared):
-    """A user name nobody knows is refused (exit 1) and the attempt is recorded under that name."""
+    """A user name nobody knows fails authentication (exit 1), recorded under that name (ACC-12).
+
+    The message is the one a known user with a wrong credential gets, so it does not tell an
+    attacker which names exist.
+    """
     tenant = new_tenant(shared)
     error = shared.fails(
         1, "contacts", "find", tenant.ref, "--email", "x@example.dk", user="ghost-1"
     )
-    assert "unknown user" in error
+    assert "no valid credential for user 'ghost-1'" in error
+    known = shared.fails(
+        1, "ledger", "head", user=tenant.admin, env={"PROCESSOR_CREDENTIAL": "pcr1_x_y"}
+    )
+    assert known.replace(tenant.admin, "NAME") == error.replace("ghost-1", "NAME").replace(
+        "contacts find", "ledger head"
+    )
     shared.fails(1, "ledger", "head", user="ghost-1")
     denials = shared.denials("ghost-1")
     assert [(d["command"], d["rule"]) for d in denials] == [
-        ("contacts find", "UserMustExist"),
-        ("ledger", "UserMustExist"),
+        ("contacts find", "CredentialMustBeValid"),
+        ("ledger head", "CredentialMustBeValid"),
     ]
-    assert denials[0]["controller"] == tenant.ref
 
 
 def test_controller_user_cannot_act_on_another_controller__ACC_9(shared, tmp_path):
@@ -233,7 +242,10 @@ def test_changes_carry_the_actor__ACC_10(shared):
         ("InstructionRecorded", admin),
         ("DataExported", admin),
     ]
-    assert actors(shared.user_events(admin)) == [("UserAdded", "sam")]
-    assert actors(shared.user_events(mia)) == [("UserAdded", admin)]
+    assert actors(shared.user_events(admin)) == [("UserAdded", "sam"), ("CredentialIssued", "sam")]
+    assert actors(shared.user_events(mia)) == [("UserAdded", admin), ("CredentialIssued", admin)]
+    # Every event records the channel and the operating-system account too (ACC-10, ACC-12).
+    channels = {(e.channel, e.os_account is not None) for e in shared.events(cid)}
+    assert channels == {("cli", True)}
     shown = shared.ok("contacts", "show", tenant.ref, cid, user=admin)
     assert shown["added_by"] == mia

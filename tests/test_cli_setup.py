@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from cli_helpers import BACKENDS, Cli, cli_env, new_tenant, run_processor, shared_store
+from support import UNDERTAKING
 
 from processor.config import Settings
+
+# Random-looking master keys: patterned ones ("ab" * 32) are refused as weak.
+RIGHT_KEY = "5b1f0c7e9a2d4836b0e1f3a5c7d9e2b4a6c8e0f2d4b6a8c0e2f4a6b8d0c2e4f6"
+WRONG_KEY = "e3a1c5f7092b4d6f8a0c2e4b6d8f1a3c5e7b9d0f2a4c6e8b0d2f4a6c8e1b3d5f"
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -36,7 +43,9 @@ def test_init_creates_store_gdpa_and_system_manager(fresh, backend):
     assert users["grete"]["role"] == "gdpa"
     assert users["sam"]["role"] == "system-manager"
     assert users["sam"]["controller"] is None
-    assert (fresh.settings.data_dir / "master.key").stat().st_mode & 0o077 == 0
+    key = fresh.settings.master_key_path()
+    assert key.stat().st_mode & 0o077 == 0
+    assert not key.is_relative_to(fresh.settings.data_dir)  # RET-5: keys apart from the data
 
 
 def test_init_twice_is_refused(fresh):
@@ -75,6 +84,7 @@ def test_users_add_processor_staff__ACC_1(shared):
         "users", "add", "sup-dated", "--role", "support",
         "--confidentiality-signed", "2026-01-05", "--trained", "2026-01-06", user="sam",
     )  # fmt: skip
+    assert added.pop("credential").startswith(f"pcr1_{added.pop('credential_id')}_")
     assert added == {"name": "sup-dated", "role": "support", "controller": None}
     shared.ok("users", "add", "dev-1", "--role", "developer", user="sam")
     rows = {u["name"]: u for u in shared.ok("users", "list", user="grete")["users"]}
@@ -149,7 +159,8 @@ def test_controller_admin_adds_only_controller_users(shared):
         one.ref,
         user=one.admin,
     )
-    assert text.strip() == f"added user {one.ref}-sup (support)"
+    assert text.splitlines()[0] == f"added user {one.ref}-sup (support)"
+    assert text.splitlines()[1] == f"credential for {one.ref}-sup, shown once:"
 
 
 # -- controllers ---------------------------------------------------------------------------------
@@ -162,6 +173,7 @@ def test_controllers_register_and_show__INSTR_4(shared):
         "--account", "freemium", "--agreement", "dpa-2018", "--cvr", "12345678",
         "--admin", "reg-show-admin", user="sam",
     )  # fmt: skip
+    assert out.pop("admin_credential").startswith(f"pcr1_{out.pop('admin_credential_id')}_")
     assert out == {
         "controller": "reg-show", "account": "freemium", "agreement": "dpa-2018",
         "admin": "reg-show-admin",
@@ -223,7 +235,7 @@ def test_controllers_instruct__INSTR_1(shared):
         "Send newsletters.",
         user=tenant.admin,
     )
-    assert text.strip() == f"recorded general instruction for {tenant.ref}"
+    assert text.strip() == f"recorded general instruction 1 for {tenant.ref}"
     out = shared.ok(
         "controllers",
         "instruct",
@@ -288,7 +300,19 @@ def test_data_dir_option_and_environment(tmp_path):
     """`--data-dir` mirrors PROCESSOR_DATA_DIR, and wins over it."""
     runner = cli_without_data_dir(tmp_path)
     here = tmp_path / "here"
-    runner.ok("--data-dir", here, "init", "--gdpa", "g", "--system-manager", "s")
+    runner.ok(
+        "--data-dir",
+        here,
+        "init",
+        "--gdpa",
+        "g",
+        "--system-manager",
+        "s",
+        "--gdpa-undertaking",
+        *UNDERTAKING,
+        "--manager-undertaking",
+        *UNDERTAKING,
+    )
     assert (here / "events.sqlite").exists()
     users = runner.ok("--data-dir", here, "users", "list", user="g")["users"]
     assert {u["name"] for u in users} == {"g", "s"}
@@ -301,14 +325,26 @@ def test_default_data_dir_is_processor_data(tmp_path, monkeypatch):
     """Without --data-dir or PROCESSOR_DATA_DIR the store is ./processor-data."""
     monkeypatch.chdir(tmp_path)
     runner = cli_without_data_dir(tmp_path)
-    runner.ok("init", "--gdpa", "g", "--system-manager", "s")
-    assert (tmp_path / "processor-data" / "master.key").exists()
+    runner.ok(
+        "init",
+        "--gdpa",
+        "g",
+        "--system-manager",
+        "s",
+        "--gdpa-undertaking",
+        *UNDERTAKING,
+        "--manager-undertaking",
+        *UNDERTAKING,
+    )
+    assert (tmp_path / "processor-data" / "events.sqlite").exists()
+    assert not (tmp_path / "processor-data" / "master.key").exists()
+    assert Settings(data_dir=tmp_path / "processor-data").master_key_path().exists()
 
 
 def test_master_key_file_must_be_private(fresh):
     """A master.key readable by others is refused with a one-line hint (exit 2)."""
     fresh.init()
-    key = fresh.settings.data_dir / "master.key"
+    key = fresh.settings.master_key_path()
     key.chmod(0o644)
     try:
         assert "chmod 600" in fresh.fails(2, "users", "list", user="sam")
@@ -319,10 +355,10 @@ def test_master_key_file_must_be_private(fresh):
 
 def test_master_key_from_environment(fresh):
     """PROCESSOR_MASTER_KEY replaces master.key; a malformed key exits 2, a wrong one exits 3."""
-    key = {"PROCESSOR_MASTER_KEY": "ab" * 32}
+    key = {"PROCESSOR_MASTER_KEY": RIGHT_KEY}
     fresh.env.update(key)
     fresh.init()
-    assert not (fresh.settings.data_dir / "master.key").exists()
+    assert not fresh.settings.master_key_path().exists()
     tenant = new_tenant(fresh)
     cid = tenant.add("mk@example.dk", "--first-name", "Maja")
     assert (
@@ -339,7 +375,7 @@ def test_master_key_from_environment(fresh):
         tenant.ref,
         cid,
         user=tenant.admin,
-        env={"PROCESSOR_MASTER_KEY": "cd" * 32},
+        env={"PROCESSOR_MASTER_KEY": WRONG_KEY},
     )
     assert "Maja" not in error
 
@@ -398,13 +434,23 @@ def test_console_script_exit_codes_and_one_line_errors(fresh):
     assert before.stderr.startswith("error: ")
     assert len(before.stderr.splitlines()) == 1
     assert "processor init" in before.stderr
-    init = run_processor(["--json", "init", "--gdpa", "grete", "--system-manager", "sam"], env)
+    init = run_processor(
+        ["--json", "init", "--gdpa", "grete", "--system-manager", "sam",
+         "--gdpa-undertaking", *UNDERTAKING, "--manager-undertaking", *UNDERTAKING],
+        env,
+    )  # fmt: skip
     assert init.returncode == 0, init.stderr
     assert init.stderr == ""
     refused = run_processor(["--as", "nobody", "--json", "users", "list"], env)
     assert refused.returncode == 1
     assert refused.stdout == ""
-    assert refused.stderr.splitlines() == ["error: refused: unknown user 'nobody' (UserMustExist)"]
+    assert refused.stderr.splitlines() == [
+        (
+            "error: refused: no valid credential for user 'nobody' "
+            "(log in with `processor login nobody`) (CredentialMustBeValid)"
+        )
+    ]
+    env["PROCESSOR_CREDENTIAL"] = json.loads(init.stdout)["credentials"]["sam"]
     bad = run_processor(["--as", "sam", "controllers", "show", "nope"], env)
     assert bad.returncode == 2
     assert bad.stderr.splitlines() == ["error: unknown controller 'nope'"]

@@ -55,7 +55,10 @@ def test_processor_now_is_honoured_by_a_simulation_store(sim):
     shown = sim.ok("controllers", "show", "sim-co", user="sim-admin", env=at(T1))
     assert shown["registered_at"] == T1
     assert [e.timestamp.isoformat() for e in sim.controller_events("sim-co")] == [T1]
-    assert [e.timestamp.isoformat() for e in sim.user_events("sam")] == [T0]
+    assert [e.timestamp.isoformat() for e in sim.user_events("sam")] == [
+        T0,
+        T0,
+    ]  # UserAdded, CredentialIssued
     error = sim.fails(1, "controllers", "show", "sim-co", user="sim-admin", env=at(T0))
     assert "never goes backwards" in error
     out = sim.ok("contacts", "add", "sim-co", "--list", "news", "--email", "a@example.dk",

@@ -12,7 +12,9 @@ from strategies import people
 from support import BACKENDS, fresh_store, login
 
 from processor.errors import NotFoundError, RefusedError
+from processor.freetext import open_for_subject
 from processor.sealing import ERASED
+from processor.services.erasure import ERASURE_REASON
 
 
 def _add(proc, person: dict[str, str], list_name: str = "news") -> str:
@@ -82,7 +84,10 @@ def test_erasure_destroys_the_key_and_records_who_why_when__RET_5(acme, clock):
         )[0]
     )
     assert type(last).__qualname__ == "Contact.ContactErased"
-    assert (last.actor, last.reason, last.timestamp) == ("alice", "request", clock.now())
+    assert (last.actor, last.timestamp) == ("alice", clock.now())
+    # The reason is about this subject alone: sealed with its key, gone with it (RET-5).
+    assert last.reason != "request"
+    assert open_for_subject(acme, cid, ERASURE_REASON, last.reason) == "[erased]"
 
 
 def test_erased_contact_cannot_be_changed_or_erased_again(acme):

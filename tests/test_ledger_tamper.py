@@ -13,6 +13,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -20,12 +21,14 @@ import pytest
 import sqlalchemy as sa
 from cli_helpers import PROCESSOR, check_contract, cli_env, describe
 from click.testing import CliRunner
+from processor_cli.cmd_witness import load_witness, make_server
 from processor_cli.main import cli
 from support import login
 
 from ledger import Verifier, verify_receipt
-from processor.errors import AccessDeniedError
-from processor.ledgerservice import checkpoints
+from ledger.sqlstore import ledger_nodes
+from processor.errors import AccessDeniedError, IntegrityFailureError
+from processor.ledgerservice import checkpoints, cosignatures, leaves
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -195,12 +198,19 @@ def edit_char(text: str, index: int, new: str) -> str:
 # -- the command line --------------------------------------------------------------------------
 
 
-def cli_verify(proc: Processor) -> Result:
-    """`processor --as grete ledger verify` on the store, in-process."""
-    argv = ["--as", "grete", "ledger", "verify"]
-    result = CliRunner(env=cli_env(proc.settings)).invoke(cli, argv)
+def cli_run(proc: Processor, *args: object) -> Result:
+    """`processor --as grete ARGS` on the store, in-process, with grete's own credential."""
+    argv = ["--as", "grete", *[str(a) for a in args]]
+    env = cli_env(proc.settings)
+    env["PROCESSOR_CREDENTIAL"] = proc.issued["grete"]
+    result = CliRunner(env=env).invoke(cli, argv)
     check_contract(result, argv)
     return result
+
+
+def cli_verify(proc: Processor, *extra: object) -> Result:
+    """`processor --as grete ledger verify [EXTRA]` on the store, in-process."""
+    return cli_run(proc, "ledger", "verify", *extra)
 
 
 def assert_cli_fails_at(proc: Processor, position: int, index: int) -> str:
@@ -587,3 +597,260 @@ def test_erasure_keeps_every_proof_valid(acme, tmp_path):
     verify_receipt(before, verifier, acme.ledger.consistency(h1))
     proof = acme.ledger.prove(added)
     assert proof["tree_size"] == acme.ledger.head()["size"] > h1
+
+
+# -- 11. rollbacks: checkpoints that outlive the store (issue 11, finding 2) ----------------------
+
+
+def cut_ledger(proc: Processor, size: int) -> None:
+    """The attacker's second half: remove every ledger row past tree size `size`, consistently.
+
+    Leaves, the perfect-subtree nodes that cover any leaf past `size`, checkpoints and witness
+    cosignatures all go, so what is left of the ledger agrees with itself.
+    """
+    with proc.engines.ledger.begin() as conn:
+        conn.execute(leaves.delete().where(leaves.c.leaf_index >= size))
+        doomed = [
+            (level, idx)
+            for level, idx in conn.execute(sa.select(ledger_nodes.c.level, ledger_nodes.c.idx))
+            if (idx + 1) << level > size
+        ]
+        for level, idx in doomed:
+            conn.execute(
+                ledger_nodes.delete().where(
+                    (ledger_nodes.c.level == level) & (ledger_nodes.c.idx == idx)
+                )
+            )
+        conn.execute(checkpoints.delete().where(checkpoints.c.size > size))
+        conn.execute(cosignatures.delete().where(cosignatures.c.size > size))
+
+
+def roll_back_tail(proc: Processor, events: EventTable, count: int) -> int:
+    """Delete at least the newest `count` records with all their ledger rows; return the size.
+
+    The cut is made at a signed checkpoint, as a careful attacker would, so that the store and
+    its ledger rows agree with themselves afterwards.
+    """
+    size = acme_size(proc)
+    cut = max(s for s, _ in checkpoint_notes(proc) if s <= size - count)
+    events.delete(*events.ids()[cut:])
+    cut_ledger(proc, cut)
+    return cut
+
+
+def acme_size(proc: Processor) -> int:
+    return int(proc.ledger.head()["size"])
+
+
+def elsewhere(tmp_path: Path) -> dict[str, str | None]:
+    """A checkpoint log the attacker controls (empty): the store judged on its own."""
+    return {"PROCESSOR_CHECKPOINT_LOG": str(tmp_path / "attacker-owned.log")}
+
+
+def cli_verify_env(proc: Processor, env: dict[str, str | None], *extra: object) -> Result:
+    argv = ["--as", "grete", "ledger", "verify", *[str(a) for a in extra]]
+    full = {**cli_env(proc.settings), "PROCESSOR_CREDENTIAL": proc.issued["grete"], **env}
+    result = CliRunner(env=full).invoke(cli, argv)
+    check_contract(result, argv)
+    return result
+
+
+def test_deleted_newest_records_with_ledger_rows_fail_against_the_checkpoint_log__AUD_4(
+    acme, events, tmp_path
+):
+    """AUD-4: deleting the newest records and their leaves, nodes and checkpoints is caught."""
+    build(acme, tmp_path)
+    signed = acme_size(acme)
+    left = roll_back_tail(acme, events, 3)
+
+    # On its own the store agrees with itself: this is what the outside log is for.
+    alone = cli_verify_env(acme, elsewhere(tmp_path))
+    assert alone.exit_code == 0, describe(alone)
+
+    report = acme.ledger.verify()
+    assert not report.ok
+    assert f"store has {left} records but checkpoint of size {signed} was signed at" in (
+        report.reason
+    )
+    assert "checkpoint log" in report.reason
+    result = cli_verify(acme)
+    assert result.exit_code == 3, describe(result)
+    assert f"store has {left} records but checkpoint of size {signed}" in result.stderr
+
+    # The next writing command refuses to sign the shortened history.
+    with pytest.raises(IntegrityFailureError, match="refusing to sign"):
+        populate(acme, 1, first=500)
+    assert acme_size(acme) == left, "a checkpoint was signed over the rolled-back store"
+
+
+def test_deleted_middle_record_is_not_healed_by_the_next_command__AUD_4(acme, events, tmp_path):
+    """AUD-4: a middle record deleted with the later ledger rows makes the next command refuse."""
+    build(acme, tmp_path)
+    signed = acme_size(acme)
+    boundary = max(s for s, _ in checkpoint_notes(acme) if s < signed - 5)
+    position = events.ids()[boundary]  # the first record after that checkpoint
+    events.delete(position)
+    cut_ledger(acme, boundary)
+
+    with pytest.raises(IntegrityFailureError, match="refusing to sign") as refused:
+        populate(acme, 2, first=600)
+    assert f"checkpoint of size {signed} signed at" in str(refused.value)
+    assert "history was rewritten" in str(refused.value)
+    assert acme_size(acme) == boundary, "the rewritten log was signed"
+    report = acme.ledger.verify()
+    assert not report.ok
+    result = cli_verify(acme)
+    assert result.exit_code == 3, describe(result)
+
+
+def test_deleted_newest_checkpoint_row_is_detected__AUD_4(acme, tmp_path):
+    """AUD-4: deleting only the newest checkpoint row fails verification, even store alone."""
+    build(acme, tmp_path)
+    signed = acme_size(acme)
+    with acme.engines.ledger.begin() as conn:
+        assert conn.execute(checkpoints.delete().where(checkpoints.c.size == signed)).rowcount
+    previous = checkpoint_notes(acme)[-1][0]
+
+    alone = cli_verify_env(acme, elsewhere(tmp_path))
+    assert alone.exit_code == 3, describe(alone)
+    assert f"has {signed} records but its newest signed checkpoint covers {previous}" in (
+        alone.stderr
+    )
+    result = cli_verify(acme)
+    assert result.exit_code == 3, describe(result)
+    with pytest.raises(IntegrityFailureError, match="refusing to sign"):
+        populate(acme, 1, first=700)
+
+
+def test_rollback_below_a_checkpoint_held_elsewhere_fails_with_since__AUD_4(acme, events, tmp_path):
+    """AUD-4: `ledger verify --since FILE` catches a rollback the database cannot show."""
+    build(acme, tmp_path)
+    held = tmp_path / "held-by-controller.checkpoint"
+    held.write_text(acme.ledger.head()["checkpoint"], encoding="utf-8")
+    signed = acme_size(acme)
+    ok = cli_verify_env(acme, elsewhere(tmp_path), "--since", held)
+    assert ok.exit_code == 0, describe(ok)
+
+    left = roll_back_tail(acme, events, 2)
+    # The attacker also owns the checkpoint log: only the controller's copy is left.
+    alone = cli_verify_env(acme, elsewhere(tmp_path))
+    assert alone.exit_code == 0, describe(alone)
+    result = cli_verify_env(acme, elsewhere(tmp_path), "--since", held)
+    assert result.exit_code == 3, describe(result)
+    assert f"store has {left} records but checkpoint of size {signed}" in result.stderr
+    assert "--since" in result.stderr
+
+
+# -- 12. a witness (C2SP tlog-witness) -----------------------------------------------------------
+
+
+@pytest.fixture
+def witness_url(acme, tmp_path):
+    """A witness on 127.0.0.1 (a free port) trusting this store's log key; yields (url, key)."""
+    key = write_key(acme, tmp_path)
+    witness = load_witness(tmp_path / "witness", [key], "witness.example/w1")
+    server = make_server(witness, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    vkey = tmp_path / "witness.pub"
+    vkey.write_text(witness.signer.vkey() + "\n", encoding="utf-8")
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", vkey
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_witness_cosigns_and_verify_requires_it__AUD_4(acme, tmp_path, witness_url):
+    """AUD-4: `ledger witness` stores a cosignature; `verify --witness` requires it."""
+    url, wkey = witness_url
+    store = build(acme, tmp_path)
+    missing = cli_verify(acme, "--witness", wkey)
+    assert missing.exit_code == 3, describe(missing)
+    assert "no cosignature by witness" in missing.stderr
+
+    done = cli_run(acme, "--json", "ledger", "witness", "--url", url, "--witness-key", wkey)
+    assert done.exit_code == 0, describe(done)
+    ok = cli_verify(acme, "--witness", wkey)
+    assert ok.exit_code == 0, describe(ok)
+    assert "cosigned by witness.example/w1" in ok.stdout
+
+    # More writes, then the witness again: it is given a consistency proof from its last size.
+    populate(acme, 3, first=800)
+    assert cli_verify(acme, "--witness", wkey).exit_code == 3
+    assert cli_run(acme, "ledger", "witness", "--url", url).exit_code == 0
+    assert cli_verify(acme, "--witness", wkey).exit_code == 0
+
+    # A receipt relies on its checkpoint, or on a later one it is proven consistent with.
+    key = write_key(acme, tmp_path)
+    bare = cli_receipts_verify(store["receipt_path"], "--public-key", key, "--witness-key", wkey)
+    assert bare.exit_code == 3, describe(bare)
+    extension = tmp_path / "c.json"
+    receipt_size = int(store["receipt"]["checkpoint"].split("\n")[1])
+    extension.write_text(json.dumps(acme.ledger.consistency(receipt_size)), encoding="utf-8")
+    cosigned = cli_receipts_verify(
+        store["receipt_path"], "--public-key", key, "--consistency", extension,
+        "--witness-key", wkey,
+    )  # fmt: skip
+    assert cosigned.exit_code == 0, describe(cosigned)
+
+
+def test_rollback_is_refused_by_the_witness__AUD_4(acme, events, tmp_path, witness_url):
+    """AUD-4: after a rollback (checkpoint log lost too) the witness will not cosign: exit 3."""
+    url, _ = witness_url
+    build(acme, tmp_path)
+    signed = acme_size(acme)
+    assert cli_run(acme, "ledger", "witness", "--url", url).exit_code == 0
+    left = roll_back_tail(acme, events, 3)
+    env = elsewhere(tmp_path)
+    assert cli_verify_env(acme, env).exit_code == 0  # the store alone cannot tell
+
+    argv = ["--as", "grete", "ledger", "witness", "--url", url]
+    full = {**cli_env(acme.settings), "PROCESSOR_CREDENTIAL": acme.issued["grete"], **env}
+    result = CliRunner(env=full).invoke(cli, argv)
+    check_contract(result, argv)
+    assert result.exit_code == 3, describe(result)
+    assert f"store has {left} records but witness" in result.stderr
+    assert f"cosigned a checkpoint of size {signed}" in result.stderr
+
+
+# -- 13. malformed stored records (finding 7) -----------------------------------------------------
+
+
+def test_malformed_records_exit_3_with_their_position__AUD_4(acme, events, tmp_path):
+    """AUD-4: a record with a wrong-typed column makes `ledger verify` exit 3, never 4."""
+    store = build(acme, tmp_path)
+    (position,) = contact_positions(acme, store["ids"][4])
+    if events.postgres:
+        table = events.table
+        with events.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    f"ALTER TABLE {table} ALTER COLUMN state TYPE text "
+                    "USING encode(state, 'base64')"
+                )
+            )
+    else:
+        events.execute(
+            (f"UPDATE {events.table} SET originator_version = 'seven' WHERE rowid = :p",
+             {"p": position}),
+            (f"UPDATE {events.table} SET state = CAST(hex(state) AS TEXT) WHERE rowid = :p",
+             {"p": position + 1}),
+        )  # fmt: skip
+    result = cli_verify(acme)
+    assert result.exit_code == 3, describe(result)
+    assert "position" in result.stderr
+    if not events.postgres:
+        assert f"position {position}" in result.stderr
+
+
+def test_forged_appended_row_is_not_projected_before_verify__AUD_4(acme, events, tmp_path):
+    """AUD-4: a row appended by SQL is reported by `ledger verify` and is not projected first."""
+    build(acme, tmp_path)
+    forged = events.append_copy(denial_position(acme), uuid.uuid4())
+    before = acme.projector.position()
+    result = cli_verify(acme)
+    assert result.exit_code == 3, describe(result)
+    assert f"position {forged}" in result.stderr
+    assert acme.projector.position() == before < forged

@@ -87,14 +87,15 @@ def test_no_plaintext_in_any_file_of_the_data_directory__RET_5(acme, settings, b
     """Every byte the store wrote (WAL files included, store still open) is free of the known values."""
     _scenario(acme)
     data_dir = settings.data_dir
-    open_hits = _scan_files(data_dir)
+    # The key store and master key live apart from the data (RET-5): scan them too.
+    open_hits = _scan_files(data_dir) + _scan_files(settings.key_dir())
     if backend == "sqlite":
         assert any(p.name.endswith("-wal") for p in data_dir.iterdir()), (
             "scan while WAL files exist"
         )
     acme.close()
     assert open_hits == []
-    assert _scan_files(data_dir) == []
+    assert _scan_files(data_dir) + _scan_files(settings.key_dir()) == []
 
 
 def test_no_plaintext_in_any_postgres_table__RET_5(acme, settings, backend):

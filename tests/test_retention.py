@@ -100,7 +100,8 @@ def test_return_instruction_waits_for_a_complete_standard_return__RET_2(acme, cl
     clock.set(day(EFFECTIVE + timedelta(days=200)))
     held = login(acme, "grete").retention.due()
     assert held["due"] == [] and held["held"][0]["rule"] == "RET-2"
-    assert "awaiting a complete return to Nordmail ApS" in held["held"][0]["why"]
+    assert "awaiting a complete return to the recipient on record" in held["held"][0]["why"]
+    assert held["held"][0]["return_to"] == "Nordmail ApS"  # sealed, opened for the GDPA
     assert sweep_at(acme, clock, clock.now())["nothing_due"]
     out = tmp_path / "acme-return"
     manifest = alice.returns.write("acme", out)
@@ -159,7 +160,8 @@ def test_legal_retention_overrides_deletion_until_it_ends__RET_6(acme, clock):
     )  # fmt: skip
     clock.set(day(EFFECTIVE + timedelta(days=200)))
     held = login(acme, "grete").retention.due()["held"]
-    assert held[0]["rule"] == "RET-6" and "Danish Bookkeeping Act §10" in held[0]["why"]
+    assert held[0]["rule"] == "RET-6" and "until" in held[0]["why"]
+    assert held[0]["legal_ground"] == "Danish Bookkeeping Act §10"  # sealed, opened for the GDPA
     assert sweep_at(acme, clock, day(until, 0) - timedelta(seconds=1))["nothing_due"]
     assert sweep_at(acme, clock, day(until, 0))["contacts_erased"] == 2
     assert erased_ids(acme, "acme") == set(ids)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 import pytest
 from cli_helpers import OUR_VARS, PROCESSOR, run_processor
-from support import login
+from support import UNDERTAKING, login
 
 from processor.app import Processor
 from processor.clock import FixedClock
@@ -44,7 +44,13 @@ def template(tmp_path_factory):
     base = tmp_path_factory.mktemp("crash")
     settings = Settings(data_dir=base / "template")
     proc = Processor.init(
-        settings, gdpa="grete", system_manager="sam", simulation=True, clock=FixedClock(T0)
+        settings,
+        gdpa_undertaking=UNDERTAKING,
+        manager_undertaking=UNDERTAKING,
+        gdpa="grete",
+        system_manager="sam",
+        simulation=True,
+        clock=FixedClock(T0),
     )
     try:
         sam = login(proc, "sam")
@@ -62,12 +68,19 @@ def template(tmp_path_factory):
     finally:
         proc.close()
     baseline = base / "baseline"
-    shutil.copytree(settings.data_dir, baseline)
+    _copy_store(settings.data_dir, baseline)
     started = time.monotonic()
     assert _sweep(baseline).returncode == 0
     duration = time.monotonic() - started
     _check(baseline, subjects, messages)
     return settings.data_dir, subjects, messages, duration
+
+
+def _copy_store(source, target) -> None:
+    """Copy a store: its data directory and its keys, which live apart from it (RET-5)."""
+    shutil.copytree(source, target)
+    keys = Settings(data_dir=source).key_dir()
+    shutil.copytree(keys, Settings(data_dir=target).key_dir())
 
 
 def _env(data_dir) -> dict[str, str | None]:
@@ -115,7 +128,7 @@ def test_a_sweep_killed_anywhere_erases_each_due_subject_exactly_once__RET_1_RET
     full_env = {k: v for k, v in os.environ.items() if k not in OUR_VARS}
     for trial in range(TRIALS_PER_GROUP):
         data_dir = tmp_path / f"trial-{trial}"
-        shutil.copytree(source, data_dir)
+        _copy_store(source, data_dir)
         env = {**full_env, **{k: v for k, v in _env(data_dir).items() if v is not None}}
         victim = subprocess.Popen(
             [str(PROCESSOR), "retention", "sweep"], env=env,

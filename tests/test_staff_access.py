@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from support import login
+from support import UNDERTAKING, login
 
 from processor.errors import AccessDeniedError, ConflictError, InvalidInputError, RefusedError
 
@@ -220,7 +220,14 @@ def test_no_staff_access_profile_opens_no_grant__ACC_11(tmp_path, backend):
     from processor.app import Processor
 
     settings, schemas = make_settings(backend, tmp_path)
-    proc = Processor.init(settings, gdpa="grete", system_manager="sam", profile="no-staff-access")
+    proc = Processor.init(
+        settings,
+        gdpa_undertaking=UNDERTAKING,
+        manager_undertaking=UNDERTAKING,
+        gdpa="grete",
+        system_manager="sam",
+        profile="no-staff-access",
+    )
     try:
         login(proc, "sam").controllers.register(
             "acme", "Acme", "DK", "paying", "scc", admin="alice"

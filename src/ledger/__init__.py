@@ -18,6 +18,15 @@ from ledger.checkpoint import (
     parse_checkpoint,
     verify_checkpoint,
 )
+from ledger.checkpointlog import CheckpointLog, LogEntry
+from ledger.cosignature import (
+    Cosignature,
+    CosignatureSigner,
+    CosignatureVerifier,
+    add_signature_lines,
+    cosignature_key_id,
+    cosigned_message,
+)
 from ledger.errors import (
     CheckpointError,
     IntegrityError,
@@ -48,16 +57,30 @@ from ledger.receipt import (
 from ledger.sqlstore import ConnectionNodeStore, SqlNodeStore
 from ledger.tree import MemoryNodeStore, MerkleTree, NodeKey, NodeStore
 from ledger.verify import CompactTree, VerifyReport, verify_log
+from ledger.witness import (
+    AddCheckpoint,
+    Witness,
+    WitnessResponse,
+    format_add_checkpoint,
+    parse_add_checkpoint,
+    parse_size_response,
+)
 
 __all__ = [
     "EMPTY_ROOT",
+    "AddCheckpoint",
     "Checkpoint",
     "CheckpointError",
+    "CheckpointLog",
     "CompactTree",
     "ConnectionNodeStore",
+    "Cosignature",
+    "CosignatureSigner",
+    "CosignatureVerifier",
     "IntegrityError",
     "LeafRecord",
     "LedgerError",
+    "LogEntry",
     "MemoryNodeStore",
     "MerkleTree",
     "NodeKey",
@@ -70,16 +93,24 @@ __all__ = [
     "VerifiedReceipt",
     "Verifier",
     "VerifyReport",
+    "Witness",
+    "WitnessResponse",
+    "add_signature_lines",
     "consistency_extension",
     "consistency_proof",
+    "cosignature_key_id",
+    "cosigned_message",
     "encode_leaf",
+    "format_add_checkpoint",
     "format_checkpoint_text",
     "inclusion_proof",
     "issue_receipt",
     "leaf_hash",
     "node_hash",
     "open_note",
+    "parse_add_checkpoint",
     "parse_checkpoint",
+    "parse_size_response",
     "record_to_json",
     "root_from_inclusion_proof",
     "root_from_leaf_hashes",

@@ -157,11 +157,16 @@ class _Run:
         self, index: int, record: LeafRecord, stored: dict[tuple[int, int], bytes] | None
     ) -> None:
         """Check one record and add it to the tree."""
+        raw_position = getattr(record, "position", None)
+        known = raw_position if isinstance(raw_position, int) else None
         try:
             leaf = record.leaf_hash()
-        except (TypeError, ValueError, AttributeError) as exc:
+        except (TypeError, ValueError, AttributeError, OverflowError) as exc:
+            where = f" (position {known})" if known is not None else ""
             raise _Failure(
-                f"record at index {index} cannot be encoded: {exc}", index, None
+                f"record at index {index}{where} is malformed and cannot be encoded: {exc}",
+                index,
+                known,
             ) from None
         position = record.position
         if self.last_position is not None and not position > self.last_position:

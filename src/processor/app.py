@@ -21,6 +21,7 @@ from processor.domain.store import Store
 from processor.errors import (
     ConfigurationError,
     ConflictError,
+    IntegrityFailureError,
     InvalidInputError,
     NotFoundError,
     RefusedError,
@@ -29,8 +30,13 @@ from processor.eventstore import EventStore, eventstore_env
 from processor.keystore import KeyStore
 from processor.policies import Policies, load_policies
 from processor.readmodels.projector import Projector
-from processor.sealing import Sealer
-from processor.storage import Engines, ensure_postgres_schema
+from processor.sealing import Sealer, records_subject
+from processor.storage import (
+    Engines,
+    check_private_sqlite_files,
+    ensure_postgres_schema,
+    store_has_events,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -61,10 +67,20 @@ class Processor:
         elif not create_master_key and not (settings.data_dir / "events.sqlite").exists():
             raise ConfigurationError(f"no store in {settings.data_dir}: run `processor init` first")
         master = settings.master_key(create=create_master_key)
-        self.engines = Engines(settings)
+        self.engines = Engines(settings, create=create_master_key)
+        try:
+            # The key store proves the master key (check value) before the event store is
+            # opened, so a wrong key stops the command before it writes anything.
+            self.keys = KeyStore(
+                self.engines.keys, master, at=(clock or clocks.SystemClock()).now()
+            )
+        except BaseException:
+            self.engines.dispose()
+            raise
         self.store = EventStore(env=eventstore_env(settings))
-        self.keys = KeyStore(self.engines.keys, master)
         self.sealer = Sealer(self.keys)
+        # Snapshots are trusted only with a MAC under a key-store key (processor.snapshotcover).
+        self.store.cover_snapshots(lambda: self.keys.system_key("snapshot-mac"))
         self.projector = Projector(self.store, self.engines.readmodels, self.sealer, self.keys)
         self.clock: clocks.Clock = clock or clocks.SystemClock()
         self._ledger: LedgerService | None = None
@@ -78,10 +94,22 @@ class Processor:
     def open(cls, settings: Settings, clock: clocks.Clock | None = None) -> Self:
         """Open an initialised store."""
         proc = cls(settings, clock)
-        if not proc.is_initialised():
+        try:
+            initialised = proc.is_initialised()
+        except (TypeError, ValueError, UnicodeError) as exc:
+            # A stored record the event store cannot even decode (a column rewritten with
+            # another type): an integrity failure (exit 3), not a crash.
+            proc.close()
+            raise IntegrityFailureError(
+                f"the store's records at position 1 onwards cannot be read "
+                f"({type(exc).__name__}): malformed stored records"
+            ) from None
+        if not initialised:
             proc.close()
             raise ConfigurationError("the store is not initialised: run `processor init` first")
-        proc.projector.catch_up()  # read models may have been rebuilt for a new schema
+        # Read models may have been rebuilt for a new schema. Only what the ledger has signed is
+        # projected: a row forged into the events table must not reach them unverified.
+        proc.projector.catch_up(until=proc.ledger.signed_position())
         return proc
 
     @classmethod
@@ -95,12 +123,28 @@ class Processor:
         profile: str = "standard",
         processor_name: str = "processor",
         clock: clocks.Clock | None = None,
+        gdpa_undertaking: tuple[str, str] | None = None,
+        manager_undertaking: tuple[str, str] | None = None,
+        allow_keys_in_data_dir: bool = False,
     ) -> Self:
-        """Create a store with its keys, the GDPA and the system manager."""
-        if not processor_name or not all(c.isalnum() or c in "-_." for c in processor_name):
-            raise InvalidInputError(
-                "the processor name goes into signed checkpoints: use letters, digits, - _ ."
-            )
+        """Create a store with its keys, the GDPA and the system manager.
+
+        Each undertaking is (confidentiality signed, trained) as ISO dates (ACC-1). Without
+        one, that person is pending: they can record it themselves and do nothing else.
+        """
+        from processor.services.validation import iso_date
+
+        undertakings = [
+            (iso_date(u[0], "date"), iso_date(u[1], "date")) if u else (None, None)
+            for u in (gdpa_undertaking, manager_undertaking)
+        ]
+        # Everything that can refuse is checked first, so a refused `init` writes nothing.
+        cls.check_init(
+            settings,
+            profile=profile,
+            processor_name=processor_name,
+            allow_keys_in_data_dir=allow_keys_in_data_dir,
+        )
         proc = cls(settings, clock, create_master_key=True)
         try:
             proc.check_can_initialise(profile)
@@ -119,27 +163,64 @@ class Processor:
                     name=gdpa,
                     role="gdpa",
                     controller=None,
-                    confidentiality_signed=None,
-                    trained=None,
+                    confidentiality_signed=undertakings[0][0],
+                    trained=undertakings[0][1],
                 )
                 manager = User(
                     actor="init",
                     name=system_manager,
                     role="system-manager",
                     controller=None,
-                    confidentiality_signed=None,
-                    trained=None,
+                    confidentiality_signed=undertakings[1][0],
+                    trained=undertakings[1][1],
                 )
                 from processor.credentials import service as credentials
 
                 credentials.issue(proc, gdpa_user, "init")
                 credentials.issue(proc, manager, "init")
                 proc.ledger.ensure_signing_key()
+                # Processor-wide free text (staff reviews, findings) is sealed with this key.
+                proc.sealer.new_subjects([records_subject(None)], proc.now())
                 proc.commit(store, gdpa_user, manager)
         except BaseException:
             proc.close()
             raise
         return proc
+
+    @staticmethod
+    def check_init(
+        settings: Settings,
+        *,
+        profile: str = "standard",
+        processor_name: str = "processor",
+        allow_keys_in_data_dir: bool = False,
+    ) -> None:
+        """Refuse an `init` that cannot succeed, before anything is written (RET-5).
+
+        Keys inside the data directory are refused unless allowed: a backup of the data
+        directory would then hold the keys and bring erased subjects back.
+        """
+        if not processor_name or not all(c.isalnum() or c in "-_." for c in processor_name):
+            raise InvalidInputError(
+                "the processor name goes into signed checkpoints: use letters, digits, - _ ."
+            )
+        if profile not in load_policies().profiles.profiles:
+            raise NotFoundError(f"unknown staff-access profile {profile!r}")
+        if not allow_keys_in_data_dir:
+            settings.check_keys_apart()
+        if store_has_events(settings):
+            raise RefusedError("the store is already initialised", rule="StoreIsNew")
+        if settings.master_key_hex or settings.master_key_path().exists():
+            settings.master_key(create=False)  # malformed, weak or open to others: refused now
+        elif settings.backend == "sqlite" and settings.keystore_file().exists():
+            keys = settings.keystore_file()
+            if keys.stat().st_size:
+                raise ConfigurationError(
+                    f"the key store {keys} already holds keys but there is no master key "
+                    f"at {settings.master_key_path()}"
+                )
+        if settings.backend == "sqlite":
+            check_private_sqlite_files(settings)
 
     def check_can_initialise(self, profile: str) -> None:
         """Refuse to initialise twice or with an unknown staff-access profile."""
@@ -203,8 +284,14 @@ class Processor:
         notes = self.store.recorder.select_notifications(start=last, limit=1)
         if not notes:
             return None
-        event: Any = self.store.mapper.to_domain_event(notes[0])
-        stamp: datetime = event.timestamp
+        try:
+            event: Any = self.store.mapper.to_domain_event(notes[0])
+            stamp: datetime = event.timestamp
+        except Exception as exc:  # noqa: BLE001 - any decoding failure means a malformed record
+            raise IntegrityFailureError(
+                f"the stored record at position {last} cannot be read ({type(exc).__name__}): "
+                "run `processor ledger verify`"
+            ) from None
         return stamp
 
     # -- the write path ------------------------------------------------------------------------
@@ -235,14 +322,16 @@ class Processor:
 
     def catch_up(self, recent: Sequence[Recording[Any]] = ()) -> None:
         """Bring the ledger and the read models up to the end of the event store."""
-        self.ledger.extend()
-        self.projector.catch_up(recent)
+        self.ledger.extend()  # refuses (IntegrityFailureError) before anything is projected
+        self.projector.catch_up(recent, until=self.ledger.signed_position())
 
     def end_command(self) -> None:
         """Forget cached keys, so a later erasure by anyone is honoured at once."""
         self.sealer.forget()
 
-    def login(self, user: str, credential: str, via: Via | None = None) -> Session:
+    def login(
+        self, user: str, credential: str, via: Via | None = None, *, command: str = "login"
+    ) -> Session:
         """Authenticate `user` with their personal credential and return their session.
 
         A wrong, rotated or revoked credential is recorded as a refusal, counts towards the
@@ -252,4 +341,4 @@ class Processor:
         from processor.context import Via
         from processor.credentials.service import authenticate
 
-        return authenticate(self, user, credential, via or Via("python"))
+        return authenticate(self, user, credential, via or Via("python"), command=command)

@@ -1,8 +1,10 @@
-"""Where the processor keeps its data, from options and environment variables.
+"""Where the processor keeps its data and its keys, from options and environment variables.
 
-Embedded default: SQLite files in one data directory (events, read models, ledger and, in a file
-of its own, the key store). Production: PostgreSQL for events, read models and ledger, with the
-key store in a separate schema or database, so that a backup of the events never holds keys.
+Embedded default: SQLite files in one data directory (events, read models, ledger). Production:
+PostgreSQL for events, read models and ledger, with the key store in a separate schema or
+database. Either way the keys live apart from the data (RET-5): the master key and the SQLite
+key store default to the person's configuration directory, named by the store, so a backup of
+the data directory never holds a key and cannot bring an erased subject back.
 """
 
 from __future__ import annotations
@@ -10,15 +12,19 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from processor.errors import ConfigurationError
-from processor.keystore import KEY_BYTES, MasterKey
+from processor.keystore import MasterKey
 
 DEFAULT_DATA_DIR = "processor-data"
 MASTER_KEY_FILE = "master.key"
+KEYSTORE_FILE = "keys.sqlite"
+WHY_KEYS_APART = (
+    "a backup of the data directory would then hold the keys and bring erased subjects back"
+)
 
 
 @dataclass(frozen=True)
@@ -79,16 +85,36 @@ class Settings:
     database_url: str | None = None
     keystore_url: str | None = None
     master_key_hex: str | None = None
+    master_key_file: Path | None = None
+    keystore_path: Path | None = None
+    # The append-only checkpoint log kept outside the database (default: the config folder).
+    checkpoint_log: Path | None = None
 
     @classmethod
-    def from_env(cls, data_dir: str | None = None, database_url: str | None = None) -> Settings:
+    def from_env(
+        cls,
+        data_dir: str | None = None,
+        database_url: str | None = None,
+        *,
+        keystore_url: str | None = None,
+        keystore_path: str | None = None,
+        master_key_file: str | None = None,
+    ) -> Settings:
         """Options win over environment variables, which win over defaults."""
+        key_file = master_key_file or os.environ.get("PROCESSOR_MASTER_KEY_FILE")
+        key_path = keystore_path or os.environ.get("PROCESSOR_KEYSTORE_PATH")
         return cls(
             data_dir=Path(data_dir or os.environ.get("PROCESSOR_DATA_DIR") or DEFAULT_DATA_DIR),
             database_url=database_url or os.environ.get("PROCESSOR_DATABASE_URL") or None,
-            keystore_url=os.environ.get("PROCESSOR_KEYSTORE_URL") or None,
+            keystore_url=keystore_url or os.environ.get("PROCESSOR_KEYSTORE_URL") or None,
             master_key_hex=os.environ.get("PROCESSOR_MASTER_KEY") or None,
+            master_key_file=Path(key_file) if key_file else None,
+            keystore_path=Path(key_path) if key_path else None,
         )
+
+    def with_data_dir(self, data_dir: Path) -> Settings:
+        """The same settings for another data directory (the demo's fresh store)."""
+        return replace(self, data_dir=data_dir)
 
     def store_label(self) -> str:
         """Where the store is, as people would name it (no password)."""
@@ -126,23 +152,84 @@ class Settings:
             )
         return keys
 
+    # -- keys, apart from the data (RET-5) --------------------------------------------------
+
+    def key_dir(self) -> Path:
+        """The folder of this store's keys in the person's configuration directory (0700)."""
+        return config_home() / "stores" / self.store_key()
+
+    def master_key_path(self) -> Path:
+        """Where the master key file is: --master-key-file, else `master.key` in `key_dir()`.
+
+        A store made before keys moved out keeps its `master.key` in the data directory; it is
+        still found there, but `init` never puts one there unless told to.
+        """
+        if self.master_key_file is not None:
+            return self.master_key_file
+        default = self.key_dir() / MASTER_KEY_FILE
+        legacy = self.data_dir / MASTER_KEY_FILE
+        if not default.exists() and legacy.exists():
+            return legacy
+        return default
+
+    def keystore_file(self) -> Path:
+        """The SQLite key store: --keystore-path, else `keys.sqlite` in `key_dir()` (or legacy)."""
+        if self.keystore_path is not None:
+            return self.keystore_path
+        default = self.key_dir() / KEYSTORE_FILE
+        legacy = self.data_dir / KEYSTORE_FILE
+        if not default.exists() and legacy.exists():
+            return legacy
+        return default
+
+    def check_keys_apart(self) -> None:
+        """Refuse a master key or SQLite key store inside the data directory (init, RET-5)."""
+        data = self.data_dir.resolve()
+        places = [] if self.master_key_hex else [("master key", self.master_key_path())]
+        if self.backend == "sqlite":
+            places.append(("key store", self.keystore_file()))
+        for what, path in places:
+            if path.resolve().is_relative_to(data):
+                raise ConfigurationError(
+                    f"the {what} {path} is inside the data directory: {WHY_KEYS_APART} "
+                    "(give --allow-keys-in-data-dir to do it anyway)"
+                )
+
     def master_key(self, *, create: bool) -> MasterKey:
-        """The master key: PROCESSOR_MASTER_KEY, or `master.key` (0600) in the data directory."""
+        """The master key: PROCESSOR_MASTER_KEY (hex), or the 0600 file `master_key_path()`.
+
+        With `create`, a missing file is made with a fresh random key; an existing one is used
+        (a rerun of an interrupted `init`). The key store's check value proves it right.
+        """
         if self.master_key_hex:
             return MasterKey.from_hex(self.master_key_hex)
-        path = self.data_dir / MASTER_KEY_FILE
+        path = self.master_key_path()
         if not path.exists():
             if not create:
                 raise ConfigurationError(
-                    f"no master key at {path}: run `processor init` or set PROCESSOR_MASTER_KEY"
+                    f"no master key at {path}: run `processor init`, or set "
+                    "PROCESSOR_MASTER_KEY / --master-key-file"
                 )
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key = MasterKey.generate_hex()
+            private_dir(path.parent)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
-                handle.write(os.urandom(KEY_BYTES).hex() + "\n")
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            raise ConfigurationError(
-                f"{path} is readable by others (mode {mode:o}); run chmod 600 on it"
-            )
+                handle.write(key + "\n")
+        check_private(path, 0o600)
+        if path.parent == self.key_dir():
+            check_private(path.parent, 0o700)
         return MasterKey.from_hex(path.read_text(encoding="ascii"))
+
+
+def private_dir(path: Path) -> None:
+    """Create `path` (and missing parents) readable by its owner only."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def check_private(path: Path, mode: int) -> None:
+    """Refuse a file or folder others may read or write, naming the chmod that fixes it."""
+    have = stat.S_IMODE(path.stat().st_mode)
+    if have & 0o077:
+        raise ConfigurationError(
+            f"{path} is open to other users (mode {have:o}); run: chmod {mode:o} {path}"
+        )

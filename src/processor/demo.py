@@ -29,12 +29,18 @@ from subprocessors import SubProcessorDetails
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
+# The demo's GDPA and system manager signed and were trained before the story starts (ACC-1).
+UNDERTAKING = ("2025-11-03", "2025-11-10")
+
+
 def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noqa: PLR0915 - a story told in order
     """Build the scenario in `settings`' store and return what happened."""
     clock = FixedClock(START)
     work = settings.data_dir / "demo-files"
     proc = Processor.init(
         settings,
+        gdpa_undertaking=UNDERTAKING,
+        manager_undertaking=UNDERTAKING,
         gdpa="grete",
         system_manager="sam",
         simulation=True,

@@ -10,10 +10,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.utils import get_topic
 
+from processor.snapshotcover import CoveredSnapshotStore
 from subprocessors.outbox import RecipientOutbox
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from eventsourcing.persistence import EventStore as LibraryEventStore
+
     from processor.config import Settings
 
 
@@ -26,6 +32,21 @@ class EventStore(Application[UUID]):
     # anyway, and erasure must leave no copy behind that is not under the subject's key.
     is_snapshotting_enabled = True
     snapshotting_intervals: ClassVar[dict[Any, int]] = {RecipientOutbox: 100}
+
+    def construct_snapshot_store(self) -> LibraryEventStore[UUID]:
+        """Snapshots are covered by a MAC and limited to the types above (`snapshotcover`).
+
+        The library's repository would otherwise trust any row of the snapshot table for any
+        aggregate id, users and controllers included, which the ledger does not cover.
+        """
+        recorder = self.factory.aggregate_recorder(purpose="snapshots")
+        allowed = frozenset(get_topic(cls) for cls in self.snapshotting_intervals)
+        return CoveredSnapshotStore(self.mapper, recorder, allowed)
+
+    def cover_snapshots(self, key_source: Callable[[], bytes]) -> None:
+        """Give the snapshot store its MAC key (from the key store); none is trusted before."""
+        if isinstance(self.snapshots, CoveredSnapshotStore):
+            self.snapshots.cover_with(key_source)
 
 
 def eventstore_env(settings: Settings) -> dict[str, str]:

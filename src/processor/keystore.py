@@ -1,17 +1,28 @@
-"""The key store: per-subject data keys, wrapped by the master key, kept apart from the events.
+"""The key store: per-subject data keys under a key hierarchy, kept apart from the events.
 
 Erasure is crypto-shredding: deleting a subject's wrapped key makes every copy of its sealed
 data unreadable, in the event store and in every backup of it, because backups of the event
 store never contain keys (the key store is a separate SQLite file or PostgreSQL schema).
 A tombstone records *that* a key was destroyed, so a missing key reads as "erased" and a key
 that never existed is an integrity failure rather than a silent erasure.
+
+Key hierarchy (RET-5): master key -> key-encryption key (KEK, numbered generations) -> subject
+keys. A database does not forget a deleted row at once (PostgreSQL keeps it in heap pages and
+WAL until they are reused), so a destroyed subject key leaves a wrapped remnant. Rotating the
+KEK re-wraps every live subject key under a new generation and then destroys the old KEK, so
+the remnant no longer opens with anything that still exists. The KEK table is tiny, so it can
+be rewritten physically (VACUUM FULL) on every rotation, which the big subject-key table cannot.
+
+A check value (a known constant sealed under the master key) lets every open prove the master
+key right before anything is written.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -24,6 +35,10 @@ if TYPE_CHECKING:
 
 KEY_BYTES = 32
 _NONCE = 12
+_CHECK_NAME = "master-key-check"
+_CHECK_VALUE = b"processor key store: the master key is right (v1)"
+LEGACY_GENERATION = 0  # subject keys wrapped by the master key itself, before KEKs existed
+_MIN_DISTINCT_BYTES = 8
 
 metadata = sa.MetaData()
 subject_keys = sa.Table(
@@ -31,6 +46,7 @@ subject_keys = sa.Table(
     metadata,
     sa.Column("subject_id", sa.String(64), primary_key=True),
     sa.Column("wrapped", sa.LargeBinary, nullable=False),
+    sa.Column("kek_generation", sa.Integer, nullable=False, index=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
 )
 shredded_subjects = sa.Table(
@@ -46,23 +62,46 @@ system_keys = sa.Table(
     sa.Column("wrapped", sa.LargeBinary, nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
 )
+key_encryption_keys = sa.Table(
+    "key_encryption_keys",
+    metadata,
+    sa.Column("generation", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("wrapped", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+key_store_check = sa.Table(
+    "key_store_check",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("sealed", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
 
 
-class MasterKey:
-    """Wraps and unwraps data keys (envelope encryption, AES-256-GCM bound to the key's name)."""
+def weakness(key: bytes) -> str | None:
+    """Why `key` is too weak to be a master key, or None.
+
+    Catches what people type by hand or copy from examples: one byte repeated (all-zero
+    included), a short pattern repeated, a counting sequence, or very few distinct bytes.
+    """
+    steps = {(key[i + 1] - key[i]) % 256 for i in range(len(key) - 1)}
+    if len(steps) == 1:
+        return "its bytes are all equal or count up/down"
+    for period in (2, 4, 8, 16):
+        if key == key[:period] * (len(key) // period):
+            return f"it repeats a {period}-byte pattern"
+    if len(set(key)) < _MIN_DISTINCT_BYTES:
+        return f"it has fewer than {_MIN_DISTINCT_BYTES} distinct bytes"
+    return None
+
+
+class KeyWrapper:
+    """Wraps and unwraps keys (AES-256-GCM, the wrapped key's name bound as associated data)."""
 
     def __init__(self, key: bytes) -> None:
         if len(key) != KEY_BYTES:
             raise ConfigurationError("the master key must be 32 bytes (64 hex characters)")
         self._aead = AESGCM(key)
-
-    @classmethod
-    def from_hex(cls, text: str) -> MasterKey:
-        """Parse a master key given as 64 hex characters (PROCESSOR_MASTER_KEY)."""
-        try:
-            return cls(bytes.fromhex(text.strip()))
-        except ValueError:
-            raise ConfigurationError("the master key must be 64 hex characters") from None
 
     def wrap(self, name: str, key: bytes) -> bytes:
         """Encrypt `key`; `name` is bound as associated data so wrapped keys cannot be swapped."""
@@ -70,7 +109,7 @@ class MasterKey:
         return nonce + self._aead.encrypt(nonce, key, name.encode())
 
     def unwrap(self, name: str, wrapped: bytes) -> bytes:
-        """Decrypt a wrapped key; a wrong master key or a swapped row is an integrity failure."""
+        """Decrypt a wrapped key; a wrong key or a swapped row is an integrity failure."""
         try:
             return self._aead.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], name.encode())
         except Exception:  # noqa: BLE001 - any failure here means the key cannot be trusted
@@ -79,28 +118,288 @@ class MasterKey:
             ) from None
 
 
+class MasterKey(KeyWrapper):
+    """The root of the hierarchy: wraps KEKs and system keys; weak keys are refused."""
+
+    def __init__(self, key: bytes) -> None:
+        super().__init__(key)
+        why = weakness(key)
+        if why is not None:
+            raise ConfigurationError(f"the master key is weak ({why}): generate a random one")
+
+    @classmethod
+    def from_hex(cls, text: str) -> MasterKey:
+        """Parse a master key given as 64 hex characters (PROCESSOR_MASTER_KEY)."""
+        try:
+            raw = bytes.fromhex(text.strip())
+        except ValueError:
+            raise ConfigurationError("the master key must be 64 hex characters") from None
+        return cls(raw)
+
+    @staticmethod
+    def generate_hex() -> str:
+        """A fresh random master key as hex (what `init` writes to the key file)."""
+        while True:
+            key = os.urandom(KEY_BYTES)
+            if weakness(key) is None:  # practically always on the first draw
+                return key.hex()
+
+
+def kek_name(generation: int) -> str:
+    """The associated data a KEK is wrapped under by the master key."""
+    return f"kek:{generation}"
+
+
+def subject_key_name(subject_id: str, generation: int) -> str:
+    """The associated data a subject key is wrapped under (its subject and KEK generation)."""
+    return subject_id if generation == LEGACY_GENERATION else f"{subject_id}@kek:{generation}"
+
+
+@dataclass(frozen=True)
+class RotationResult:
+    """What one KEK rotation did."""
+
+    generation: int
+    rewrapped: int
+    destroyed_generations: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class KekStatus:
+    """The state of the key hierarchy, for `processor keys status`."""
+
+    generation: int
+    created_at: datetime
+    keys_per_generation: dict[int, int]
+    last_erasure_at: datetime | None
+    kek_generations: tuple[int, ...] = ()
+
+    def due_at(self, every: timedelta, *, after_erasure: bool) -> datetime:
+        """When the next rotation is due: on schedule, or at once after an erasure."""
+        due = self.created_at + every
+        if set(self.keys_per_generation) - {self.generation} or len(self.kek_generations) > 1:
+            return self.created_at  # an interrupted rotation left an old KEK behind
+        if after_erasure and self.last_erasure_at and self.last_erasure_at > self.created_at:
+            return min(due, self.last_erasure_at)
+        return due
+
+
 class KeyStore:
     """Subject and system keys in their own database (SQLite file or PostgreSQL schema)."""
 
-    def __init__(self, engine: sa.Engine, master: MasterKey) -> None:
+    def __init__(self, engine: sa.Engine, master: MasterKey, *, at: datetime | None = None) -> None:
+        """Open (or create) the key store and prove the master key right before any write.
+
+        Everything happens in one transaction: when the check value does not open, it rolls
+        back and nothing is written.
+        """
         self._engine = engine
         self._master = master
-        metadata.create_all(engine)
+        self._keks: dict[bytes, KeyWrapper] = {}
+        now = at or datetime.now(tz=UTC)
+        with engine.begin() as conn:
+            metadata.create_all(conn)
+            self._upgrade(conn)
+            self._check_master(conn, now)
+            if conn.execute(sa.select(sa.func.count()).select_from(key_encryption_keys)).scalar():
+                return
+            conn.execute(
+                key_encryption_keys.insert(),
+                {"generation": 1, "wrapped": self._new_kek(1), "created_at": now},
+            )
 
     @property
     def engine(self) -> sa.Engine:
         """The key store's engine (tests scan its files and tables)."""
         return self._engine
 
+    # -- the master key ------------------------------------------------------------------------
+
+    def _check_master(self, conn: sa.Connection, now: datetime) -> None:
+        row = conn.execute(
+            sa.select(key_store_check.c.sealed).where(key_store_check.c.name == _CHECK_NAME)
+        ).first()
+        if row is not None:
+            try:
+                ok = self._master.unwrap(_CHECK_NAME, row[0]) == _CHECK_VALUE
+            except IntegrityFailureError:
+                ok = False
+            if not ok:
+                raise IntegrityFailureError(
+                    "the master key does not open this key store (check value fails): "
+                    "wrong master key, or the key store was altered"
+                )
+            return
+        # A key store from before check values: prove the master key on a key it already holds.
+        legacy = conn.execute(sa.select(system_keys.c.name, system_keys.c.wrapped).limit(1)).first()
+        if legacy is not None:
+            self._master.unwrap(legacy[0], legacy[1])
+        conn.execute(
+            key_store_check.insert(),
+            {"name": _CHECK_NAME, "sealed": self._master.wrap(_CHECK_NAME, _CHECK_VALUE),
+             "created_at": now},
+        )  # fmt: skip
+
+    def _upgrade(self, conn: sa.Connection) -> None:
+        """Give a key store from before KEKs its generation column (legacy keys: generation 0)."""
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("subject_keys", _schema(conn))}
+        if "kek_generation" not in columns:
+            conn.execute(
+                sa.text(
+                    f"ALTER TABLE {_qualified(conn, 'subject_keys')} "
+                    f"ADD COLUMN kek_generation INTEGER NOT NULL DEFAULT {LEGACY_GENERATION}"
+                )
+            )
+
+    # -- key-encryption keys -------------------------------------------------------------------
+
+    def _new_kek(self, generation: int) -> bytes:
+        return self._master.wrap(kek_name(generation), os.urandom(KEY_BYTES))
+
+    def _kek(self, generation: int, wrapped: bytes | None) -> KeyWrapper:
+        """The unwrapped KEK of a generation (cached by its wrapped bytes for this process)."""
+        if generation == LEGACY_GENERATION:
+            return self._master
+        if wrapped is None:
+            raise IntegrityFailureError(
+                f"key-encryption key {generation} is missing while keys still use it: "
+                "key store altered"
+            )
+        kek = self._keks.get(wrapped)
+        if kek is None:
+            kek = self._keks[wrapped] = KeyWrapper(
+                self._master.unwrap(kek_name(generation), wrapped)
+            )
+        return kek
+
+    def _current_kek(self, conn: sa.Connection) -> tuple[int, KeyWrapper]:
+        """The newest KEK, share-locked on PostgreSQL so a rotation cannot destroy it meanwhile."""
+        row = conn.execute(
+            sa.select(key_encryption_keys.c.generation, key_encryption_keys.c.wrapped)
+            .order_by(key_encryption_keys.c.generation.desc())
+            .limit(1)
+            .with_for_update(read=True)
+        ).first()
+        if row is None:
+            raise IntegrityFailureError(
+                "the key store has no key-encryption key: key store altered"
+            )
+        return row[0], self._kek(row[0], row[1])
+
+    def rotate_kek(self, at: datetime, *, batch_size: int = 500) -> RotationResult:
+        """Make a new KEK, re-wrap every live subject key under it, destroy the old KEKs.
+
+        Each step commits on its own and the old KEK goes only when no key uses it, so a
+        rotation killed anywhere loses nothing; running it again finishes the job.
+        """
+        with self._engine.begin() as conn:
+            newest = conn.execute(sa.select(sa.func.max(key_encryption_keys.c.generation))).scalar()
+            generation = int(newest or 0) + 1
+            conn.execute(
+                key_encryption_keys.insert(),
+                {"generation": generation, "wrapped": self._new_kek(generation), "created_at": at},
+            )
+            new = self._kek(generation, self._wrapped_kek(conn, generation))
+        rewrapped = 0
+        while True:
+            with self._engine.begin() as conn:
+                rows = conn.execute(
+                    _with_kek(subject_keys.c.subject_id, subject_keys.c.wrapped)
+                    .where(subject_keys.c.kek_generation < generation)
+                    .limit(batch_size)
+                    .with_for_update(of=subject_keys)
+                ).all()
+                for sid, wrapped, old, old_kek in rows:
+                    key = self._kek(old, old_kek).unwrap(subject_key_name(sid, old), wrapped)
+                    conn.execute(
+                        subject_keys.update()
+                        .where(subject_keys.c.subject_id == sid)
+                        .where(subject_keys.c.kek_generation == old)
+                        .values(
+                            wrapped=new.wrap(subject_key_name(sid, generation), key),
+                            kek_generation=generation,
+                        )
+                    )
+            rewrapped += len(rows)
+            if len(rows) < batch_size:
+                break
+        destroyed = self._destroy_unused_keks(below=generation)
+        self._purge_dead_copies(keks=bool(destroyed))
+        return RotationResult(generation, rewrapped, destroyed)
+
+    def _wrapped_kek(self, conn: sa.Connection, generation: int) -> bytes | None:
+        return conn.execute(
+            sa.select(key_encryption_keys.c.wrapped).where(
+                key_encryption_keys.c.generation == generation
+            )
+        ).scalar()
+
+    def _destroy_unused_keks(self, below: int) -> tuple[int, ...]:
+        """Delete every KEK older than `below` that no subject key uses any more."""
+        destroyed: list[int] = []
+        with self._engine.connect() as conn:
+            old = conn.execute(
+                sa.select(key_encryption_keys.c.generation).where(
+                    key_encryption_keys.c.generation < below
+                )
+            ).scalars()
+            generations = list(old)
+        for gen in generations:
+            with self._engine.begin() as conn:
+                # Lock first: a writer holding it for share commits its new key before we count.
+                conn.execute(
+                    sa.select(key_encryption_keys.c.generation)
+                    .where(key_encryption_keys.c.generation == gen)
+                    .with_for_update()
+                )
+                used = conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(subject_keys)
+                    .where(subject_keys.c.kek_generation == gen)
+                ).scalar()
+                if not used:
+                    conn.execute(
+                        key_encryption_keys.delete().where(key_encryption_keys.c.generation == gen)
+                    )
+                    destroyed.append(gen)
+        self._keks.clear()
+        return tuple(destroyed)
+
+    def kek_status(self) -> KekStatus:
+        """The current KEK generation and age, keys per generation, and the last erasure."""
+        with self._engine.connect() as conn:
+            gen, created = conn.execute(
+                sa.select(key_encryption_keys.c.generation, key_encryption_keys.c.created_at)
+                .order_by(key_encryption_keys.c.generation.desc())
+                .limit(1)
+            ).one()
+            per = conn.execute(
+                sa.select(subject_keys.c.kek_generation, sa.func.count()).group_by(
+                    subject_keys.c.kek_generation
+                )
+            ).all()
+            last = conn.execute(sa.select(sa.func.max(shredded_subjects.c.shredded_at))).scalar()
+            keks = conn.execute(sa.select(key_encryption_keys.c.generation)).scalars()
+            generations = tuple(sorted(int(g) for g in keks))
+        return KekStatus(gen, created, {int(g): int(n) for g, n in per}, last, generations)
+
+    # -- subject keys --------------------------------------------------------------------------
+
     def create_subject_keys(self, subject_ids: Iterable[str], at: datetime) -> dict[str, bytes]:
         """Create a fresh random key for each subject, in one transaction, and return them."""
         keys = {sid: os.urandom(KEY_BYTES) for sid in subject_ids}
         if keys:
-            rows = [
-                {"subject_id": sid, "wrapped": self._master.wrap(sid, k), "created_at": at}
-                for sid, k in keys.items()
-            ]
             with self._engine.begin() as conn:
+                gen, kek = self._current_kek(conn)
+                rows = [
+                    {
+                        "subject_id": sid,
+                        "wrapped": kek.wrap(subject_key_name(sid, gen), k),
+                        "kek_generation": gen,
+                        "created_at": at,
+                    }
+                    for sid, k in keys.items()
+                ]
                 conn.execute(subject_keys.insert(), rows)
         return keys
 
@@ -114,12 +413,14 @@ class KeyStore:
         found: dict[str, bytes | None] = {}
         with self._engine.connect() as conn:
             for chunk in _chunks(wanted, 500):
-                for sid, wrapped in conn.execute(
-                    sa.select(subject_keys.c.subject_id, subject_keys.c.wrapped).where(
+                # One statement reads each key with its KEK, so a concurrent rotation is seen
+                # either wholly before or wholly after.
+                for sid, wrapped, gen, kek in conn.execute(
+                    _with_kek(subject_keys.c.subject_id, subject_keys.c.wrapped).where(
                         subject_keys.c.subject_id.in_(chunk)
                     )
                 ):
-                    found[sid] = self._master.unwrap(sid, wrapped)
+                    found[sid] = self._kek(gen, kek).unwrap(subject_key_name(sid, gen), wrapped)
                 missing = [sid for sid in chunk if sid not in found]
                 if missing:
                     for (sid,) in conn.execute(
@@ -139,6 +440,7 @@ class KeyStore:
         """Destroy keys (crypto-shredding) and leave tombstones; returns how many were destroyed.
 
         Destroying an already destroyed key is a no-op, so an interrupted erasure can be rerun.
+        The wrapped remnant a database may keep becomes useless at the next KEK rotation.
         """
         ids = list(dict.fromkeys(subject_ids))
         destroyed = 0
@@ -172,6 +474,8 @@ class KeyStore:
             ).first()
         return row is not None
 
+    # -- system keys ---------------------------------------------------------------------------
+
     def system_key(self, name: str, *, create: bool = True, at: datetime | None = None) -> bytes:
         """Return a named system key (ledger signing, pseudonyms, blind index), creating it once."""
         with self._engine.begin() as conn:
@@ -193,21 +497,43 @@ class KeyStore:
             )
             return key
 
-    def _purge_dead_copies(self) -> None:
-        """Make destroyed keys physically unrecoverable from the store's own files.
+    def _purge_dead_copies(self, *, keks: bool = False) -> None:
+        """Make destroyed keys physically unrecoverable from the store's files, as far as we can.
 
-        SQLite runs with `secure_delete` (freed pages are zeroed) and a rollback journal, so no
-        copy survives in a WAL file. PostgreSQL keeps dead tuples until VACUUM, so we run it.
+        SQLite runs with `secure_delete` (freed cells and pages are zeroed) and a rollback
+        journal. PostgreSQL keeps dead tuples until VACUUM, so we run it; a plain VACUUM only
+        marks the space free, so the small KEK table is rewritten (VACUUM FULL) after a KEK is
+        destroyed. WAL still holds old rows until it is recycled: that is why the hierarchy
+        exists (see the module docstring).
         """
-        if self._engine.dialect.name == "postgresql":
-            with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                for table in (subject_keys,):
-                    conn.execute(sa.text(f"VACUUM {_qualified(conn, table.name)}"))
+        if self._engine.dialect.name != "postgresql":
+            return
+        with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text(f"VACUUM {_qualified(conn, subject_keys.name)}"))
+            if keks:
+                conn.execute(sa.text(f"VACUUM FULL {_qualified(conn, key_encryption_keys.name)}"))
+
+
+def _with_kek(*columns: Any) -> sa.Select[Any]:  # noqa: ANN401 - SQLAlchemy column objects
+    """Select subject-key columns with the generation and wrapped KEK that opens each."""
+    return sa.select(
+        *columns, subject_keys.c.kek_generation, key_encryption_keys.c.wrapped
+    ).join_from(
+        subject_keys,
+        key_encryption_keys,
+        subject_keys.c.kek_generation == key_encryption_keys.c.generation,
+        isouter=True,
+    )
+
+
+def _schema(conn: sa.Connection) -> str | None:
+    schema_map = conn.get_execution_options().get("schema_translate_map") or {}
+    schema: str | None = schema_map.get(None)
+    return schema
 
 
 def _qualified(conn: sa.Connection, name: str) -> str:
-    schema_map = conn.get_execution_options().get("schema_translate_map") or {}
-    schema = schema_map.get(None)
+    schema = _schema(conn)
     return f'"{schema}"."{name}"' if schema else f'"{name}"'
 
 

@@ -31,6 +31,9 @@ class RoleSpec(_Strict):
 
     description: str
     permissions: frozenset[str]
+    # Processor roles that come near personal data or the access log need a confidentiality
+    # undertaking and training on record before they may do anything else (ACC-1).
+    bound: bool = False
 
 
 class RolesPolicy(_Strict):
@@ -111,6 +114,14 @@ class ProfilesPolicy(_Strict):
     profiles: dict[str, StaffProfile]
 
 
+class KeysPolicy(_Strict):
+    """When the key-encryption key is rotated, so erased subjects' key remnants die (RET-5)."""
+
+    version: str
+    kek_rotation_hours: int = Field(gt=0, le=24 * 31)
+    rotate_after_erasure: bool = True
+
+
 class Policies(_Strict):
     """Every policy in force, loaded once."""
 
@@ -119,6 +130,8 @@ class Policies(_Strict):
     accounts: AccountsPolicy
     fields: FieldsPolicy
     profiles: ProfilesPolicy
+    # Not part of `version`: no recorded decision depends on it (it times a key operation).
+    keys: KeysPolicy
 
     @property
     def version(self) -> str:
@@ -146,6 +159,7 @@ def load_policies() -> Policies:
             accounts=AccountsPolicy.model_validate(read_policy_file("accounts.toml")),
             fields=FieldsPolicy.model_validate(read_policy_file("fields.toml")),
             profiles=ProfilesPolicy.model_validate(read_policy_file("profiles.toml")),
+            keys=KeysPolicy.model_validate(read_policy_file("keys.toml")),
         )
     except ValidationError as exc:
         first = exc.errors()[0]

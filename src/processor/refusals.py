@@ -1,9 +1,11 @@
-"""Recording a refusal, and locking a person after repeated refused attempts (ACC-8).
+"""Recording a refusal, and locking a person after repeated refused attempts (ACC-8, ACC-14).
 
 Every refusal (a failed authentication, a missing permission, a broken business rule) becomes an
 `AccessDenied` event before the error is raised. Refusals of *access* (authentication and
 permission) also count towards the person's lockout on their own `User` aggregate, so the lockout
 is decided from ledger-covered events; a business-rule refusal is recorded but never locks anyone.
+When a controller's user is locked, that controller is told (a `suspected-misuse` notice) in the
+same commit as the lock, so no lock of a controller's user is ever stored untold.
 """
 
 from __future__ import annotations
@@ -16,16 +18,14 @@ from processor.domain.denials import AccessDenial
 from processor.domain.ids import user_id
 from processor.domain.users import User
 from processor.errors import AccessDeniedError
+from processor.notices.domain import SUSPECTED_MISUSE, Notice
+from processor.notices.service import new_notice, records_erased
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from eventsourcing.domain import Aggregate
 
     from processor.app import Processor
     from processor.context import Via
-
-# Called with (proc, user) after a controller's user was locked: the notices mechanism tells the
-# controller (ACC-14). Set by the application at start-up, so this module imports no service.
-on_locked: list[Callable[[Processor, User], None]] = []
 
 
 def refuse(
@@ -40,6 +40,25 @@ def refuse(
     counts: bool,
 ) -> NoReturn:
     """Record an `AccessDenied` (and, when it `counts`, a lockout count), then raise."""
+    record(
+        proc, actor=actor, via=via, command=command, controller=controller, rule=rule,
+        reason=reason, counts=counts,
+    )  # fmt: skip
+    raise AccessDeniedError(f"refused: {reason} ({rule})", rule=rule)
+
+
+def record(
+    proc: Processor,
+    *,
+    actor: str,
+    via: Via,
+    command: str,
+    controller: str | None,
+    rule: str,
+    reason: str,
+    counts: bool,
+) -> None:
+    """Record an `AccessDenied` (and, when it `counts`, a lockout count) without raising."""
     with proc.using_clock(), context.using(via):
         denial = AccessDenial(
             actor=actor,
@@ -51,22 +70,47 @@ def refuse(
         )
         found = proc.find(user_id(actor)) if counts else None
         user = found if isinstance(found, User) else None
-        locked = False
+        pending: list[Aggregate] = [denial]
         if user is not None and not user.revoked:
             profile = proc.policies.profiles.profiles[proc.store_info().profile]
             user.count_refusal(actor="policy", rule=rule, command=command)
-            window = timedelta(minutes=profile.lockout_window_minutes)
+            pending.append(user)
+            minutes = profile.lockout_window_minutes
+            window = timedelta(minutes=minutes)
             if user.should_lock(proc.now(), profile.lockout_attempts, window):
-                user.lock(
-                    actor="policy",
-                    attempts=user.refusals_since(proc.now() - window),
-                    window_minutes=profile.lockout_window_minutes,
-                )
-                locked = True
-            proc.commit(denial, user)
-        else:
-            proc.commit(denial)
-        if locked and user is not None:
-            for hook in on_locked:
-                hook(proc, user)
-    raise AccessDeniedError(f"refused: {reason} ({rule})", rule=rule)
+                attempts = user.refusals_since(proc.now() - window)
+                user.lock(actor="policy", attempts=attempts, window_minutes=minutes)
+                notice = _misuse_notice(proc, user, denial, attempts, minutes)
+                if notice is not None:
+                    pending.append(notice)
+        proc.commit(*pending)
+
+
+def _misuse_notice(
+    proc: Processor, user: User, denial: AccessDenial, attempts: int, window_minutes: int
+) -> Notice | None:
+    """Tell the locked user's controller of a suspected misuse (ACC-14); None for staff.
+
+    A processor staff member has no controller to tell, and a controller whose data is deleted
+    has no records key left to seal the notice with: the lock is still stored in both cases.
+    """
+    if user.controller is None or records_erased(proc, user.controller):
+        return None
+    name = user.name
+    return new_notice(
+        proc,
+        controller=user.controller,
+        kind=SUSPECTED_MISUSE,
+        title=f"User {name} was locked after {attempts} refused attempts",
+        body=(
+            f"User {name} was locked at {proc.now().isoformat(timespec='minutes')} after "
+            f"{attempts} refused attempts of access within {window_minutes} minutes (the last: "
+            f"{denial.rule} on `{denial.command}`). If these attempts were not made by {name}, "
+            f"someone may be trying to use their account: have an administrator rotate their "
+            f"credential (`processor users credential {name} --rotate`) and ask the processor's "
+            f"GDPA to unlock them (`processor users unlock {name}`). If they were, ask the GDPA "
+            f"to unlock them."
+        ),
+        actor="policy",
+        about=str(denial.id),
+    )

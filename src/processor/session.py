@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from processor.policies import RoleSpec
 
 
+# What a person may do before they are ready to act: make themselves ready.
+SELF_SERVICE = frozenset({"self.credential", "self.undertaking"})
+
+
 class Session:
     """Runs commands as one authenticated user.
 
@@ -26,6 +30,7 @@ class Session:
     """
 
     def __init__(self, proc: Processor, user: str, via: Via) -> None:
+        from processor.notices.service import NoticesService
         from processor.services.access import AccessService
         from processor.services.contacts import ContactsService
         from processor.services.controllers import ControllersService
@@ -56,12 +61,18 @@ class Session:
         self.access = AccessService(self)
         self.staff = StaffService(self)
         self.subprocessors = SubprocessorsService(self)
+        self.notices = NoticesService(self)
 
     def find_user(self, name: str) -> User | None:
         """Load a user by name, or None."""
         uid = user_id(name)
         user = self.proc.find(uid)
         return user if isinstance(user, User) else None
+
+    def role_spec_of(self, scope: str, role: str) -> RoleSpec:
+        """The definition of `role` in `scope` (`processor` or `controller`)."""
+        roles = self.proc.policies.roles
+        return (roles.processor if scope == "processor" else roles.controller)[role]
 
     def role_spec(self, user: User) -> RoleSpec:
         """The role definition that applies to `user` (its scope decides which table)."""
@@ -103,7 +114,33 @@ class Session:
                 "ControllerUsersSeeOnlyTheirOwn",
                 "users of one controller may not act on another controller's data",
             )
+        if permission not in SELF_SERVICE:
+            self._must_be_ready(user, command, controller)
         return user
+
+    def _must_be_ready(self, user: User, command: str, controller: str | None) -> None:
+        """Refuse staff not yet bound and trained (ACC-1), and handed-over credentials (ACC-13).
+
+        Until then a person may only do the self-service steps that make them ready: record
+        their undertaking, or replace a credential the processor's staff handed them.
+        """
+        bound = user.confidentiality_signed and user.trained
+        if user.controller is None and self.role_spec(user).bound and not bound:
+            self.refuse_rule(
+                command,
+                controller,
+                "StaffMustBeBoundAndTrained",
+                "no confidentiality undertaking or training on record (ACC-1); record them"
+                f" with `processor users undertaking {user.name}`",
+            )
+        if user.credential_handed_over:
+            self.refuse_rule(
+                command,
+                controller,
+                "CredentialMustBeTheHoldersOwn",
+                "this credential was handed over by the processor's staff; replace it first"
+                f" with `processor users credential {user.name} --rotate`",
+            )
 
     def deny(
         self,
@@ -128,6 +165,24 @@ class Session:
             rule=rule,
             reason=reason,
             counts=counts,
+        )
+
+    def record_refusal(self, command: str, rule: str, reason: str) -> None:
+        """Record a business-rule refusal a use case raised (the entry points call this).
+
+        Use cases raise `RefusedError` for broken rules (a revoked user reviewed, an account
+        closed, ...); the CLI and HTTP layers record each one here, so that every refusal is an
+        `AccessDenied` event, while only refusals of access count towards the lockout (ACC-8).
+        """
+        refusals.record(
+            self.proc,
+            actor=self.user_name,
+            via=self.via,
+            command=command,
+            controller=None,
+            rule=rule or "RuleMustHold",
+            reason=reason,
+            counts=False,
         )
 
     def refuse_rule(self, command: str, controller: str | None, rule: str, reason: str) -> NoReturn:

@@ -1,18 +1,31 @@
 """Engines for the read models, the ledger and the key store, on SQLite or PostgreSQL.
 
-SQLite: one file per store in the data directory. The key store file uses `secure_delete` and
-a rollback journal (not WAL), so a destroyed key leaves no copy in a free page or WAL file.
+SQLite: one file per store. Events, read models and ledger live in the data directory; the key
+store lives apart from it (see `Settings.keystore_file`). Every file is created 0600 in a 0700
+folder, and a store whose files others could read or write is refused, because the files hold
+the sealed history and the keys that open it. The key store file uses `secure_delete` and a
+rollback journal (not WAL), and takes its write lock at the start of every transaction, so a
+KEK rotation in one process and a new key in another never interleave.
 PostgreSQL: schemas in the configured database(s); each schema is created on first use.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+import contextlib
+import os
+import sqlite3
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from processor.config import PostgresLocation, Settings
+from processor.config import PostgresLocation, Settings, check_private, private_dir
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+EVENTS_FILE = "events.sqlite"
+_DATA_FILES = (EVENTS_FILE, "readmodels.sqlite", "ledger.sqlite")
+_SIDECARS = ("", "-wal", "-shm", "-journal")
 
 
 def _sqlite_engine(path: Path, *, keystore: bool = False) -> sa.Engine:
@@ -22,13 +35,19 @@ def _sqlite_engine(path: Path, *, keystore: bool = False) -> sa.Engine:
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:  # noqa: ANN401
         cur = dbapi_conn.cursor()
         if keystore:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
             cur.execute("PRAGMA journal_mode=DELETE")
-            cur.execute("PRAGMA secure_delete=ON")
         else:
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA secure_delete=ON")
+        cur.execute("PRAGMA secure_delete=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+
+    if keystore:
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(conn: sa.Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -45,22 +64,82 @@ def ensure_postgres_schema(loc: PostgresLocation) -> None:
     _postgres_engine(loc).dispose()
 
 
+def sqlite_files(settings: Settings) -> list[Path]:
+    """Every SQLite file of the store: events, read models, ledger and the key store."""
+    return [settings.data_dir / name for name in _DATA_FILES] + [settings.keystore_file()]
+
+
+def create_private_sqlite_files(settings: Settings) -> None:
+    """Create the store's folders 0700 and its SQLite files 0600 (empty files are valid).
+
+    SQLite gives its WAL, shared-memory and journal files the mode of the database file, so
+    they are private too.
+    """
+    for path in sqlite_files(settings):
+        private_dir(path.parent)
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def check_private_sqlite_files(settings: Settings) -> None:
+    """Refuse a store whose folders or files others could read or write (one-line hint)."""
+    folders = {settings.data_dir}
+    if settings.keystore_file().parent == settings.key_dir():
+        folders.add(settings.key_dir())
+    for folder in sorted(folders):
+        if folder.exists():
+            check_private(folder, 0o700)
+    for path in sqlite_files(settings):
+        for suffix in _SIDECARS:
+            part = path.with_name(path.name + suffix)
+            if part.exists():
+                check_private(part, 0o600)
+
+
 class Engines:
     """The SQLAlchemy engines of one store."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, create: bool = False) -> None:
         if settings.backend == "postgres":
             events = settings.events_location()
             self.readmodels = _postgres_engine(events)
             self.ledger = self.readmodels
             self.keys = _postgres_engine(settings.keystore_location())
         else:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            if create:
+                create_private_sqlite_files(settings)
+            check_private_sqlite_files(settings)
             self.readmodels = _sqlite_engine(settings.data_dir / "readmodels.sqlite")
             self.ledger = _sqlite_engine(settings.data_dir / "ledger.sqlite")
-            self.keys = _sqlite_engine(settings.data_dir / "keys.sqlite", keystore=True)
+            self.keys = _sqlite_engine(settings.keystore_file(), keystore=True)
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         for engine in {id(e): e for e in (self.readmodels, self.ledger, self.keys)}.values():
             engine.dispose()
+
+
+def store_has_events(settings: Settings) -> bool:
+    """Tell, without creating or writing anything, whether the store already holds events.
+
+    `init` asks this first, so an `init` refused because the store exists writes nothing.
+    """
+    if settings.backend == "sqlite":
+        path = settings.data_dir / EVENTS_FILE
+        if not path.exists() or path.stat().st_size == 0:
+            return False
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            return "stored_events" in tables and bool(
+                conn.execute("SELECT 1 FROM stored_events LIMIT 1").fetchone()
+            )
+    loc = settings.events_location()
+    engine = sa.create_engine(loc.sqlalchemy_url(), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            table = f'"{loc.schema}"."processor_events"'
+            if conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": table}).scalar() is None:
+                return False
+            return conn.execute(sa.text(f"SELECT 1 FROM {table} LIMIT 1")).first() is not None
+    finally:
+        engine.dispose()

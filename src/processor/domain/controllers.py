@@ -59,11 +59,20 @@ class Controller(ProcessorAggregate):
         self.returned_at: datetime | None = None
         self.trial_end_recorded = False
         self.data_deleted_at: datetime | None = None
+        self.user_requests_done: list[int] = []
 
     @event("InstructionRecorded")
     def record_instruction(self, actor: str, kind: str, text: str, details: dict[str, str]) -> None:
         """Record a documented instruction (INSTR-1); its event's time is its date."""
         self.instructions.append(Instruction(kind, text, self.modified_on, actor, dict(details)))
+
+    @event("UserRequestCarriedOut")
+    def carry_out_user_request(self, actor: str, number: int, change: str, user: str) -> None:
+        """Record that the processor's staff carried out the controller's user request (ACC-13).
+
+        A request is carried out once: citing it again is refused.
+        """
+        self.user_requests_done.append(number)
 
     @event("DataExported")
     def record_export(

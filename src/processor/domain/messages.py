@@ -2,7 +2,8 @@
 
 Content is sealed with a key of the message's own (not the contact's), so it can be shredded on
 its own short schedule (Effecttracker keeps sent e-mails 24 hours) while the non-personal facts
-(when, which channel, how many) stay for statistics and account limits.
+(when, which channel, how many) stay for statistics and account limits. The key is still
+subordinate to the recipient: erasing the contact destroys it in the same command (RET-5).
 
 Message ids are derived from the controller and a running number, so two processes recording a
 message at the same time collide on the id and one is refused: the account limits stay exact.

@@ -126,7 +126,9 @@ def _termination_due(term: Termination) -> Decision:
         return Decision(
             "held",
             "RET-6",
-            f"retention required by law ({term.legal_ground}) until {term.retain_until}",
+            # The ground itself is sealed free text: the decision (and the events that copy its
+            # `why`) only points to it.
+            f"retention required by law (the legal ground on record) until {term.retain_until}",
             start_of(term.retain_until),
         )
     if term.instruction in {"delete", "return"}:
@@ -165,11 +167,11 @@ def decide(facts: AccountFacts, at: datetime) -> Decision:
     if at < chosen.due_at:
         return chosen
     if term is not None and term.instruction == "return" and not facts.returned_after_termination:
+        recipient = "the recipient on record" if term.return_to else "the controller"
         return Decision(
             "held",
             "RET-2",
-            f"awaiting a complete return to {term.return_to or 'the controller'} "
-            "(export --all --out DIR) before deletion",
+            f"awaiting a complete return to {recipient} (export --all --out DIR) before deletion",
             chosen.due_at,
         )
     return Decision("due", chosen.rule, chosen.why, chosen.due_at)

@@ -40,13 +40,23 @@ class User(ProcessorAggregate):
         self.unlocked_at: datetime | None = None
         self.credential_id: str | None = None
         self.credential_digest: str | None = None
+        self.revoked_credential_digest: str | None = None
+        self.credential_handed_over = False
         self.refusals: list[datetime] = []
 
     @event("CredentialIssued")
-    def issue_credential(self, actor: str, credential_id: str, digest: str, rotated: bool) -> None:
-        """Give the person a new credential; only its digest is kept, and any older one dies."""
+    def issue_credential(
+        self, actor: str, credential_id: str, digest: str, rotated: bool, handed_over: bool
+    ) -> None:
+        """Give the person a new credential; only its digest is kept, and any older one dies.
+
+        `handed_over` marks a controller user's credential that the processor's staff issued
+        (at registration, or on a recorded request): its holder must replace it with one of
+        their own before acting, so nobody at the processor can act under their name (ACC-13).
+        """
         self.credential_id = credential_id
         self.credential_digest = digest
+        self.credential_handed_over = handed_over
 
     @event("StaffUndertakingRecorded")
     def record_undertaking(self, actor: str, confidentiality_signed: str, trained: str) -> None:
@@ -72,6 +82,7 @@ class User(ProcessorAggregate):
     def revoke(self, actor: str, reason: str) -> None:
         """Withdraw all access from this moment, credentials and grants held included (ACC-2)."""
         self.revoked = True
+        self.revoked_credential_digest = self.credential_digest
         self.credential_id = None
         self.credential_digest = None
 

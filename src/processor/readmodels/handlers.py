@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
+
 from processor.readmodels import tables as t
 from processor.readmodels.projector import handles
 
@@ -195,6 +197,14 @@ def _erased(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN4
     # Finishing the shredding here makes an erasure interrupted after its event complete itself;
     # the projector destroys the batch's keys in one go before it commits the batch.
     w.shred[contact_id] = e.timestamp
+    # The subject's messages are erased with it (RET-5): their keys go in the same destruction.
+    w.flush()
+    for (key_id,) in w.conn.execute(
+        sa.select(t.messages.c.key_id).where(
+            (t.messages.c.contact_id == contact_id) & t.messages.c.content_shredded.is_(False)
+        )
+    ):
+        w.shred[str(key_id)] = e.timestamp
     _flag(w, e, erased=True, erased_at=e.timestamp, email_index=None, phone_index=None)
     w.execute(
         t.memberships.update()

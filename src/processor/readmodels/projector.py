@@ -148,12 +148,14 @@ class Projector:
                 ).scalar_one()
             )
 
-    def catch_up(self, recent: Sequence[Recording[Any]] = ()) -> int:
+    def catch_up(self, recent: Sequence[Recording[Any]] = (), until: int | None = None) -> int:
         """Apply every event not yet applied; returns how many were applied.
 
         `recent` are the recordings the caller just saved: for those notifications the original
         event objects are applied instead of decoding the stored copies again. What is applied,
-        and in which order, is still decided by reading the notification log.
+        and in which order, is still decided by reading the notification log. `until` (a
+        notification id) stops there: the caller passes the ledger's signed position, so nothing
+        the ledger has not covered is projected.
         """
         known = {r.notification.id: r.domain_event for r in recent}
         applied = 0
@@ -169,7 +171,7 @@ class Projector:
                     sa.select(t.tracking.c.position).where(t.tracking.c.name == TRACKING_NAME)
                 ).scalar_one()
                 notes = self.store.recorder.select_notifications(
-                    start=position, limit=BATCH, inclusive_of_start=False
+                    start=position, limit=BATCH, stop=until, inclusive_of_start=False
                 )
                 if not notes:
                     return applied
@@ -241,6 +243,7 @@ class Projector:
 
 
 # Importing the handlers registers them.
+from processor.notices import handlers as _notice_handlers  # noqa: E402, F401
 from processor.readmodels import access_handlers as _access_handlers  # noqa: E402, F401
 from processor.readmodels import handlers as _handlers  # noqa: E402, F401
 from processor.readmodels import retention_handlers as _retention_handlers  # noqa: E402, F401

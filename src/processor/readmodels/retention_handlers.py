@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from processor.readmodels import tables as t
 from processor.readmodels.projector import handles
+from processor.sealing import records_subject
 
 if TYPE_CHECKING:
     from processor.readmodels.projector import Projector, _Writes
@@ -120,6 +121,9 @@ def _sweep_superseded(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # 
 @handles("Controller.PersonalDataDeleted")
 def _data_deleted(p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     ref: str = p.store.repository.get(e.originator_id, version=e.originator_version).ref
+    # As for ContactErased: the records key goes with the data, even if the sweep died after
+    # storing this event (RET-3, RET-5).
+    p.sealer.shred([records_subject(ref)], e.timestamp)
     w.insert(
         t.deletions,
         {

@@ -181,6 +181,27 @@ deletions = sa.Table(
     sa.Column("policy_version", sa.Text, nullable=False),
 )
 
+# -- notices to controllers (ACC-14; handlers in processor/notices/handlers.py) ---------------
+
+notices = sa.Table(
+    "rm_notices",
+    metadata,
+    sa.Column("notice_id", sa.String(36), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("controller", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    # Sealed with the controller's records key, as in the event: no plaintext here.
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("about", sa.String(64), nullable=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("policy_version", sa.Text, nullable=False),
+    sa.Column("acknowledged_at", UTCDateTime(), nullable=True),
+    sa.Column("acknowledged_by", sa.String(128), nullable=True),
+    sa.Index("ix_rm_notices_controller", "controller", "position"),
+)
+
 PROJECTED_TABLES = (
     users,
     controllers,
@@ -194,4 +215,5 @@ PROJECTED_TABLES = (
     sweep_runs,
     retention_totals,
     deletions,
+    notices,
 )

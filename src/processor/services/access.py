@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from processor.domain.access import AccessGrant, DataAccessRecord, SampleCheck
 from processor.errors import InvalidInputError, NotFoundError
+from processor.freetext import open_records, seal_records
 from processor.readmodels import tables as t
 from processor.sealing import Erased
 
@@ -25,6 +26,17 @@ if TYPE_CHECKING:
     from processor.session import Session
 
 SUPPORT_ACCESS = "support-access"
+GRANT_REASON = "grant-reason"
+DENIAL_REASON = "denial-reason"
+REVOCATION_REASON = "grant-revocation-reason"
+# Which sealed reason each kind of access-log entry carries (RET-3, RET-5).
+_REASON_PURPOSES = {
+    "requested": GRANT_REASON,
+    "approved": GRANT_REASON,
+    "revealed": GRANT_REASON,
+    "denied": DENIAL_REASON,
+    "revoked": REVOCATION_REASON,
+}
 
 
 class AccessService:
@@ -184,7 +196,7 @@ class AccessService:
             grant = AccessGrant(
                 actor=self.s.user_name,
                 controller=controller,
-                reason=reason.strip(),
+                reason=seal_records(self.proc, controller, GRANT_REASON, reason.strip()),
                 contacts=scope,
                 hours=length,
                 policy_version=self.proc.policies.version,
@@ -216,7 +228,7 @@ class AccessService:
             "grant": str(grant.id),
             "staff": grant.staff,
             "controller": grant.controller,
-            "reason": grant.reason,
+            "reason": open_records(self.proc, grant.controller, GRANT_REASON, grant.reason),
             "scope": "whole controller"
             if not grant.contacts
             else f"{len(grant.contacts)} contacts",
@@ -238,7 +250,8 @@ class AccessService:
             else:
                 if not reason.strip():
                     raise InvalidInputError("a denial needs a reason (--reason)")
-                grant.deny(actor=self.s.user_name, reason=reason.strip())
+                sealed = seal_records(self.proc, grant.controller, DENIAL_REASON, reason.strip())
+                grant.deny(actor=self.s.user_name, reason=sealed)
             self.proc.commit(grant)
         return self.describe(grant)
 
@@ -256,7 +269,8 @@ class AccessService:
                 "support staff may revoke only their own grants",
             )
         with self.proc.using_clock():
-            grant.revoke(actor=self.s.user_name, reason=reason.strip() or "revoked")
+            sealed = seal_records(self.proc, grant.controller, REVOCATION_REASON, reason.strip())
+            grant.revoke(actor=self.s.user_name, reason=sealed or "revoked")
             self.proc.commit(grant)
         return self.describe(grant)
 
@@ -331,7 +345,21 @@ class AccessService:
             query = query.where(a.c.at < until)
         with self.proc.engines.readmodels.connect() as conn:
             rows = conn.execute(query).mappings().all()
-        return [{**dict(r), "at": r["at"].isoformat()} for r in rows]
+        return [
+            {
+                **dict(r),
+                "at": r["at"].isoformat(),
+                "reason": self._opened_reason(r["kind"], r["controller"], r["reason"]),
+            }
+            for r in rows
+        ]
+
+    def _opened_reason(self, kind: str, controller: str | None, reason: str) -> str:
+        """A log entry's reason, opened with the controller's records key when it is sealed."""
+        purpose = _REASON_PURPOSES.get(kind)
+        if purpose is None or controller is None:
+            return reason
+        return open_records(self.proc, controller, purpose, reason)
 
     def sample_check(
         self, size: int = 10, since: datetime | None = None, seed: int | None = None

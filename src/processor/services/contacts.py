@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from processor.blindindex import blind_index, normalise_email
 from processor.domain.contacts import Contact
 from processor.errors import InvalidInputError, NotFoundError, RefusedError
+from processor.freetext import open_for_subject
 from processor.readmodels import tables as t
 from processor.sealing import ERASED, Erased
 from processor.services import validation as v
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 PROFILE = "profile"
 EVIDENCE = "consent-evidence"
+SOURCE = "source"
 REASON = "reason"
 
 
@@ -227,7 +229,8 @@ class ContactsService:
             controller=controller,
             profile=sealed,
             fields=field_names(profile),
-            source=source,
+            # An import's file name may name a person ("anne-quixote.csv"): sealed (RET-5).
+            source=self.proc.sealer.seal(str(cid), SOURCE, source),
             list_name=list_name,
             consent=self.consent_payload(str(cid), consent),
         )
@@ -324,7 +327,7 @@ class ContactsService:
             "erased_at": agg.erased_at.isoformat() if agg.erased_at else None,
             "fields": str(ERASED) if erased else profile,
             "field_names": agg.fields,
-            "source": agg.source,
+            "source": open_for_subject(self.proc, cid, SOURCE, agg.source),
             "added_at": agg.created_on.isoformat(),
             "added_by": agg.added_by,
             "restricted": agg.restricted,

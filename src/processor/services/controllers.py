@@ -11,8 +11,11 @@ from processor.domain.controllers import Controller
 from processor.domain.ids import controller_id
 from processor.domain.users import User
 from processor.errors import InvalidInputError, NotFoundError, RefusedError
+from processor.freetext import open_records, seal_records
 from processor.policies import Account, Edition
 from processor.readmodels import tables as t
+from processor.sealing import records_subject
+from processor.services import user_requests
 from processor.services import validation as v
 from processor.services.lifecycle import decision_dict
 from processor.services.subprocessors import transfer_details
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
     from processor.session import Session
 
 _KIND_CHARS = set("abcdefghijklmnopqrstuvwxyz-")
+INSTRUCTION_TEXT = "instruction-text"
 
 
 class ControllersService:
@@ -90,6 +94,8 @@ class ControllersService:
                 new.append(first_admin)
             self.proc.keys.system_key(f"blind-index:{ref}", at=self.proc.now())
             self.proc.keys.system_key(f"pseudonym:{ref}", at=self.proc.now())
+            # The controller's free text is sealed with its records key (RET-3, RET-5).
+            self.proc.sealer.new_subjects([records_subject(ref)], self.proc.now())
             # The edition's approved list enters the registry with its first controller (SUB-1).
             self.proc.commit(*new, *self.s.subprocessors.seed_edition(agreement))
         result: dict[str, Any] = {
@@ -107,23 +113,43 @@ class ControllersService:
         self, ref: str, kind: str, text: str, details: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Record a documented instruction (INSTR-1)."""
-        self.s.authorize("controllers.instruct", command="controllers instruct", controller=ref)
+        me = self.s.find_user(self.s.user_name)
+        permission = "controllers.instruct"
+        if kind == user_requests.KIND and me is not None and me.controller is None:
+            # The system manager records a controller's written request to change its users,
+            # attributed to them; the change itself cites it (ACC-13).
+            permission = "controllers.instruct.user-request"
+        self.s.authorize(permission, command="controllers instruct", controller=ref)
         controller = self.get(ref)
         if not kind or set(kind) - _KIND_CHARS:
             raise InvalidInputError(f"invalid instruction kind {kind!r}")
         if not text.strip():
             raise InvalidInputError("an instruction needs its text (--text)")
         details = dict(details or {})
+        if kind == user_requests.KIND:
+            details = user_requests.request_details(
+                details.get("change"), details.get("user"), details.get("role")
+            )
+        elif {"change", "user", "role"} & details.keys():
+            raise InvalidInputError("--change, --user and --role belong to --kind user-request")
         if {"country", "basis"} & details.keys():
             if kind != "transfer":
                 raise InvalidInputError("--country and --basis belong to --kind transfer")
             details = transfer_details(details)  # SUB-6: an ISO country and a known basis
         with self.proc.using_clock():
             controller.record_instruction(
-                actor=self.s.user_name, kind=kind, text=text.strip(), details=details
+                actor=self.s.user_name,
+                kind=kind,
+                text=seal_records(self.proc, ref, INSTRUCTION_TEXT, text.strip()),
+                details=details,
             )
             self.proc.commit(controller)
-        return {"controller": ref, "kind": kind, "given_at": controller.modified_on.isoformat()}
+        return {
+            "controller": ref,
+            "kind": kind,
+            "number": len(controller.instructions),
+            "given_at": controller.modified_on.isoformat(),
+        }
 
     def show(self, ref: str) -> dict[str, Any]:
         """The controller's account, agreement terms in force, instructions and counts."""
@@ -159,7 +185,7 @@ class ControllersService:
             "instructions": [
                 {
                     "kind": i.kind,
-                    "text": i.text,
+                    "text": open_records(self.proc, c.ref, INSTRUCTION_TEXT, i.text),
                     "details": i.details,
                     "given_at": i.given_at.isoformat(),
                     "given_by": i.given_by,

@@ -17,6 +17,8 @@ from processor.errors import InvalidInputError
 if TYPE_CHECKING:
     from processor.session import Session
 
+ERASURE_REASON = "erasure-reason"
+
 
 class ErasureService:
     """Erases contacts and issues receipts."""
@@ -47,14 +49,17 @@ class ErasureService:
                 cid,
                 last[0].originator_version,
                 actor=self.s.user_name,
-                reason=reason.strip(),
+                # About this subject alone: sealed with its key, shredded with it (RET-5).
+                reason=self.proc.sealer.seal(str(cid), ERASURE_REASON, reason.strip()),
                 policy_version=self.proc.policies.version,
             )
             # SUBJ-5: the erasure is queued for every recipient in the same commit, before the
             # ContactErased event, so the receipt's position stays that event's.
             notices = self.s.subprocessors.notices_for(controller, str(cid), "erasure")
             recordings = self.proc.commit(*notices, erased)
-            self.proc.sealer.shred([str(cid)], self.proc.now())
+            # RET-5: the subject's messages go with it, in this command (their keys are theirs).
+            messages = self.s.messages.key_ids_of(str(cid))
+            self.proc.sealer.shred([str(cid), *messages], self.proc.now())
         position = recordings[-1].notification.id
         receipt = self.proc.ledger.receipt(
             position,

@@ -19,6 +19,7 @@ from processor.domain.retention import (
     decide,
 )
 from processor.errors import InvalidInputError, RefusedError
+from processor.freetext import open_records_optional, seal_records, seal_records_optional
 from processor.retention_policy import decision_policy_version, load_retention_policy
 from processor.services import validation as v
 
@@ -28,6 +29,10 @@ if TYPE_CHECKING:
     from processor.app import Processor
     from processor.domain.controllers import Controller
     from processor.session import Session
+
+RETURN_TO = "return-to"
+LEGAL_GROUND = "legal-ground"
+WITHDRAWAL_REASON = "termination-withdrawal-reason"
 
 
 def account_facts(proc: Processor, ctrl: Controller) -> AccountFacts:
@@ -72,6 +77,18 @@ class LifecycleService:
         self.s = session
         self.proc = session.proc
 
+    def termination_texts(self, ctrl: Controller) -> dict[str, str | None]:
+        """The termination's recipient and legal ground, opened (`[erased]` after deletion)."""
+        term = ctrl.termination
+        if term is None:
+            return {"return_to": None, "legal_ground": None}
+        return {
+            "return_to": open_records_optional(self.proc, ctrl.ref, RETURN_TO, term.return_to),
+            "legal_ground": open_records_optional(
+                self.proc, ctrl.ref, LEGAL_GROUND, term.legal_ground
+            ),
+        }
+
     def decision(self, ctrl: Controller, at: datetime) -> Decision:
         """Where the controller's data stands at `at`."""
         return decide(account_facts(self.proc, ctrl), at)
@@ -103,8 +120,12 @@ class LifecycleService:
                 actor=self.s.user_name,
                 effective=day,
                 instruction=instruction,
-                return_to=return_to.strip() if return_to else None,
-                legal_ground=legal_ground.strip() if legal_ground else None,
+                return_to=seal_records_optional(
+                    self.proc, ref, RETURN_TO, return_to.strip() if return_to else None
+                ),
+                legal_ground=seal_records_optional(
+                    self.proc, ref, LEGAL_GROUND, legal_ground.strip() if legal_ground else None
+                ),
                 retain_until=v.iso_date(retain_until, "--retain-until") if retain_until else None,
                 deletion_after_days=terms.deletion_after_termination_days,
                 instruction_days=instruction_days,
@@ -117,8 +138,7 @@ class LifecycleService:
             "controller": ref,
             "effective": day,
             "instruction": instruction or "none (RET-1 default)",
-            "return_to": ctrl.termination.return_to,
-            "legal_ground": ctrl.termination.legal_ground,
+            **self.termination_texts(ctrl),
             "retain_until": str(ctrl.termination.retain_until or "") or None,
             "deletion_after_days": terms.deletion_after_termination_days,
             "recorded_by": self.s.user_name,
@@ -136,7 +156,7 @@ class LifecycleService:
         with self.proc.using_clock():
             ctrl.withdraw_termination(
                 actor=self.s.user_name,
-                reason=reason.strip(),
+                reason=seal_records(self.proc, ref, WITHDRAWAL_REASON, reason.strip()),
                 policy_version=decision_policy_version(self.proc.policies),
             )
             self.proc.commit(ctrl)

@@ -1,8 +1,9 @@
 """Recording sent messages (RET-7, SUBJ-7): who may be sent what, and the account limits.
 
 The content is sealed with a fresh key of the message's own before the aggregate sees it, so the
-sweep can shred it after the policy's hours without touching the contact, and erasing a contact
-or a controller makes its messages unreadable too.
+sweep can shred it after the policy's hours without touching the contact. The message keys are
+subordinate to the recipient: erasing the contact destroys them in the erasure's own key
+destruction (`key_ids_of`), and deleting a controller's data shreds every message of it.
 """
 
 from __future__ import annotations
@@ -146,6 +147,23 @@ class MessagesService:
             "subject": None if erased else opened.get("subject"),
             "body": None if erased else opened.get("body"),
         }
+
+    def key_ids_of(self, contact_id: str) -> list[str]:
+        """The keys of the contact's messages whose content is not yet shredded (RET-5).
+
+        Erasing a contact destroys these with the contact's own key, in the same command, so its
+        messages read as erased at once rather than after the next sweep. The read model is
+        current here (the erasure's commit caught it up); a message it missed is reported by
+        `processor doctor` as a key alive for an erased subject.
+        """
+        m = t.messages.c
+        with self.proc.engines.readmodels.connect() as conn:
+            rows = conn.execute(
+                sa.select(m.key_id).where(
+                    (m.contact_id == contact_id) & m.content_shredded.is_(False)
+                )
+            )
+            return [str(r[0]) for r in rows]
 
     def load(self, controller: str, message_id: str) -> Message:
         """Load one of the controller's messages."""

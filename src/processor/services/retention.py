@@ -22,6 +22,8 @@ from processor.domain.retention import Decision
 from processor.errors import RefusedError
 from processor.readmodels import tables as t
 from processor.retention_policy import load_retention_policy
+from processor.sealing import records_subject
+from processor.services.evidence import controller_evidence, data_deleted_event, swept_totals
 from processor.services.lifecycle import account_facts, decision_dict
 
 if TYPE_CHECKING:
@@ -39,6 +41,8 @@ class Due:
     decision: Decision
     contacts: int
     messages: int
+    # The termination's free text (recipient, legal ground), opened for the reader.
+    texts: dict[str, str | None] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
@@ -51,6 +55,7 @@ class Due:
             "instruction": (term.instruction or "none") if term else None,
             "contacts": self.contacts,
             "messages": self.messages,
+            **self.texts,
         }
 
 
@@ -119,7 +124,8 @@ class RetentionService:
             target = {"due": plan.due, "held": plan.held, "scheduled": plan.scheduled}
             if decision.status in target:
                 contacts, messages = self._counts(ref)
-                target[decision.status].append(Due(ctrl, decision, contacts, messages))
+                texts = self.s.lifecycle.termination_texts(ctrl)
+                target[decision.status].append(Due(ctrl, decision, contacts, messages, texts))
         due_refs = {d.controller.ref for d in plan.due}
         runs = t.sweep_runs.c
         with self.proc.engines.readmodels.connect() as conn:
@@ -207,30 +213,39 @@ class RetentionService:
     # -- the certificate ------------------------------------------------------------------------
 
     def certificate(self, ref: str) -> dict[str, Any]:
-        """The deletion certificate of a controller whose data is gone (RET-3)."""
+        """The deletion certificate of a controller whose data is gone (RET-3).
+
+        Every claim comes from the events and the key store, never from a read model: the
+        `PersonalDataDeleted` event, one `ContactErased` event and a destroyed key for every
+        contact the controller ever had, a `MessageContentShredded` event and a destroyed key
+        for every message, and the destroyed records key. A certificate whose claim the events
+        do not prove is refused rather than issued.
+        """
         self.s.authorize("retention.certificate", command="retention certificate", controller=ref)
         ctrl = self.s.controllers.get(ref)
-        with self.proc.engines.readmodels.connect() as conn:
-            row = conn.execute(
-                sa.select(t.deletions).where(t.deletions.c.controller == ref)
-            ).first()
-            if row is None:
-                raise RefusedError(
-                    f"{ref}'s data is not deleted: there is no certificate yet",
-                    rule="DataMustBeDeleted",
-                )
-            totals = conn.execute(
-                sa.select(t.retention_totals).where(t.retention_totals.c.controller == ref)
-            ).first()
-            erased = conn.execute(
-                sa.select(sa.func.count()).where(
-                    (t.contacts.c.controller == ref) & t.contacts.c.erased.is_(True)
-                )
-            ).scalar_one()
-            messages = conn.execute(
-                sa.select(sa.func.count()).where(t.messages.c.controller == ref)
-            ).scalar_one()
-        swept = (totals.contacts, totals.contact_events, totals.messages) if totals else (0, 0, 0)
+        deleted = data_deleted_event(self.proc, ref)
+        if deleted is None:
+            raise RefusedError(
+                f"{ref}'s data is not deleted: there is no certificate yet",
+                rule="DataMustBeDeleted",
+            )
+        position, event = deleted
+        found = controller_evidence(self.proc, ref)
+        keys = [*found.contacts, *found.messages.values(), records_subject(ref)]
+        self.proc.sealer.prefetch(keys)
+        unproven = [
+            *(f"contact {c} has no erasure event" for c in found.live_contacts),
+            *(f"message {m} has no shredding event" for m in found.unshredded_messages),
+            *(f"the key of {k} is not destroyed" for k in keys if self.proc.sealer.key(k)),
+        ]
+        if unproven:
+            raise RefusedError(
+                f"{ref}'s deletion is not complete, so no certificate can claim it: "
+                f"{unproven[0]} ({len(unproven)} unproven in all)",
+                rule="CertificateMustBeProvenByEvents",
+            )
+        swept = swept_totals(self.proc, ref)
+        contacts, messages = len(found.contacts), len(found.messages)
         term = ctrl.termination
         details = {
             "statement": "all personal data processed on behalf of the controller is deleted "
@@ -238,10 +253,10 @@ class RetentionService:
             "controller": ref,
             "controller_name": ctrl.name,
             "agreement": ctrl.agreement,
-            "deleted_at": row.deleted_at.isoformat(),
-            "rule": row.rule,
-            "why": row.why,
-            "due_at": row.due_at.isoformat(),
+            "deleted_at": event.timestamp.isoformat(),
+            "rule": event.rule,
+            "why": event.why,
+            "due_at": event.due_at.isoformat(),
             "termination": None
             if term is None
             else {
@@ -249,22 +264,26 @@ class RetentionService:
                 "instruction": term.instruction or "none",
                 "recorded_by": term.recorded_by,
             },
-            "sweep_run": row.sweep_run,
+            "sweep_run": event.sweep_run,
             "subjects_made_unreadable": {
-                "by_this_deletion": swept[0],
-                "erased_earlier": int(erased) - swept[0],
-                "total": int(erased),
+                "by_this_deletion": swept.contacts,
+                "erased_earlier": contacts - swept.contacts,
+                "total": contacts,
             },
             "message_contents_made_unreadable": {
-                "by_this_deletion": swept[2],
-                "earlier": int(messages) - swept[2],
-                "total": int(messages),
+                "by_this_deletion": swept.messages,
+                "earlier": messages - swept.messages,
+                "total": messages,
             },
-            "events_made_unreadable": swept[1] + swept[2],
+            "events_made_unreadable": swept.contact_events + swept.messages,
+            "records_key_destroyed": True,
+            "evidence": {
+                "erasure_events": sorted(found.erasures.values()),
+                "shredding_events": sorted(found.shredded.values()),
+            },
             "method": "crypto-shredding: every subject's and message's AES-256-GCM key was "
-            "destroyed, so copies in backups are unreadable too (RET-5)",
-            "policy_version": row.policy_version,
+            "destroyed, and the key sealing the controller's free text (reasons, instructions, "
+            "notes), so copies in backups are unreadable too (RET-5)",
+            "policy_version": event.policy_version,
         }
-        return self.proc.ledger.receipt(
-            int(row.position), kind="deletion-certificate", details=details
-        )
+        return self.proc.ledger.receipt(position, kind="deletion-certificate", details=details)

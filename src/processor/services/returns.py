@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from processor.errors import InvalidInputError
+from processor.freetext import seal_records
 from processor.readmodels import tables as t
 from processor.retention_policy import decision_policy_version
+from processor.services.lifecycle import RETURN_TO
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -79,8 +81,7 @@ class ReturnService:
             for suffix in ("jsonl", "csv"):
                 path = out_dir / f"{dataset}.{suffix}"
                 files[path.name] = {"dataset": dataset, "rows": count, "sha256": _sha256(path)}
-        ctx = ctrl.termination
-        return_to = (ctx.return_to if ctx else None) or ctrl.name
+        return_to = self.s.lifecycle.termination_texts(ctrl)["return_to"] or ctrl.name
         manifest = {
             "format": FORMAT,
             "controller": controller,
@@ -99,7 +100,7 @@ class ReturnService:
         with self.proc.using_clock():
             ctrl.record_return(
                 actor=self.s.user_name,
-                return_to=return_to,
+                return_to=seal_records(self.proc, controller, RETURN_TO, return_to),
                 files={name: dict(info) for name, info in files.items()},
                 manifest_sha256=digest,
                 policy_version=decision_policy_version(self.proc.policies),

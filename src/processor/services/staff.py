@@ -13,13 +13,19 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from processor.errors import InvalidInputError, RefusedError
+from processor.freetext import seal_records
 from processor.readmodels import tables as t
+from processor.services import user_requests
 
 if TYPE_CHECKING:
+    from processor.domain.controllers import Controller
     from processor.domain.users import User
     from processor.session import Session
 
 STAFF_ROLES = ("support", "gdpa")
+REVIEW_NOTE = "review-note"
+UNLOCK_NOTE = "unlock-note"
+REVOCATION_REASON = "user-revocation-reason"
 
 
 class StaffService:
@@ -38,14 +44,14 @@ class StaffService:
         if user.controller is not None:
             return
         if not (user.confidentiality_signed and user.trained):
-            self.s.deny(
+            self.s.refuse_rule(
                 command,
                 controller,
                 "StaffMustBeBoundAndTrained",
                 "no confidentiality undertaking or training on record (ACC-1)",
             )
         if self.proc.now() - user.last_review > self._review_period():
-            self.s.deny(
+            self.s.refuse_rule(
                 command,
                 controller,
                 "StaffReviewMustBeCurrent",
@@ -69,21 +75,47 @@ class StaffService:
                 "a revoked user cannot be reviewed back into access", rule="RevokedIsFinal"
             )
         with self.proc.using_clock():
-            user.review(actor=self.s.user_name, note=note)
+            sealed = seal_records(self.proc, user.controller, REVIEW_NOTE, note.strip())
+            user.review(actor=self.s.user_name, note=sealed)
             self.proc.commit(user)
         return {"name": name, "reviewed_at": user.last_review.isoformat()}
 
-    def revoke(self, name: str, reason: str) -> dict[str, Any]:
-        """Withdraw a user's access from now on, grants included (ACC-2)."""
-        self.s.authorize("users.revoke", command="users revoke")
+    def revoke(self, name: str, reason: str, request: int | None = None) -> dict[str, Any]:
+        """Withdraw a user's access from now on, grants and credentials included (ACC-2).
+
+        A controller's users are revoked by its own administrators; the processor's staff do it
+        only on the controller's recorded request (ACC-13).
+        """
+        target = self.s.find_user(name)
+        scope = target.controller if target is not None else None
+        me = self.s.authorize("users.revoke", command="users revoke", controller=scope)
         if not reason.strip():
             raise InvalidInputError("a revocation needs a reason (--reason)")
         user = self._target(name)
+        if user.controller is None and me.controller is not None:
+            self.s.deny(
+                "users revoke",
+                me.controller,
+                "ControllerUsersSeeOnlyTheirOwn",
+                "a controller's administrator revokes only its own users",
+            )
+        requested: list[Controller] = []
+        if user.controller is not None and me.controller is None:
+            owner = self.s.controllers.get(user.controller)
+            user_requests.must_cite_request(
+                self.s, owner, request, change="revoke", user=name, role=None
+            )
+            requested.append(owner)
         if user.revoked:
             raise RefusedError(f"user {name!r} is already revoked", rule="RevokedIsFinal")
         with self.proc.using_clock():
-            user.revoke(actor=self.s.user_name, reason=reason.strip())
-            self.proc.commit(user)
+            # A deleted controller's users can still be revoked: its records key is gone, so
+            # the reason is kept under the processor's.
+            sealed = seal_records(
+                self.proc, user.controller, REVOCATION_REASON, reason.strip(), or_processor=True
+            )
+            user.revoke(actor=self.s.user_name, reason=sealed)
+            self.proc.commit(user, *requested)
         return {"name": name, "revoked": True}
 
     def unlock(self, name: str, note: str = "") -> dict[str, Any]:
@@ -93,7 +125,8 @@ class StaffService:
         if not user.locked:
             raise RefusedError(f"user {name!r} is not locked", rule="UnlockNeedsLock")
         with self.proc.using_clock():
-            user.unlock(actor=self.s.user_name, note=note)
+            sealed = seal_records(self.proc, user.controller, UNLOCK_NOTE, note.strip())
+            user.unlock(actor=self.s.user_name, note=sealed)
             self.proc.commit(user)
         return {"name": name, "locked": False}
 

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from processor.domain.controllers import Controller
 from processor.errors import InvalidInputError, NotFoundError
+from processor.freetext import open_records
 from processor.policies import Edition
 from processor.readmodels import tables as t
 from processor.readmodels.subprocessor_handlers import subprocessors as registry
@@ -36,6 +37,7 @@ from processor.services.subprocessor_views import (
     concerns,
     controller_entry,
     finding_view,
+    opened,
     staff_entry,
 )
 from subprocessors import (
@@ -206,6 +208,10 @@ class SubprocessorRegistry:
             self.s.controllers.get(controller)
         return controller
 
+    def open_text(self, controller: str | None, purpose: str, token: str) -> str:
+        """Open registry free text sealed with a records key (`[erased]` after a deletion)."""
+        return open_records(self.proc, controller, purpose, token)
+
     def _names(self) -> dict[UUID, str]:
         with self.proc.engines.readmodels.connect() as conn:
             rows = conn.execute(sa.select(registry.c.subprocessor_id, registry.c.name))
@@ -242,12 +248,16 @@ class SubprocessorRegistry:
         facts = self.facts(at)
         names = self._names()
         if ref is None:
-            rows = [staff_entry(sp, names, self.policy) for sp in facts]
+            rows = [
+                opened(staff_entry(sp, names, self.policy), self.open_text, None) for sp in facts
+            ]
         else:
             mine = self.controller_facts(self.s.controllers.get(ref))
             rules = self.notice_rules()
             rows = [
-                controller_entry(sp, mine, when, names, self.policy, rules)
+                opened(
+                    controller_entry(sp, mine, when, names, self.policy, rules), self.open_text, ref
+                )
                 for sp in facts
                 if concerns(sp, mine, when)
             ]

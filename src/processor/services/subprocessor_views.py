@@ -7,6 +7,7 @@ rules, and hands them in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,29 @@ def supervision_view(s: Supervision) -> dict[str, Any]:
         "recorded_at": s.recorded_at.isoformat(),
         "recorded_by": s.actor,
     }
+
+
+OBJECTION_REASON = "objection-reason"
+SUPERVISION_FINDING = "supervision-finding"
+RETIRE_REASON = "retire-reason"
+
+OpenText = Callable[[str | None, str, str], str]
+
+
+def opened(entry: dict[str, Any], open_text: OpenText, controller: str | None) -> dict[str, Any]:
+    """The entry with its sealed free text opened (`[erased]` once its records key is gone).
+
+    Objection reasons are the objecting controller's records; supervision findings are the
+    processor's (RET-3, RET-5). `controller` is the controller whose view this is, if any.
+    """
+    for s in entry.get("supervisions", ()):
+        s["finding"] = open_text(None, SUPERVISION_FINDING, s["finding"])
+    for o in entry.get("objections", ()):
+        o["reason"] = open_text(o["controller"], OBJECTION_REASON, o["reason"])
+    if entry.get("objection") and controller is not None:
+        objection = entry["objection"]
+        objection["reason"] = open_text(controller, OBJECTION_REASON, objection["reason"])
+    return entry
 
 
 def finding_view(f: Finding, policy_version: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from processor.errors import InvalidInputError, RefusedError
+from processor.freetext import open_records, seal_records
 from processor.readmodels import tables as t
 from processor.services import validation as v
 from processor.services.recipient_notices import NOTICE_KINDS, RecipientNotices, entry_id
@@ -25,10 +26,14 @@ from processor.services.subprocessor_facts import (
     transfer_policy,
 )
 from processor.services.subprocessor_views import (
+    OBJECTION_REASON,
+    RETIRE_REASON,
+    SUPERVISION_FINDING,
     agreement_view,
     finding_view,
     iso,
     notice_view,
+    opened,
     period_text,
     staff_entry,
     supervision_view,
@@ -193,14 +198,15 @@ class SubprocessorsService(RecipientNotices):
         self.s.controllers.get(controller)
         sp = self.get(name)
         with self.proc.using_clock():
-            sp.object_to(controller, reason.strip(), actor=self.s.user_name)
+            sealed = seal_records(self.proc, controller, OBJECTION_REASON, reason.strip())
+            sp.object_to(controller, sealed, actor=self.s.user_name)
             self.proc.commit(sp)
         objection = sp.objections[controller]
         return {
             "subprocessor": sp.name,
             "controller": controller,
             "objected_at": objection.at.isoformat(),
-            "reason": objection.reason,
+            "reason": open_records(self.proc, controller, OBJECTION_REASON, objection.reason),
             "effect": f"{sp.name} will never process data of controller {controller}",
         }
 
@@ -226,7 +232,10 @@ class SubprocessorsService(RecipientNotices):
             raise InvalidInputError("retiring a sub-processor needs a reason (--reason)")
         sp = self.get(name)
         with self.proc.using_clock():
-            sp.retire(reason.strip(), actor=self.s.user_name)
+            sp.retire(
+                seal_records(self.proc, None, RETIRE_REASON, reason.strip()),
+                actor=self.s.user_name,
+            )
             self.proc.commit(sp)
         return {"subprocessor": sp.name, "retired_at": iso(sp.retired_at), "reason": reason}
 
@@ -259,10 +268,16 @@ class SubprocessorsService(RecipientNotices):
         sp = self.get(name)
         with self.proc.using_clock():
             sp.supervise(
-                on or day_of(self.proc.now()), method, finding.strip(), actor=self.s.user_name
+                on or day_of(self.proc.now()),
+                method,
+                seal_records(self.proc, None, SUPERVISION_FINDING, finding.strip()),
+                actor=self.s.user_name,
             )
             self.proc.commit(sp)
-        return {"subprocessor": sp.name, "supervision": supervision_view(sp.supervisions[-1])}
+        view = opened(
+            {"supervisions": [supervision_view(sp.supervisions[-1])]}, self.open_text, None
+        )
+        return {"subprocessor": sp.name, "supervision": view["supervisions"][0]}
 
     # -- checks of input ----------------------------------------------------------------------
 

@@ -13,16 +13,18 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from eventsourcing.persistence import IntegrityError as ESIntegrityError
 
 from processor.domain.retention import SweepRun
 from processor.errors import ConflictError
-from processor.readmodels import tables as t
 from processor.retention_policy import decision_policy_version
+from processor.sealing import records_subject
+from processor.services.evidence import controller_evidence, swept_totals
 from processor.services.lifecycle import account_facts
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from processor.domain.contacts import Contact
     from processor.domain.messages import Message
     from processor.services.retention import Due, Plan, Progress
@@ -63,10 +65,6 @@ class Sweeper:
     def _get(self, ident: str) -> Any:  # noqa: ANN401 - contacts, messages, runs
         return self.proc.store.repository.get(uuid.UUID(ident))
 
-    def _ids(self, query: sa.Select[Any]) -> list[str]:
-        with self.proc.engines.readmodels.connect() as conn:
-            return [str(r[0]) for r in conn.execute(query.limit(self.batch))]
-
     def _tick(self, done: int) -> None:
         if self.progress is not None and done:
             self.progress(done)
@@ -106,12 +104,14 @@ class Sweeper:
     def _controller(self, run: SweepRun, due: Due) -> None:
         """Erase every live contact and message content of one due controller, then certify."""
         ref, decision = due.controller.ref, due.decision
+        # System text citing the rule (the decision's `why` names no free text), so not sealed.
         reason = f"retention {decision.rule}: {decision.why} (sweep {run.id})"
-        c, m = t.contacts.c, t.messages.c
-        contacts = sa.select(c.contact_id).where((c.controller == ref) & c.erased.is_(False))
-        while ids := self._ids(contacts.order_by(c.contact_id)):
+        # Who is still live comes from the events, never from a read-model flag (issue 11).
+        found = controller_evidence(self.proc, ref)
+        for ids in _chunks(found.live_contacts, self.batch):
             aggs: list[Contact] = [a for a in map(self._get, ids) if not a.erased]
-            self._lagging(bool(aggs))
+            if not aggs:
+                continue
             events = sum(a.version for a in aggs)
             for agg in aggs:
                 agg.erase(actor=self.actor, reason=reason, policy_version=self.policy_version)
@@ -126,12 +126,10 @@ class Sweeper:
             )
             self._save_then_shred([run, *aggs], [str(a.id) for a in aggs])
             self._tick(len(aggs))
-        messages = sa.select(m.message_id).where(
-            (m.controller == ref) & m.content_shredded.is_(False)
-        )
-        while ids := self._ids(messages.order_by(m.message_id)):
+        for ids in _chunks(found.unshredded_messages, self.batch):
             shredded = self._shred_messages(ids, reason)
-            self._lagging(bool(shredded))
+            if not shredded:
+                continue
             run.record_batch(
                 actor=self.actor,
                 controller=ref,
@@ -142,12 +140,8 @@ class Sweeper:
                 messages=len(shredded),
             )
             self._commit_messages(run, shredded)
-        totals = t.retention_totals.c
-        with self.proc.engines.readmodels.connect() as conn:
-            row = conn.execute(
-                sa.select(totals.contacts, totals.messages).where(totals.controller == ref)
-            ).first()
-        subjects, message_count = (int(row[0]), int(row[1])) if row else (0, 0)
+        totals = swept_totals(self.proc, ref)
+        subjects, message_count = totals.contacts, totals.messages
         assert decision.due_at is not None  # noqa: S101 - a due decision has its date
         run.record_controller(
             actor=self.actor,
@@ -170,6 +164,9 @@ class Sweeper:
         )
         notices = self.s.subprocessors.deletion_notices(ref)
         self.proc.commit(run, *notices, ctrl)
+        # The controller's free text goes with its data (RET-3). The projector destroys the key
+        # too when it applies `PersonalDataDeleted`, so a crash here is completed by it.
+        self.proc.sealer.shred([records_subject(ref)], self.proc.now())
 
     def _messages(self, run: SweepRun, skip: set[str]) -> None:
         """Shred message contents due on their own (RET-7 hours passed, RET-5 recipient erased)."""
@@ -235,3 +232,8 @@ class Sweeper:
             return
         self.proc.catch_up()
         raise ConflictError("another process swept the same subjects; run the sweep again")
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,4 +1,4 @@
-"""Use cases for users: add and list (ACC-1, ACC-9, ACC-10)."""
+"""Use cases for users: add, list, credentials, undertakings (ACC-1, ACC-9, ACC-12, ACC-13)."""
 
 from __future__ import annotations
 
@@ -7,22 +7,20 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from processor.credentials import service as credentials
+from processor.domain.controllers import Controller
 from processor.domain.users import User
 from processor.errors import InvalidInputError, NotFoundError, RefusedError
 from processor.policies import CONTROLLER_ROLES, PROCESSOR_ROLES
 from processor.readmodels import tables as t
+from processor.services import user_requests
 from processor.services import validation as v
 
 if TYPE_CHECKING:
     from processor.session import Session
 
-# Processor roles whose holders may come near personal data need a recorded confidentiality
-# undertaking and training before they exist as users (ACC-1).
-ROLES_NEEDING_UNDERTAKING = frozenset({"support", "gdpa"})
-
 
 class UsersService:
-    """Adds and lists users."""
+    """Adds users, rotates credentials and records staff undertakings."""
 
     def __init__(self, session: Session) -> None:
         self.s = session
@@ -35,28 +33,48 @@ class UsersService:
         controller: str | None = None,
         confidentiality_signed: str | None = None,
         trained: str | None = None,
+        request: int | None = None,
     ) -> dict[str, Any]:
-        """Create a user; controller users are created by that controller's administrator."""
+        """Create a user with a personal credential (returned once).
+
+        A controller's users are created by its own administrators (ACC-9, ACC-13). The
+        processor's system manager does it only on a recorded request of the controller: an
+        instruction of kind `user-request` naming this very change, cited as `request`; the
+        credential it gets is marked as handed over, so its holder must replace it before acting.
+        """
         v.user_name(name)
+        me: User
+        requested: list[Controller] = []
         if controller is None:
             if role not in PROCESSOR_ROLES:
                 raise InvalidInputError(
                     f"unknown processor role {role!r}: one of {', '.join(PROCESSOR_ROLES)}"
                     " (controller roles need --controller)"
                 )
-            self.s.authorize("users.add.processor", command="users add")
-            if role in ROLES_NEEDING_UNDERTAKING and not (confidentiality_signed and trained):
-                raise RefusedError(
+            me = self.s.authorize("users.add.processor", command="users add")
+            if self.s.role_spec_of("processor", role).bound and not (
+                confidentiality_signed and trained
+            ):
+                self.s.refuse_rule(
+                    "users add",
+                    None,
+                    "StaffMustBeBoundAndTrained",
                     f"a {role} user needs --confidentiality-signed and --trained dates (ACC-1)",
-                    rule="StaffMustBeBoundAndTrained",
                 )
         else:
             if role not in CONTROLLER_ROLES:
                 raise InvalidInputError(
                     f"unknown controller role {role!r}: one of {', '.join(CONTROLLER_ROLES)}"
                 )
-            self.s.authorize("users.add.controller", command="users add", controller=controller)
-            self.s.controllers.get(controller)
+            me = self.s.authorize(
+                "users.add.controller", command="users add", controller=controller
+            )
+            target_controller = self.s.controllers.get(controller)
+            if me.controller is None:
+                user_requests.must_cite_request(
+                    self.s, target_controller, request, change="add", user=name, role=role
+                )
+                requested.append(target_controller)
         signed = v.iso_date(confidentiality_signed, "date") if confidentiality_signed else None
         trained_on = v.iso_date(trained, "date") if trained else None
         if self.s.find_user(name) is not None:
@@ -70,37 +88,77 @@ class UsersService:
                 confidentiality_signed=signed,
                 trained=trained_on,
             )
-            credential = credentials.issue(self.proc, user, self.s.user_name)
-            self.proc.commit(user)
-        return {
+            credential = credentials.issue(
+                self.proc, user, self.s.user_name, by_staff=me.controller is None
+            )
+            self.proc.commit(user, *requested)
+        result: dict[str, Any] = {
             "name": name,
             "role": role,
             "controller": controller,
             "credential_id": credential.credential_id,
             "credential": credential.text,
         }
+        if request is not None and me.controller is None:
+            result["request"] = request
+        return result
 
-    def rotate_credential(self, name: str) -> dict[str, Any]:
+    def record_undertaking(
+        self, name: str, confidentiality_signed: str, trained: str
+    ) -> dict[str, Any]:
+        """Record a staff member's confidentiality undertaking and training (ACC-1).
+
+        The GDPA and system manager made by `init` without them are pending until they record
+        their own; the system manager records them for other processor staff.
+        """
+        if name == self.s.user_name:
+            self.s.authorize("self.undertaking", command="users undertaking")
+        else:
+            self.s.authorize("users.add.processor", command="users undertaking")
+        target = self.get(name)
+        if target.controller is not None:
+            raise InvalidInputError(f"{name!r} is a controller's user, not processor staff")
+        signed = v.iso_date(confidentiality_signed, "date")
+        trained_on = v.iso_date(trained, "date")
+        with self.proc.using_clock():
+            target.record_undertaking(
+                actor=self.s.user_name, confidentiality_signed=signed, trained=trained_on
+            )
+            self.proc.commit(target)
+        return {"name": name, "confidentiality_signed": signed, "trained": trained_on}
+
+    def rotate_credential(self, name: str, request: int | None = None) -> dict[str, Any]:
         """Issue a new credential to `name`; the old one stops working at once (ACC-12).
 
-        A person rotates their own; the system manager rotates a processor user's, and a
-        controller's administrator one of its own users'.
+        A person rotates their own; the system manager rotates a processor user's (or a
+        controller user's on a recorded request), and a controller's administrator one of its
+        own users'.
         """
         target = self.get(name)
+        me: User
+        requested: list[Controller] = []
         if name != self.s.user_name:
             if target.controller is None:
-                self.s.authorize("users.add.processor", command="users credential")
+                me = self.s.authorize("users.add.processor", command="users credential")
             else:
-                self.s.authorize(
+                me = self.s.authorize(
                     "users.add.controller", command="users credential", controller=target.controller
                 )
+                if me.controller is None:
+                    owner = self.s.controllers.get(target.controller)
+                    user_requests.must_cite_request(
+                        self.s, owner, request, change="credential", user=name, role=None
+                    )
+                    requested.append(owner)
         else:
-            self.s.authorize("self.credential", command="users credential")
+            me = self.s.authorize("self.credential", command="users credential")
         if target.revoked:
             raise RefusedError(f"user {name!r} is revoked", rule="RevokedIsFinal")
         with self.proc.using_clock():
-            credential = credentials.issue(self.proc, target, self.s.user_name, rotated=True)
-            self.proc.commit(target)
+            credential = credentials.issue(
+                self.proc, target, self.s.user_name, rotated=True, by_staff=me.controller is None
+            )
+            self.proc.commit(target, *requested)
         return {
             "name": name,
             "credential_id": credential.credential_id,

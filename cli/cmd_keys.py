@@ -1,0 +1,58 @@
+"""`keys` commands: the key hierarchy's state and the KEK rotation (RET-5)."""
+
+from __future__ import annotations
+
+import click
+
+from processor import keyrotation
+
+from .output import emit
+from .state import state
+
+
+@click.group()
+def keys() -> None:
+    """The key hierarchy: master key -> key-encryption key -> subject keys."""
+
+
+@keys.command("status")
+@click.pass_context
+def keys_status(ctx: click.Context) -> None:
+    """Show the KEK generation, its age, keys per generation and when rotation is due."""
+    st = state(ctx)
+    data = keyrotation.status(st.session())
+    per = ", ".join(f"gen {g}: {n}" for g, n in data["keys_per_generation"].items()) or "none"
+    text = "\n".join(
+        [
+            (
+                f"key-encryption key: generation {data['generation']}, "
+                f"made {data['created_at']} ({data['age_hours']} h ago)"
+            ),
+            f"subject keys per generation: {per}",
+            f"last erasure: {data['last_erasure_at'] or 'none'}",
+            f"next rotation due: {data['next_rotation_due']}"
+            + (" (due now)" if data["due_now"] else ""),
+        ]
+    )
+    emit(data, as_json=st.as_json, text=text)
+
+
+@keys.command("rotate-kek")
+@click.pass_context
+def keys_rotate_kek(ctx: click.Context) -> None:
+    """Make a new KEK, re-wrap every live subject key, destroy the old KEK (resumable)."""
+    st = state(ctx)
+    session = st.session()
+    with session.proc.using_clock():
+        data = keyrotation.rotate_kek(session)
+    gone = ", ".join(str(g) for g in data["destroyed_generations"]) or "none"
+    text = (
+        f"rotated to generation {data['generation']}: {data['rewrapped']} keys re-wrapped, "
+        f"destroyed generations: {gone}"
+    )
+    emit(data, as_json=st.as_json, text=text)
+
+
+def register(cli: click.Group) -> None:
+    """Attach these commands."""
+    cli.add_command(keys)

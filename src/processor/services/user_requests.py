@@ -1,0 +1,87 @@
+"""The controller's recorded requests that let the processor's staff change its users (ACC-13).
+
+A controller's users are its own business: its administrators create, change and revoke them.
+The processor's system manager may do it only when the controller asked, in writing: an
+instruction of kind `user-request` whose details name the change (`change`, `user`, and for an
+addition the `role`). The command cites the instruction by its number; a request is carried out
+once, and that is an event on the controller, committed with the change itself.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from processor.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from processor.domain.controllers import Controller
+    from processor.session import Session
+
+KIND = "user-request"
+CHANGES = ("add", "revoke", "credential")
+
+
+def request_details(change: str | None, user: str | None, role: str | None) -> dict[str, str]:
+    """The details of a `user-request` instruction, checked."""
+    if change not in CHANGES:
+        raise InvalidInputError(f"a user request needs --change, one of {', '.join(CHANGES)}")
+    if not user:
+        raise InvalidInputError("a user request needs --user NAME")
+    if change == "add" and not role:
+        raise InvalidInputError("a user request to add a user needs --role")
+    details = {"change": change, "user": user}
+    if role:
+        details["role"] = role
+    return details
+
+
+def must_cite_request(
+    session: Session,
+    controller: Controller,
+    number: int | None,
+    *,
+    change: str,
+    user: str,
+    role: str | None,
+) -> None:
+    """Refuse (recorded) unless `number` is an unused `user-request` naming exactly this change.
+
+    On success the controller gets `UserRequestCarriedOut`; the caller commits the controller
+    with the change.
+    """
+    command = f"users {change}"
+    if number is None:
+        session.deny(
+            command,
+            controller.ref,
+            "UserChangesNeedTheControllersRequest",
+            "the processor's staff change a controller's users only on its recorded request"
+            " (an instruction of kind user-request, cited with --request N)",
+        )
+    instructions = controller.instructions
+    if not 1 <= number <= len(instructions) or instructions[number - 1].kind != KIND:
+        session.deny(
+            command,
+            controller.ref,
+            "UserChangesNeedTheControllersRequest",
+            f"instruction {number} of {controller.ref} is not a user request",
+        )
+    details = instructions[number - 1].details
+    wanted = {"change": change, "user": user} | ({"role": role} if role else {})
+    if any(details.get(key) != value for key, value in wanted.items()):
+        session.deny(
+            command,
+            controller.ref,
+            "UserChangesNeedTheControllersRequest",
+            f"user request {number} of {controller.ref} does not name this change",
+        )
+    if number in controller.user_requests_done:
+        session.refuse_rule(
+            command,
+            controller.ref,
+            "UserRequestIsCarriedOutOnce",
+            f"user request {number} of {controller.ref} was already carried out",
+        )
+    controller.carry_out_user_request(
+        actor=session.user_name, number=number, change=change, user=user
+    )
