@@ -242,7 +242,11 @@ def test_changes_carry_the_actor__ACC_10(shared):
         ("InstructionRecorded", admin),
         ("DataExported", admin),
     ]
-    assert actors(shared.user_events(admin)) == [("UserAdded", "sam"), ("CredentialIssued", "sam")]
+    assert actors(shared.user_events(admin)) == [
+        ("UserAdded", "sam"),
+        ("CredentialIssued", "sam"),  # handed over at registration
+        ("CredentialIssued", admin),  # replaced by its holder (ACC-13)
+    ]
     assert actors(shared.user_events(mia)) == [("UserAdded", admin), ("CredentialIssued", admin)]
     # Every event records the channel and the operating-system account too (ACC-10, ACC-12).
     channels = {(e.channel, e.os_account is not None) for e in shared.events(cid)}

@@ -123,7 +123,7 @@ def test_ledger_needs_ledger_read__ACC_9(shared):
 
 
 def tamper_with_first_event(settings, contact_id):
-    """Change one byte of the contact's first stored event (its `source`), behind the store's back."""
+    """Change one byte of the contact's first stored event (its year of consent), behind the store's back."""
     if settings.database_url:
         url, _, query = settings.database_url.partition("?")
         schema = parse_qs(query)["schema"][0]
@@ -140,8 +140,8 @@ def tamper_with_first_event(settings, contact_id):
                     sa.text(f"SELECT state FROM {table} {where}"), {"o": originator}
                 ).scalar_one()
             )
-            assert b'"manual"' in state
-            changed = state.replace(b'"manual"', b'"manuel"')
+            assert b'"given_at":"20' in state
+            changed = state.replace(b'"given_at":"20', b'"given_at":"21', 1)
             conn.execute(
                 sa.text(f"UPDATE {table} SET state = :s {where}"), {"s": changed, "o": originator}
             )

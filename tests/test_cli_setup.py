@@ -395,7 +395,18 @@ def test_database_options_mirror_environment(fresh):
     fresh.env["PROCESSOR_DATABASE_URL"] = fresh.env["PROCESSOR_KEYSTORE_URL"] = None
     options = ["--database-url", database, "--keystore-url", keystore]
     assert (
-        fresh.ok(*options, "init", "--gdpa", "grete", "--system-manager", "sam")["backend"]
+        fresh.ok(
+            *options,
+            "init",
+            "--gdpa",
+            "grete",
+            "--system-manager",
+            "sam",
+            "--gdpa-undertaking",
+            *UNDERTAKING,
+            "--manager-undertaking",
+            *UNDERTAKING,
+        )["backend"]
         == "postgres"
     )
     assert len(fresh.ok(*options, "users", "list", user="sam")["users"]) == 2

@@ -65,6 +65,7 @@ def template(tmp_path_factory):
             for ref, admin in (("acme", "alice"), ("beta", "bob"))
         }  # fmt: skip
         login(proc, "alice").lifecycle.terminate("acme", "2026-03-03", "delete")
+        GRETE["credential"] = proc.issued["grete"]  # the GDPA who runs the sweeps (ACC-12)
     finally:
         proc.close()
     baseline = base / "baseline"
@@ -83,8 +84,16 @@ def _copy_store(source, target) -> None:
     shutil.copytree(keys, Settings(data_dir=target).key_dir())
 
 
+GRETE: dict[str, str] = {}
+
+
 def _env(data_dir) -> dict[str, str | None]:
-    return {"PROCESSOR_DATA_DIR": str(data_dir), "PROCESSOR_NOW": NOW, "PROCESSOR_USER": "grete"}
+    return {
+        "PROCESSOR_DATA_DIR": str(data_dir),
+        "PROCESSOR_NOW": NOW,
+        "PROCESSOR_USER": "grete",
+        "PROCESSOR_CREDENTIAL": GRETE["credential"],
+    }
 
 
 def _sweep(data_dir) -> subprocess.CompletedProcess[str]:

@@ -21,7 +21,15 @@ SUBPROCESSOR_CHANGE: Final = "subprocessor-change"
 BREACH: Final = "breach"
 TRIAL_END: Final = "trial-end"
 INSTRUCTION_FLAGGED: Final = "instruction-flagged"
-KINDS: Final = (SUSPECTED_MISUSE, SUBPROCESSOR_CHANGE, BREACH, TRIAL_END, INSTRUCTION_FLAGGED)
+USER_REQUEST_RECORDED: Final = "user-request-recorded"
+KINDS: Final = (
+    SUSPECTED_MISUSE,
+    SUBPROCESSOR_CHANGE,
+    BREACH,
+    TRIAL_END,
+    INSTRUCTION_FLAGGED,
+    USER_REQUEST_RECORDED,
+)
 
 
 class Notice(ProcessorAggregate):

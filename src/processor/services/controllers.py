@@ -12,6 +12,8 @@ from processor.domain.ids import controller_id
 from processor.domain.users import User
 from processor.errors import InvalidInputError, NotFoundError, RefusedError
 from processor.freetext import open_records, seal_records
+from processor.notices.domain import USER_REQUEST_RECORDED
+from processor.notices.service import new_notice
 from processor.policies import Account, Edition
 from processor.readmodels import tables as t
 from processor.sealing import records_subject
@@ -90,7 +92,9 @@ class ControllersService:
                     confidentiality_signed=None,
                     trained=None,
                 )
-                credential = credentials.issue(self.proc, first_admin, self.s.user_name)
+                credential = credentials.issue(
+                    self.proc, first_admin, self.s.user_name, by_staff=True
+                )
                 new.append(first_admin)
             self.proc.keys.system_key(f"blind-index:{ref}", at=self.proc.now())
             self.proc.keys.system_key(f"pseudonym:{ref}", at=self.proc.now())
@@ -143,7 +147,28 @@ class ControllersService:
                 text=seal_records(self.proc, ref, INSTRUCTION_TEXT, text.strip()),
                 details=details,
             )
-            self.proc.commit(controller)
+            told = []
+            if permission == "controllers.instruct.user-request":
+                # The controller learns at once that a request was recorded in its name, so a
+                # request it never made is caught by the people it concerns (ACC-13, ACC-14).
+                number = len(controller.instructions)
+                told.append(
+                    new_notice(
+                        self.proc,
+                        controller=ref,
+                        kind=USER_REQUEST_RECORDED,
+                        title=f"User request {number} recorded by the processor",
+                        body=(
+                            f"{self.s.user_name} recorded your request {number}: "
+                            f"{details['change']} user {details['user']}"
+                            + (f" as {details['role']}" if details.get("role") else "")
+                            + ". If you did not ask for this, tell the processor's GDPA at once."
+                        ),
+                        actor=self.s.user_name,
+                        about=f"instruction:{number}",
+                    )
+                )
+            self.proc.commit(controller, *told)
         return {
             "controller": ref,
             "kind": kind,

@@ -18,7 +18,8 @@ from processor.readmodels import tables as t
 from processor.services import user_requests
 
 if TYPE_CHECKING:
-    from processor.domain.controllers import Controller
+    from eventsourcing.domain import Aggregate
+
     from processor.domain.users import User
     from processor.session import Session
 
@@ -99,13 +100,12 @@ class StaffService:
                 "ControllerUsersSeeOnlyTheirOwn",
                 "a controller's administrator revokes only its own users",
             )
-        requested: list[Controller] = []
+        requested: list[Aggregate] = []
         if user.controller is not None and me.controller is None:
             owner = self.s.controllers.get(user.controller)
-            user_requests.must_cite_request(
+            requested += user_requests.must_cite_request(
                 self.s, owner, request, change="revoke", user=name, role=None
             )
-            requested.append(owner)
         if user.revoked:
             raise RefusedError(f"user {name!r} is already revoked", rule="RevokedIsFinal")
         with self.proc.using_clock():

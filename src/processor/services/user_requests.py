@@ -12,8 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from processor.errors import InvalidInputError
+from processor.notices.domain import USER_REQUEST_RECORDED
+from processor.notices.service import new_notice
 
 if TYPE_CHECKING:
+    from eventsourcing.domain import Aggregate
+
     from processor.domain.controllers import Controller
     from processor.session import Session
 
@@ -43,11 +47,11 @@ def must_cite_request(
     change: str,
     user: str,
     role: str | None,
-) -> None:
+) -> list[Aggregate]:
     """Refuse (recorded) unless `number` is an unused `user-request` naming exactly this change.
 
-    On success the controller gets `UserRequestCarriedOut`; the caller commits the controller
-    with the change.
+    On success the controller gets `UserRequestCarriedOut` and a notice tells it what was done
+    in its name; the caller commits both (returned) with the change itself.
     """
     command = f"users {change}"
     if number is None:
@@ -85,3 +89,17 @@ def must_cite_request(
     controller.carry_out_user_request(
         actor=session.user_name, number=number, change=change, user=user
     )
+    notice = new_notice(
+        session.proc,
+        controller=controller.ref,
+        kind=USER_REQUEST_RECORDED,
+        title=f"User request {number} carried out by the processor",
+        body=(
+            f"{session.user_name} carried out your request {number}: {change} user {user}."
+            " A credential the processor's staff issue must be replaced by its holder before it"
+            " can be used; if anyone but the person named replaced it, tell the GDPA."
+        ),
+        actor=session.user_name,
+        about=f"instruction:{number}",
+    )
+    return [controller, notice]

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from processor.credentials import service as credentials
-from processor.domain.controllers import Controller
 from processor.domain.users import User
 from processor.errors import InvalidInputError, NotFoundError, RefusedError
 from processor.policies import CONTROLLER_ROLES, PROCESSOR_ROLES
@@ -16,6 +15,8 @@ from processor.services import user_requests
 from processor.services import validation as v
 
 if TYPE_CHECKING:
+    from eventsourcing.domain import Aggregate
+
     from processor.session import Session
 
 
@@ -44,7 +45,7 @@ class UsersService:
         """
         v.user_name(name)
         me: User
-        requested: list[Controller] = []
+        requested: list[Aggregate] = []
         if controller is None:
             if role not in PROCESSOR_ROLES:
                 raise InvalidInputError(
@@ -71,10 +72,9 @@ class UsersService:
             )
             target_controller = self.s.controllers.get(controller)
             if me.controller is None:
-                user_requests.must_cite_request(
+                requested += user_requests.must_cite_request(
                     self.s, target_controller, request, change="add", user=name, role=role
                 )
-                requested.append(target_controller)
         signed = v.iso_date(confidentiality_signed, "date") if confidentiality_signed else None
         trained_on = v.iso_date(trained, "date") if trained else None
         if self.s.find_user(name) is not None:
@@ -136,7 +136,7 @@ class UsersService:
         """
         target = self.get(name)
         me: User
-        requested: list[Controller] = []
+        requested: list[Aggregate] = []
         if name != self.s.user_name:
             if target.controller is None:
                 me = self.s.authorize("users.add.processor", command="users credential")
@@ -146,10 +146,9 @@ class UsersService:
                 )
                 if me.controller is None:
                     owner = self.s.controllers.get(target.controller)
-                    user_requests.must_cite_request(
+                    requested += user_requests.must_cite_request(
                         self.s, owner, request, change="credential", user=name, role=None
                     )
-                    requested.append(owner)
         else:
             me = self.s.authorize("self.credential", command="users credential")
         if target.revoked:
