@@ -30,6 +30,7 @@ from processor.eventstore import EventStore, eventstore_env
 from processor.keystore import KeyStore
 from processor.policies import Policies, load_policies
 from processor.readmodels.projector import Projector
+from processor.recordmac import RECORD_KEY_NAME
 from processor.sealing import Sealer, records_subject
 from processor.storage import (
     Engines,
@@ -81,6 +82,9 @@ class Processor:
         self.sealer = Sealer(self.keys)
         # Snapshots are trusted only with a MAC under a key-store key (processor.snapshotcover).
         self.store.cover_snapshots(lambda: self.keys.system_key("snapshot-mac"))
+        # Every record is written with, and read only with, a MAC under a key-store key, so a
+        # row inserted by SQL is never taken for an event (processor.recordmac).
+        self.store.seal_records_with(lambda: self.keys.system_key(RECORD_KEY_NAME))
         self.projector = Projector(self.store, self.engines.readmodels, self.sealer, self.keys)
         self.clock: clocks.Clock = clock or clocks.SystemClock()
         self._ledger: LedgerService | None = None
@@ -91,8 +95,14 @@ class Processor:
     # -- lifecycle ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, settings: Settings, clock: clocks.Clock | None = None) -> Self:
-        """Open an initialised store."""
+    def open(
+        cls, settings: Settings, clock: clocks.Clock | None = None, *, restoring: bool = False
+    ) -> Self:
+        """Open an initialised store (not one whose restore is unfinished, unless restoring)."""
+        if not restoring:
+            from processor.backup.restore import check_not_restoring
+
+            check_not_restoring(settings)  # its keys may not be re-destroyed yet (RET-5)
         proc = cls(settings, clock)
         try:
             initialised = proc.is_initialised()
@@ -281,18 +291,23 @@ class Processor:
         last = self.store.recorder.max_notification_id()
         if not last:
             return None
-        notes = self.store.recorder.select_notifications(start=last, limit=1)
-        if not notes:
-            return None
-        try:
-            event: Any = self.store.mapper.to_domain_event(notes[0])
+        # An unsigned tail may hold a forged record; then the newest signed one tells the time,
+        # and the ledger refuses the forged one when a writing command tries to sign it.
+        for position in dict.fromkeys((last, self.ledger.signed_position())):
+            if not position:
+                continue
+            notes = self.store.recorder.select_notifications(start=position, limit=1)
+            if not notes:
+                continue
+            try:
+                event: Any = self.store.mapper.to_domain_event(notes[0])
+            except Exception:  # noqa: BLE001, S112 - any decoding failure: try the signed one
+                continue
             stamp: datetime = event.timestamp
-        except Exception as exc:  # noqa: BLE001 - any decoding failure means a malformed record
-            raise IntegrityFailureError(
-                f"the stored record at position {last} cannot be read ({type(exc).__name__}): "
-                "run `processor ledger verify`"
-            ) from None
-        return stamp
+            return stamp
+        raise IntegrityFailureError(
+            f"the stored record at position {last} cannot be read: run `processor ledger verify`"
+        )
 
     # -- the write path ------------------------------------------------------------------------
 

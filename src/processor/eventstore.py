@@ -12,6 +12,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.utils import get_topic
 
+from processor.recordmac import MacMapper
 from processor.snapshotcover import CoveredSnapshotStore
 from subprocessors.outbox import RecipientOutbox
 
@@ -32,6 +33,20 @@ class EventStore(Application[UUID]):
     # anyway, and erasure must leave no copy behind that is not under the subject's key.
     is_snapshotting_enabled = True
     snapshotting_intervals: ClassVar[dict[Any, int]] = {RecipientOutbox: 100}
+
+    def construct_mapper(self) -> MacMapper:
+        """The library's mapper with a record MAC on every stored record (`recordmac`)."""
+        return MacMapper(super().construct_mapper())
+
+    def seal_records_with(self, key_source: Callable[[], bytes]) -> None:
+        """Give the mapper its record MAC key (from the key store)."""
+        assert isinstance(self.mapper, MacMapper)  # noqa: S101 - construct_mapper made it
+        self.mapper.use_key(key_source)
+
+    def check_record(self, originator_id: object, version: int, topic: str, state: object) -> None:
+        """Raise IntegrityFailureError unless a stored record's MAC holds."""
+        assert isinstance(self.mapper, MacMapper)  # noqa: S101 - construct_mapper made it
+        self.mapper.check(originator_id, version, topic, state)
 
     def construct_snapshot_store(self) -> LibraryEventStore[UUID]:
         """Snapshots are covered by a MAC and limited to the types above (`snapshotcover`).

@@ -183,6 +183,19 @@ class LedgerService:
             for n in notes
         ]
 
+    def _check_macs(self, records: list[LeafRecord], *, refusing: str) -> None:
+        """Refuse records without a valid record MAC: nobody with the key wrote them (AUD-4)."""
+        for r in records:
+            try:
+                self.proc.store.check_record(
+                    r.originator_id, r.originator_version, r.topic, r.state
+                )
+            except IntegrityFailureError as exc:
+                raise IntegrityFailureError(
+                    f"the record at position {r.position} was not written by this processor "
+                    f"({exc}); {refusing}"
+                ) from None
+
     def checkpoint_log(self) -> CheckpointLog:
         """The append-only checkpoint log outside the database."""
         return CheckpointLog(checkpoint_log_path(self.proc.settings))
@@ -297,6 +310,7 @@ class LedgerService:
                     raise IntegrityFailureError(
                         f"a stored record after position {last} is malformed: {exc}"
                     ) from None
+                self._check_macs(records, refusing="refusing to sign it")
                 tree.append(hashes)
                 conn.execute(
                     leaves.insert(),
@@ -457,7 +471,7 @@ class LedgerService:
                 records_checked=reader.count,
                 checkpoints_checked=0,
                 first_bad_index=reader.count,
-                first_bad_position=None,
+                first_bad_position=reader.bad_position,
                 reason=str(exc),
             )
         if not report.ok:
@@ -657,6 +671,7 @@ class _Reader:
     def __init__(self, service: LedgerService) -> None:
         self.service = service
         self.count = 0
+        self.bad_position: int | None = None
 
     def records(self) -> Iterator[LeafRecord]:
         last = 0
@@ -671,6 +686,11 @@ class _Reader:
             if not page:
                 return
             for record in page:
+                try:
+                    self.service._check_macs([record], refusing="verification fails")  # noqa: SLF001
+                except IntegrityFailureError as exc:
+                    self.bad_position = record.position
+                    raise _UnreadableError(str(exc)) from None
                 self.count += 1
                 yield record
             last = page[-1].position
