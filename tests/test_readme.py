@@ -52,8 +52,8 @@ def test_readme_has_exactly_two_setup_commands():
 
 
 def test_obligations_table_names_real_tests():
-    """Every test the README's obligations table cites exists, so the table cannot go stale."""
-    table = README.read_text(encoding="utf-8").split("## Obligations", 1)[1]
+    """Every test the obligations table cites exists, so the table cannot go stale."""
+    table = (README.parent / "docs" / "obligations.md").read_text(encoding="utf-8")
     cited = set(re.findall(r"`(test_\w+)`", table))
     assert cited, "the table cites tests"
     sources = "\n".join(
@@ -63,3 +63,26 @@ def test_obligations_table_names_real_tests():
         name for name in cited if f"def {name}(" not in sources and f"{name} =" not in sources
     )
     assert missing == []
+
+
+def test_obligations_table_lists_every_id():
+    """Every obligation id of the agreements has a row, so none can be forgotten silently."""
+    docs = README.parent / "docs"
+    source = (docs / "obligations-source.md").read_text(encoding="utf-8")
+    table = (docs / "obligations.md").read_text(encoding="utf-8")
+    ids = re.findall(r"^\| ([A-Z]+-\d+) \|", source, flags=re.MULTILINE)
+    rows = re.findall(r"^\| ([A-Z]+-\d+) \|", table, flags=re.MULTILINE)
+    assert len(ids) == 57
+    assert rows == ids
+
+
+def test_docs_links_resolve():
+    """Every relative link in the README and docs/ points at a file of the repository."""
+    root = README.parent
+    pages = [README, *sorted((root / "docs").glob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if not (page.parent / target).resolve().exists():
+                broken.append(f"{page.name}: {target}")
+    assert broken == []
