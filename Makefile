@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-fast lint format bench bench-large clean
+.PHONY: demo test test-fast lint format bench bench-large soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+soak: $(STAMP)  ## the stateful model of the whole core, 10,000 steps (SOAK_BACKEND=postgres to switch)
+	PROCESSOR_SOAK_STEPS=$${PROCESSOR_SOAK_STEPS:-10000} PROCESSOR_SOAK_BACKEND=$${SOAK_BACKEND:-sqlite} \
+		$(BIN)/python -m pytest tests/test_core_stateful.py -k soak -s $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--profile",
-    type=click.Choice(["standard", "no-staff-access"]),
+    type=click.Choice(["standard", "no-staff-access", "effecttracker"]),
     default="standard",
     show_default=True,
     help="Staff-access profile of this processor (ACC-11).",
@@ -260,6 +260,11 @@ def controllers_register(
 )
 @click.option("--user", "user_name", help="--kind user-request: the user concerned.")
 @click.option("--role", help="--kind user-request with --change add: the role.")
+@click.option(
+    "--account",
+    type=click.Choice(["freemium", "paying"]),
+    help="--kind upgrade-request: the account asked for (RET-4).",
+)
 @click.pass_context
 def controllers_instruct(
     ctx: click.Context,
@@ -271,6 +276,7 @@ def controllers_instruct(
     change: str | None,
     user_name: str | None,
     role: str | None,
+    account: str | None,
 ) -> None:
     """Record a documented instruction of the controller (INSTR-1).
 
@@ -280,6 +286,7 @@ def controllers_instruct(
     st = state(ctx)
     given = {
         "country": country, "basis": basis, "change": change, "user": user_name, "role": role,
+        "account": account,
     }  # fmt: skip
     details = {key: value for key, value in given.items() if value is not None}
     result = st.session().controllers.instruct(controller_id, kind, text, details)

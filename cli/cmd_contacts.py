@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from processor.errors import InvalidInputError
+from processor.errors import CannotWriteError, InvalidInputError
+from processor.services.columnmap import load_map_file, parse_maps
+from processor.services.profile import typed_fields
 from processor.services.validation import key_values
 
+from . import outfile
 from .cmd_retention import write_return
-from .output import emit
+from .outfile import FORCE
+from .output import emit, printable
 from .state import state
 
 
@@ -31,9 +36,18 @@ def contacts() -> None:
 @click.option("--first-name")
 @click.option("--last-name")
 @click.option(
-    "--field", "fields", multiple=True, metavar="KEY=VALUE", help="Any vocabulary or custom field."
+    "--field",
+    "fields",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A vocabulary field (any case), or a custom field as custom.NAME=VALUE.",
 )
 @click.option("--consent", required=True, metavar="CHANNEL:METHOD[:EVIDENCE]")
+@click.option(
+    "--consent-at",
+    metavar="ISO-8601",
+    help="When the person consented, if before now (SUBJ-2); default: now.",
+)
 @click.pass_context
 def contacts_add(
     ctx: click.Context,
@@ -45,12 +59,22 @@ def contacts_add(
     last_name: str | None,
     fields: tuple[str, ...],
     consent: str,
+    consent_at: str | None,
 ) -> None:
     """Add a contact with consent (an existing e-mail gets the list and consent added)."""
     st = state(ctx)
-    result = st.session().contacts.add(
-        controller, list_name, email, consent, phone, first_name, last_name, key_values(fields)
-    )
+    session = st.session()
+    extra = typed_fields(session.proc.policies.fields, key_values(fields), "--field")
+    options = {"email": email, "phone": phone, "first_name": first_name, "last_name": last_name}
+    both = [k for k, val in options.items() if val is not None and k in extra]
+    if both:
+        raise InvalidInputError(
+            f"--{both[0].replace('_', '-')} and --field {both[0]} both give {both[0]}; give it once"
+        )
+    result = session.contacts.add(
+        controller, list_name, email, consent, phone, first_name, last_name, extra,
+        consent_at=consent_at,
+    )  # fmt: skip
     verb = "added" if result["created"] else "updated existing"
     emit(result, as_json=st.as_json, text=f"{verb} contact {result['contact_id']}")
 
@@ -79,8 +103,22 @@ class _CountingReader(io.BufferedReader):
 @click.option(
     "--rejects",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="CSV file for rejected rows and their reasons.",
+    help="CSV file of rejected rows: line, reason and the row's own cells, ready to fix and "
+    "import again.",
 )
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="SOURCE=FIELD",
+    help="Map another platform's column to a field, e.g. 'Email Address=email' (repeatable).",
+)
+@click.option(
+    "--map-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='A .toml ("SOURCE" = "FIELD") or .csv (SOURCE,FIELD) file of column mappings.',
+)
+@FORCE
 @click.pass_context
 def contacts_import(
     ctx: click.Context,
@@ -90,20 +128,30 @@ def contacts_import(
     consent_method: str,
     consent_channel: str,
     rejects: Path | None,
+    maps: tuple[str, ...],
+    map_file: Path | None,
+    force: bool,
 ) -> None:
-    """Import contacts from a CSV file (header uses the field vocabulary)."""
+    """Import contacts from a CSV file (header uses the field vocabulary, or --map)."""
     st = state(ctx)
+    target = None
     if rejects is not None:
-        if not rejects.parent.is_dir():
-            raise InvalidInputError(f"no such directory for the rejects file: {rejects.parent}")
         if rejects.exists() and rejects.resolve() == file.resolve():
             raise InvalidInputError("the rejects file must not be the file being imported")
+        target = outfile.plan(rejects, force=force, what="rejects file")
     session = st.session()
+    standard = session.proc.policies.fields.standard
+    columns = {
+        **(load_map_file(map_file, standard) if map_file is not None else {}),
+        **parse_maps(maps, standard),
+    }
     size = file.stat().st_size
     show_bar = sys.stderr.isatty() and not st.as_json
     with contextlib.ExitStack() as stack:
         counting = stack.enter_context(_CountingReader(io.FileIO(file, "r")))
-        reject_out = stack.enter_context(rejects.open("w", encoding="utf-8")) if rejects else None
+        reject_out = (
+            stack.enter_context(outfile.writing(target, what="rejects file")) if target else None
+        )
         bar: Any = None
         if show_bar:
             bar = stack.enter_context(
@@ -123,6 +171,7 @@ def contacts_import(
             reject_out,
             progress,
             source=f"import:{file.name}",
+            columns=columns,
         )
     data = result.as_dict()
     text = (
@@ -136,14 +185,23 @@ def contacts_import(
 @contacts.command("update")
 @click.argument("controller")
 @click.argument("contact")
-@click.option("--set", "sets", multiple=True, required=True, metavar="KEY=VALUE")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    required=True,
+    metavar="KEY=VALUE",
+    help="A vocabulary field (any case), or a custom field as custom.NAME=VALUE.",
+)
 @click.pass_context
 def contacts_update(
     ctx: click.Context, controller: str, contact: str, sets: tuple[str, ...]
 ) -> None:
     """Rectify a contact's fields (an empty value removes the field)."""
     st = state(ctx)
-    result = st.session().contacts.update(controller, contact, key_values(sets))
+    session = st.session()
+    given = typed_fields(session.proc.policies.fields, key_values(sets), "--set")
+    result = session.contacts.update(controller, contact, given)
     emit(result, as_json=st.as_json, text=f"rectified {', '.join(result['changed'])}")
 
 
@@ -215,10 +273,11 @@ def lists_show(ctx: click.Context, controller: str, list_name: str, limit: int |
     """The current members: subscribed, not restricted, not objected, not erased."""
     st = state(ctx)
     data = st.session().contacts.list_members(controller, list_name, limit)
-    lines = [f"{data['list']}: {data['count']} current members"]
+    lines = [printable(f"{data['list']}: {data['count']} current members")]
     for m in data["members"]:
         name = f"{m['first_name'] or ''} {m['last_name'] or ''}".strip()
-        lines.append(f"  {m['contact_id']}  {m['email'] or ''}  {name}".rstrip())
+        shown = f"  {m['contact_id']}  {m['email'] or ''}  {name}".rstrip()
+        lines.append(printable(shown))
     emit(data, as_json=st.as_json, text="\n".join(lines))
 
 
@@ -236,6 +295,7 @@ def lists_show(ctx: click.Context, controller: str, list_name: str, limit: int |
     help="Write to a file instead of stdout; with --all, a directory (an existing one, or a "
     "name without extension) gets the complete standard-format return (RET-2).",
 )
+@FORCE
 @click.pass_context
 def export(
     ctx: click.Context,
@@ -245,12 +305,13 @@ def export(
     everything: bool,
     data_format: str,
     out: Path | None,
+    force: bool,
 ) -> None:
     """Export one subject or all contacts (SUBJ-4, SUBJ-6), or return all data (RET-2)."""
     st = state(ctx)
     session = st.session()
     whole = everything and not contact and not email
-    if write_return(st, session, controller, out, everything=whole):
+    if write_return(st, session, controller, out, everything=whole, force=force):
         return
     if out is None:
         summary = session.exports.export(
@@ -262,22 +323,16 @@ def export(
             data_format=data_format,
         )
         return
-    if not out.parent.is_dir():
-        raise InvalidInputError(f"no such directory for the export: {out.parent}")
-    partial = out.with_name(out.name + ".partial")
-    try:
-        with partial.open("w", encoding="utf-8", newline="") as handle:
-            summary = session.exports.export(
-                controller,
-                handle,
-                contact=contact,
-                email=email,
-                everything=everything,
-                data_format=data_format,
-            )
-        partial.replace(out)
-    finally:
-        partial.unlink(missing_ok=True)
+    target = outfile.plan(out, force=force, what="export")
+    with outfile.writing(target, what="export") as handle:
+        summary = session.exports.export(
+            controller,
+            handle,
+            contact=contact,
+            email=email,
+            everything=everything,
+            data_format=data_format,
+        )
     emit(
         {**summary, "out": str(out)},
         as_json=st.as_json,
@@ -293,8 +348,9 @@ def export(
 @click.option(
     "--receipt",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the deletion receipt (JSON).",
+    help="Write the deletion receipt (JSON); `receipts issue --erasure` issues it again.",
 )
+@FORCE
 @click.pass_context
 def erase(
     ctx: click.Context,
@@ -303,13 +359,24 @@ def erase(
     email: str | None,
     reason: str,
     receipt: Path | None,
+    force: bool,
 ) -> None:
     """Erase one subject by destroying its key (crypto-shredding, RET-5)."""
     st = state(ctx)
-    if receipt is not None and not receipt.parent.exists():
-        raise InvalidInputError(f"no such directory for the receipt: {receipt.parent}")
-    result = st.session().erasure.erase(controller, reason, contact, email, receipt)
+    # Checked before erasing, so a path that can never take the receipt costs nothing.
+    target = outfile.plan(receipt, force=force, what="receipt") if receipt else None
+    result = st.session().erasure.erase(controller, reason, contact, email)
     details = result["metadata"]["details"]
+    if target is not None:
+        try:
+            with outfile.writing(target, what="receipt") as handle:
+                handle.write(json.dumps(result, indent=2) + "\n")
+        except CannotWriteError as exc:
+            # The erasure stands; only the copy on disk is missing, and the ledger can reissue it.
+            raise CannotWriteError(
+                f"contact {details['contact_id']} is erased, but {exc}; issue the receipt again "
+                f"with: processor receipts issue --erasure {details['contact_id']}"
+            ) from None
     emit(
         result,
         as_json=st.as_json,

@@ -8,19 +8,33 @@ from __future__ import annotations
 
 import click
 
-from processor.errors import IntegrityFailureError
+from processor.errors import IntegrityFailureError, InvalidInputError, RefusedError
 from processor.integrity.doctor import run_doctor
+from processor.integrity.duplicates import repair_duplicates
 from processor.integrity.findings import Finding
+from processor.services import validation
 
 from .output import emit
-from .state import state
+from .state import CliState, state
 
 
 @click.command("doctor")
+@click.option(
+    "--repair-duplicates",
+    is_flag=True,
+    help="Merge duplicate live contacts of --controller into the oldest (controller admin).",
+)
+@click.option("--controller", default=None, help="The controller whose duplicates to repair.")
+@click.option("--confirm", is_flag=True, help="The controller agrees: write the repair.")
 @click.pass_context
-def doctor(ctx: click.Context) -> None:
+def doctor(
+    ctx: click.Context, repair_duplicates: bool, controller: str | None, confirm: bool
+) -> None:
     """Rebuild the read models beside the live ones and check the key store (GDPA, manager)."""
     st = state(ctx)
+    if repair_duplicates or controller or confirm:
+        _repair(st, controller, confirm=confirm, repair=repair_duplicates)
+        return
     # Like `ledger verify`: judge the store as it is, sign nothing on the way in.
     session = st.session(catch_up=False)
     with session.proc.using_clock():
@@ -37,6 +51,32 @@ def doctor(ctx: click.Context) -> None:
         found = ", ".join(f"{name} {n}" for name, n in report["counts"].items() if n)
         raise IntegrityFailureError(
             f"doctor found {len(report['findings'])} difference(s) from the events ({found})"
+        )
+
+
+def _repair(st: CliState, controller: str | None, *, confirm: bool, repair: bool) -> None:
+    """`--repair-duplicates`: show the plan, and write it only with `--confirm` (SUBJ-4)."""
+    if not repair or not controller:
+        raise InvalidInputError("--controller and --confirm go with --repair-duplicates")
+    session = st.session()
+    report = repair_duplicates(session, validation.controller_ref(controller), confirm=confirm)
+    if st.as_json:
+        emit(report, as_json=True)
+    else:
+        lines = [f"keep {g['keep']}, erase {', '.join(g['erase'])}" for g in report["groups"]]
+        lines += [
+            f"erased {r['erased']} (duplicate of {r['kept']})"
+            + (f"; merged: {', '.join(r['merged'])}" if r["merged"] else "")
+            for r in report["repaired"]
+        ]
+        if not report["groups"]:
+            lines.append(f"no duplicate contacts for {controller}")
+        click.echo("\n".join(lines))
+    if report["groups"] and not confirm:
+        raise RefusedError(
+            f"{len(report['groups'])} group(s) of duplicates: nothing changed; once the "
+            "controller agrees, run again with --confirm",
+            rule="ControllerMustConfirmRepair",
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from processor import keyrotation
@@ -51,6 +53,23 @@ def keys_rotate_kek(ctx: click.Context) -> None:
         f"destroyed generations: {gone}"
     )
     emit(data, as_json=st.as_json, text=text)
+
+
+@keys.command("rotate-master")
+@click.option(
+    "--new-master-key-file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The new master key (64 hex, 0600); made with a fresh random key if it does not exist.",
+)
+@click.pass_context
+def keys_rotate_master(ctx: click.Context, new_master_key_file: Path) -> None:
+    """Re-wrap every KEK and system key under a new master key (resumable); then install it."""
+    from .cmd_backup import rotate_master_command
+
+    st = state(ctx)
+    data = rotate_master_command(st, new_master_key_file)
+    emit(data, as_json=st.as_json, text=data["message"])
 
 
 def register(cli: click.Group) -> None:

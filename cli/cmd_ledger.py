@@ -18,7 +18,10 @@ from ledger import (
 )
 from processor.errors import IntegrityFailureError, InvalidInputError
 from processor.ledgerservice import read_note_file
+from processor.verifications import Verification, record_verification
 
+from . import outfile
+from .outfile import FORCE
 from .output import emit
 from .state import state
 
@@ -91,6 +94,17 @@ def ledger_verify(ctx: click.Context, since: Path | None, witness_key: Path | No
         "checkpoint_log": str(led.checkpoint_log().path),
         "simulation": st.processor(catch_up=False).simulation,
     }
+    # For `processor status`; a file in the config folder, so verifying never writes the store.
+    record_verification(
+        st.settings,
+        Verification(
+            at=st.processor(catch_up=False).now().isoformat(),
+            ok=report.ok,
+            records_checked=report.records_checked,
+            checkpoints_checked=report.checkpoints_checked,
+            reason=report.reason,
+        ),
+    )
     if report.ok:
         witnessed = f", cosigned by {witness.name}" if witness else ""
         emit(
@@ -221,14 +235,14 @@ def receipts_verify(
     try:
         result = verify_receipt(data, verifier, extension)
     except LedgerError as exc:
-        raise IntegrityFailureError(f"receipt does not verify: {exc}") from None
+        raise IntegrityFailureError(f"receipt does not verify: {_reason(exc)}") from None
     if witness_key is not None:
         witness = _witness_key(witness_key)
         relied_on = extension["checkpoint"] if extension else data["checkpoint"]
         try:
             witness.verify_note(relied_on)
         except LedgerError as exc:
-            raise IntegrityFailureError(f"receipt does not verify: {exc}") from None
+            raise IntegrityFailureError(f"receipt does not verify: {_reason(exc)}") from None
     metadata = data.get("metadata", {})
     out = {
         "ok": True,
@@ -244,6 +258,57 @@ def receipts_verify(
         as_json=st.as_json,
         text=f"{prefix}receipt verified: {result.kind} at leaf {result.leaf_index} "
         f"of a signed tree of {result.checkpoint.size}",
+    )
+
+
+def _reason(exc: Exception) -> str:
+    """The library's reason without its own "receipt does not verify:" prefix (said once)."""
+    text = str(exc)
+    prefix = "receipt does not verify: "
+    while text.startswith(prefix):
+        text = text[len(prefix) :]
+    return text
+
+
+@receipts.command("issue")
+@click.option("--erasure", "contact", metavar="CONTACT", help="The erased contact's id.")
+@click.option("--controller", help="The erased contact's controller (checked when given).")
+@click.option(
+    "--certificate", "certificate_of", metavar="CONTROLLER", help="A deletion certificate."
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write it (JSON).")
+@FORCE
+@click.pass_context
+def receipts_issue(
+    ctx: click.Context,
+    contact: str | None,
+    controller: str | None,
+    certificate_of: str | None,
+    out: Path | None,
+    force: bool,
+) -> None:
+    """Issue an erasure receipt or deletion certificate again, from the ledger, at any time."""
+    st = state(ctx)
+    if (contact is None) == (certificate_of is None):
+        raise InvalidInputError("give exactly one of --erasure CONTACT or --certificate CONTROLLER")
+    if certificate_of is not None and controller is not None:
+        raise InvalidInputError("--controller goes with --erasure; --certificate names its own")
+    target = outfile.plan(out, force=force, what="receipt") if out else None
+    session = st.session()
+    if contact is not None:
+        receipt = session.erasure.reissue(contact, controller)
+    else:
+        receipt = session.retention.certificate(certificate_of or "")
+    document = json.dumps(receipt, indent=2) + "\n"
+    if target is None:
+        click.echo(document, nl=False)
+        return
+    with outfile.writing(target, what="receipt") as handle:
+        handle.write(document)
+    emit(
+        {"out": str(out), "kind": receipt["kind"], **receipt["metadata"]},
+        as_json=st.as_json,
+        text=f"{receipt['kind']} receipt written to {out}",
     )
 
 

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from processor.errors import InvalidInputError
+from processor.errors import CannotWriteError, InvalidInputError
 from processor.services.validation import iso_datetime
 
+from . import outfile
+from .outfile import FORCE
 from .output import emit
 from .state import state
 
@@ -149,17 +151,20 @@ def retention_sweep(ctx: click.Context, at: str | None, dry_run: bool) -> None:
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the certificate (JSON)."
 )
+@FORCE
 @click.pass_context
-def retention_certificate(ctx: click.Context, controller_id: str, out: Path | None) -> None:
+def retention_certificate(
+    ctx: click.Context, controller_id: str, out: Path | None, force: bool
+) -> None:
     """The deletion certificate (RET-3), verifiable offline with `receipts verify`."""
     st = state(ctx)
-    if out is not None and not out.parent.is_dir():
-        raise InvalidInputError(f"no such directory for the certificate: {out.parent}")
+    target = outfile.plan(out, force=force, what="certificate") if out else None
     cert = st.session().retention.certificate(controller_id)
-    if out is None:
+    if out is None or target is None:
         click.echo(json.dumps(cert, indent=2))
         return
-    out.write_text(json.dumps(cert, indent=2) + "\n", encoding="utf-8")
+    with outfile.writing(target, what="certificate") as handle:
+        handle.write(json.dumps(cert, indent=2) + "\n")
     details = cert["metadata"]["details"]
     emit(
         {"out": str(out), **details},
@@ -171,38 +176,124 @@ def retention_certificate(ctx: click.Context, controller_id: str, out: Path | No
 
 @click.group()
 def messages() -> None:
-    """Messages sent to contacts (RET-7, SUBJ-7)."""
+    """Messages sent on a controller's lists (INSTR-1, INSTR-7, SUBJ-7, SUBJ-8, RET-7)."""
+
+
+VIA = click.option(
+    "--via", help="The sub-processor that carries it (default: the policy's choice, SUB-4)."
+)
+INSTRUCTION = click.option(
+    "--instruction",
+    type=click.IntRange(min=1),
+    help="The number of the controller's instruction it relies on (INSTR-1).",
+)
+SUBJECT = click.option("--subject", help="The subject line (sealed with the message's own key).")
+BODY_FILE = click.option(
+    "--body-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A UTF-8 file with the message body (sealed with the message's own key).",
+)
+
+
+def _body(body_file: Path | None) -> str | None:
+    if body_file is None:
+        return None
+    try:
+        return body_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"cannot read {body_file}: {exc}") from None
+
+
+@messages.command("send")
+@click.argument("controller_id")
+@click.option("--list", "list_name", required=True, help="The list it is sent on.")
+@click.option("--channel", required=True, type=click.Choice(["email", "sms"]))
+@click.option("--campaign", help="A name for this campaign of the list.")
+@VIA
+@INSTRUCTION
+@SUBJECT
+@BODY_FILE
+@click.pass_context
+def messages_send(
+    ctx: click.Context,
+    controller_id: str,
+    list_name: str,
+    channel: str,
+    campaign: str | None,
+    via: str | None,
+    instruction: int | None,
+    subject: str | None,
+    body_file: Path | None,
+) -> None:
+    """Send on a list: only to subscribed contacts whose consent covers the channel."""
+    st = state(ctx)
+    result = st.session().messages.send(
+        controller_id, list_name, channel, subject, _body(body_file),
+        campaign=campaign, via=via, instruction=instruction,
+    )  # fmt: skip
+    skipped = ", ".join(f"{n} {rule}" for rule, n in result["skipped"].items()) or "none"
+    emit(
+        result,
+        as_json=st.as_json,
+        text=f"sent {result['sent']} {channel} messages on {result['list']} via "
+        f"{result['subprocessor']} ({result['instruction']}); skipped: {skipped}",
+    )
 
 
 @messages.command("record")
 @click.argument("controller_id")
 @click.option("--contact", required=True, help="The recipient's contact id (or e-mail).")
 @click.option("--channel", required=True, type=click.Choice(["email", "sms"]))
-@click.option("--subject", help="The subject line (sealed with the message's own key).")
-@click.option(
-    "--body-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A UTF-8 file with the message body (sealed with the message's own key).",
-)
+@click.option("--list", "list_name", help="The list it is sent on (default: one with consent).")
+@click.option("--test", is_flag=True, help="A test message: it counts like any other (SUBJ-7).")
+@VIA
+@INSTRUCTION
+@SUBJECT
+@BODY_FILE
 @click.pass_context
 def messages_record(
     ctx: click.Context,
     controller_id: str,
     contact: str,
     channel: str,
+    list_name: str | None,
+    test: bool,
+    via: str | None,
+    instruction: int | None,
     subject: str | None,
     body_file: Path | None,
 ) -> None:
-    """Record a sent message, enforcing the account's limits."""
+    """Record one message to one contact, under the same rules as a send."""
     st = state(ctx)
-    body = None
-    if body_file is not None:
-        try:
-            body = body_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InvalidInputError(f"cannot read {body_file}: {exc}") from None
-    result = st.session().messages.record(controller_id, contact, channel, subject, body)
-    emit(result, as_json=st.as_json, text=f"recorded {channel} message {result['message_id']}")
+    result = st.session().messages.record(
+        controller_id, contact, channel, subject, _body(body_file),
+        list_name=list_name, via=via, instruction=instruction, test=test,
+    )  # fmt: skip
+    emit(
+        result,
+        as_json=st.as_json,
+        text=f"recorded {channel} message {result['message_id']} via {result['subprocessor']}",
+    )
+
+
+@messages.command("bounce")
+@click.argument("controller_id")
+@click.argument("message_id")
+@click.pass_context
+def messages_bounce(ctx: click.Context, controller_id: str, message_id: str) -> None:
+    """Record that a message bounced; it still counts as sent (SUBJ-7)."""
+    st = state(ctx)
+    result = st.session().messages.bounce(controller_id, message_id)
+    emit(result, as_json=st.as_json, text=f"message {message_id} bounced (still counted)")
+
+
+@messages.command("usage")
+@click.argument("controller_id")
+@click.pass_context
+def messages_usage(ctx: click.Context, controller_id: str) -> None:
+    """The account's usage as the terms count it (SUBJ-7)."""
+    st = state(ctx)
+    emit(st.session().messages.usage(controller_id), as_json=st.as_json)
 
 
 @messages.command("show")
@@ -226,12 +317,23 @@ def register(cli: click.Group) -> None:
 
 
 def write_return(
-    st: CliState, session: Session, controller: str, out: Path | None, *, everything: bool
+    st: CliState,
+    session: Session,
+    controller: str,
+    out: Path | None,
+    *,
+    everything: bool,
+    force: bool = False,
 ) -> bool:
     """`export --all --out DIR`: write the standard-format return; False for other exports."""
     if not everything or out is None or not (out.is_dir() or not out.suffix):
         return False
-    manifest = session.returns.write(controller, out)
+    try:
+        manifest = session.returns.write(controller, out, force=force)
+    except OSError as exc:
+        raise CannotWriteError(
+            f"cannot write the return to {out}: {exc.strerror or type(exc).__name__}"
+        ) from None
     counts = ", ".join(f"{n} {name}" for name, n in manifest["counts"].items())
     emit(
         manifest,

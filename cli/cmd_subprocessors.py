@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from processor.errors import RefusedError
+from processor.errors import FindingsError
 from processor.services.validation import iso_date, iso_datetime
 from subprocessors import SubProcessorDetails
 
@@ -316,7 +316,7 @@ def check(ctx: click.Context, controller: str | None, at: str | None) -> None:
         rules = Counter(f["rule"] for f in findings)
         blocking = sum(1 for f in findings if f["blocking"])
         summary = ", ".join(f"{rule} {n}" for rule, n in sorted(rules.items()))
-        raise RefusedError(
+        raise FindingsError(
             f"CheckFoundFindings: {len(findings)} findings ({blocking} blocking) as of "
             f"{findings[0]['at']}: {summary}",
             rule="CheckFoundFindings",

@@ -10,7 +10,7 @@ import dataclasses
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -18,6 +18,8 @@ from processor.config import Settings
 from processor.errors import AccessDeniedError, ProcessorError, RefusedError
 from processor.logs import configure, get_logger
 
+from .globalopts import hoist_global_options
+from .output import printed_json, start_invocation, to_json
 from .state import CliState
 
 INTERNAL_ERROR = 4
@@ -34,19 +36,21 @@ class ProcessorGroup(click.Group):
         standalone_mode: bool = True,
         **extra: Any,  # noqa: ANN401
     ) -> Any:  # noqa: ANN401
-        """Run the CLI; usage errors become one `error:` line and exit 2, like every other error."""
+        """Run the CLI; usage errors become one `error:` line and exit 2, like every other error.
+
+        Global options given after a subcommand are moved before it first (`hoist_global_options`).
+        """
+        start_invocation()
+        argv = hoist_global_options(self, list(sys.argv[1:] if args is None else args))
         try:
-            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            result = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as exc:
             hint = f" (see {exc.ctx.command_path} --help)" if exc.ctx else ""
-            click.echo(f"error: {exc.format_message()}{hint}", err=True)
-            sys.exit(exc.exit_code)
+            fail(f"{exc.format_message()}{hint}", exc.exit_code, as_json=_json_wanted(argv))
         except click.Abort:
-            click.echo("error: aborted", err=True)
-            sys.exit(1)
+            fail("aborted", 1, as_json=_json_wanted(argv))
         except click.ClickException as exc:
-            click.echo(f"error: {exc.format_message()}", err=True)
-            sys.exit(exc.exit_code)
+            fail(exc.format_message(), exc.exit_code, as_json=_json_wanted(argv))
         if standalone_mode:
             sys.exit(result if isinstance(result, int) else 0)
         return result
@@ -57,23 +61,50 @@ class ProcessorGroup(click.Group):
             return super().invoke(ctx)
         except ProcessorError as exc:
             _record_refusal(ctx, exc)
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
+            fail(str(exc), exc.exit_code, getattr(exc, "rule", ""), as_json=_json_of(ctx))
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except KeyboardInterrupt:
-            click.echo("error: interrupted; completed batches are saved", err=True)
-            sys.exit(130)
+            fail("interrupted; completed batches are saved", 130, as_json=_json_of(ctx))
         except Exception as exc:  # noqa: BLE001 - the last line of defence keeps output to one line
-            get_logger("processor.cli").exception("internal_error", error_type=type(exc).__name__)
-            click.echo(
-                f"error: internal error ({type(exc).__name__}); details are in the log", err=True
+            # The traceback is for whoever debugs, at debug level only: the error contract is one
+            # line on stderr, and a traceback can carry values from the failing statement.
+            get_logger("processor.cli").debug(
+                "internal_error", error_type=type(exc).__name__, exc_info=True
             )
-            sys.exit(INTERNAL_ERROR)
+            fail(
+                f"internal error ({type(exc).__name__}); "
+                "run again with PROCESSOR_LOG_LEVEL=DEBUG for details",
+                INTERNAL_ERROR,
+                as_json=_json_of(ctx),
+            )
         finally:
             obj = ctx.obj
             if isinstance(obj, CliState):
                 obj.close()
+
+
+def fail(message: str, code: int, rule: str = "", *, as_json: bool) -> NoReturn:
+    """Exit with `code` after one `error:` line on stderr (and, with --json, one JSON document).
+
+    A script reading `--json` output gets a document on failure too, so it never has to parse
+    stderr: `{"error": {"code": N, "message": "...", "rule": "..."}}`.
+    """
+    click.echo(f"error: {message}", err=True)
+    if as_json and not printed_json():
+        click.echo(to_json({"error": {"code": code, "message": message, "rule": rule}}))
+    sys.exit(code)
+
+
+def _json_of(ctx: click.Context) -> bool:
+    obj = ctx.obj
+    return bool(obj.as_json) if isinstance(obj, CliState) else False
+
+
+def _json_wanted(argv: list[str]) -> bool:
+    """Whether --json was given, for errors found before the options were parsed."""
+    head = argv[: argv.index("--")] if "--" in argv else argv
+    return "--json" in head
 
 
 def _record_refusal(ctx: click.Context, exc: ProcessorError) -> None:
@@ -91,6 +122,16 @@ def _record_refusal(ctx: click.Context, exc: ProcessorError) -> None:
         session.record_refusal(obj.command, exc.rule, str(exc))
     except ProcessorError:
         get_logger("processor.cli").warning("refusal_not_recorded", rule=exc.rule)
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """Print what `--version` reports (see `processor.versions`) and stop."""
+    if not value or ctx.resilient_parsing:
+        return
+    from processor.versions import version_text
+
+    click.echo(version_text())
+    ctx.exit()
 
 
 @click.group(cls=ProcessorGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -136,7 +177,14 @@ def _record_refusal(ctx: click.Context, exc: ProcessorError) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append-only file of signed checkpoints, outside the database (default: config folder).",
 )
-@click.version_option(package_name="processor")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version, the policy versions and the store schema version, and exit.",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -170,6 +218,8 @@ def _register() -> None:
     from . import (
         cmd_access,
         cmd_admin,
+        cmd_agreements,
+        cmd_backup,
         cmd_contacts,
         cmd_demo,
         cmd_doctor,
@@ -178,6 +228,7 @@ def _register() -> None:
         cmd_login,
         cmd_notices,
         cmd_retention,
+        cmd_status,
         cmd_subprocessors,
         cmd_witness,
     )
@@ -190,11 +241,14 @@ def _register() -> None:
         cmd_ledger,
         cmd_subprocessors,
         cmd_retention,
+        cmd_agreements,
         cmd_notices,
         cmd_doctor,
         cmd_keys,
         cmd_demo,
         cmd_witness,
+        cmd_status,
+        cmd_backup,
     ):
         module.register(cli)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,8 @@ from processor.context import Via
 from processor.credentials import keeper
 from processor.errors import InvalidInputError, RefusedError
 from processor.services.validation import iso_datetime
+
+MAX_SIMULATED_YEARS = 100
 
 if TYPE_CHECKING:
     from processor.config import Settings
@@ -125,6 +127,14 @@ def resolve_clock(simulation: bool, last_event: datetime | None) -> clocks.Clock
                 "PROCESSOR_NOW is honoured only by a simulation store "
                 "(processor init --simulation)",
                 rule="SimulatedTimeOnlyInSimulation",
+            )
+        # Simulated time never goes back, so one far-future time would hold the store there for
+        # good: refused before the store records anything at it (issue 12 item 5).
+        horizon = clocks.SystemClock().now() + timedelta(days=366 * MAX_SIMULATED_YEARS)
+        if at > horizon:
+            raise InvalidInputError(
+                f"PROCESSOR_NOW is more than {MAX_SIMULATED_YEARS} years ahead; simulated time "
+                "never goes back, so the store would be stuck there"
             )
         if last_event is not None and at < last_event:
             raise RefusedError(

@@ -336,9 +336,17 @@ def write_rows(path: Path, header: str, rows: list[str]) -> Path:
 
 
 def rejects_of(path: Path) -> list[list[str]]:
-    """The rows of a rejects file (without its header)."""
+    """The line and reason of each row of a rejects file (without its header).
+
+    The row's own cells follow them in the file; `rejected_rows` returns those too.
+    """
+    return [row[:2] for row in rejected_rows(path)]
+
+
+def rejected_rows(path: Path) -> list[list[str]]:
+    """The complete rows of a rejects file: line, reason, then the rejected row's cells."""
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
-    assert rows[0] == ["line", "reason"]
+    assert rows[0][:2] == ["_line", "_reason"]
     return rows[1:]
 
 

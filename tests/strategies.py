@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from datetime import timedelta
 
 from hypothesis import strategies as st
 
@@ -38,3 +39,22 @@ json_values = st.recursive(
     ),
     max_leaves=12,
 )
+
+
+# -- the stateful model of the whole core (tests/test_core_stateful.py) --------------------------
+# Small pools on purpose: a few e-mails and lists make collisions, re-adds and repeated
+# unsubscribes likely within a dozen steps.
+EMAIL_POOL = tuple(f"p{n}@example.dk" for n in range(5))
+LIST_POOL = ("news", "promo")
+
+email_slots = st.integers(min_value=0, max_value=len(EMAIL_POOL) - 1)
+list_names = st.sampled_from(LIST_POOL)
+account_types = st.sampled_from(["paying", "freemium", "demo"])
+agreement_editions = st.sampled_from(["scc", "dpa-2018"])
+# How far the clock moves in one step: mostly minutes and hours (grants expire), sometimes the
+# 30-day notice and trial periods, the 120-day deletion period and the 180-day staff review.
+clock_steps = st.sampled_from(
+    [timedelta(minutes=20), timedelta(hours=3), timedelta(hours=9), timedelta(days=1)]
+) | st.sampled_from([timedelta(days=31), timedelta(days=121), timedelta(days=181)])
+# Rows of a small import: (e-mail slot, with a phone number); names are planted by the test.
+csv_rows = st.lists(st.tuples(email_slots, st.booleans()), min_size=1, max_size=3)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from cli_helpers import BACKENDS, new_tenant, shared_store, write_rows
 
@@ -26,7 +28,9 @@ def test_bookkeeper_cannot_read_contacts__ACC_9(shared):
     ):
         result = shared.run(*args, user=ben, as_json=True)
         assert result.exit_code == 1
-        assert result.stdout == ""
+        # With --json a failure prints only its error document: no contact data.
+        assert json.loads(result.stdout)["error"]["code"] == 1
+        assert "Anna" not in result.stdout
         assert "Anna" not in result.stderr
         assert "anna@example.dk" not in result.stderr
     denials = shared.denials(ben)
@@ -42,7 +46,7 @@ def test_refused_command_records_access_denied__ACC_8(shared):
     before = len(shared.denials("grete"))
     result = shared.run("contacts", "show", tenant.ref, cid, user="grete", as_json=True)
     assert result.exit_code == 1
-    assert result.stdout == ""
+    assert json.loads(result.stdout)["error"]["rule"] == "RoleMustGrantPermission"
     assert "may not contacts.show" in result.stderr
     shared.fails(1, "contacts", "show", tenant.ref, cid, user="sam")
     shared.fails(1, "erase", tenant.ref, "--contact", cid, "--reason", "x", user="sam")

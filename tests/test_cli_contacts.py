@@ -30,7 +30,7 @@ def test_add_find_show__SUBJ_1(shared):
     out = shared.ok(
         "contacts", "add", tenant.ref, "--list", "news", "--email", "Anna.Berg@Example.dk",
         "--phone", "+45 20 30 40 50", "--first-name", "Anna", "--last-name", "Berg",
-        "--field", "city=Aarhus", "--field", "shoe_size=38",
+        "--field", "city=Aarhus", "--field", "custom.shoe_size=38",
         "--consent", "email:double-opt-in:form 2026-03-01", user=tenant.admin,
     )  # fmt: skip
     assert out["created"] is True
@@ -108,7 +108,7 @@ def test_update_rectifies_fields__SUBJ_4(shared):
     tenant.add("other@example.dk")
     text = shared.text(
         "contacts", "update", tenant.ref, cid, "--set", "first_name=Daniel", "--set", "city=",
-        "--set", "shoe_size=44", user=tenant.admin,
+        "--set", "custom.shoe_size=44", user=tenant.admin,
     )  # fmt: skip
     assert text.strip() == "rectified city, first_name, shoe_size"
     fields = shared.ok("contacts", "show", tenant.ref, cid, user=tenant.admin)["fields"]
@@ -278,9 +278,9 @@ def test_sensitive_field_needs_instruction__INSTR_3(shared, tmp_path):
     tenant = new_tenant(shared)
     cid = tenant.add("ivy@example.dk")
     add = ["contacts", "add", tenant.ref, "--list", "news", "--email", "jo@example.dk",
-           "--field", "health_note=asthma", "--consent", CONSENT]  # fmt: skip
+           "--field", "custom.health_note=asthma", "--consent", CONSENT]  # fmt: skip
     assert "INSTR-3" in shared.fails(1, *add, user=tenant.admin)
-    shared.fails(1, "contacts", "update", tenant.ref, cid, "--set", "religion=x", user=tenant.admin)
+    shared.fails(1, "contacts", "update", tenant.ref, cid, "--set", "custom.religion=x", user=tenant.admin)
     csv_file = write_rows(tmp_path / "s.csv", "email,health_note", ["kim@example.dk,diabetes"])
     import_args = [
         "contacts",

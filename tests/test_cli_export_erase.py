@@ -26,9 +26,9 @@ def erased(shared, tmp_path_factory):
     """A controller with three contacts, one of them erased with a receipt and the public key."""
     files = tmp_path_factory.mktemp("erasure")
     tenant = new_tenant(shared)
-    keep = tenant.add("keep@example.dk", "--first-name", "Karen", "--field", "shoe_size=39")
+    keep = tenant.add("keep@example.dk", "--first-name", "Karen", "--field", "custom.shoe_size=39")
     gone = tenant.add("gone@example.dk", "--first-name", "Gunnhild", "--last-name", "Ravnsborg",
-                      "--phone", "+45 61 62 63 64", "--field", "shoe_size=44",
+                      "--phone", "+45 61 62 63 64", "--field", "custom.shoe_size=44",
                       consent="email:double-opt-in:form 7781 at the fair")  # fmt: skip
     tenant.add("gone@example.dk", list_name="vip", consent="sms:web-form:order 99120")
     tenant.add("third@example.dk")
@@ -124,9 +124,9 @@ def test_export_all_as_csv__SUBJ_6(shared, tmp_path):
         "--phone",
         "+4520304050",
         "--field",
-        "shoe_size=37",
+        "custom.shoe_size=37",
     )
-    tenant.add("ole@example.dk", "--last-name", "Olsen", "--field", "vip_level=gold")
+    tenant.add("ole@example.dk", "--last-name", "Olsen", "--field", "custom.vip_level=gold")
     gone = tenant.add("pia@example.dk", "--first-name", "Pia")
     shared.ok("erase", tenant.ref, "--contact", gone, "--reason", "asked", user=tenant.admin)
     path = tmp_path / "all.csv"

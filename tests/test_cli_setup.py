@@ -183,7 +183,9 @@ def test_controllers_register_and_show__INSTR_4(shared):
     assert shown["country"] == "DK"
     assert shown["cvr"] == "12345678"
     assert shown["registered_by"] == "sam"
-    assert shown["agreement_terms"]["deletion_after_termination_days"] == 120
+    # The 2018 DPA's own terms (INSTR-4, RET-1): deletion at expiry, 36 h chosen by us.
+    assert shown["agreement_terms"]["deletion_after_termination_days"] == 0
+    assert shown["agreement_terms"]["breach_notice_hours"] == 36
     assert shown["agreement_terms"]["breach_notice_fixed_by_agreement"] is False
     assert shown["account_limits"]["max_contacts"] == 199
     assert shown["contacts"] == {"active": 0, "erased": 0}
@@ -454,7 +456,7 @@ def test_console_script_exit_codes_and_one_line_errors(fresh):
     assert init.stderr == ""
     refused = run_processor(["--as", "nobody", "--json", "users", "list"], env)
     assert refused.returncode == 1
-    assert refused.stdout == ""
+    assert json.loads(refused.stdout)["error"]["code"] == 1  # --json: the failure as a document
     assert refused.stderr.splitlines() == [
         (
             "error: refused: no valid credential for user 'nobody' "

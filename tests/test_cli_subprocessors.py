@@ -262,7 +262,6 @@ def test_cli_outbox_one_entry_per_recipient_and_ack__SUBJ_5(normal):
     mine = normal.ok("subprocessors", "outbox", user=tenant.admin)
     assert mine["controller"] == tenant.ref
     assert len(mine["pending"]) == 9
-    normal.fails(1, "subprocessors", "outbox", "ack", pending[0]["id"], user=tenant.admin)
     done = normal.ok("subprocessors", "outbox", "ack", pending[0]["id"], user="sam")
     assert (done["id"], done["acknowledged_by"]) == (pending[0]["id"], "sam")
     assert len(normal.ok("subprocessors", "outbox", user="grete")["pending"]) == 8
@@ -272,6 +271,28 @@ def test_cli_outbox_one_entry_per_recipient_and_ack__SUBJ_5(normal):
     text = normal.text("subprocessors", "outbox", "--controller", tenant.ref, user="grete")
     assert len(text.splitlines()) == 8
     assert cid in text
+
+
+def test_cli_administrator_acks_own_outbox_entries_only__SUBJ_5(normal):
+    """An administrator acknowledges its own controller's outbox entries, as the reference says;
+    another controller's entry is unknown to it (exit 2) and naming that controller is refused
+    (exit 1); acknowledging its own is no refusal and never counts toward its lockout (ACC-8).
+    """
+    one, two = new_tenant(normal), new_tenant(normal)
+    for tenant, email in ((one, "ack.one@example.dk"), (two, "ack.two@example.dk")):
+        cid = tenant.add(email)
+        normal.ok("erase", tenant.ref, "--contact", cid, "--reason", "Art. 17", user=tenant.admin)
+    mine = normal.ok("subprocessors", "outbox", user=one.admin)["pending"]
+    theirs = normal.ok("subprocessors", "outbox", user=two.admin)["pending"]
+    done = normal.ok("subprocessors", "outbox", "ack", mine[0]["id"], user=one.admin)
+    assert (done["id"], done["acknowledged_by"]) == (mine[0]["id"], one.admin)
+    left = normal.ok("subprocessors", "outbox", user=one.admin)["pending"]
+    assert len(left) == len(mine) - 1
+    normal.fails(2, "subprocessors", "outbox", "ack", theirs[0]["id"], user=one.admin)
+    normal.fails(1, "subprocessors", "outbox", "ack", theirs[0]["id"],
+                 "--controller", two.ref, user=one.admin)  # fmt: skip
+    assert len(normal.ok("subprocessors", "outbox", user=two.admin)["pending"]) == len(theirs)
+    assert {d["rule"] for d in normal.denials(one.admin)} == {"ControllerUsersSeeOnlyTheirOwn"}
 
 
 def test_cli_controller_users_see_only_their_own_view__SUB_1(normal):

@@ -135,6 +135,8 @@ def test_instructions_are_recorded_with_date_and_author__INSTR_1(acme, clock):
     shown = alice.controllers.show("acme")
     assert shown["instructions"] == [
         {
+            "number": 1,
+            "flag": None,
             "kind": "general",
             "text": "Send newsletters to subscribers only.",
             "details": {},

@@ -48,7 +48,13 @@ def test_clean_store_passes_the_doctor__AUD_4(acme):
     _refuse(acme, 2)
     report = run_doctor(login(acme, "grete"))
     assert report["ok"], report["findings"]
-    assert report["counts"] == {"ledger": 0, "readmodels": 0, "keystore": 0, "snapshots": 0}
+    assert report["counts"] == {
+        "ledger": 0,
+        "readmodels": 0,
+        "keystore": 0,
+        "snapshots": 0,
+        "duplicates": 0,
+    }
 
 
 def test_doctor_names_every_tampered_read_model_row_and_key__AUD_4__RET_5__ACC_8(acme):

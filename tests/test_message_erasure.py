@@ -18,6 +18,7 @@ def test_erasure_shreds_the_contacts_messages_at_once__RET_5(acme, tmp_path):
         ]
     )
     other = str(alice.contacts.add("acme", "news", "lea@example.dk", "email:form")["contact_id"])
+    alice.contacts.add("acme", "news", "kim@example.dk", "sms:form")  # SUBJ-8: SMS needs its own
     sent = [
         alice.messages.record("acme", cid, "email", "Private offer", "Dear Kim")["message_id"],
         alice.messages.record("acme", cid, "sms", body="Kim, your code")["message_id"],

@@ -80,9 +80,11 @@ def test_docs_links_resolve():
     """Every relative link in the README and docs/ points at a file of the repository."""
     root = README.parent
     pages = [README, *sorted((root / "docs").glob("*.md"))]
-    broken = []
-    for page in pages:
-        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
-            if not (page.parent / target).resolve().exists():
-                broken.append(f"{page.name}: {target}")
+    links = [
+        (page, target)
+        for page in pages
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8"))
+    ]
+    broken = [f"{p.name}: {t}" for p, t in links if not (p.parent / t).resolve().exists()]
+    assert links
     assert broken == []

@@ -55,3 +55,26 @@ class ConfigurationError(ProcessorError):
     """The data directory, database URL or master key is missing or unusable."""
 
     exit_code = 2
+
+
+class CannotWriteError(ProcessorError):
+    """An output the user named cannot be written (full device, no permission, closed pipe).
+
+    Exit 2, like other input the user can fix: the command's own work is unaffected (an erasure
+    stands; its receipt can be issued again with `receipts issue`).
+    """
+
+    exit_code = 2
+
+
+class FindingsError(ProcessorError):
+    """A report ran and found something that needs attention (exit 1, for cron).
+
+    Not a refusal: nothing was refused, so nothing is recorded as `AccessDenied`.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, rule: str = "") -> None:
+        super().__init__(message)
+        self.rule = rule

@@ -225,6 +225,13 @@ class KeyStore:
             except IntegrityFailureError:
                 ok = False
             if not ok:
+                from processor.masterrotation import pending_rotation
+
+                if pending_rotation(conn) == "committed":
+                    raise IntegrityFailureError(
+                        "the key store was re-wrapped under a new master key that is not "
+                        "installed yet: rerun `processor keys rotate-master` with that key file"
+                    )
                 raise IntegrityFailureError(
                     "the master key does not open this key store (check value fails): "
                     "wrong master key, or the key store was altered"

@@ -44,14 +44,69 @@ class RolesPolicy(_Strict):
     controller: dict[str, RoleSpec]
 
 
+class Term(_Strict):
+    """One term of an agreement edition: the number applied and where it comes from (INSTR-4).
+
+    `fixed_by_agreement` tells an auditor whether the agreement itself sets `value` or leaves it
+    to the processor (the 2018 DPA's "without undue delay" has no hours: ours are a choice).
+    `value` is None when the edition sets no such requirement at all.
+    """
+
+    value: int | None = Field(default=None, ge=0)
+    unit: Literal["hours", "days"]
+    wording: str
+    source: str
+    fixed_by_agreement: bool
+
+
 class EditionTerms(_Strict):
-    """The terms of one agreement edition (INSTR-4)."""
+    """The terms of one agreement edition (INSTR-4, RET-1), each with its source clause."""
 
     title: str
     source: str
-    deletion_after_termination_days: int = Field(gt=0)
-    breach_notice_hours: int = Field(gt=0)
-    breach_notice_fixed_by_agreement: bool
+    deletion_after_termination: Term
+    breach_notice: Term
+    subprocessor_notice: Term
+    termination_instruction: Term
+
+    @property
+    def deletion_after_termination_days(self) -> int:
+        """Days after the end when data is deleted without another instruction (RET-1)."""
+        return self.deletion_after_termination.value or 0
+
+    @property
+    def breach_notice_hours(self) -> int | None:
+        """Hours within which a breach is notified to the controller (BR-)."""
+        return self.breach_notice.value
+
+    @property
+    def breach_notice_fixed_by_agreement(self) -> bool:
+        """Whether the agreement itself fixes the breach-notice hours."""
+        return self.breach_notice.fixed_by_agreement
+
+    @property
+    def termination_instruction_days(self) -> int | None:
+        """Days before the end by which the controller must instruct, or None (DPA18 §14)."""
+        return self.termination_instruction.value
+
+    def summary(self) -> dict[str, object]:
+        """The terms as shown: the numbers in force, then each term with its source."""
+        terms = {
+            "deletion_after_termination": self.deletion_after_termination,
+            "breach_notice": self.breach_notice,
+            "subprocessor_notice": self.subprocessor_notice,
+            "termination_instruction": self.termination_instruction,
+        }
+        return {
+            "title": self.title,
+            "source": self.source,
+            "deletion_after_termination_days": self.deletion_after_termination_days,
+            "breach_notice_hours": self.breach_notice_hours,
+            "breach_notice_fixed_by_agreement": self.breach_notice_fixed_by_agreement,
+            "subprocessor_notice_days": self.subprocessor_notice.value,
+            "termination_instruction_days": self.termination_instruction_days,
+            "terms": {name: term.model_dump() for name, term in terms.items()},
+        }
 
 
 class EditionsPolicy(_Strict):
@@ -105,6 +160,9 @@ class StaffProfile(_Strict):
     review_period_days: int
     lockout_attempts: int
     lockout_window_minutes: int
+    # A processor whose agreement has its own sub-processor list (Effecttracker, seeds/004) names
+    # it here; every controller of the store is then held to that list, whatever its edition.
+    subprocessor_list: str | None = None
 
 
 class ProfilesPolicy(_Strict):

@@ -32,6 +32,7 @@ class Session:
     def __init__(self, proc: Processor, user: str, via: Via) -> None:
         from processor.notices.service import NoticesService
         from processor.services.access import AccessService
+        from processor.services.agreements import AgreementsService
         from processor.services.contacts import ContactsService
         from processor.services.controllers import ControllersService
         from processor.services.erasure import ErasureService
@@ -50,6 +51,7 @@ class Session:
         self.via = via
         self.users = UsersService(self)
         self.controllers = ControllersService(self)
+        self.agreements = AgreementsService(self)
         self.contacts = ContactsService(self)
         self.imports = ImportService(self)
         self.exports = ExportService(self)

@@ -85,24 +85,41 @@ class Contact(ProcessorAggregate):
 
     def _join(self, list_name: str, consent: dict[str, Any]) -> None:
         self.lists[list_name] = Membership(subscribed=True, since=self.modified_on)
-        self.consents.append(
-            Consent(
-                list_name=list_name,
-                channel=str(consent["channel"]),
-                method=str(consent["method"]),
-                evidence=str(consent.get("evidence", "")),
-                given_at=str(consent["given_at"]),
-                recorded_at=self.modified_on,
-            )
+        self.consents.append(self._consent(list_name, consent))
+
+    def _consent(self, list_name: str, consent: dict[str, Any]) -> Consent:
+        return Consent(
+            list_name=list_name,
+            channel=str(consent["channel"]),
+            method=str(consent["method"]),
+            evidence=str(consent.get("evidence", "")),
+            given_at=str(consent["given_at"]),
+            recorded_at=self.modified_on,
         )
 
     def subscribe(self, actor: str, list_name: str, consent: dict[str, Any]) -> None:
-        """Join a list with new consent; already subscribed with the same consent is a no-op."""
+        """Join a list with new consent; already subscribed with the same consent is a no-op.
+
+        Already subscribed, a consent for another channel is recorded on its own (SUBJ-8): a
+        consent states its channel and its list, and an SMS needs one of its own.
+        """
         _check(self)
         membership = self.lists.get(list_name)
         if membership and membership.subscribed:
+            channel = str(consent["channel"])
+            if not any(
+                c.list_name == list_name
+                and c.channel == channel
+                and c.recorded_at >= membership.since
+                for c in self.consents
+            ):
+                self._consent_given(actor=actor, list_name=list_name, consent=consent)
             return
         self._subscribed(actor=actor, list_name=list_name, consent=consent)
+
+    @event("ConsentGiven")
+    def _consent_given(self, actor: str, list_name: str, consent: dict[str, Any]) -> None:
+        self.consents.append(self._consent(list_name, consent))
 
     @event("SubscribedToList")
     def _subscribed(self, actor: str, list_name: str, consent: dict[str, Any]) -> None:

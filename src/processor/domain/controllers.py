@@ -25,6 +25,30 @@ class Instruction:
     details: dict[str, str]
 
 
+@dataclass(frozen=True)
+class AgreementDocument:
+    """A signed agreement as kept (INSTR-5): its edition, date, parties and the hash of its text.
+
+    The signatories' names are sealed with the controller's records key (they name people); the
+    text itself stays with the parties, its SHA-256 proves which text was signed.
+    """
+
+    edition: str
+    signed_on: date
+    text_sha256: str
+    processor_signatory: str
+    controller_signatory: str
+    recorded_at: datetime
+    recorded_by: str
+    accepted_at: datetime | None = None
+    accepted_by: str | None = None
+
+
+FLAGGED = "flagged"
+CONFIRMED = "confirmed"
+WITHDRAWN = "withdrawn"
+
+
 class Controller(ProcessorAggregate):
     """A controller account: who it is, which agreement edition binds us, what it instructed."""
 
@@ -60,6 +84,12 @@ class Controller(ProcessorAggregate):
         self.trial_end_recorded = False
         self.data_deleted_at: datetime | None = None
         self.user_requests_done: list[int] = []
+        self.agreements: list[AgreementDocument] = []
+        self.pending_amendment: AgreementDocument | None = None
+        self.instruction_flags: dict[int, str] = {}
+        self.upgraded_from: str | None = None
+        self.upgraded_at: datetime | None = None
+        self.upgrade_requests_done: list[int] = []
 
     @event("InstructionRecorded")
     def record_instruction(self, actor: str, kind: str, text: str, details: dict[str, str]) -> None:
@@ -178,9 +208,107 @@ class Controller(ProcessorAggregate):
         """Record that every personal datum of the controller is unreadable (RET-3, RET-5)."""
         self.data_deleted_at = self.modified_on
 
+    # -- the agreement itself (INSTR-5) -------------------------------------------------------
+
+    @event("AgreementRecorded")
+    def record_agreement(
+        self,
+        actor: str,
+        edition: str,
+        signed_on: str,
+        text_sha256: str,
+        processor_signatory: str,
+        controller_signatory: str,
+        in_force: bool,
+        policy_version: str,
+    ) -> None:
+        """Record a signed agreement: in force at once, or an amendment awaiting acceptance."""
+        document = AgreementDocument(
+            edition=edition,
+            signed_on=date.fromisoformat(signed_on),
+            text_sha256=text_sha256,
+            processor_signatory=processor_signatory,
+            controller_signatory=controller_signatory,
+            recorded_at=self.modified_on,
+            recorded_by=actor,
+        )
+        if in_force:
+            self.agreements.append(document)
+        else:
+            self.pending_amendment = document
+
+    @event("AmendmentAccepted")
+    def accept_amendment(self, actor: str, edition: str, text_sha256: str) -> None:
+        """The controller's administrator accepted the pending amendment: its terms now apply."""
+        pending = self.pending_amendment
+        assert pending is not None  # noqa: S101 - the service checks before recording
+        self.agreements.append(
+            AgreementDocument(
+                **{
+                    **pending.__dict__,
+                    "accepted_at": self.modified_on,
+                    "accepted_by": actor,
+                }
+            )
+        )
+        self.agreement = edition
+        self.pending_amendment = None
+
+    # -- instructions the processor flags, legal requirements (INSTR-2, INSTR-6) -------------
+
+    @event("InstructionFlagged")
+    def flag_instruction(self, actor: str, number: int, reason: str, policy_version: str) -> None:
+        """Record that the processor holds instruction `number` to infringe the law (INSTR-2)."""
+        self.instruction_flags[number] = FLAGGED
+
+    @event("FlaggedInstructionConfirmed")
+    def confirm_instruction(self, actor: str, number: int) -> None:
+        """The controller maintains its flagged instruction: processing on it may go ahead."""
+        self.instruction_flags[number] = CONFIRMED
+
+    @event("FlaggedInstructionWithdrawn")
+    def withdraw_instruction(self, actor: str, number: int) -> None:
+        """The controller withdraws its flagged instruction: nothing relies on it any more."""
+        self.instruction_flags[number] = WITHDRAWN
+
+    @event("LegalRequirementNotified")
+    def record_legal_requirement(self, actor: str, text: str, policy_version: str) -> None:
+        """Record that the controller was told of a processing the law requires (INSTR-6)."""
+
+    @event("TerminationFlagged")
+    def flag_termination(self, actor: str, rule: str, why: str, policy_version: str) -> None:
+        """Record that a termination was accepted against the edition's terms (RET-1)."""
+
+    # -- the account type (RET-4) -----------------------------------------------------------
+
+    @event("AccountUpgraded")
+    def upgrade_account(
+        self, actor: str, previous: str, account: str, request: int, policy_version: str
+    ) -> None:
+        """Record the upgrade the controller asked for: its data is kept as the new account's."""
+        self.upgraded_from = previous
+        self.upgraded_at = self.modified_on
+        self.account = account
+        self.upgrade_requests_done.append(request)
+
+    def instruction_state(self, number: int) -> str | None:
+        """`flagged`, `confirmed`, `withdrawn`, or None for an instruction never flagged."""
+        return self.instruction_flags.get(number)
+
+    def may_rely_on(self, number: int) -> bool:
+        """Whether processing may rest on instruction `number` (1-based) (INSTR-2).
+
+        Not while the processor's flag awaits the controller's word, never once withdrawn.
+        """
+        return self.instruction_flags.get(number) in {None, CONFIRMED}
+
+    def numbered(self, kind: str) -> list[tuple[int, Instruction]]:
+        """Every instruction of `kind` with its number, in the order given."""
+        return [(n, i) for n, i in enumerate(self.instructions, 1) if i.kind == kind]
+
     def has_instruction(self, kind: str) -> bool:
-        """Tell whether an instruction of `kind` was ever recorded."""
-        return any(i.kind == kind for i in self.instructions)
+        """Tell whether an instruction of `kind` was recorded that processing may rely on."""
+        return any(self.may_rely_on(n) for n, _ in self.numbered(kind))
 
     @property
     def registered_on(self) -> datetime:

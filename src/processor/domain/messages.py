@@ -1,4 +1,8 @@
-"""Sent messages (RET-7, SUBJ-7): the fact that a message went out, and its sealed content.
+"""Sent messages (RET-7, SUBJ-7, INSTR-1): the fact that a message went out, and its sealed content.
+
+A message records what it was sent on: the list (and campaign), the channel, the sub-processor
+that carried it, the instruction it relies on, and how many units the terms count it as. The
+rules deciding who may be sent what are in `processor.domain.sending`.
 
 Content is sealed with a key of the message's own (not the contact's), so it can be shredded on
 its own short schedule (Effecttracker keeps sent e-mails 24 hours) while the non-personal facts
@@ -17,9 +21,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import event
 
 from processor.domain.base import ProcessorAggregate
-from processor.domain.contacts import Contact
 from processor.domain.ids import controller_id
-from processor.errors import RefusedError
 
 CHANNELS = ("email", "sms")
 
@@ -27,55 +29,6 @@ CHANNELS = ("email", "sms")
 def message_id(controller: str, number: int) -> UUID:
     """The id of the controller's `number`-th message."""
     return uuid5(controller_id(controller), f"message:{number}")
-
-
-def check_recipient(contact: Contact, channel: str) -> None:
-    """Refuse a recipient who may not be sent anything (SUBJ-3, Art. 18, Art. 21)."""
-    if contact.erased:
-        raise RefusedError("the contact is erased", rule="ContactMustNotBeErased")
-    if contact.restricted:
-        raise RefusedError(
-            "processing of the contact is restricted (Art. 18)", rule="ContactMustNotBeRestricted"
-        )
-    if contact.objected:
-        raise RefusedError(
-            "the contact objected to processing (Art. 21)", rule="ContactMustNotHaveObjected"
-        )
-    if not any(m.subscribed for m in contact.lists.values()):
-        raise RefusedError(
-            "the contact is unsubscribed from every list (SUBJ-3)",
-            rule="ContactMustBeSubscribed",
-        )
-    needed = "phone" if channel == "sms" else "email"
-    if needed not in contact.fields:
-        raise RefusedError(f"the contact has no {needed} for {channel}", rule="ChannelNeedsAddress")
-
-
-def check_account_limits(
-    account: str,
-    channel: str,
-    *,
-    sms_allowed: bool,
-    max_total: int | None,
-    sent_total: int,
-    max_per_month: int | None,
-    sent_this_month: int,
-) -> None:
-    """Refuse a message beyond the account's limits (SUBJ-7, TC §5, §6)."""
-    if channel == "sms" and not sms_allowed:
-        raise RefusedError(f"a {account} account sends no SMS (SUBJ-7)", rule="AccountMustAllowSms")
-    if channel != "email":
-        return
-    if max_total is not None and sent_total >= max_total:
-        raise RefusedError(
-            f"a {account} account sends at most {max_total} e-mails in total (SUBJ-7)",
-            rule="AccountEmailLimit",
-        )
-    if max_per_month is not None and sent_this_month >= max_per_month:
-        raise RefusedError(
-            f"a {account} account sends at most {max_per_month} e-mails a month (SUBJ-7)",
-            rule="AccountMonthlyEmailLimit",
-        )
 
 
 class Message(ProcessorAggregate):
@@ -99,8 +52,23 @@ class Message(ProcessorAggregate):
         content_bytes: int,
         content_expires_at: datetime | None,
         policy_version: str,
+        list_name: str = "",
+        campaign: str = "",
+        subprocessor: str = "",
+        instruction: str = "",
+        units: int = 1,
+        test: bool = False,
     ) -> None:
+        # The defaults read messages recorded before these facts were kept.
         self.controller = controller
+        self.sent_by = actor  # a user of the controller, on its behalf (INSTR-7)
+        self.list_name = list_name
+        self.campaign = campaign
+        self.subprocessor = subprocessor
+        self.instruction = instruction
+        self.units = units
+        self.test = test
+        self.bounced_at: datetime | None = None
         self.number = number
         self.contact = contact
         self.channel = channel
@@ -116,6 +84,17 @@ class Message(ProcessorAggregate):
             return False
         self._content_shredded(actor=actor, reason=reason, policy_version=policy_version)
         return True
+
+    def bounce(self, actor: str) -> bool:
+        """Record that the message bounced; it still counts as sent (SUBJ-7). False if known."""
+        if self.bounced_at is not None:
+            return False
+        self._bounced(actor=actor)
+        return True
+
+    @event("MessageBounced")
+    def _bounced(self, actor: str) -> None:
+        self.bounced_at = self.modified_on
 
     @event("MessageContentShredded")
     def _content_shredded(self, actor: str, reason: str, policy_version: str) -> None:

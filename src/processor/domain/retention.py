@@ -77,19 +77,33 @@ class AccountFacts:
     returned_at: datetime | None
     deleted_at: datetime | None
     demo: DemoTerms
+    # Set when a demo (or freemium) account was upgraded on the controller's request (RET-4).
+    upgraded: str | None = None
 
     @property
     def trial_ends_at(self) -> datetime | None:
         """When a demo trial ends (None for other accounts)."""
         if self.demo.trial_days is None:
             return None
-        return self.registered_at + timedelta(days=self.demo.trial_days)
+        return later(self.registered_at, self.demo.trial_days)
 
     @property
     def returned_after_termination(self) -> bool:
         """Whether a complete return was made after the current termination was recorded."""
         term = self.termination
         return bool(term and self.returned_at and self.returned_at >= term.recorded_at)
+
+
+def later(at: datetime, days: int) -> datetime:
+    """`days` after `at`, or the last representable moment when that is past year 9999.
+
+    Input dates are bounded (validation.MAX_YEAR) so this never clamps for new data; a store
+    that recorded a date near 9999 before that bound existed must still answer (issue 12).
+    """
+    try:
+        return at + timedelta(days=days)
+    except OverflowError:
+        return datetime.max.replace(tzinfo=at.tzinfo)
 
 
 @dataclass(frozen=True)
@@ -111,7 +125,7 @@ def _demo_due(facts: AccountFacts) -> Decision | None:
     ends = facts.trial_ends_at
     if ends is None or facts.demo.retention_after_trial_days is None:
         return None
-    due = ends + timedelta(days=facts.demo.retention_after_trial_days)
+    due = later(ends, facts.demo.retention_after_trial_days)
     return Decision(
         "scheduled",
         "RET-4",
@@ -137,14 +151,14 @@ def _termination_due(term: Termination) -> Decision:
             "scheduled",
             "RET-2",
             f"the controller instructed {verb} at the end of the collaboration ({term.effective})",
-            term.effective_at + timedelta(days=term.instruction_days),
+            later(term.effective_at, term.instruction_days),
         )
     return Decision(
         "scheduled",
         "RET-1",
         f"no other instruction: deleted {term.deletion_after_days} days after the "
         f"collaboration ended ({term.effective})",
-        term.effective_at + timedelta(days=term.deletion_after_days),
+        later(term.effective_at, term.deletion_after_days),
     )
 
 
@@ -161,6 +175,10 @@ def decide(facts: AccountFacts, at: datetime) -> Decision:
         else:
             candidates.append(by_termination)
     if not candidates:
+        if facts.upgraded is not None:
+            return Decision(
+                "open", "RET-4", f"{facts.upgraded}: the data is kept, never swept as a demo"
+            )
         return Decision("open", "", "the collaboration continues")
     chosen = min(candidates, key=lambda d: d.due_at or at)
     assert chosen.due_at is not None  # noqa: S101 - every candidate above has a date

@@ -1,11 +1,13 @@
 """`processor doctor`: everything outside the ledger, checked against the events (AUD-4, RET-5).
 
-Four checks, each read-only towards the live stores:
+Five checks, each read-only towards the live stores:
 * ledger: the events themselves verify against the signed checkpoints (the other checks trust
   the events, so a failure here is reported first);
 * readmodels: a rebuild from the events equals the live read models, row by row;
 * keystore: every destroyed key has its event, and no erased subject keeps a key;
-* snapshots: every snapshot row carries a valid MAC.
+* snapshots: every snapshot row carries a valid MAC;
+* duplicates: no two live contacts of a controller share one normalised e-mail (SUBJ-4); the
+  repair is `integrity.duplicates.repair_duplicates`, run by the controller's administrator.
 The report is clean only when every check finds nothing; the CLI then exits 0, else 3.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from processor.integrity.duplicates import check_duplicates
 from processor.integrity.findings import Finding
 from processor.integrity.keycheck import check_keys
 from processor.integrity.rebuild import compare_read_models
@@ -22,7 +25,7 @@ if TYPE_CHECKING:
     from processor.session import Session
 
 PERMISSION = "integrity.check"
-CHECKS = ("ledger", "readmodels", "keystore", "snapshots")
+CHECKS = ("ledger", "readmodels", "keystore", "snapshots", "duplicates")
 
 
 def _ledger(session: Session) -> list[Finding]:
@@ -48,6 +51,7 @@ def run_doctor(session: Session) -> dict[str, Any]:
         *compare_read_models(proc),
         *check_keys(proc),
         *check_snapshots(proc),
+        *check_duplicates(proc),
     ]
     counts = {name: sum(1 for f in findings if f.check == name) for name in CHECKS}
     return {

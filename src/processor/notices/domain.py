@@ -22,6 +22,8 @@ BREACH: Final = "breach"
 TRIAL_END: Final = "trial-end"
 INSTRUCTION_FLAGGED: Final = "instruction-flagged"
 USER_REQUEST_RECORDED: Final = "user-request-recorded"
+LEGAL_REQUIREMENT: Final = "legal-requirement"
+TERMINATION_FLAGGED: Final = "termination-flagged"
 KINDS: Final = (
     SUSPECTED_MISUSE,
     SUBPROCESSOR_CHANGE,
@@ -29,6 +31,8 @@ KINDS: Final = (
     TRIAL_END,
     INSTRUCTION_FLAGGED,
     USER_REQUEST_RECORDED,
+    LEGAL_REQUIREMENT,
+    TERMINATION_FLAGGED,
 )
 
 

@@ -147,6 +147,11 @@ def _subscribed(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: A
     _join(w, e, pos)
 
 
+@handles("Contact.ConsentGiven")
+def _consent_given(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+    _join(w, e, pos)  # another channel's consent on a list the contact is on (SUBJ-8)
+
+
 @handles("Contact.UnsubscribedFromList")
 def _unsubscribed(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     w.execute(

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from processor.blindindex import blind_index, normalise_email, normalise_phone, pseudonym
+from processor.blindindex import (
+    EMAIL_RULE,
+    blind_index,
+    normalise_email,
+    normalise_phone,
+    pseudonym,
+)
 from processor.errors import InvalidInputError
 from processor.readmodels import tables as t
 from processor.sealing import Erased
@@ -35,12 +41,17 @@ SCHEMA_NAME = "readmodels-schema"
 
 
 def schema_fingerprint() -> int:
-    """A number that changes whenever a read-model table or column changes."""
+    """A number that changes whenever a read-model table or column changes.
+
+    The e-mail rule is part of it: blind indexes made under an older rule would no longer be
+    found, so a new rule rebuilds the read models like a new column does.
+    """
     parts = sorted(
         f"{table.name}.{column.name}:{column.type!r}:{column.nullable}"
         for table in t.metadata.sorted_tables
         for column in table.columns
     )
+    parts.append(f"email-rule:{EMAIL_RULE}")
     return int(hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12], 16)
 
 
@@ -245,6 +256,7 @@ class Projector:
 # Importing the handlers registers them.
 from processor.notices import handlers as _notice_handlers  # noqa: E402, F401
 from processor.readmodels import access_handlers as _access_handlers  # noqa: E402, F401
+from processor.readmodels import agreement_handlers as _agreement_handlers  # noqa: E402, F401
 from processor.readmodels import handlers as _handlers  # noqa: E402, F401
 from processor.readmodels import retention_handlers as _retention_handlers  # noqa: E402, F401
 from processor.readmodels import subprocessor_handlers as _sp_handlers  # noqa: E402, F401

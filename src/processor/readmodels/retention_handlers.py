@@ -29,7 +29,20 @@ def _message_recorded(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # 
             "content_expires_at": e.content_expires_at,
             "content_shredded": False,
             "shredded_at": None,
+            # Messages recorded before these facts were kept count as one unit, not a test.
+            "units": getattr(e, "units", 1),
+            "test": getattr(e, "test", False),
+            "bounced_at": None,
         },
+    )
+
+
+@handles("Message.MessageBounced")
+def _message_bounced(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+    w.execute(
+        t.messages.update()
+        .where(t.messages.c.message_id == str(e.originator_id))
+        .values(bounced_at=e.timestamp)
     )
 
 

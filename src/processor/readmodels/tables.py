@@ -142,6 +142,10 @@ messages = sa.Table(
     sa.Column("content_expires_at", UTCDateTime(), nullable=True),
     sa.Column("content_shredded", sa.Boolean, nullable=False),
     sa.Column("shredded_at", UTCDateTime(), nullable=True),
+    # How the terms count it (SUBJ-7): an SMS per 156 characters; bounces and tests count too.
+    sa.Column("units", sa.Integer, nullable=False),
+    sa.Column("test", sa.Boolean, nullable=False),
+    sa.Column("bounced_at", UTCDateTime(), nullable=True),
     sa.Index("ix_rm_messages_controller", "controller", "sent_at"),
 )
 

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from processor.domain.access import AccessGrant, DataAccessRecord, SampleCheck
+from processor.domain.access import DENIED, AccessGrant, DataAccessRecord, SampleCheck
 from processor.errors import InvalidInputError, NotFoundError
 from processor.freetext import open_records, seal_records
 from processor.readmodels import tables as t
 from processor.sealing import Erased
+from processor.services.agreements import usable
 
 if TYPE_CHECKING:
     from processor.domain.users import User
@@ -191,7 +192,9 @@ class AccessService:
             )
         scope = [self.contact_by_pseudonym(controller, p) for p in contacts or []]
         ctrl = self.s.controllers.get(controller)
-        standing = [i for i in ctrl.instructions if i.kind == SUPPORT_ACCESS]
+        # A standing instruction the processor flagged approves nothing until it is confirmed:
+        # the request then waits for an approval like any other (INSTR-2).
+        standing = [i for _, i in usable(ctrl, SUPPORT_ACCESS)]
         with self.proc.using_clock():
             grant = AccessGrant(
                 actor=self.s.user_name,
@@ -231,11 +234,13 @@ class AccessService:
             "reason": open_records(self.proc, grant.controller, GRANT_REASON, grant.reason),
             "scope": "whole controller"
             if not grant.contacts
-            else f"{len(grant.contacts)} contacts",
+            else f"{len(grant.contacts)} contact{'s' if len(grant.contacts) != 1 else ''}",
             "hours": grant.hours,
             "state": grant.state,
             "automatic": grant.automatic,
-            "approved_by": grant.decided_by,
+            # Who decided, under the name of what they decided: a denial was approved by no one.
+            "approved_by": grant.decided_by if grant.approved_at is not None else None,
+            "denied_by": grant.decided_by if grant.state == DENIED else None,
             "expires_at": expires.isoformat() if expires else None,
             "active": grant.is_active(self.proc.now()),
         }

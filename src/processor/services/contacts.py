@@ -6,6 +6,7 @@ an aggregate sees them, and opened again only to answer an authorised read.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from processor.freetext import open_for_subject
 from processor.readmodels import tables as t
 from processor.sealing import ERASED, Erased
 from processor.services import validation as v
+from processor.services.consent import as_given
 from processor.services.lifecycle import check_account_open
 from processor.services.profile import (
     ConsentInput,
@@ -25,6 +27,7 @@ from processor.services.profile import (
     clean_profile,
     field_names,
 )
+from processor.writelock import contact_writes
 
 if TYPE_CHECKING:
     from processor.domain.controllers import Controller
@@ -151,7 +154,8 @@ class ContactsService:
             "channel": consent.channel,
             "method": consent.method,
             "evidence": evidence,
-            "given_at": self.proc.now().isoformat(),
+            # When the person consented, as stated (SUBJ-2); else when it is recorded.
+            "given_at": (consent.given_at or self.proc.now()).isoformat(),
         }
 
     def add(
@@ -165,8 +169,12 @@ class ContactsService:
         last_name: str | None = None,
         fields: dict[str, str] | None = None,
         source: str = "manual",
+        consent_at: str | None = None,
     ) -> dict[str, Any]:
-        """Add a contact, or add the list and consent to the contact with the same e-mail."""
+        """Add a contact, or add the list and consent to the contact with the same e-mail.
+
+        `consent_at` is when the person consented, if earlier than now (SUBJ-2).
+        """
         self.s.authorize("contacts.add", command="contacts add", controller=controller)
         ctrl = self.s.controllers.get(controller)
         check_account_open(self.proc, ctrl)
@@ -179,9 +187,10 @@ class ContactsService:
             values["last_name"] = last_name
         profile = clean_profile(self.proc.policies.fields, values, require_email=True)
         check_sensitive_fields(self.proc.policies.fields, ctrl, list(profile.get("custom", {})))
-        parsed_consent = ConsentInput.parse(consent)
+        parsed_consent = as_given(ConsentInput.parse(consent), consent_at, self.proc.now())
         name = v.list_name(list_name)
-        with self.proc.using_clock():
+        # One live contact per e-mail (SUBJ-4): look up and create under the controller's lock.
+        with self.proc.using_clock(), contact_writes(self.proc, controller):
             existing = self.id_by_email(controller, email)
             if existing is not None:
                 contact = self.load(controller, existing)
@@ -251,12 +260,18 @@ class ContactsService:
         merged.update(sets)
         profile = clean_profile(self.proc.policies.fields, merged, require_email=True)
         check_sensitive_fields(self.proc.policies.fields, ctrl, list(profile.get("custom", {})))
-        if "email" in sets:
-            other = self.id_by_email(controller, profile["email"])
-            if other is not None and other != str(agg.id):
-                raise RefusedError("another contact already has that e-mail", rule="EmailIsUnique")
         changed = sorted(sets)
-        with self.proc.using_clock():
+        # A new e-mail must stay unique until the rectification is projected: under the lock.
+        lock = (
+            contact_writes(self.proc, controller) if "email" in sets else contextlib.nullcontext()
+        )
+        with self.proc.using_clock(), lock:
+            if "email" in sets:
+                other = self.id_by_email(controller, profile["email"])
+                if other is not None and other != str(agg.id):
+                    raise RefusedError(
+                        "another contact already has that e-mail", rule="EmailIsUnique"
+                    )
             agg.rectify(
                 actor=self.s.user_name,
                 profile=self.proc.sealer.seal(str(agg.id), PROFILE, profile),

@@ -17,7 +17,7 @@ from processor.notices.service import new_notice
 from processor.policies import Account, Edition
 from processor.readmodels import tables as t
 from processor.sealing import records_subject
-from processor.services import user_requests
+from processor.services import agreements, user_requests
 from processor.services import validation as v
 from processor.services.lifecycle import decision_dict
 from processor.services.subprocessors import transfer_details
@@ -136,6 +136,10 @@ class ControllersService:
             )
         elif {"change", "user", "role"} & details.keys():
             raise InvalidInputError("--change, --user and --role belong to --kind user-request")
+        if kind == agreements.UPGRADE_REQUEST:
+            details = agreements.upgrade_details(details.get("account"))  # RET-4
+        elif "account" in details:
+            raise InvalidInputError("--account belongs to --kind upgrade-request")
         if {"country", "basis"} & details.keys():
             if kind != "transfer":
                 raise InvalidInputError("--country and --basis belong to --kind transfer")
@@ -202,20 +206,25 @@ class ControllersService:
             "cvr": c.cvr,
             "account": c.account,
             "agreement": c.agreement,
-            "agreement_terms": terms.model_dump(),
+            "agreement_terms": terms.summary(),
+            # The signed documents and any amendment awaiting acceptance (INSTR-5).
+            **self.s.agreements.describe(c),
             "account_limits": limits.model_dump(exclude_none=True),
             "registered_at": c.registered_on.isoformat(),
             "registered_by": c.registered_by,
             "policy_version": c.policy_version,
             "instructions": [
                 {
+                    "number": n,
+                    # INSTR-2: flagged (processing on it waits), confirmed, withdrawn, or None.
+                    "flag": c.instruction_state(n),
                     "kind": i.kind,
                     "text": open_records(self.proc, c.ref, INSTRUCTION_TEXT, i.text),
                     "details": i.details,
                     "given_at": i.given_at.isoformat(),
                     "given_by": i.given_by,
                 }
-                for i in c.instructions
+                for n, i in enumerate(c.instructions, 1)
             ],
             "lifecycle": decision_dict(self.s.lifecycle.decision(c, self.proc.now())),
             "contacts": {"active": counts[0], "erased": counts[1]},

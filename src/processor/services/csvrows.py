@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from processor.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 MAX_FIELD_BYTES = 16 * 1024 * 1024
 
@@ -26,6 +26,7 @@ class Row:
     line: int
     values: dict[str, str]
     error: str | None = None
+    cells: tuple[str, ...] = ()  # the row as read, for a rejects file the user can fix
 
 
 class _Lines:
@@ -35,10 +36,13 @@ class _Lines:
         self.raw = raw
         self.number = 0
         self.bad: set[int] = set()
+        self.first = b""
 
     def __iter__(self) -> Iterator[str]:
         for number, line in enumerate(self.raw, start=1):
             self.number = number
+            if number == 1:
+                self.first = line
             if number == 1 and line.startswith(b"\xef\xbb\xbf"):
                 line = line[3:]  # noqa: PLW2901 - a UTF-8 BOM is not part of the header
             try:
@@ -48,8 +52,34 @@ class _Lines:
                 yield line.decode("utf-8", errors="replace")
 
 
-def read_rows(raw: BinaryIO, required: tuple[str, ...]) -> tuple[list[str], Iterator[Row]]:
-    """Return the header and an iterator of rows; a bad header is a one-line error."""
+def _looks_like(first: bytes) -> str | None:
+    """Which encoding a header line that is not UTF-8 looks like, or None when it is UTF-8.
+
+    UTF-16 decodes as "valid" UTF-8 full of NUL bytes when its text is ASCII, so NULs are the
+    sign; the byte-order mark, when present, says which byte order.
+    """
+    if first.startswith((b"\xff\xfe", b"\xfe\xff")):
+        order = "little" if first.startswith(b"\xff\xfe") else "big"
+        return f"UTF-16 ({order}-endian, with a byte-order mark)"
+    if b"\x00" in first:
+        order = "little" if first[1:2] == b"\x00" else "big"
+        return f"UTF-16 ({order}-endian, without a byte-order mark)"
+    return None
+
+
+def _unchanged(header: list[str]) -> list[str]:
+    return header
+
+
+def read_rows(
+    raw: BinaryIO,
+    required: tuple[str, ...],
+    columns: Callable[[list[str]], list[str]] | None = None,
+) -> tuple[list[str], Iterator[Row]]:
+    """Return the header and an iterator of rows; a bad header is a one-line error.
+
+    `columns` maps the lower-cased header before it is checked (`columnmap.header_mapper`).
+    """
     csv.field_size_limit(min(sys.maxsize, MAX_FIELD_BYTES))
     lines = _Lines(raw)
     reader = csv.reader(iter(lines))
@@ -59,9 +89,13 @@ def read_rows(raw: BinaryIO, required: tuple[str, ...]) -> tuple[list[str], Iter
         raise InvalidInputError("the CSV file is empty") from None
     except csv.Error as exc:
         raise InvalidInputError(f"the CSV header cannot be read: {exc}") from None
-    if 1 in lines.bad:
-        raise InvalidInputError("the CSV header is not valid UTF-8")
-    header = [h.strip().lower() for h in header]
+    looks = _looks_like(lines.first)
+    if 1 in lines.bad or looks:
+        raise InvalidInputError(
+            f"the CSV file is not UTF-8: it looks like {looks or 'Latin-1 or Windows-1252'}; "
+            "save it as UTF-8"
+        )
+    header = (columns or _unchanged)([h.strip().lower() for h in header])
     missing = [c for c in required if c not in header]
     if missing:
         raise InvalidInputError(
@@ -91,12 +125,13 @@ def read_rows(raw: BinaryIO, required: tuple[str, ...]) -> tuple[list[str], Iter
                 start = end + 1
                 continue
             bad = [n for n in range(start, end + 1) if n in lines.bad]
+            kept = tuple(cells)
             if bad:
-                yield Row(start, {}, f"line {bad[0]} is not valid UTF-8")
+                yield Row(start, {}, f"line {bad[0]} is not valid UTF-8", kept)
             elif len(cells) != len(header):
-                yield Row(start, {}, f"expected {len(header)} columns, found {len(cells)}")
+                yield Row(start, {}, f"expected {len(header)} columns, found {len(cells)}", kept)
             else:
-                yield Row(start, dict(zip(header, cells, strict=True)))
+                yield Row(start, dict(zip(header, cells, strict=True)), None, kept)
             start = end + 1
 
     return header, rows()

@@ -8,16 +8,20 @@ command does), so an erasure that was recorded always completes.
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from processor.domain.contacts import Contact
-from processor.errors import InvalidInputError
+from processor.errors import CannotWriteError, InvalidInputError, NotFoundError, RefusedError
+from processor.services.evidence import erasure_event
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from processor.session import Session
 
 ERASURE_REASON = "erasure-reason"
+REASON_SHREDDED = "(not repeated: sealed with the subject's key, destroyed by the erasure)"
 
 
 class ErasureService:
@@ -61,19 +65,60 @@ class ErasureService:
             messages = self.s.messages.key_ids_of(str(cid))
             self.proc.sealer.shred([str(cid), *messages], self.proc.now())
         position = recordings[-1].notification.id
-        receipt = self.proc.ledger.receipt(
+        receipt = self._receipt(position, controller, str(cid), erased, reason.strip())
+        if receipt_path is not None:
+            try:
+                receipt_path.write_text(json.dumps(receipt, indent=2) + "\n", encoding="utf-8")
+            except OSError as exc:
+                raise CannotWriteError(
+                    f"contact {cid} is erased, but the receipt cannot be written: {exc.strerror}"
+                ) from None
+        return receipt
+
+    def reissue(self, contact: str, controller: str | None = None) -> dict[str, Any]:
+        """The receipt of an erasure, issued again from the ledger (a lost copy is not lost).
+
+        Everything in it comes from the stored `ContactErased` event and its ledger position,
+        except the reason: that was sealed with the subject's key, which the erasure destroyed,
+        so a reissued receipt says so instead of repeating it.
+        """
+        try:
+            cid = uuid.UUID(contact)
+        except ValueError:
+            raise InvalidInputError(
+                f"invalid contact id {contact[:40]!r}: an erased contact is known by its id only"
+            ) from None
+        aggregate: object = self.proc.find(cid)
+        if not isinstance(aggregate, Contact) or controller not in (None, aggregate.controller):
+            raise NotFoundError(f"unknown contact {contact}")
+        self.s.authorize("erase", command="receipts issue", controller=aggregate.controller)
+        found = erasure_event(self.proc, cid)
+        if found is None:
+            raise RefusedError(
+                f"contact {contact} is not erased: there is no erasure receipt",
+                rule="ContactMustBeErased",
+            )
+        position, event = found
+        return self._receipt(position, aggregate.controller, str(cid), event, None)
+
+    def _receipt(
+        self,
+        position: int,
+        controller: str,
+        contact_id: str,
+        event: Any,  # noqa: ANN401 - the ContactErased event class is built by @event
+        reason: str | None,
+    ) -> dict[str, Any]:
+        return self.proc.ledger.receipt(
             position,
             kind="erasure",
             details={
                 "controller": controller,
-                "contact_id": str(cid),
-                "erased_at": erased.timestamp.isoformat(),
-                "erased_by": self.s.user_name,
-                "reason": reason.strip(),
+                "contact_id": contact_id,
+                "erased_at": event.timestamp.isoformat(),
+                "erased_by": event.actor,
+                "reason": reason if reason is not None else REASON_SHREDDED,
                 "method": "crypto-shredding: the subject's AES-256-GCM key was destroyed",
-                "policy_version": self.proc.policies.version,
+                "policy_version": event.policy_version,
             },
         )
-        if receipt_path is not None:
-            receipt_path.write_text(json.dumps(receipt, indent=2) + "\n", encoding="utf-8")
-        return receipt

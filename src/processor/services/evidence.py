@@ -22,6 +22,7 @@ from processor.domain.retention import SweepRun
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from uuid import UUID
 
     from processor.app import Processor
 
@@ -90,6 +91,15 @@ def controller_evidence(proc: Processor, ref: str) -> ControllerEvidence:
     found.erasures = {c: erasures[c] for c in found.contacts if c in erasures}
     found.shredded = {m: shreds[m] for m in found.messages if m in shreds}
     return found
+
+
+def erasure_event(proc: Processor, contact: UUID) -> tuple[int, Any] | None:
+    """A contact's `ContactErased` event and its position in the log, or None."""
+    erased = _event_class(Contact, "ContactErased")
+    for position, e in _events(proc, erased):
+        if e.originator_id == contact:
+            return position, e
+    return None
 
 
 def data_deleted_event(proc: Processor, ref: str) -> tuple[int, Any] | None:

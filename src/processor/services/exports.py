@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from processor.errors import InvalidInputError
 from processor.readmodels import tables as t
+from processor.services.csvcells import neutralise
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -86,6 +87,8 @@ class ExportService:
         else:
             count = self._csv(writer, controller, aggregates, everything=everything)
         digest = writer.sha.hexdigest()
+        # Written out before the export is recorded: a full device fails the export instead.
+        out.flush()
         with self.proc.using_clock():
             ctrl.record_export(
                 actor=self.s.user_name,
@@ -181,6 +184,6 @@ class ExportService:
             row["source"] = view["source"]
             row["added_at"] = view["added_at"]
             row["consents"] = json.dumps(view["consents"], ensure_ascii=False)
-            writer.writerow(row)
+            writer.writerow({k: neutralise(str(val)) for k, val in row.items()})
             count += 1
         return count

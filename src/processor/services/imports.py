@@ -3,7 +3,14 @@
 Rows are validated one by one; bad rows go to the rejects file with their reason and nothing of
 them is stored. Good rows are saved 1,000 at a time: keys first (one insert), then every event of
 the batch in one event-store transaction, so a contact is never half-written. Re-importing the
-same file adds nothing: rows are matched to existing contacts by blind index.
+same file adds nothing: rows are matched to existing contacts by blind index, under the
+controller's write lock (`processor.writelock`), so concurrent imports never add a person twice.
+
+A row for a person who was erased before is added as a new contact and counted in `added`:
+the import cannot tell. Knowing that an address was erased needs something that recognises it
+after the erasure, which is exactly what crypto-shredding promises not to keep (RET-5). A
+controller that must not re-add people keeps its own suppression list and removes them from
+the file before importing.
 """
 
 from __future__ import annotations
@@ -15,25 +22,31 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 import sqlalchemy as sa
 
-from processor.errors import ProcessorError, RefusedError
+from processor.errors import InvalidInputError, ProcessorError, RefusedError
 from processor.readmodels import tables as t
 from processor.services import validation as v
+from processor.services.columnmap import header_mapper
+from processor.services.consent import row_consent
 from processor.services.lifecycle import check_account_open
 from processor.services.profile import ConsentInput, check_sensitive_fields, clean_profile
+from processor.writelock import contact_writes
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping, Sequence
 
     from processor.domain.contacts import Contact
     from processor.session import Session
 
 BATCH = 1000
-RESERVED = ("consent_at", "consent_evidence")
+# The rejects file's own columns: importing a corrected rejects file ignores them.
+REJECT_COLUMNS = ("_line", "_reason")
+RESERVED = ("consent_at", "consent_evidence", *REJECT_COLUMNS)
+CUSTOM = "custom."
 
 
 @dataclass
 class ImportResult:
-    """What an import did."""
+    """What an import did. `added` includes people erased earlier: erasure leaves no trace."""
 
     rows: int = 0
     added: int = 0
@@ -45,6 +58,31 @@ class ImportResult:
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
         return dict(self.__dict__)
+
+
+def _column_key(column: str, standard: Sequence[str]) -> str:
+    """The profile key of a CSV column: `custom.NAME` (as returns write it) is the custom NAME."""
+    if not column.startswith(CUSTOM):
+        return column
+    name = column[len(CUSTOM) :]
+    if name in standard:
+        raise InvalidInputError(
+            f"the CSV header column {column!r} names a vocabulary field; call it {name!r}"
+        )
+    return name
+
+
+def _rejects_writer(rejects: TextIO | None, header: list[str]) -> Any:  # noqa: ANN401 - csv's writer type is private
+    """A CSV writer for the rejects file, with its header already written.
+
+    The header is `_line`, `_reason`, then the file's own columns, so the rejected rows can be
+    fixed and the rejects file itself imported again.
+    """
+    if rejects is None:
+        return None
+    writer = csv.writer(rejects, lineterminator="\n")
+    writer.writerow([*REJECT_COLUMNS, *(h for h in header if h not in REJECT_COLUMNS)])
+    return writer
 
 
 class ImportService:
@@ -64,8 +102,13 @@ class ImportService:
         rejects: TextIO | None = None,
         progress: Callable[[int], None] | None = None,
         source: str = "import",
+        columns: Mapping[str, str] | None = None,
     ) -> ImportResult:
-        """Stream `raw` (CSV bytes) into the controller's list."""
+        """Stream `raw` (CSV bytes) into the controller's list.
+
+        `columns` maps other platforms' headers onto fields (`columnmap`); `consent_at` gives
+        the time each consent was given, validated (`consent`, SUBJ-2).
+        """
         self.s.authorize("contacts.import", command="contacts import", controller=controller)
         ctrl = self.s.controllers.get(controller)
         check_account_open(self.proc, ctrl)
@@ -73,41 +116,51 @@ class ImportService:
         ConsentInput.parse(f"{consent_channel}:{consent_method}")
         from processor.services.csvrows import read_rows
 
-        header, rows = read_rows(raw, ("email",))
+        header, rows = read_rows(
+            raw,
+            ("email",),
+            header_mapper(columns or {}, self.proc.policies.fields.standard, RESERVED),
+        )
         fields = self.proc.policies.fields
-        custom = [h for h in header if h not in fields.standard and h not in RESERVED]
+        keys = {h: _column_key(h, fields.standard) for h in header}
+        custom = [k for h, k in keys.items() if k not in fields.standard and h not in RESERVED]
         check_sensitive_fields(fields, ctrl, custom)
         limit = self.proc.policies.accounts.accounts[ctrl.account].max_contacts  # type: ignore[index]
-        reject_writer = csv.writer(rejects, lineterminator="\n") if rejects else None
-        if reject_writer:
-            reject_writer.writerow(["line", "reason"])
+        reject_writer = _rejects_writer(rejects, header)
         result = ImportResult()
+        cells_of: dict[int, list[str]] = {}
 
-        def reject(line: int, reason: str) -> None:
+        def reject(line: int, reason: str, cells: tuple[str, ...] | None = None) -> None:
             result.rejected += 1
             result.reasons[reason] = result.reasons.get(reason, 0) + 1
             if reject_writer:
-                reject_writer.writerow([line, reason])
+                kept = list(cells) if cells is not None else cells_of.get(line, [])
+                if len(kept) == len(header):  # a corrected rejects file loses its old reason
+                    kept = [c for h, c in zip(header, kept, strict=True) if h not in REJECT_COLUMNS]
+                reject_writer.writerow([line, reason, *kept])
 
         batch: list[tuple[int, dict[str, Any], ConsentInput]] = []
         for row in rows:
             result.rows += 1
             if row.error:
-                reject(row.line, row.error)
+                reject(row.line, row.error, row.cells)
                 continue
+            # Validation comes first, so a bad row is rejected for being bad, never for the
+            # account's limits (which `_save_batch` applies to valid rows only).
             try:
-                values = {k: val for k, val in row.values.items() if k not in RESERVED}
+                values = {keys[k]: val for k, val in row.values.items() if k not in RESERVED}
                 profile = clean_profile(fields, values, require_email=True)
-                consent = ConsentInput.parse(
-                    f"{consent_channel}:{consent_method}:{row.values.get('consent_evidence', '')}"
-                )
+                consent = row_consent(consent_channel, consent_method, row.values, self.proc.now())
             except ProcessorError as exc:
-                reject(row.line, str(exc))
+                reject(row.line, str(exc), row.cells)
                 continue
             batch.append((row.line, profile, consent))
+            if reject_writer:
+                cells_of[row.line] = list(row.cells)
             if len(batch) >= BATCH:
                 self._save_batch(controller, name, batch, limit, reject, result, source)
                 batch = []
+                cells_of.clear()
                 if progress:
                     progress(result.rows)
         if batch:
@@ -117,6 +170,24 @@ class ImportService:
         return result
 
     def _save_batch(
+        self,
+        controller: str,
+        list_name: str,
+        batch: list[tuple[int, dict[str, Any], ConsentInput]],
+        limit: int | None,
+        reject: Callable[[int, str], None],
+        result: ImportResult,
+        source: str,
+    ) -> None:
+        """Save one batch under the controller's write lock (see `processor.writelock`).
+
+        Another import of the same file waits here, then finds this batch's contacts in the
+        read models and subscribes or skips them: one live contact per e-mail (SUBJ-4).
+        """
+        with self.proc.using_clock(), contact_writes(self.proc, controller):
+            self._save_locked(controller, list_name, batch, limit, reject, result, source)
+
+    def _save_locked(
         self,
         controller: str,
         list_name: str,

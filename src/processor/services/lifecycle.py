@@ -22,6 +22,7 @@ from processor.errors import InvalidInputError, RefusedError
 from processor.freetext import open_records_optional, seal_records, seal_records_optional
 from processor.retention_policy import decision_policy_version, load_retention_policy
 from processor.services import validation as v
+from processor.services.agreements import termination_flag
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -46,6 +47,11 @@ def account_facts(proc: Processor, ctrl: Controller) -> AccountFacts:
         returned_at=ctrl.returned_at,
         deleted_at=ctrl.data_deleted_at,
         demo=DemoTerms(limits.trial_days, limits.retention_after_trial_days),
+        upgraded=(
+            f"{ctrl.upgraded_from} upgraded to {ctrl.account} {ctrl.upgraded_at.date()}"
+            if ctrl.upgraded_at is not None
+            else None
+        ),
     )
 
 
@@ -131,7 +137,9 @@ class LifecycleService:
                 instruction_days=instruction_days,
                 policy_version=decision_policy_version(self.proc.policies),
             )
-            self.proc.commit(ctrl)
+            # DPA18 §14: a late or missing instruction is accepted, flagged and told (RET-1).
+            told = termination_flag(self.s, ctrl, terms, day, instruction)
+            self.proc.commit(ctrl, *told)
         assert ctrl.termination is not None  # noqa: S101 - just recorded
         scheduled = self.decision(ctrl, ctrl.termination.effective_at)
         return {
@@ -142,6 +150,7 @@ class LifecycleService:
             "retain_until": str(ctrl.termination.retain_until or "") or None,
             "deletion_after_days": terms.deletion_after_termination_days,
             "recorded_by": self.s.user_name,
+            "flagged": [n.title for n in told],
             "data": decision_dict(scheduled),
         }
 

@@ -1,4 +1,9 @@
-"""Recording sent messages (RET-7, SUBJ-7): who may be sent what, and the account limits.
+"""Sending messages on the controller's instruction (INSTR-1, 7; SUBJ-3, 7, 8; RET-7).
+
+`send` sends one message on a list (or a named campaign of it) over one channel; `record`
+records a single message to one contact (a test, or a one-off); both ask the same questions
+(`services.sending`) and record a `MessageRecorded` per recipient that names the list, the
+channel, the sub-processor that carried it and the instruction it relies on.
 
 The content is sealed with a fresh key of the message's own before the aggregate sees it, so the
 sweep can shred it after the policy's hours without touching the contact. The message keys are
@@ -10,24 +15,26 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from processor.domain.messages import (
-    CHANNELS,
-    Message,
-    check_account_limits,
-    check_recipient,
-)
+from processor.domain.messages import CHANNELS, Message
+from processor.domain.sending import covering_lists, first_broken, recipient_rules, sms_units
 from processor.errors import ConflictError, InvalidInputError, NotFoundError
 from processor.readmodels import tables as t
 from processor.retention_policy import decision_policy_version, load_retention_policy
 from processor.sealing import Erased
+from processor.services import validation as v
 from processor.services.lifecycle import check_account_open
+from processor.services.sending import Carrier, SendChecks, month_start
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from processor.domain.contacts import Contact
+    from processor.domain.controllers import Controller
     from processor.session import Session
 
 CONTENT = "message-content"
@@ -35,15 +42,15 @@ MAX_CONTENT_BYTES = 1_000_000
 
 
 class MessagesService:
-    """Records messages sent to a controller's contacts."""
+    """Sends and records messages to a controller's contacts."""
 
     def __init__(self, session: Session) -> None:
         self.s = session
         self.proc = session.proc
 
     def counts(self, controller: str, now: datetime) -> tuple[int, int]:
-        """E-mails sent in total and in the calendar month of `now` (UTC)."""
-        month = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        """E-mails sent in total and in the calendar month of `now` (UTC), tests and bounces too."""
+        month = month_start(now)
         m = t.messages.c
         with self.proc.engines.readmodels.connect() as conn:
             total, this_month = conn.execute(
@@ -52,6 +59,23 @@ class MessagesService:
                 )
             ).one()
         return int(total), int(this_month)
+
+    def usage(self, controller: str) -> dict[str, Any]:
+        """The account's usage as the terms count it (SUBJ-7), for its users."""
+        self.s.authorize("messages.record", command="messages usage", controller=controller)
+        ctrl = self.s.controllers.get(controller)
+        now = self.proc.now()
+        used = SendChecks(self.s, "messages usage").usage(controller, now)
+        limits = self.proc.policies.accounts.accounts[ctrl.account]  # type: ignore[index]
+        return {
+            "controller": controller,
+            "account": ctrl.account,
+            "month": month_start(now).date().isoformat(),
+            **used.__dict__,
+            "max_emails_total": limits.max_emails_total,
+            "max_emails_per_month": limits.max_emails_per_month,
+            "sms_allowed": limits.sms_allowed,
+        }
 
     def _next_number(self, controller: str) -> int:
         with self.proc.engines.readmodels.connect() as conn:
@@ -66,6 +90,81 @@ class MessagesService:
         """How long content is kept under this processor's profile (None: until deletion)."""
         return load_retention_policy().message_content.hours(self.proc.store_info().profile)
 
+    # -- sending --------------------------------------------------------------------------------
+
+    def _opening(
+        self, command: str, controller: str, channel: str
+    ) -> tuple[SendChecks, Controller]:
+        """The sender (INSTR-7), the permission, the controller and the channel."""
+        checks = SendChecks(self.s, command)
+        checks.sender(controller)
+        self.s.authorize("messages.record", command=command, controller=controller)
+        ctrl = self.s.controllers.get(controller)
+        if channel not in CHANNELS:
+            raise InvalidInputError(f"unknown channel {channel!r}: email or sms")
+        check_account_open(self.proc, ctrl)
+        checks.channel(ctrl, channel)  # an account that sends no SMS reads no list for one
+        return checks, ctrl
+
+    @staticmethod
+    def _content(subject: str | None, body: str | None) -> tuple[dict[str, str], int]:
+        content = {k: val for k, val in (("subject", subject), ("body", body)) if val is not None}
+        size = len(json.dumps(content, ensure_ascii=False).encode())
+        if size > MAX_CONTENT_BYTES:
+            raise InvalidInputError(f"the message content exceeds {MAX_CONTENT_BYTES} bytes")
+        return content, size
+
+    def send(
+        self,
+        controller: str,
+        list_name: str,
+        channel: str,
+        subject: str | None = None,
+        body: str | None = None,
+        *,
+        campaign: str | None = None,
+        via: str | None = None,
+        instruction: int | None = None,
+    ) -> dict[str, Any]:
+        """Send a message on a list: to every subscribed contact whose consent covers it.
+
+        Contacts the message may not reach (unsubscribed from the list, no consent for the
+        channel on it, restricted, objected, erased, no address) are skipped and counted by
+        rule, judged from their aggregates. The account's limits, the instruction and the
+        sub-processor's decision are asked once for the whole send, before anything is
+        recorded: any of them refuses it all.
+        """
+        command = "messages send"
+        checks, ctrl = self._opening(command, controller, channel)
+        name = v.list_name(list_name)
+        label = v.list_name(campaign) if campaign else ""
+        content, size = self._content(subject, body)
+        recipients, skipped = self._recipients(controller, name, channel)
+        now = self.proc.now()
+        used = checks.account(ctrl, channel, len(recipients), now)
+        relied_on = checks.instruction(ctrl, instruction)
+        carrier = checks.carrier(ctrl, channel, via)
+        units = sms_units(body) if channel == "sms" else 1
+        messages = self._commit(
+            controller, recipients, channel, content, size, now,
+            list_name=name, campaign=label, carrier=carrier, instruction=relied_on,
+            units=units, test=False,
+        )  # fmt: skip
+        return {
+            "controller": controller,
+            "list": name,
+            "campaign": label or None,
+            "channel": channel,
+            "subprocessor": carrier.name,
+            "decision_policy_version": carrier.decision.policy_version,
+            "instruction": relied_on,
+            "sent": len(messages),
+            "units": units * len(messages),
+            "skipped": dict(sorted(skipped.items())),
+            "message_ids": [str(m.id) for m in messages],
+            **self._count_after(channel, used.emails_total, len(messages)),
+        }
+
     def record(
         self,
         controller: str,
@@ -73,62 +172,154 @@ class MessagesService:
         channel: str,
         subject: str | None = None,
         body: str | None = None,
+        *,
+        list_name: str | None = None,
+        via: str | None = None,
+        instruction: int | None = None,
+        test: bool = False,
     ) -> dict[str, Any]:
-        """Record one sent message, refusing recipients and volumes the rules forbid."""
-        self.s.authorize("messages.record", command="messages record", controller=controller)
-        ctrl = self.s.controllers.get(controller)
-        if channel not in CHANNELS:
-            raise InvalidInputError(f"unknown channel {channel!r}: email or sms")
-        check_account_open(self.proc, ctrl)
+        """Record one message to one contact (a one-off or a test), under the same rules.
+
+        Without `list_name`, the contact must be subscribed to some list with consent for the
+        channel, and the message is recorded on the first such list. A test counts like any
+        other message (SUBJ-7).
+        """
+        command = "messages record"
+        checks, ctrl = self._opening(command, controller, channel)
+        name = v.list_name(list_name) if list_name else None
+        content, size = self._content(subject, body)
         recipient = self.s.contacts.load(controller, contact)
-        check_recipient(recipient, channel)
+        checks.refuse(controller, first_broken(recipient_rules(recipient, name, channel)))
         now = self.proc.now()
-        limits = self.proc.policies.accounts.accounts[ctrl.account]  # type: ignore[index]
-        total, this_month = self.counts(controller, now)
-        check_account_limits(
-            ctrl.account,
-            channel,
-            sms_allowed=limits.sms_allowed,
-            max_total=limits.max_emails_total,
-            sent_total=total,
-            max_per_month=limits.max_emails_per_month,
-            sent_this_month=this_month,
-        )
-        content = {k: val for k, val in (("subject", subject), ("body", body)) if val is not None}
-        size = len(json.dumps(content, ensure_ascii=False).encode())
-        if size > MAX_CONTENT_BYTES:
-            raise InvalidInputError(f"the message content exceeds {MAX_CONTENT_BYTES} bytes")
-        hours = self.content_hours()
-        key_id = str(uuid.uuid4())
-        with self.proc.using_clock():
-            self.proc.sealer.new_subjects([key_id], now)
-            message = Message(
-                actor=self.s.user_name,
-                controller=controller,
-                number=self._next_number(controller),
-                contact=str(recipient.id),
-                channel=channel,
-                key_id=key_id,
-                content=self.proc.sealer.seal(key_id, CONTENT, content),
-                content_bytes=size,
-                content_expires_at=None if hours is None else now + timedelta(hours=hours),
-                policy_version=decision_policy_version(self.proc.policies),
-            )
-            try:
-                self.proc.commit(message)
-            except ConflictError:
-                self.proc.sealer.shred([key_id], now)  # the key of a message never stored
-                raise
+        used = checks.account(ctrl, channel, 1, now)
+        relied_on = checks.instruction(ctrl, instruction)
+        carrier = checks.carrier(ctrl, channel, via)
+        on = name or covering_lists(recipient, channel)[0]
+        units = sms_units(body) if channel == "sms" else 1
+        (message,) = self._commit(
+            controller, [recipient], channel, content, size, now,
+            list_name=on, campaign="", carrier=carrier, instruction=relied_on,
+            units=units, test=test,
+        )  # fmt: skip
         return {
             "controller": controller,
             "message_id": str(message.id),
             "contact_id": str(recipient.id),
             "channel": channel,
+            "list": on,
+            "subprocessor": carrier.name,
+            "instruction": relied_on,
+            "units": units,
+            "test": test,
             "sent_at": message.created_on.isoformat(),
             "content_expires_at": (
                 message.content_expires_at.isoformat() if message.content_expires_at else None
             ),
-            "emails_sent": total + (channel == "email"),
+            **self._count_after(channel, used.emails_total, 1),
+        }
+
+    @staticmethod
+    def _count_after(channel: str, before: int, sent: int) -> dict[str, int]:
+        # The account's e-mail count, which only an e-mail moves (an SMS is not an e-mail).
+        return {"emails_sent": before + sent} if channel == "email" else {}
+
+    def _recipients(
+        self, controller: str, list_name: str, channel: str
+    ) -> tuple[list[Contact], dict[str, int]]:
+        """The list's contacts the message may reach, and how many were skipped by which rule.
+
+        The read model only says who was ever on the list; each contact's own events decide.
+        """
+        m = t.memberships.c
+        with self.proc.engines.readmodels.connect() as conn:
+            ids = [
+                str(row[0])
+                for row in conn.execute(
+                    sa.select(m.contact_id)
+                    .where((m.controller == controller) & (m.list_name == list_name))
+                    .order_by(m.since, m.contact_id)
+                )
+            ]
+        if not ids:
+            raise NotFoundError(f"unknown list {list_name!r}")
+        found: list[Contact] = []
+        skipped: dict[str, int] = {}
+        for cid in ids:
+            contact = self.s.contacts.load(controller, cid)
+            broken = first_broken(recipient_rules(contact, list_name, channel))
+            if broken is None:
+                found.append(contact)
+            else:
+                skipped[broken.name] = skipped.get(broken.name, 0) + 1
+        return found, skipped
+
+    def _commit(
+        self,
+        controller: str,
+        recipients: list[Contact],
+        channel: str,
+        content: dict[str, str],
+        size: int,
+        now: datetime,
+        *,
+        list_name: str,
+        campaign: str,
+        carrier: Carrier,
+        instruction: str,
+        units: int,
+        test: bool,
+    ) -> list[Message]:
+        """Seal each message's content under its own key and record them in one commit."""
+        if not recipients:
+            return []
+        hours = self.content_hours()
+        keys = [str(uuid.uuid4()) for _ in recipients]
+        first = self._next_number(controller)
+        version = decision_policy_version(self.proc.policies)
+        with self.proc.using_clock():
+            self.proc.sealer.new_subjects(keys, now)
+            messages = [
+                Message(
+                    actor=self.s.user_name,
+                    controller=controller,
+                    number=first + i,
+                    contact=str(recipient.id),
+                    channel=channel,
+                    key_id=key_id,
+                    content=self.proc.sealer.seal(key_id, CONTENT, content),
+                    content_bytes=size,
+                    content_expires_at=None if hours is None else now + timedelta(hours=hours),
+                    policy_version=version,
+                    list_name=list_name,
+                    campaign=campaign,
+                    subprocessor=carrier.name,
+                    instruction=instruction,
+                    units=units,
+                    test=test,
+                )
+                for i, (recipient, key_id) in enumerate(zip(recipients, keys, strict=True))
+            ]
+            try:
+                self.proc.commit(*messages)
+            except ConflictError:
+                self.proc.sealer.shred(keys, now)  # the keys of messages never stored
+                raise
+        return messages
+
+    def bounce(self, controller: str, message_id: str) -> dict[str, Any]:
+        """Record that a message bounced: it still counts as sent (SUBJ-7, TC §5)."""
+        self.s.authorize("messages.record", command="messages bounce", controller=controller)
+        self.s.controllers.get(controller)
+        message = self.load(controller, message_id)
+        with self.proc.using_clock():
+            if message.bounce(actor=self.s.user_name):
+                self.proc.commit(message)
+        assert message.bounced_at is not None  # noqa: S101 - just recorded or known
+        return {
+            "controller": controller,
+            "message_id": str(message.id),
+            "bounced_at": message.bounced_at.isoformat(),
+            "still_counted": True,
         }
 
     def view(self, message: Message) -> dict[str, Any]:
@@ -139,6 +330,14 @@ class MessagesService:
             "message_id": str(message.id),
             "contact_id": message.contact,
             "channel": message.channel,
+            "list": message.list_name or None,
+            "campaign": message.campaign or None,
+            "subprocessor": message.subprocessor or None,
+            "instruction": message.instruction or None,
+            "units": message.units,
+            "test": message.test,
+            "sent_by": message.sent_by,
+            "bounced_at": message.bounced_at.isoformat() if message.bounced_at else None,
             "sent_at": message.created_on.isoformat(),
             "content_expires_at": (
                 message.content_expires_at.isoformat() if message.content_expires_at else None

@@ -6,14 +6,18 @@ one place is refused in all of them, with the same one-line reason.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from processor.blindindex import normalise_email, normalise_phone
 from processor.errors import InvalidInputError, RefusedError
 from processor.services import validation as v
+from processor.services.agreements import check_kind
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from processor.domain.controllers import Controller
     from processor.policies import FieldsPolicy
 
@@ -28,6 +32,7 @@ class ConsentInput:
     channel: str
     method: str
     evidence: str
+    given_at: datetime | None = None  # when the person consented, if stated (`consent.as_given`)
 
     @classmethod
     def parse(cls, text: str) -> ConsentInput:
@@ -41,6 +46,8 @@ class ConsentInput:
             raise InvalidInputError("consent needs a method: CHANNEL:METHOD[:EVIDENCE]")
         if len(method) > 64 or len(evidence) > 2000:  # noqa: PLR2004 - documented limits
             raise InvalidInputError("consent method or evidence is too long")
+        v.no_control(method, "the consent method")
+        v.no_control(evidence, "the consent evidence")
         return cls(channel, method, evidence.strip())
 
 
@@ -59,6 +66,9 @@ def clean_profile(
         value = (raw_value or "").strip()
         if not value:
             continue
+        # Control characters break every text output and CSV reader downstream (issue 12); they
+        # are looked for before trimming, which would silently drop a leading tab or NEL.
+        v.no_control(raw_value, key if key in fields.standard else f"custom field {key}")
         if key in fields.standard:
             if len(value) > fields.max_value_chars:
                 raise InvalidInputError(f"{key} is longer than {fields.max_value_chars} characters")
@@ -67,7 +77,7 @@ def clean_profile(
             elif key == "phone":
                 normalise_phone(value)
             elif key == "birth_date":
-                value = v.iso_date(value, "birth_date")
+                value = v.iso_date(value, "birth_date", personal=True)
             profile[key] = value
         else:
             v.field_name(key)
@@ -85,9 +95,42 @@ def clean_profile(
     return profile
 
 
+def typed_fields(fields: FieldsPolicy, given: dict[str, str], option: str) -> dict[str, str]:
+    """Map `--field`/`--set` keys to `clean_profile` keys, refusing what would surprise.
+
+    Vocabulary names match case-insensitively, as CSV headers do (`First_Name` is `first_name`).
+    A custom field is named explicitly, `custom.NAME`, so a typo of a vocabulary field can never
+    silently become a custom field: an unknown bare key is refused, with the nearest vocabulary
+    field suggested when there is one (issue 18 item 8).
+    """
+    out: dict[str, str] = {}
+    for raw, value in given.items():
+        prefix, dot, rest = raw.partition(".")
+        if dot and prefix.lower() == "custom":
+            v.field_name(rest)
+            if rest.lower() in fields.standard:
+                raise InvalidInputError(
+                    f"{option} {raw}: {rest.lower()} is a vocabulary field; give {rest.lower()}=..."
+                )
+            key = rest
+        elif raw.lower() in fields.standard:
+            key = raw.lower()
+        else:
+            near = difflib.get_close_matches(raw.lower(), fields.standard, n=1, cutoff=0.75)
+            hint = f"did you mean {near[0]}?" if near else f"for a custom field give custom.{raw}"
+            raise InvalidInputError(f"{option} {raw}: not a vocabulary field; {hint}")
+        if key in out:
+            raise InvalidInputError(f"{option} gives {key} twice")
+        out[key] = value
+    return out
+
+
 def check_sensitive_fields(fields: FieldsPolicy, controller: Controller, names: list[str]) -> None:
     """Refuse special-category custom fields until the controller gave notice of them (INSTR-3)."""
     sensitive = [n for n in names if fields.is_sensitive(n)]
+    if sensitive:
+        # A sensitive-data instruction the processor flagged holds nothing up (INSTR-2).
+        check_kind(controller, SENSITIVE_DATA)
     if sensitive and not controller.has_instruction(SENSITIVE_DATA):
         raise RefusedError(
             f"custom field {sensitive[0]!r} looks like sensitive data; the controller must first "

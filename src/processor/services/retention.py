@@ -67,6 +67,8 @@ class Plan:
     due: list[Due] = field(default_factory=list)
     held: list[Due] = field(default_factory=list)
     scheduled: list[Due] = field(default_factory=list)
+    # Open accounts a rule keeps on purpose (RET-4: upgraded demos), shown with that rule.
+    kept: list[Due] = field(default_factory=list)
     trials_ended: list[Controller] = field(default_factory=list)
     expired_messages: dict[str, int] = field(default_factory=dict)
     unfinished_runs: list[str] = field(default_factory=list)
@@ -88,6 +90,7 @@ class Plan:
             "due": [d.as_dict() for d in self.due],
             "held": [d.as_dict() for d in self.held],
             "scheduled": [d.as_dict() for d in self.scheduled],
+            "kept": [d.as_dict() for d in self.kept],
             "demo_trials_ended": [c.ref for c in self.trials_ended],
             "message_content_due": dict(self.expired_messages),
             "subjects_due": sum(d.contacts for d in self.due),
@@ -122,6 +125,8 @@ class RetentionService:
                 plan.trials_ended.append(ctrl)
             decision = self.s.lifecycle.decision(ctrl, at)
             target = {"due": plan.due, "held": plan.held, "scheduled": plan.scheduled}
+            if decision.status == "open" and decision.rule:
+                target["open"] = plan.kept
             if decision.status in target:
                 contacts, messages = self._counts(ref)
                 texts = self.s.lifecycle.termination_texts(ctrl)

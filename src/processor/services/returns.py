@@ -8,6 +8,7 @@ written first and the manifest last, so a directory with a manifest is a complet
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -20,6 +21,7 @@ from processor.errors import InvalidInputError
 from processor.freetext import seal_records
 from processor.readmodels import tables as t
 from processor.retention_policy import decision_policy_version
+from processor.services.csvcells import neutralise
 from processor.services.lifecycle import RETURN_TO
 
 if TYPE_CHECKING:
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from processor.domain.contacts import Contact
+    from processor.domain.controllers import Controller
     from processor.domain.messages import Message
     from processor.session import Session
 
@@ -45,6 +48,7 @@ COLUMNS = {
         "body",
     ],
 }
+DATASETS = ("contacts", "consents", "memberships", "messages")
 CONTACT_TAIL = ["source", "added_at", "added_by", "restricted", "objected"]
 BATCH = 500
 
@@ -56,17 +60,43 @@ class ReturnService:
         self.s = session
         self.proc = session.proc
 
-    def write(self, controller: str, out_dir: Path) -> dict[str, Any]:
-        """Write the return into `out_dir` and record it; returns the manifest."""
+    def write(self, controller: str, out_dir: Path, *, force: bool = False) -> dict[str, Any]:
+        """Write the return into `out_dir` and record it; returns the manifest.
+
+        Files already in the directory are never overwritten unless `force`; files this call
+        created are removed again if it fails, so a failed return leaves the directory as it was.
+        """
         self.s.authorize("export.all", command="export", controller=controller)
         ctrl = self.s.controllers.get(controller)
-        if (out_dir / "manifest.json").exists():
-            raise InvalidInputError(f"{out_dir} already holds a return (manifest.json)")
+        if (out_dir / "manifest.json").exists() and not force:
+            raise InvalidInputError(
+                f"{out_dir} already holds a return (manifest.json); give --force to replace it"
+            )
         if out_dir.exists() and not out_dir.is_dir():
             raise InvalidInputError(f"{out_dir} is not a directory")
         if not out_dir.parent.is_dir():
             raise InvalidInputError(f"no such directory: {out_dir.parent}")
+        ours = [out_dir / f"{n}.{x}" for n in DATASETS for x in ("jsonl", "csv")]
+        taken = [p.name for p in ours if p.exists()]
+        if taken and not force:
+            raise InvalidInputError(
+                f"{out_dir} already holds {taken[0]}; give --force to replace it"
+            )
+        created = out_dir.exists()
         out_dir.mkdir(exist_ok=True)
+        fresh = [p for p in ours if not p.exists()]
+        try:
+            return self._write(ctrl, controller, out_dir)
+        except BaseException:
+            for path in fresh:
+                path.unlink(missing_ok=True)
+            (out_dir / "manifest.json.partial").unlink(missing_ok=True)
+            if not created:
+                with contextlib.suppress(OSError):
+                    out_dir.rmdir()
+            raise
+
+    def _write(self, ctrl: Controller, controller: str, out_dir: Path) -> dict[str, Any]:
         names: set[str] = set()
         rows = self._jsonl(out_dir, controller, names)
         custom = sorted(names)
@@ -111,7 +141,7 @@ class ReturnService:
     # -- data sets ------------------------------------------------------------------------------
 
     def _jsonl(self, out_dir: Path, controller: str, custom: set[str]) -> dict[str, int]:
-        counts = dict.fromkeys(("contacts", "consents", "memberships", "messages"), 0)
+        counts = dict.fromkeys(DATASETS, 0)
         handles = {name: (out_dir / f"{name}.jsonl").open("w", encoding="utf-8") for name in counts}
         try:
 
@@ -188,7 +218,7 @@ def _csv_from_jsonl(out_dir: Path, dataset: str, columns: list[str]) -> None:
         writer.writerow(columns)
         for line in lines:
             row = json.loads(line)
-            writer.writerow([_flat(row, col) for col in columns])
+            writer.writerow([neutralise(_flat(row, col)) for col in columns])
 
 
 def _sha256(path: Path) -> str:

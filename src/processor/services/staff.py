@@ -133,6 +133,10 @@ class StaffService:
     def registry(self) -> list[dict[str, Any]]:
         """Processor staff with their undertaking, training and review state (ACC-3)."""
         self.s.authorize("staff.registry", command="users staff")
+        return self.review_states()
+
+    def review_states(self) -> list[dict[str, Any]]:
+        """The registry's rows, for a command that authorised its caller itself (`status`)."""
         period = self._review_period()
         now = self.proc.now()
         with self.proc.engines.readmodels.connect() as conn:

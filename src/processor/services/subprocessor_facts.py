@@ -62,6 +62,7 @@ from subprocessors.vocabulary import TRANSFER_BASES
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from processor.app import Processor
     from processor.session import Session
 
 OFFERED_EDITIONS: tuple[str, ...] = get_args(Edition)
@@ -81,6 +82,20 @@ def edition_list(edition: str) -> EditionList | None:
         return load_edition_list(edition)
     except NotFoundError:
         return None
+
+
+def profile_list(proc: Processor) -> str | None:
+    """The sub-processor list the store's profile imposes on every controller, or None.
+
+    Effecttracker's agreement has its own list (seeds/004, Bilag A and B) whatever edition a
+    controller signed; `init --profile effecttracker` selects it.
+    """
+    return proc.policies.profiles.profiles[proc.store_info().profile].subprocessor_list
+
+
+def list_for(proc: Processor, edition: str) -> EditionList | None:
+    """The approved list a controller on `edition` is held to in this store (SUB-1)."""
+    return edition_list(profile_list(proc) or edition)
 
 
 def transfer_details(details: Mapping[str, str]) -> dict[str, str]:
@@ -171,7 +186,7 @@ class SubprocessorRegistry:
     def controller_facts(self, controller: Controller) -> ControllerFacts:
         """What the rules need to know about a controller, from its aggregate."""
         signed_at = controller.registered_on
-        listing = edition_list(controller.agreement)
+        listing = list_for(self.proc, controller.agreement)
         given: list[TransferInstruction] = []
         if listing is not None:
             given.extend(signature_instructions(listing, signed_at, self.policy))
@@ -182,8 +197,11 @@ class SubprocessorRegistry:
                 given_at=i.given_at,
                 text=i.text,
             )
-            for i in controller.instructions
+            # A transfer instruction the processor flagged covers nothing until the controller
+            # confirms it (INSTR-2): decide() then refuses the transfer for want of one.
+            for n, i in enumerate(controller.instructions, 1)
             if i.kind == "transfer" and "country" in i.details and "basis" in i.details
+            and controller.may_rely_on(n)
         )
         return ControllerFacts(
             controller_id=controller.ref,

@@ -22,6 +22,8 @@ from processor.services.recipient_notices import NOTICE_KINDS, RecipientNotices,
 from processor.services.subprocessor_facts import (
     OFFERED_EDITIONS,
     edition_list,
+    list_for,
+    profile_list,
     transfer_details,
     transfer_policy,
 )
@@ -83,12 +85,17 @@ class SubprocessorsService(RecipientNotices):
         from each controller's signature, so it is entered from the day of the first one.
         Entries whose name is already in the registry are left as they are.
         """
-        listing = edition_list(edition)
+        imposed = profile_list(self.proc)
+        listing = list_for(self.proc, edition)
         if listing is None:
             return []
+        # A profile's own list (Effecttracker) binds every edition, so its first controller
+        # of any edition brings it in, approved for all of them.
+        signed_by = t.controllers.c.agreement == edition if imposed is None else sa.true()
+        editions = [edition] if imposed is None else list(OFFERED_EDITIONS)
         with self.proc.engines.readmodels.connect() as conn:
             signed = conn.execute(
-                sa.select(sa.func.count()).where(t.controllers.c.agreement == edition)
+                sa.select(sa.func.count()).select_from(t.controllers).where(signed_by)
             ).scalar_one()
         if signed:
             return []
@@ -96,7 +103,7 @@ class SubprocessorsService(RecipientNotices):
         return [
             SubProcessor.add(
                 details_from_entry(entry),
-                editions=[edition],
+                editions=editions,
                 listed_from=start,
                 actor=self.s.user_name,
             )

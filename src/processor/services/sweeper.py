@@ -19,6 +19,7 @@ from processor.domain.retention import SweepRun
 from processor.errors import ConflictError
 from processor.retention_policy import decision_policy_version
 from processor.sealing import records_subject
+from processor.services.agreements import trial_end_notice
 from processor.services.evidence import controller_evidence, swept_totals
 from processor.services.lifecycle import account_facts
 
@@ -85,7 +86,7 @@ class Sweeper:
         earlier = [self._get(r) for r in unfinished]
         for old in earlier:
             old.supersede(actor=self.actor, by=str(run.id))
-        ended = []
+        ended: list[Any] = []
         for stale in plan.trials_ended:
             ctrl = self.s.controllers.get(stale.ref)
             facts = account_facts(self.proc, ctrl)
@@ -98,6 +99,17 @@ class Sweeper:
                 policy_version=self.policy_version,
             )
             ended.append(ctrl)
+            # The controller is told with the offer to upgrade, in the same transaction (RET-4).
+            ended.append(
+                trial_end_notice(
+                    self.proc,
+                    ctrl,
+                    self.actor,
+                    facts.trial_ends_at,
+                    facts.trial_ends_at
+                    + timedelta(days=facts.demo.retention_after_trial_days or 0),
+                )
+            )
         self.proc.commit(run, *earlier, *ended)
         return run
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from processor.errors import InvalidInputError
 from processor.notices.domain import USER_REQUEST_RECORDED
 from processor.notices.service import new_notice
+from processor.services.agreements import rely_on
 
 if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
@@ -79,6 +80,8 @@ def must_cite_request(
             "UserChangesNeedTheControllersRequest",
             f"user request {number} of {controller.ref} does not name this change",
         )
+    # A request the processor flagged as infringing waits for the controller's word (INSTR-2).
+    rely_on(session, controller, number, command)
     if number in controller.user_requests_done:
         session.refuse_rule(
             command,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from processor.errors import InvalidInputError
 
@@ -12,6 +12,12 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _LIST = re.compile(r"^[^\x00-\x1f]{1,128}$")
 _FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+_KEY = re.compile(r"^(custom\.)?[A-Za-z][A-Za-z0-9_]{0,63}$", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Every date a user gives, and every simulated time: far enough for any real date, and far enough
+# from date.max (9999-12-31) that adding any deadline (days or years) cannot overflow.
+MIN_YEAR = 1900
+MAX_YEAR = 2999
 
 
 def controller_ref(value: str) -> str:
@@ -53,33 +59,69 @@ def field_name(value: str) -> str:
     return value
 
 
-def iso_date(value: str, what: str = "date") -> str:
-    """A calendar date in ISO form (YYYY-MM-DD)."""
+def _in_bounds(year: int, what: str) -> None:
+    """Refuse years no deadline may start from.
+
+    Deadlines add up to some years to a date; near `date.max` that overflows, and a date stored
+    before the check would break every later command that computes with it (issue 12 item 5).
+    """
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise InvalidInputError(f"{what} must be between {MIN_YEAR} and {MAX_YEAR}")
+
+
+def iso_date(value: str, what: str = "date", *, personal: bool = False) -> str:
+    """A calendar date in ISO form (YYYY-MM-DD), within MIN_YEAR..MAX_YEAR.
+
+    A personal date (a birth date) is never repeated in the message: errors reach stderr,
+    rejects files and logs, none of which may hold personal data.
+    """
+    shown = "" if personal else f" {value[:40]!r}"
     try:
-        return date.fromisoformat(value.strip()).isoformat()
+        day = date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInputError(f"invalid {what} {value!r}: use YYYY-MM-DD") from None
+        raise InvalidInputError(f"invalid {what}{shown}: use YYYY-MM-DD") from None
+    _in_bounds(day.year, what)
+    return day.isoformat()
 
 
 def iso_datetime(value: str, what: str = "time") -> datetime:
-    """An ISO-8601 time; a date alone means midnight UTC; no zone means UTC."""
+    """An ISO-8601 time within MIN_YEAR..MAX_YEAR; a date alone means midnight UTC; no zone, UTC."""
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInputError(f"invalid {what} {value!r}: use ISO-8601") from None
+        raise InvalidInputError(f"invalid {what} {value[:40]!r}: use ISO-8601") from None
     if parsed.tzinfo is None:
-        from datetime import UTC
-
         parsed = parsed.replace(tzinfo=UTC)
+    _in_bounds(parsed.year, what)
     return parsed
 
 
+def has_control(value: str) -> bool:
+    """Whether `value` holds a C0 or C1 control character (NUL, newline, tab, ESC, DEL...)."""
+    return _CONTROL.search(value) is not None
+
+
+def no_control(value: str, what: str) -> str:
+    """`value`, refused when it holds a control character; the value itself is never shown."""
+    if has_control(value):
+        raise InvalidInputError(f"{what} contains a control character")
+    return value
+
+
 def key_values(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
-    """Parse `KEY=VALUE` pairs; a pair without `=` or with an empty key is invalid input."""
+    """Parse `KEY=VALUE` pairs; a pair without `=` or with an empty key is invalid input.
+
+    Only the key is ever shown in a message: the value may be personal data.
+    """
     out: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise InvalidInputError(f"malformed KEY=VALUE: {pair[:40]!r}")
-        out[field_name(key.strip())] = value
+        key = key.strip()
+        if not sep or not key:
+            raise InvalidInputError(f"malformed KEY=VALUE: {key[:40]!r} (give KEY=VALUE)")
+        if not _KEY.match(key):
+            raise InvalidInputError(f"invalid field name {key[:40]!r}")
+        if key in out:
+            raise InvalidInputError(f"{key} is given twice")
+        out[key] = value
     return out

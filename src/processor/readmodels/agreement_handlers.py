@@ -1,0 +1,34 @@
+"""How agreement and account events change the controllers read model (INSTR-5, RET-4).
+
+An accepted amendment changes the edition in force and an upgrade the account type; the row
+follows, so listings and the sub-processor seeding (which counts an edition's controllers) see it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from processor.readmodels import tables as t
+from processor.readmodels.projector import handles
+
+if TYPE_CHECKING:
+    from processor.readmodels.projector import Projector, _Writes
+
+
+def _ref(p: Projector, e: Any) -> str:  # noqa: ANN401 - an event
+    ref: str = p.store.repository.get(e.originator_id, version=e.originator_version).ref
+    return ref
+
+
+@handles("Controller.AmendmentAccepted")
+def _amendment_accepted(p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+    w.execute(
+        t.controllers.update().where(t.controllers.c.ref == _ref(p, e)).values(agreement=e.edition)
+    )
+
+
+@handles("Controller.AccountUpgraded")
+def _account_upgraded(p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+    w.execute(
+        t.controllers.update().where(t.controllers.c.ref == _ref(p, e)).values(account=e.account)
+    )

@@ -1,0 +1,128 @@
+"""`processor status`: one screen for an operator, and a cron job's yes/no on whether to look.
+
+It reads the store as it is (no catch-up, nothing recorded except the caller's login), so a
+store whose read models or ledger lag behind the event log shows that lag rather than hiding
+it. Each thing that needs a person's action is named in `attention`; a non-empty list makes the
+command exit 1.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from processor.errors import NotFoundError
+from processor.readmodels import tables as t
+from processor.verifications import last_verification
+from processor.versions import STORE_SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from processor.session import Session
+
+
+class StatusService:
+    """The store's state at a glance: where, how big, how fresh, and what is due."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+        self.proc = session.proc
+
+    def _counts(self) -> dict[str, int]:
+        def count(table: sa.Table, *where: sa.ColumnElement[bool]) -> int:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).select_from(table).where(*where)
+                ).scalar_one()
+            )
+
+        with self.proc.engines.readmodels.connect() as conn:
+            return {
+                "controllers": count(t.controllers),
+                "contacts": count(t.contacts, t.contacts.c.erased.is_(False)),
+                "contacts_erased": count(t.contacts, t.contacts.c.erased.is_(True)),
+                "notices_unacknowledged": count(t.notices, t.notices.c.acknowledged_at.is_(None)),
+                "users_locked": count(t.users, t.users.c.locked.is_(True)),
+            }
+
+    def _ledger(self, events: int) -> dict[str, Any]:
+        ledger = self.proc.ledger
+        try:
+            head = ledger.head()
+        except NotFoundError:
+            head = None
+        verified = last_verification(self.proc.settings)
+        return {
+            "size": head["size"] if head else 0,
+            "root": head["root"] if head else None,
+            "signed_at": head["signed_at"] if head else None,
+            "signed_position": ledger.signed_position(),
+            "unsigned_events": max(events - ledger.signed_position(), 0),
+            "last_verified": None
+            if verified is None
+            else {
+                "at": verified.at,
+                "ok": verified.ok,
+                "records_checked": verified.records_checked,
+                "reason": verified.reason,
+            },
+        }
+
+    def status(self) -> dict[str, Any]:
+        """Everything `processor status` shows, with the list of what needs attention."""
+        self.s.authorize("store.status", command="status")
+        proc = self.proc
+        now = proc.now()
+        events = int(proc.store.recorder.max_notification_id() or 0)
+        projected = proc.projector.position()
+        counts = self._counts()
+        ledger = self._ledger(events)
+        plan = self.s.retention.plan(now)
+        overdue = [r["name"] for r in self.s.staff.review_states() if r["overdue_for_review"]]
+        result: dict[str, Any] = {
+            "store": proc.settings.store_label(),
+            "backend": proc.settings.backend,
+            "simulation": proc.simulation,
+            "profile": proc.store_info().profile,
+            "store_schema": STORE_SCHEMA_VERSION,
+            "now": now.isoformat(),
+            "counts": {**counts, "events": events},
+            "ledger": ledger,
+            "read_models": {
+                "position": projected,
+                "behind": max(events - projected, 0),
+            },
+            "retention": {
+                "controllers_due": [d.controller.ref for d in plan.due],
+                "subjects_due": sum(d.contacts for d in plan.due),
+                "message_contents_due": sum(plan.expired_messages.values()),
+                "demo_trials_ended": [c.ref for c in plan.trials_ended],
+                "interrupted_runs": list(plan.unfinished_runs),
+            },
+            "staff_reviews_overdue": overdue,
+        }
+        result["attention"] = _attention(result, sweep_due=not plan.is_empty)
+        return result
+
+
+def _attention(status: dict[str, Any], *, sweep_due: bool) -> list[str]:
+    """What a person should act on, one short line each (empty: all is well)."""
+    found: list[str] = []
+    ledger = status["ledger"]
+    verified = ledger["last_verified"]
+    if verified is not None and not verified["ok"]:
+        found.append(f"the last `ledger verify` failed: {verified['reason']}")
+    if ledger["unsigned_events"]:
+        found.append(f"{ledger['unsigned_events']} events not yet signed by the ledger")
+    if status["read_models"]["behind"]:
+        found.append(f"read models are {status['read_models']['behind']} events behind the log")
+    if sweep_due:
+        found.append("a retention sweep is due (`processor retention due`)")
+    if status["staff_reviews_overdue"]:
+        found.append(f"staff reviews overdue: {', '.join(status['staff_reviews_overdue'])}")
+    counts = status["counts"]
+    if counts["notices_unacknowledged"]:
+        found.append(f"{counts['notices_unacknowledged']} notices not yet acknowledged")
+    if counts["users_locked"]:
+        found.append(f"{counts['users_locked']} users locked out (a GDPA may unlock them)")
+    return found

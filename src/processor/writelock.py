@@ -1,0 +1,79 @@
+"""One live contact per controller and e-mail: a per-controller write lock (SUBJ-4, RET-5).
+
+Why a lock, and not a uniqueness claim or a deterministic contact id:
+* The event store is append-only. Anything it holds that is derived from the e-mail alone
+  under a key that outlives the erasure (a contact id = HMAC(controller key, e-mail), or a
+  claim event) would let whoever holds the store and the key store recompute it for a
+  guessed address after the erasure and confirm that the person was there. The promise is
+  that nothing can (RET-5), so no such value may ever be written to the events.
+* A claim kept under a key that the erasure destroys cannot be checked by the next writer,
+  who does not know that key before finding the contact; a key per "epoch" rotated by each
+  erasure would mean re-claiming every live contact at every erasure.
+* A claim row deleted in the erasure's transaction would keep its HMAC in PostgreSQL's dead
+  tuples and WAL (and SQLite's WAL) for an unbounded time, under a per-controller key that
+  survives: recomputable, so confirmable.
+A lock leaves nothing behind. The writer that creates contacts, or changes an e-mail, holds
+the controller's lock around: catch up the read models with the whole log, look the e-mail up
+by blind index, commit, and project its own events (`Processor.commit` returns only once
+they are in the read models). The next holder therefore sees every contact committed before
+it, so two live contacts for one normalised e-mail cannot arise through the application. The
+read model's index is nulled by the erasure (and rebuilt from sealed profiles, which the
+erasure makes unreadable), so after an erasure nothing confirms the address, and the
+erasure itself needs no lock. Writers that bypass the services (events written by hand) are
+found by `processor doctor` (check `duplicates`), which can erase the extra copies.
+
+The lock is an advisory lock: on PostgreSQL `pg_advisory_xact_lock` keyed by schema and
+controller (released by the server if the process dies), on SQLite `flock` on a file per
+controller in the data directory (released by the kernel if the process dies). Imports take
+it once per batch of 1,000 rows, so concurrent imports interleave batch by batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from processor.config import private_dir
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from processor.app import Processor
+
+LOCK_DIR = "locks"
+
+
+def _pg_key(schema: str, controller: str) -> int:
+    digest = hashlib.sha256(f"{schema}\0contacts\0{controller}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@contextlib.contextmanager
+def contact_writes(proc: Processor, controller: str) -> Iterator[None]:
+    """Hold the controller's contact-write lock, with the read models caught up inside it."""
+    settings = proc.settings
+    if settings.backend == "postgres":
+        key = _pg_key(settings.events_location().schema, controller)
+        with proc.engines.readmodels.connect() as conn, conn.begin():
+            # A transaction-level lock: ends with the transaction, so it cannot leak into the
+            # connection pool even when the body raises.
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+            proc.catch_up()
+            yield
+        return
+    folder = settings.data_dir / LOCK_DIR
+    private_dir(folder)
+    fd = os.open(folder / f"contacts-{controller}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        # flock locks belong to the open file, so threads with their own store exclude each
+        # other as processes do.
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        proc.catch_up()
+        yield
+    finally:
+        os.close(fd)
