@@ -280,7 +280,9 @@ def test_sensitive_field_needs_instruction__INSTR_3(shared, tmp_path):
     add = ["contacts", "add", tenant.ref, "--list", "news", "--email", "jo@example.dk",
            "--field", "custom.health_note=asthma", "--consent", CONSENT]  # fmt: skip
     assert "INSTR-3" in shared.fails(1, *add, user=tenant.admin)
-    shared.fails(1, "contacts", "update", tenant.ref, cid, "--set", "custom.religion=x", user=tenant.admin)
+    shared.fails(
+        1, "contacts", "update", tenant.ref, cid, "--set", "custom.religion=x", user=tenant.admin
+    )
     csv_file = write_rows(tmp_path / "s.csv", "email,health_note", ["kim@example.dk,diabetes"])
     import_args = [
         "contacts",

@@ -74,7 +74,6 @@ SP_NAMES = ("Alpha Hosting A/S", "Bravo Mail Inc.")
 NOTICE_DAYS = 30
 REVIEW_PERIOD = timedelta(days=180)
 LOCKOUT = (5, timedelta(minutes=15))
-DELETION_AFTER_TERMINATION = timedelta(days=120)
 DEMO_TRIAL, DEMO_RETENTION = timedelta(days=30), timedelta(days=90)
 ACCEPTED = "accepted"
 # A controller whose data was deleted has no records key: every command that seals new free
@@ -117,10 +116,13 @@ class ControllerM:
     ref: str
     account: str
     registered_at: datetime
+    # Days from the end to deletion without another instruction: the edition's term (RET-1),
+    # read from the policy files when the termination is recorded (editions differ).
+    deletion_days: int = 120
+    edition: str = "scc"
     effective: date | None = None
     instruction: str | None = None
     deleted: bool = False
-    edition: str = "scc"
 
     def closed(self, now: datetime) -> bool:
         """Takes no new or changed contacts (RET-1, RET-4)."""
@@ -138,7 +140,8 @@ class ControllerM:
         if self.account == "demo":
             dates.append(self.registered_at + DEMO_TRIAL + DEMO_RETENTION)
         if self.effective is not None:
-            after = timedelta(0) if self.instruction == "delete" else DELETION_AFTER_TERMINATION
+            days = 0 if self.instruction == "delete" else self.deletion_days
+            after = timedelta(days=days)
             dates.append(_start_of(self.effective) + after)
         return bool(dates) and now >= min(dates)
 
@@ -372,6 +375,8 @@ class CoreMachine(RuleBasedStateMachine):
         assert got == expected, (got, expected)
         if got == ACCEPTED:
             ctrl.effective, ctrl.instruction = effective, instruction
+            terms = self.proc.policies.editions.editions[ctrl.edition]  # type: ignore[index]
+            ctrl.deletion_days = terms.deletion_after_termination_days
 
     @rule(step=clock_steps)
     def time_passes(self, step: timedelta) -> None:

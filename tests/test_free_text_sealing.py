@@ -399,3 +399,24 @@ def test_a_certificate_ignores_the_read_model_and_needs_the_deletion_event__RET_
     cert = alice.retention.certificate("acme")
     assert cert["metadata"]["details"]["subjects_made_unreadable"]["total"] == 3
     _check_every_claim(acme, cert)
+
+
+def test_a_grant_can_be_revoked_with_a_reason_after_the_controllers_deletion__ACC_2(backend):
+    """Withdrawing access is never refused: the reason is kept under the processor's key."""
+    from datetime import timedelta
+
+    from support import UNDERTAKING, fresh_store, login
+
+    with fresh_store(backend) as proc:
+        login(proc, "sam").users.add(
+            "sven", "support", confidentiality_signed=UNDERTAKING[0], trained=UNDERTAKING[1]
+        )
+        grant = login(proc, "sven").access.request("acme", "ticket 7", [], 8)["grant"]
+        login(proc, "alice").access.decide(grant, approve=True)
+        login(proc, "alice").lifecycle.terminate(
+            "acme", proc.now().date().isoformat(), instruction="delete"
+        )
+        proc.clock.advance(timedelta(hours=1))
+        login(proc, "grete").retention.sweep()
+        revoked = login(proc, "grete").access.revoke(grant, "ticket closed")
+        assert revoked["state"] == "revoked"

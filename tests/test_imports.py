@@ -67,7 +67,7 @@ def test_bad_rows_go_to_rejects_and_good_rows_are_kept(acme):
     result = _import(acme, data, rejects)
     assert (result.added, result.rejected) == (2, 4)
     lines = rejects.getvalue().splitlines()
-    assert lines[0] == "line,reason"
+    assert lines[0] == "_line,_reason,email,phone,birth_date"  # the row's own cells follow
     assert [line.split(",")[0] for line in lines[1:]] == ["3", "4", "5", "7"]
     assert "invalid e-mail" in lines[1]
 

@@ -694,8 +694,13 @@ def test_deleted_middle_record_is_not_healed_by_the_next_command__AUD_4(acme, ev
 
     with pytest.raises(IntegrityFailureError, match="refusing to sign") as refused:
         populate(acme, 2, first=600)
-    assert f"checkpoint of size {signed} signed at" in str(refused.value)
-    assert "history was rewritten" in str(refused.value)
+    message = str(refused.value)
+    assert f"checkpoint of size {signed} signed at" in message or (
+        f"checkpoint of size {signed} was signed at" in message
+    )
+    # Caught before the new records are saved (the writer catches up first: records removed) or
+    # after (the first records differ: history rewritten); either way nothing is signed.
+    assert "history was rewritten" in message or "records were removed" in message
     assert acme_size(acme) == boundary, "the rewritten log was signed"
     report = acme.ledger.verify()
     assert not report.ok

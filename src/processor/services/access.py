@@ -274,7 +274,11 @@ class AccessService:
                 "support staff may revoke only their own grants",
             )
         with self.proc.using_clock():
-            sealed = seal_records(self.proc, grant.controller, REVOCATION_REASON, reason.strip())
+            # Withdrawing access is never refused: after the controller's data was deleted its
+            # records key is gone, so the processor's keeps the reason.
+            sealed = seal_records(
+                self.proc, grant.controller, REVOCATION_REASON, reason.strip(), or_processor=True
+            )
             grant.revoke(actor=self.s.user_name, reason=sealed or "revoked")
             self.proc.commit(grant)
         return self.describe(grant)

@@ -200,7 +200,9 @@ class SubprocessorRegistry:
             # A transfer instruction the processor flagged covers nothing until the controller
             # confirms it (INSTR-2): decide() then refuses the transfer for want of one.
             for n, i in enumerate(controller.instructions, 1)
-            if i.kind == "transfer" and "country" in i.details and "basis" in i.details
+            if i.kind == "transfer"
+            and "country" in i.details
+            and "basis" in i.details
             and controller.may_rely_on(n)
         )
         return ControllerFacts(
