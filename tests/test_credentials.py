@@ -194,3 +194,17 @@ def test_every_event_records_the_channel__ACC_10__ACC_12(acme):
     ]
     events = list(acme.store.events.get(__import__("uuid").UUID(cid)))
     assert {e.channel for e in events} == {"python"}
+
+
+def test_deleting_read_model_refusals_does_not_stop_a_lockout__ACC_8(acme):
+    """The lockout counts refusals on the user's own events; emptying `rm_denials` changes nothing."""
+    for _ in range(4):
+        with pytest.raises(AccessDeniedError):
+            acme.login("mia", "pcr1_000000000000_guess")
+    with acme.engines.readmodels.begin() as conn:
+        conn.execute(sa.delete(t.denials))  # what a database administrator could do
+    with pytest.raises(AccessDeniedError):
+        acme.login("mia", "pcr1_000000000000_guess")
+    session = acme.login("mia", acme.issued["mia"])
+    with pytest.raises(AccessDeniedError, match="UserMustNotBeLocked"):
+        session.contacts.find("acme", email="x@example.dk")

@@ -128,7 +128,13 @@ def _apply(proc, models: dict[str, Model], step: tuple, out: Path) -> None:
         model.effective = model.instruction = model.until = model.recorded = None
     elif kind == "return":
         assert model is not None and admin is not None
-        admin.returns.write(ref, out / f"return-{len(list(out.iterdir()))}")
+        target = out / f"return-{len(list(out.iterdir()))}"
+        if model.deleted:
+            # Nothing is left to return, and no new record can be sealed for the controller.
+            with pytest.raises(RefusedError):
+                admin.returns.write(ref, target)
+            return
+        admin.returns.write(ref, target)
         model.returned = now
     else:
         login(proc, "grete").retention.sweep()

@@ -36,6 +36,7 @@ from processor.storage import (
     Engines,
     check_private_sqlite_files,
     ensure_postgres_schema,
+    setup_lock,
     store_has_events,
 )
 
@@ -78,7 +79,10 @@ class Processor:
         except BaseException:
             self.engines.dispose()
             raise
-        self.store = EventStore(env=eventstore_env(settings))
+        with setup_lock(
+            self.engines.readmodels, self.engines.readmodels.dialect.name, settings.store_key()
+        ):
+            self.store = EventStore(env=eventstore_env(settings))
         self.sealer = Sealer(self.keys)
         # Snapshots are trusted only with a MAC under a key-store key (processor.snapshotcover).
         self.store.cover_snapshots(lambda: self.keys.system_key("snapshot-mac"))

@@ -12,6 +12,7 @@ PostgreSQL: schemas in the configured database(s); each schema is created on fir
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import sqlite3
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from processor.config import PostgresLocation, Settings, check_private, private_dir
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 EVENTS_FILE = "events.sqlite"
@@ -143,3 +145,25 @@ def store_has_events(settings: Settings) -> bool:
             return conn.execute(sa.text(f"SELECT 1 FROM {table} LIMIT 1")).first() is not None
     finally:
         engine.dispose()
+
+
+@contextlib.contextmanager
+def setup_lock(engine: sa.Engine, backend: str, name: str) -> Iterator[None]:
+    """Serialise a store's set-up (its `CREATE ... IF NOT EXISTS`) across processes.
+
+    `eventsourcing`'s PostgreSQL recorder creates its tables and functions each time a store is
+    opened; two processes doing so at the same moment can fail with "tuple concurrently updated".
+    A session advisory lock keyed by the schema makes them take turns. SQLite needs none.
+    """
+    if backend != "postgresql":
+        yield
+        return
+    key = int.from_bytes(
+        hashlib.sha256(f"processor-setup:{name}".encode()).digest()[:8], "big", signed=True
+    )
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": key})
+        try:
+            yield
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
