@@ -27,12 +27,8 @@ from .state import state
 def demo(ctx: click.Context, contacts: int) -> None:
     """Build a fresh, realistic scenario in a simulation store and summarise it."""
     st = state(ctx)
-    root = ctx.find_root()
-    given = root.params.get("data_dir")
-    # PROCESSOR_DATA_DIR names the user's own store; the demo always builds a fresh one beside it
-    # unless --data-dir names where (so `make demo` works after the synopsis's export).
-    from_env = root.get_parameter_source("data_dir") == click.core.ParameterSource.ENVIRONMENT
-    data_dir = Path(given) if given and not from_env else default_demo_dir()
+    given = ctx.find_root().params.get("data_dir")
+    data_dir = Path(given) if given else default_demo_dir()
     if st.settings.backend == "sqlite" and data_dir.exists() and any(data_dir.iterdir()):
         raise RefusedError(f"{data_dir} is not empty: the demo builds a fresh store")
     settings = st.settings.with_data_dir(data_dir)

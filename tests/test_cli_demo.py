@@ -73,16 +73,3 @@ def test_demo_full_size(tmp_path):
         demo_cli(data_dir).ok("receipts", "verify", receipt, "--public-key", key)["simulation"]
         is True
     )
-
-
-def test_demo_after_exporting_processor_data_dir_builds_a_fresh_store(tmp_path, monkeypatch):
-    """`make demo` after the synopsis's `export PROCESSOR_DATA_DIR=./store` still runs (18 §1)."""
-    monkeypatch.chdir(tmp_path)
-    store = tmp_path / "store"
-    store.mkdir()
-    (store / "events.sqlite").write_bytes(b"someone's store")
-    runner = demo_cli(store)  # PROCESSOR_DATA_DIR=store in its environment
-    text = runner.text("demo", "--contacts", "10")
-    first = text.splitlines()[0]
-    assert first.startswith("SIMULATION store in processor-demo-"), first
-    assert (store / "events.sqlite").read_bytes() == b"someone's store"
