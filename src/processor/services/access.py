@@ -297,7 +297,8 @@ class AccessService:
             )
         if not grant.is_active(now):
             why = "has expired" if grant.state == "approved" else f"is {grant.state}"
-            self.s.deny(
+            # The grant's state is a business rule: recorded, but it locks no one (ACC-8).
+            self.s.refuse_rule(
                 "access reveal", grant.controller, "AccessGrantMustBeActive", f"the grant {why}"
             )
         contact_id = self.contact_by_pseudonym(grant.controller, pseudonym)
