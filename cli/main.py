@@ -7,6 +7,7 @@ Exit codes: 0 done, 1 refused by policy or permission, 2 invalid input or unknow
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -214,42 +215,32 @@ def cli(
     )
 
 
-def _register() -> None:
-    from . import (
-        cmd_access,
-        cmd_admin,
-        cmd_agreements,
-        cmd_backup,
-        cmd_contacts,
-        cmd_demo,
-        cmd_doctor,
-        cmd_keys,
-        cmd_ledger,
-        cmd_login,
-        cmd_notices,
-        cmd_retention,
-        cmd_status,
-        cmd_subprocessors,
-        cmd_witness,
-    )
+# Each module has `register(cli)`. A new command group adds one name here.
+COMMAND_MODULES = (
+    "cmd_admin",
+    "cmd_login",
+    "cmd_access",
+    "cmd_contacts",
+    "cmd_ledger",
+    "cmd_subprocessors",
+    "cmd_retention",
+    "cmd_agreements",
+    "cmd_notices",
+    "cmd_doctor",
+    "cmd_keys",
+    "cmd_demo",
+    "cmd_witness",
+    "cmd_status",
+    "cmd_backup",
+    "cmd_breaches",
+    "cmd_audit",
+    "cmd_serve",
+)
 
-    for module in (
-        cmd_admin,
-        cmd_login,
-        cmd_access,
-        cmd_contacts,
-        cmd_ledger,
-        cmd_subprocessors,
-        cmd_retention,
-        cmd_agreements,
-        cmd_notices,
-        cmd_doctor,
-        cmd_keys,
-        cmd_demo,
-        cmd_witness,
-        cmd_status,
-        cmd_backup,
-    ):
+
+def _register() -> None:
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"{__package__}.{name}")
         module.register(cli)
 
 
