@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from processor.breaches.register import overdue_clocks
 from processor.errors import NotFoundError
 from processor.readmodels import tables as t
 from processor.verifications import last_verification
@@ -100,6 +101,10 @@ class StatusService:
                 "interrupted_runs": list(plan.unfinished_runs),
             },
             "staff_reviews_overdue": overdue,
+            "breach_clocks_overdue": [
+                {"breach": str(b.id), "controller": c.controller, "clock": c.clock}
+                for b, c in overdue_clocks(proc, now)
+            ],
         }
         result["attention"] = _attention(result, sweep_due=not plan.is_empty)
         return result
@@ -120,6 +125,11 @@ def _attention(status: dict[str, Any], *, sweep_due: bool) -> list[str]:
         found.append("a retention sweep is due (`processor retention due`)")
     if status["staff_reviews_overdue"]:
         found.append(f"staff reviews overdue: {', '.join(status['staff_reviews_overdue'])}")
+    if status["breach_clocks_overdue"]:
+        found.append(
+            f"{len(status['breach_clocks_overdue'])} breach notification clocks overdue "
+            "(`processor breaches list --overdue`)"
+        )
     counts = status["counts"]
     if counts["notices_unacknowledged"]:
         found.append(f"{counts['notices_unacknowledged']} notices not yet acknowledged")
