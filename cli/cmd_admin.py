@@ -9,7 +9,9 @@ import click
 
 from processor.app import Processor
 
+from .cmd_audit_parties import controller_contacts
 from .cmd_login import check_new_file, credential_notice, write_credential
+from .options import CREDENTIAL_OUT, USER_REQUEST
 from .output import emit
 from .state import requested_now, resolve_clock, state
 
@@ -154,17 +156,8 @@ def users() -> None:
     help="Date the confidentiality undertaking was signed.",
 )
 @click.option("--trained", metavar="DATE", help="Date of data-protection training.")
-@click.option(
-    "--credential-out",
-    type=click.Path(dir_okay=False),
-    help="Also write the new user's credential to this new file (0600).",
-)
-@click.option(
-    "--request",
-    type=int,
-    metavar="N",
-    help="Processor staff: the controller's user-request instruction this carries out (ACC-13).",
-)
+@CREDENTIAL_OUT
+@USER_REQUEST
 @click.pass_context
 def users_add(
     ctx: click.Context,
@@ -205,6 +198,9 @@ def users_list(ctx: click.Context, controller: str | None) -> None:
 @click.group()
 def controllers() -> None:
     """Controllers: the processor's customers."""
+
+
+controllers.add_command(controller_contacts)  # AUD-5 (cmd_audit_parties)
 
 
 @controllers.command("register")

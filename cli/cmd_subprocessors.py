@@ -16,6 +16,8 @@ from processor.errors import FindingsError
 from processor.services.validation import iso_date, iso_datetime
 from subprocessors import SubProcessorDetails
 
+from .cmd_audit_parties import challenge
+from .options import AS_OF, CONTROLLER_FILTER
 from .output import emit
 from .state import state
 
@@ -160,9 +162,12 @@ def subprocessors() -> None:
     """Sub-processors: approved lists, change notices, objections, transfers (SUB-1..SUB-7)."""
 
 
+subprocessors.add_command(challenge)  # SUB-7 (cmd_audit_parties)
+
+
 @subprocessors.command("list")
 @click.option("--controller", help="One controller's view (a controller's users: always theirs).")
-@click.option("--at", metavar="DATE", help="As of a date or time (time travel).")
+@AS_OF
 @click.pass_context
 def list_(ctx: click.Context, controller: str | None, at: str | None) -> None:
     """List sub-processors with agreement, notices, objections and supervision results."""
@@ -298,8 +303,8 @@ def agreement(
 
 
 @subprocessors.command("check")
-@click.option("--controller", help="Only this controller (a controller's users: always theirs).")
-@click.option("--at", metavar="DATE", help="As of a date or time (time travel).")
+@CONTROLLER_FILTER
+@AS_OF
 @click.pass_context
 def check(ctx: click.Context, controller: str | None, at: str | None) -> None:
     """Flag every broken rule; exit 0 when none, 1 when there are findings (for cron)."""
@@ -342,7 +347,7 @@ def supervise(ctx: click.Context, name: str, method: str, finding: str, on: str 
 
 
 @subprocessors.group("outbox", invoke_without_command=True)
-@click.option("--controller", help="Only this controller (a controller's users: always theirs).")
+@CONTROLLER_FILTER
 @click.pass_context
 def outbox(ctx: click.Context, controller: str | None) -> None:
     """Pending notices of rectification, erasure and restriction to recipients (SUBJ-5)."""

@@ -1,12 +1,15 @@
 """Fixtures: one behaviour suite, run on SQLite and on PostgreSQL.
 
 PostgreSQL tests read PROCESSOR_TEST_POSTGRES_URL and skip with a visible reason without it.
-CI sets PROCESSOR_REQUIRE_POSTGRES=1, which turns any skipped PostgreSQL test into a failure.
+CI sets PROCESSOR_REQUIRE_POSTGRES=1, which turns any skipped PostgreSQL test into a failure,
+and PROCESSOR_REQUIRE_BROWSER=1, which does the same for a skipped browser test (`*_browser.py`,
+which skip without headless Chromium).
 Each PostgreSQL test gets its own pair of schemas (events, keys), dropped afterwards.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,8 @@ from processor.clock import FixedClock
 from processor.config import Settings
 
 _skipped_postgres: list[str] = []
+_skipped_browser: list[str] = []
+REQUIRE_BROWSER = os.environ.get("PROCESSOR_REQUIRE_BROWSER") == "1"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -95,6 +100,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Remember skipped PostgreSQL tests."""
     if report.skipped and not hasattr(report, "wasxfail") and "[postgres" in report.nodeid:
         _skipped_postgres.append(report.nodeid)
+    if report.skipped and "_browser.py" in report.nodeid and "Chromium" in str(report.longrepr):
+        _skipped_browser.append(report.nodeid)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
@@ -106,9 +113,18 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
             red=REQUIRE_POSTGRES,
             yellow=not REQUIRE_POSTGRES,
         )
+    if _skipped_browser:
+        terminalreporter.write_line(
+            f"{len(_skipped_browser)} browser tests skipped (no headless Chromium)"
+            + (" -- FAILING: PROCESSOR_REQUIRE_BROWSER=1" if REQUIRE_BROWSER else ""),
+            red=REQUIRE_BROWSER,
+            yellow=not REQUIRE_BROWSER,
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """In CI, a skipped PostgreSQL test fails the run."""
+    """In CI, a skipped PostgreSQL or browser test fails the run."""
+    if REQUIRE_BROWSER and _skipped_browser and session.exitstatus == 0:
+        session.exitstatus = 1
     if REQUIRE_POSTGRES and _skipped_postgres and session.exitstatus == 0:
         session.exitstatus = 1

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from processor.app import Processor
 from processor.clock import FixedClock
 from processor.config import Settings
+from processor.demo_breach import tell_breach
 from processor.demo_cast import cast_login
 from processor.demo_data import people, write_csv
 from processor.demo_retention import tell_retention
@@ -226,6 +227,7 @@ def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noq
             "outbox_pending": pending,
         }
 
+        tell_breach(proc, clock, work, story, out)
         tell_retention(proc, clock, work, story, out)
         report = proc.ledger.verify()
         head = proc.ledger.head()
@@ -245,10 +247,26 @@ def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noq
                 ),
             }
         )
+        out["report"] = str(_audit_report(proc, work, story))
         (work / "summary.json").write_text(json.dumps(out, indent=2, default=str), encoding="utf-8")
     finally:
         proc.close()
     return out
+
+
+def _audit_report(proc: Processor, work: Path, story: list[str]) -> Path:
+    """The GDPA's audit report of the whole story, as one self-contained HTML file (AUD-1)."""
+    from processor.audit import render_html
+    from processor.audit.report import build_report
+
+    model = build_report(cast_login(proc, "grete"))
+    path = work / "audit-report.html"
+    path.write_text(render_html.render(model), encoding="utf-8")
+    story.append(
+        f"the GDPA's audit report (objectives A-I, {len(model['deviations'])} deviations "
+        f"flagged, ledger verified) was written to {path}"
+    )
+    return path
 
 
 def _support_case(

@@ -24,6 +24,8 @@ INSTRUCTION_FLAGGED: Final = "instruction-flagged"
 USER_REQUEST_RECORDED: Final = "user-request-recorded"
 LEGAL_REQUIREMENT: Final = "legal-requirement"
 TERMINATION_FLAGGED: Final = "termination-flagged"
+CONTACT_PERSONS_CHANGED: Final = "contact-persons-changed"
+SUPERVISION_CHALLENGED: Final = "supervision-challenged"
 KINDS: Final = (
     SUSPECTED_MISUSE,
     SUBPROCESSOR_CHANGE,
@@ -33,6 +35,8 @@ KINDS: Final = (
     USER_REQUEST_RECORDED,
     LEGAL_REQUIREMENT,
     TERMINATION_FLAGGED,
+    CONTACT_PERSONS_CHANGED,
+    SUPERVISION_CHALLENGED,
 )
 
 
