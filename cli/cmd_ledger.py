@@ -56,11 +56,29 @@ def _witness_key(path: Path) -> CosignatureVerifier:
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
+def _checkpoint_of(path: Path) -> str:
+    """A signed checkpoint file, or the checkpoint a receipt or certificate (JSON) carries.
+
+    The controller's receipt is the checkpoint it most likely holds, so `--since receipt.json`
+    works as the documentation says.
+    """
+    text = read_note_file(path, "checkpoint")
+    if not text.lstrip().startswith("{"):
+        return text
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return text
+    note = document.get("checkpoint") if isinstance(document, dict) else None
+    return note if isinstance(note, str) else text
+
+
 @ledger.command("verify")
 @click.option(
     "--since",
     type=_FILE,
-    help="A signed checkpoint held elsewhere: the store must still extend it (rollback check).",
+    help="A signed checkpoint held elsewhere, or a receipt carrying one: the store must still "
+    "extend it (rollback check).",
 )
 @click.option(
     "--witness",
@@ -73,7 +91,7 @@ def ledger_verify(ctx: click.Context, since: Path | None, witness_key: Path | No
     """Recompute the tree from the stored records and check every checkpoint seen anywhere."""
     st = state(ctx)
     witness = _witness_key(witness_key) if witness_key else None
-    since_note = read_note_file(since, "checkpoint") if since else None
+    since_note = _checkpoint_of(since) if since else None
     led = _ledger(ctx)
     total = led.size()
     show_bar = sys.stderr.isatty() and not st.as_json

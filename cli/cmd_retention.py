@@ -139,9 +139,9 @@ def retention_sweep(ctx: click.Context, at: str | None, dry_run: bool) -> None:
         text = "dry run, nothing recorded\n" + _due_text(data)
     else:
         text = (
-            f"sweep {data['run']}: {len(data['swept'])} controllers deleted "
-            f"({', '.join(data['swept']) or '-'}), {data['contacts_erased']} contacts erased, "
-            f"{data['message_contents_shredded']} message contents shredded"
+            f"sweep {data['run']}: data of {', '.join(data['swept']) or 'no controller'} "
+            f"deleted; contacts erased: {data['contacts_erased']}, message contents shredded: "
+            f"{data['message_contents_shredded']}"
         )
     emit(data, as_json=st.as_json, text=text)
 
@@ -235,7 +235,8 @@ def messages_send(
     emit(
         result,
         as_json=st.as_json,
-        text=f"sent {result['sent']} {channel} messages on {result['list']} via "
+        text=f"sent {result['sent']} {channel} message{'' if result['sent'] == 1 else 's'} on "
+        f"{result['list']} via "
         f"{result['subprocessor']} ({result['instruction']}); skipped: {skipped}",
     )
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
+from pathlib import Path
 
 import pytest
 from cli_helpers import Cli
@@ -25,7 +27,8 @@ def test_demo_builds_a_verifiable_simulation(tmp_path):
     assert lines[0] == f"SIMULATION store in {data_dir}"
     assert any("imported 50 contacts" in line for line in lines)
     assert any("SUBJ-7" in line for line in lines)
-    command = shlex.split(lines[-1].strip())
+    (verify,) = [line for line in lines if line.strip().startswith("processor receipts verify")]
+    command = shlex.split(verify.strip())
     assert command[:3] == ["processor", "receipts", "verify"]
     verified = runner.text(*command[1:])
     assert verified.startswith("SIMULATION receipt verified: erasure at leaf ")
@@ -45,6 +48,27 @@ def test_demo_refuses_a_non_empty_directory(tmp_path):
     runner = demo_cli(data_dir)
     assert "not empty" in runner.fails(1, "demo", "--contacts", "10")
     runner.fails(2, "demo", "--contacts", "5")
+    assert sorted(p.name for p in data_dir.iterdir()) == ["something.txt"]
+
+
+def test_demo_uses_processor_data_dir_when_it_is_free__issue_18_item_1(tmp_path):
+    """`export PROCESSOR_DATA_DIR=./store; make demo` builds the demo in ./store when ./store is
+    absent; when it holds a store, the one-line refusal names a free directory, given the way the
+    store was chosen (the variable, or --data-dir).
+    """
+    store = tmp_path / "store"
+    runner = demo_cli(store)  # the store comes by PROCESSOR_DATA_DIR
+    assert runner.ok("demo", "--contacts", "10")["data_dir"] == str(store)
+    assert (store / "demo-files" / "summary.json").exists()
+    error = runner.fails(1, "demo", "--contacts", "10")
+    assert f"{store} is not empty" in error
+    free = re.search(r"PROCESSOR_DATA_DIR=(\S+), a free directory", error)
+    assert free, error
+    assert not Path(free.group(1)).exists()
+    other = tmp_path / "other"
+    error = demo_cli(other).fails(1, "--data-dir", store, "demo", "--contacts", "10")
+    assert re.search(r"run it with --data-dir \S+, a free directory", error), error
+    assert not other.exists()
 
 
 def test_demo_json_summary(tmp_path):

@@ -49,3 +49,29 @@ def test_wheel_holds_every_package_and_policy_and_builds_quietly(tmp_path):
     assert missing == [], f"not in the wheel (list the package in pyproject.toml): {missing}"
     assert "processor_policies/subprocessors/scc.toml" in names
     assert "processor/py.typed" in names
+
+
+@pytest.mark.slow
+def test_make_installs_quietly(tmp_path):
+    """`make demo` on a fresh clone prints no warnings (issue 18 item 4): the Makefile's own
+    install commands (pip's upgrade, then the editable install), run into a fresh virtualenv,
+    print nothing at all. With one `--quiet`, the upgraded pip still passed setuptools'
+    "BuildBackendWarning: Editable installation" notes through.
+    """
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    lines = [ln.split("#")[0].split() for ln in makefile.splitlines() if "pip install" in ln]
+    assert len(lines) == 2, lines
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    python = str(venv / "bin" / "python")
+    for command in lines:
+        args = [python if word == "$(BIN)/python" else word for word in command]
+        editable = '".[dev]"' in args
+        args = [str(ROOT) if word == '".[dev]"' else word for word in args]
+        assert args[0] == python
+        result = subprocess.run(
+            [*args, *(["--no-deps"] if editable else [])],
+            cwd=ROOT, capture_output=True, text=True, check=False, timeout=600,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert result.stdout + result.stderr == "", " ".join(command)
