@@ -7,6 +7,7 @@ import click
 from processor.services.validation import iso_datetime
 
 from .cmd_admin import users
+from .options import USER_REQUEST
 from .output import emit
 from .state import state
 
@@ -24,12 +25,7 @@ def users_review(ctx: click.Context, name: str, note: str) -> None:
 @users.command("revoke")
 @click.argument("name")
 @click.option("--reason", required=True)
-@click.option(
-    "--request",
-    type=int,
-    metavar="N",
-    help="Processor staff, for a controller's user: its user-request instruction (ACC-13).",
-)
+@USER_REQUEST
 @click.pass_context
 def users_revoke(ctx: click.Context, name: str, reason: str, request: int | None) -> None:
     """Withdraw a user's access from now on: credentials and grants they hold die (ACC-2)."""

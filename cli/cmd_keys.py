@@ -8,6 +8,7 @@ import click
 
 from processor import keyrotation
 
+from .options import NEW_MASTER_KEY_FILE
 from .output import emit
 from .state import state
 
@@ -56,12 +57,7 @@ def keys_rotate_kek(ctx: click.Context) -> None:
 
 
 @keys.command("rotate-master")
-@click.option(
-    "--new-master-key-file",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The new master key (64 hex, 0600); made with a fresh random key if it does not exist.",
-)
+@NEW_MASTER_KEY_FILE
 @click.pass_context
 def keys_rotate_master(ctx: click.Context, new_master_key_file: Path) -> None:
     """Re-wrap every KEK and system key under a new master key (resumable); then install it."""

@@ -10,6 +10,7 @@ import click
 from processor.credentials import keeper
 from processor.errors import InvalidInputError
 
+from .options import CREDENTIAL_OUT, USER_REQUEST
 from .output import emit
 from .state import cli_via, state
 
@@ -92,17 +93,8 @@ def logout(ctx: click.Context, name: str) -> None:
 @click.command("credential")
 @click.argument("name")
 @click.option("--rotate", is_flag=True, help="Issue a new credential now (required).")
-@click.option(
-    "--credential-out",
-    type=click.Path(dir_okay=False),
-    help="Also write the new credential to this new file (0600).",
-)
-@click.option(
-    "--request",
-    type=int,
-    metavar="N",
-    help="Processor staff, for a controller's user: its user-request instruction (ACC-13).",
-)
+@CREDENTIAL_OUT
+@USER_REQUEST
 @click.pass_context
 def users_credential(
     ctx: click.Context, name: str, rotate: bool, credential_out: str | None, request: int | None

@@ -17,28 +17,26 @@ before". The format is the C2SP one so that third-party witnesses and verifiers 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from dataclasses import dataclass
-from typing import Self
+from typing import ClassVar, Self
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    PublicFormat,
-)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger.errors import CheckpointError
-from ledger.note import EM_DASH, check_key_name, check_note_text, parse_note, strict_b64decode
+from ledger.note import (
+    NamedPrivateKey,
+    NamedPublicKey,
+    check_key_name,
+    check_note_text,
+    decode_key,
+    format_signature_line,
+    key_id,
+    parse_note,
+    split_key,
+)
 
 COSIGNATURE_V1_TYPE = 0x04
-_KEY_BYTES = 32
 _ID_BYTES = 4
 _TIME_BYTES = 8
 _SIG_BYTES = 64
@@ -47,8 +45,7 @@ _MAX_TIME = 2**63 - 1
 
 def cosignature_key_id(name: str, public_key: bytes) -> bytes:
     """Return the 4-byte key ID of a cosignature/v1 key (signature type 0x04)."""
-    data = name.encode("utf-8") + b"\n" + bytes((COSIGNATURE_V1_TYPE,)) + public_key
-    return hashlib.sha256(data).digest()[:_ID_BYTES]
+    return key_id(name, public_key, COSIGNATURE_V1_TYPE)
 
 
 def cosigned_message(note_text: str, timestamp: int) -> bytes:
@@ -59,10 +56,6 @@ def cosigned_message(note_text: str, timestamp: int) -> bytes:
     return f"cosignature/v1\ntime {timestamp}\n{note_text}".encode()
 
 
-def _raw(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-
-
 @dataclass(frozen=True, slots=True)
 class Cosignature:
     """One verified cosignature: who, and when (POSIX seconds) they vouched for the tree."""
@@ -71,33 +64,22 @@ class Cosignature:
     timestamp: int
 
 
-class CosignatureVerifier:
+class CosignatureVerifier(NamedPublicKey):
     """A witness's public key, as a verifier of its cosignature/v1 lines."""
 
-    def __init__(self, name: str, public_key: Ed25519PublicKey) -> None:
-        check_key_name(name)
-        self.name = name
-        self.public_key = public_key
-        self.key_id = cosignature_key_id(name, _raw(public_key))
+    key_type: ClassVar[int] = COSIGNATURE_V1_TYPE
 
     @classmethod
     def from_vkey(cls, vkey: str) -> Self:
         """Parse ``<name>+<hex key ID>+base64(0x04 || key)`` and check the key ID."""
-        name, _, rest = vkey.strip().partition("+")
-        hex_id, _, b64 = rest.partition("+")
+        name, hex_id, b64 = split_key(vkey.strip())
         check_key_name(name)
-        material = strict_b64decode(b64, "witness key")
-        if len(material) != 1 + _KEY_BYTES or material[0] != COSIGNATURE_V1_TYPE:
-            raise CheckpointError("witness key is not a cosignature/v1 (type 0x04) key")
-        verifier = cls(name, Ed25519PublicKey.from_public_bytes(material[1:]))
+        kind = "a cosignature/v1 (type 0x04)"
+        public = decode_key(b64, "witness key", COSIGNATURE_V1_TYPE, kind)
+        verifier = cls(name, Ed25519PublicKey.from_public_bytes(public))
         if len(hex_id) != 2 * _ID_BYTES or verifier.key_id.hex() != hex_id.lower():
             raise CheckpointError("witness key ID does not match its name and key")
         return verifier
-
-    def vkey(self) -> str:
-        """Return the witness's verifier key string, to give to whoever relies on it."""
-        material = bytes((COSIGNATURE_V1_TYPE,)) + _raw(self.public_key)
-        return f"{self.name}+{self.key_id.hex()}+{base64.b64encode(material).decode('ascii')}"
 
     def verify_note(self, note: str) -> Cosignature:
         """Return this witness's valid cosignature on the signed note ``note``.
@@ -127,44 +109,20 @@ class CosignatureVerifier:
         return found
 
 
-class CosignatureSigner:
+class CosignatureSigner(NamedPrivateKey):
     """A witness's private key: signs cosignature/v1 lines."""
 
-    def __init__(self, private_key: Ed25519PrivateKey, name: str) -> None:
-        check_key_name(name)
-        self.name = name
-        self.private_key = private_key
-        self.key_id = cosignature_key_id(name, _raw(private_key.public_key()))
-
-    @classmethod
-    def generate(cls, name: str) -> Self:
-        """A witness with a fresh random key."""
-        return cls(Ed25519PrivateKey.generate(), name)
-
-    @classmethod
-    def from_private_bytes(cls, name: str, raw: bytes) -> Self:
-        """Load a witness key from its raw 32-byte Ed25519 seed."""
-        if len(raw) != _KEY_BYTES:
-            raise CheckpointError("an Ed25519 private key is 32 bytes")
-        return cls(Ed25519PrivateKey.from_private_bytes(raw), name)
-
-    def private_bytes(self) -> bytes:
-        """The raw 32-byte seed, for the witness's own key file."""
-        return self.private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    key_type: ClassVar[int] = COSIGNATURE_V1_TYPE
 
     def verifier(self) -> CosignatureVerifier:
         """The matching verifier."""
         return CosignatureVerifier(self.name, self.private_key.public_key())
 
-    def vkey(self) -> str:
-        """The verifier key string to publish."""
-        return self.verifier().vkey()
-
     def cosign(self, note_text: str, timestamp: int) -> str:
         """Return the cosignature line (with its newline) over checkpoint text ``note_text``."""
         signature = self.private_key.sign(cosigned_message(note_text, timestamp))
         blob = self.key_id + timestamp.to_bytes(_TIME_BYTES, "big") + signature
-        return f"{EM_DASH} {self.name} {base64.b64encode(blob).decode('ascii')}\n"
+        return format_signature_line(self.name, blob)
 
 
 def add_signature_lines(note: str, lines: str) -> str:

@@ -19,7 +19,7 @@ import binascii
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -64,45 +64,114 @@ def check_key_name(name: str) -> None:
         raise CheckpointError(f"invalid key name {name!r}")
 
 
-def key_id(name: str, public_key: bytes) -> bytes:
-    """Return the 4-byte key ID: SHA-256(name || 0x0A || 0x01 || public key)[:4]."""
-    data = name.encode("utf-8") + b"\n" + bytes((ED25519_TYPE,)) + public_key
+def key_id(name: str, public_key: bytes, key_type: int = ED25519_TYPE) -> bytes:
+    """Return the 4-byte key ID: SHA-256(name || 0x0A || key type || public key)[:4].
+
+    The signed-note spec derives every key ID this way; only the type byte tells a note
+    signature (0x01) from, say, a witness cosignature (0x04).
+    """
+    data = name.encode("utf-8") + b"\n" + bytes((key_type,)) + public_key
     return hashlib.sha256(data).digest()[:_ID_BYTES]
 
 
-def _raw_public(key: Ed25519PublicKey) -> bytes:
+def raw_public(key: Ed25519PublicKey) -> bytes:
+    """Return the raw 32 bytes of an Ed25519 public key, as key IDs and vkeys carry it."""
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
-class Verifier:
-    """An Ed25519 note verifier: a key name plus a public key."""
+def format_vkey(name: str, key_id: bytes, key_type: int, public_key: bytes) -> str:
+    """Return the verifier key string ``<name>+<hex key ID>+base64(key type || public key)``."""
+    material = bytes((key_type,)) + public_key
+    return f"{name}+{key_id.hex()}+{base64.b64encode(material).decode('ascii')}"
+
+
+def split_key(text: str) -> tuple[str, str, str]:
+    """Split ``<name>+<hex key ID>+<base64>`` into its three parts, unchecked."""
+    name, _, rest = text.partition("+")
+    hex_id, _, b64 = rest.partition("+")
+    return name, hex_id, b64
+
+
+def decode_key(b64: str, what: str, key_type: int, kind: str) -> bytes:
+    """Decode base64 ``key type || 32 key bytes`` and return the key bytes.
+
+    `kind` names the expected type in the error (``"an Ed25519 (type 0x01)"``).
+    """
+    material = strict_b64decode(b64, what)
+    if len(material) != 1 + _KEY_BYTES or material[0] != key_type:
+        raise CheckpointError(f"{what} is not {kind} key")
+    return material[1:]
+
+
+def format_signature_line(name: str, blob: bytes) -> str:
+    """Return a signature line ``— <name> <base64(blob)>`` (with its newline)."""
+    return f"{EM_DASH} {name} {base64.b64encode(blob).decode('ascii')}\n"
+
+
+class NamedPublicKey:
+    """An Ed25519 public key under a key name, with the key ID of its signature type."""
+
+    key_type: ClassVar[int] = ED25519_TYPE
 
     def __init__(self, name: str, public_key: Ed25519PublicKey) -> None:
         check_key_name(name)
         self.name = name
         self.public_key = public_key
-        self.key_id = key_id(name, _raw_public(public_key))
+        self.key_id = key_id(name, raw_public(public_key), self.key_type)
+
+    def vkey(self) -> str:
+        """Return the verifier key string to publish (for auditors and witnesses)."""
+        return format_vkey(self.name, self.key_id, self.key_type, raw_public(self.public_key))
+
+
+class NamedPrivateKey:
+    """An Ed25519 private key under a key name, with the key ID of its signature type."""
+
+    key_type: ClassVar[int] = ED25519_TYPE
+
+    def __init__(self, private_key: Ed25519PrivateKey, name: str) -> None:
+        check_key_name(name)
+        self.name = name
+        self.private_key = private_key
+        self.key_id = key_id(name, raw_public(private_key.public_key()), self.key_type)
+
+    @classmethod
+    def generate(cls, name: str) -> Self:
+        """Create a key with fresh random material."""
+        return cls(Ed25519PrivateKey.generate(), name)
+
+    @classmethod
+    def from_private_bytes(cls, name: str, raw: bytes) -> Self:
+        """Load a key from the raw 32-byte Ed25519 private key (seed)."""
+        if len(raw) != _KEY_BYTES:
+            raise CheckpointError("an Ed25519 private key is 32 bytes")
+        return cls(Ed25519PrivateKey.from_private_bytes(raw), name)
+
+    def private_bytes(self) -> bytes:
+        """Return the raw 32-byte private key, for storage in a secrets manager."""
+        return self.private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+
+    def vkey(self) -> str:
+        """Return the verifier key string to publish."""
+        public = raw_public(self.private_key.public_key())
+        return format_vkey(self.name, self.key_id, self.key_type, public)
+
+
+class Verifier(NamedPublicKey):
+    """An Ed25519 note verifier: a key name plus a public key."""
 
     @classmethod
     def from_vkey(cls, vkey: str) -> Self:
         """Parse ``<name>+<hex key id>+<base64(0x01 || public key)>`` and check the key ID."""
-        name, _, rest = vkey.partition("+")
-        hex_id, _, b64 = rest.partition("+")
+        name, hex_id, b64 = split_key(vkey)
         if not _HEX8.fullmatch(hex_id) or not b64:
             raise CheckpointError("verifier key is not <name>+<8 hex digits>+<base64 key>")
         check_key_name(name)
-        material = strict_b64decode(b64, "verifier key")
-        if len(material) != 1 + _KEY_BYTES or material[0] != ED25519_TYPE:
-            raise CheckpointError("verifier key is not an Ed25519 (type 0x01) key")
-        verifier = cls(name, Ed25519PublicKey.from_public_bytes(material[1:]))
+        public = decode_key(b64, "verifier key", ED25519_TYPE, "an Ed25519 (type 0x01)")
+        verifier = cls(name, Ed25519PublicKey.from_public_bytes(public))
         if verifier.key_id != bytes.fromhex(hex_id):
             raise CheckpointError("verifier key ID does not match its name and key")
         return verifier
-
-    def vkey(self) -> str:
-        """Return the verifier key string to publish (for auditors and witnesses)."""
-        material = bytes((ED25519_TYPE,)) + _raw_public(self.public_key)
-        return f"{self.name}+{self.key_id.hex()}+{base64.b64encode(material).decode('ascii')}"
 
     def verify(self, text: str, signature: bytes) -> bool:
         """Return whether ``signature`` (without key ID) is valid over ``text``."""
@@ -113,26 +182,8 @@ class Verifier:
         return True
 
 
-class NoteSigner:
+class NoteSigner(NamedPrivateKey):
     """An Ed25519 note signer: a key name plus a private key."""
-
-    def __init__(self, private_key: Ed25519PrivateKey, name: str) -> None:
-        check_key_name(name)
-        self.name = name
-        self.private_key = private_key
-        self.key_id = key_id(name, _raw_public(private_key.public_key()))
-
-    @classmethod
-    def generate(cls, name: str) -> Self:
-        """Create a signer with a fresh random key."""
-        return cls(Ed25519PrivateKey.generate(), name)
-
-    @classmethod
-    def from_private_bytes(cls, name: str, raw: bytes) -> Self:
-        """Load a signer from the raw 32-byte Ed25519 private key (seed)."""
-        if len(raw) != _KEY_BYTES:
-            raise CheckpointError("an Ed25519 private key is 32 bytes")
-        return cls(Ed25519PrivateKey.from_private_bytes(raw), name)
 
     @classmethod
     def from_skey(cls, skey: str) -> Self:
@@ -140,19 +191,14 @@ class NoteSigner:
         prefix = "PRIVATE+KEY+"
         if not skey.startswith(prefix):
             raise CheckpointError("signer key does not start with PRIVATE+KEY+")
-        name, _, rest = skey.removeprefix(prefix).partition("+")
-        hex_id, _, b64 = rest.partition("+")
-        material = strict_b64decode(b64, "signer key")
-        if not _HEX8.fullmatch(hex_id) or len(material) != 1 + _KEY_BYTES or material[0] != 1:
+        name, hex_id, b64 = split_key(skey.removeprefix(prefix))
+        seed = decode_key(b64, "signer key", ED25519_TYPE, "an Ed25519 (type 0x01)")
+        if not _HEX8.fullmatch(hex_id):
             raise CheckpointError("signer key is not an Ed25519 (type 0x01) key")
-        signer = cls.from_private_bytes(name, material[1:])
+        signer = cls.from_private_bytes(name, seed)
         if signer.key_id != bytes.fromhex(hex_id):
             raise CheckpointError("signer key ID does not match its name and key")
         return signer
-
-    def private_bytes(self) -> bytes:
-        """Return the raw 32-byte private key, for storage in a secrets manager."""
-        return self.private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
 
     def skey(self) -> str:
         """Return the Go-compatible signer key string (secret!)."""
@@ -164,15 +210,10 @@ class NoteSigner:
         """Return the matching verifier."""
         return Verifier(self.name, self.private_key.public_key())
 
-    def vkey(self) -> str:
-        """Return the verifier key string to publish."""
-        return self.verifier().vkey()
-
     def signature_line(self, text: str) -> str:
         """Return the signature line ``— <name> <base64(key ID || signature)>`` (with newline)."""
         signature = self.private_key.sign(text.encode("utf-8"))
-        b64 = base64.b64encode(self.key_id + signature).decode("ascii")
-        return f"{EM_DASH} {self.name} {b64}\n"
+        return format_signature_line(self.name, self.key_id + signature)
 
     def sign_note(self, text: str) -> str:
         """Return the signed note: ``text``, a blank line, then the signature line."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from processor.domain.rules import Rule, first_broken
 from processor.errors import InvalidInputError
 from subprocessors import rules, transfer_rules
 from subprocessors.facts import day_of, start_of
@@ -81,14 +82,14 @@ def _processing_rules(
     activity: str | None,
     at: datetime,
     policy: TransferPolicy,
-) -> list[rules.Rule]:
+) -> list[Rule]:
     """Build the rules for one controller, sub-processor and (optional) activity, in order."""
     on = day_of(at)
     cid = controller.controller_id
     objection = sp.objection_by(controller, at)
     approved = approved_from(controller, sp)
     abroad = transfer_rules.third_countries(sp.destinations, on, policy)
-    found: list[rules.Rule] = [
+    found: list[Rule] = [
         rules.SubProcessorMustNotBeRetired(sp.name, sp.retired_at, at),
         rules.MustNotBeObjectedTo(sp.name, cid, objection.at if objection else None),
         rules.NoticePeriodMustHaveElapsed(sp.name, cid, sp.notices.get(cid), on),
@@ -124,15 +125,15 @@ def may_process(
     The first broken rule decides, in the order: retired, objected to (SUB-3), notice date
     (SUB-2), engaged, on the list (SUB-1), activity (SUB-4), Chapter V (SUB-6).
     """
-    for rule in _processing_rules(controller, sp, activity, at, policy):
-        if rule.is_broken():
-            return Decision(
-                allowed=False,
-                rule=rule.name,
-                reason=rule.message,
-                obligation=rule.obligation,
-                policy_version=policy.version,
-            )
+    rule = first_broken(_processing_rules(controller, sp, activity, at, policy))
+    if rule is not None:
+        return Decision(
+            allowed=False,
+            rule=rule.name,
+            reason=rule.message,
+            obligation=rule.obligation,
+            policy_version=policy.version,
+        )
     reason = f"{sp.name} may process data of controller {controller.controller_id} for {activity}"
     return Decision(
         allowed=True, rule="", reason=reason, obligation="", policy_version=policy.version
@@ -168,9 +169,7 @@ def check(
             if not in_use(controller, sp, at):
                 continue
             judged = _processing_rules(controller, sp, None, at, policy)
-            documentation: list[rules.Rule] = [
-                rules.AgreementMustBeRecorded(sp.name, sp.agreement_ref)
-            ]
+            documentation: list[Rule] = [rules.AgreementMustBeRecorded(sp.name, sp.agreement_ref)]
             edition = (editions or {}).get(controller.edition)
             if edition is not None and edition.requires_beneficiary_clause:
                 documentation.append(

@@ -20,6 +20,7 @@ from eventsourcing.domain import event
 
 from processor import clock
 from processor.domain.base import ProcessorAggregate
+from processor.domain.rules import enforce
 from processor.errors import InvalidInputError
 from subprocessors import rules
 from subprocessors.details import SubProcessorDetails, parse_day, subprocessor_id
@@ -115,7 +116,7 @@ class SubProcessor(ProcessorAggregate):
         today = day_of(clock.now())
         dated = {c: parse_day(d, f"notice date for {c}") for c, d in notices.items()}
         for controller_id, day in dated.items():
-            rules.enforce(rules.NoticeMustBeGivenInAdvance(details.name, controller_id, day, today))
+            enforce(rules.NoticeMustBeGivenInAdvance(details.name, controller_id, day, today))
         return cls._create(
             cls.SubProcessorProposed,
             details=fields,
@@ -138,9 +139,9 @@ class SubProcessor(ProcessorAggregate):
         self._enforce_not_retired()
         existing = self.objections.get(controller_id)
         objected_at = existing.at if existing else None
-        rules.enforce(rules.ObjectionIsRecordedOnce(self.name, controller_id, objected_at))
+        enforce(rules.ObjectionIsRecordedOnce(self.name, controller_id, objected_at))
         notice = self.notices.get(controller_id)
-        rules.enforce(rules.ObjectionMustPrecedeNoticeDate(self.name, controller_id, notice, today))
+        enforce(rules.ObjectionMustPrecedeNoticeDate(self.name, controller_id, notice, today))
         self._objected_to(controller_id=controller_id, reason=reason, actor=actor)
 
     def engage(self, *, actor: str) -> None:
@@ -151,13 +152,11 @@ class SubProcessor(ProcessorAggregate):
         """
         today = day_of(clock.now())
         self._enforce_not_retired()
-        rules.enforce(rules.EngagementMustBePending(self.name, self.engaged_at))
-        rules.enforce(rules.AgreementMustBeRecorded(self.name, self.details.agreement_ref))
+        enforce(rules.EngagementMustBePending(self.name, self.engaged_at))
+        enforce(rules.AgreementMustBeRecorded(self.name, self.details.agreement_ref))
         for controller_id, notice in sorted(self.notices.items(), key=lambda item: item[1]):
             if controller_id not in self.objections:
-                rules.enforce(
-                    rules.NoticePeriodMustHaveElapsed(self.name, controller_id, notice, today)
-                )
+                enforce(rules.NoticePeriodMustHaveElapsed(self.name, controller_id, notice, today))
         self._engaged(actor=actor)
 
     def retire(self, reason: str, *, actor: str) -> None:
@@ -220,7 +219,7 @@ class SubProcessor(ProcessorAggregate):
         )
 
     def _enforce_not_retired(self) -> None:
-        rules.enforce(rules.SubProcessorMustNotBeRetired(self.name, self.retired_at, clock.now()))
+        enforce(rules.SubProcessorMustNotBeRetired(self.name, self.retired_at, clock.now()))
 
     # The event methods below only change state. `timestamp` is filled in by the library from
     # the injected clock when the event is triggered, and handed back on every replay; it is

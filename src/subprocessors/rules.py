@@ -3,63 +3,24 @@
 """Business rules of the sub-processor registry, as small named objects.
 
 Each rule is named after what it requires, knows the obligation it enforces, and explains
-itself with the dates involved. The aggregate checks the command rules before it records
-an event (`enforce` turns a broken rule into `RefusedError`); `decisions` checks the
-processing rules for `may_process` and `check`. One place, one wording. The Chapter V
-rules live in `transfer_rules`.
+itself with the dates involved. The `Rule` base and `enforce` (which turns a broken rule into
+`RefusedError`) are the kernel's (`processor.domain.rules`). The aggregate checks the command
+rules before it records an event; `decisions` checks the processing rules for `may_process`
+and `check`. One place, one wording. The Chapter V rules live in `transfer_rules`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import ClassVar
 
-from processor.errors import RefusedError
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A requirement that is kept or broken, and says why in one line with its dates."""
-
-    obligation: ClassVar[str] = ""
-
-    @property
-    def name(self) -> str:
-        """The rule's class name: stable, because reports and tests grep for it."""
-        return type(self).__name__
-
-    def is_broken(self) -> bool:
-        """Tell whether the requirement is broken."""
-        return self._broken()
-
-    @property
-    def message(self) -> str:
-        """Explain the broken requirement, starting with the rule's name."""
-        return f"{self.name}: {self._explain()}"
-
-    def dates(self) -> dict[str, date]:
-        """Return the dates the judgement rests on, for findings and reports."""
-        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        return {key: value for key, value in values.items() if isinstance(value, date)}
-
-    def _broken(self) -> bool:
-        raise NotImplementedError
-
-    def _explain(self) -> str:
-        raise NotImplementedError
+from processor.domain.rules import Rule
 
 
 def moment(at: datetime | None) -> str:
     """Write an event time for a message: to the minute, in UTC, as recorded."""
     return at.isoformat(timespec="minutes") if at is not None else "never"
-
-
-def enforce(rule: Rule) -> None:
-    """Refuse the command if `rule` is broken (exit 1 at the CLI)."""
-    if rule.is_broken():
-        raise RefusedError(rule.message, rule=rule.name)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from subprocessors.rules import Rule, moment
+from processor.domain.rules import Rule
+from subprocessors.rules import moment
 
 if TYPE_CHECKING:
     from datetime import date, datetime

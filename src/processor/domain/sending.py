@@ -6,8 +6,9 @@ controller (never by the processor on its own, INSTR-7), relies on a documented 
 that list and channel (SUBJ-8) and who are still subscribed to that list (SUBJ-3). The account's
 terms limit the volume, counted as the terms count it (SUBJ-7).
 
-The rules share the frozen-dataclass shape of `subprocessors.rules`: each is named after what
-it requires, carries its obligation id, and explains itself without naming the person.
+The rules take the kernel's `Rule` shape (`processor.domain.rules`), as the sub-processor rules do:
+each is named after what it requires, carries its obligation id, and explains itself without
+naming the person.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from subprocessors.rules import Rule
+from processor.domain.rules import Rule
 
 if TYPE_CHECKING:
     from processor.domain.contacts import Contact
@@ -174,11 +175,6 @@ def recipient_rules(contact: Contact, list_name: str | None, channel: str) -> li
     ]
 
 
-def first_broken(found: list[Rule]) -> Rule | None:
-    """The first broken rule of `found`, or None when all hold."""
-    return next((rule for rule in found if rule.is_broken()), None)
-
-
 # -- the sender and the instruction ------------------------------------------------------------
 
 
@@ -243,8 +239,8 @@ class AccountMustAllowSms(Rule):
 
 
 @dataclass(frozen=True)
-class AccountEmailLimit(Rule):
-    """Demo accounts send at most 900 e-mails in all (SUBJ-7, TC §5)."""
+class _EmailLimit(Rule):
+    """An account's cap on e-mails, counted as the terms count it (SUBJ-7); `None` is no cap."""
 
     obligation: ClassVar[str] = "SUBJ-7"
     account: str
@@ -254,6 +250,11 @@ class AccountEmailLimit(Rule):
 
     def _broken(self) -> bool:
         return self.limit is not None and self.sent + self.sending > self.limit
+
+
+@dataclass(frozen=True)
+class AccountEmailLimit(_EmailLimit):
+    """Demo accounts send at most 900 e-mails in all (SUBJ-7, TC §5)."""
 
     def _explain(self) -> str:
         return (
@@ -263,17 +264,8 @@ class AccountEmailLimit(Rule):
 
 
 @dataclass(frozen=True)
-class AccountMonthlyEmailLimit(Rule):
+class AccountMonthlyEmailLimit(_EmailLimit):
     """Freemium accounts send fewer than 1,000 e-mails a month, i.e. 999 (SUBJ-7, TC §6)."""
-
-    obligation: ClassVar[str] = "SUBJ-7"
-    account: str
-    limit: int | None
-    sent: int
-    sending: int
-
-    def _broken(self) -> bool:
-        return self.limit is not None and self.sent + self.sending > self.limit
 
     def _explain(self) -> str:
         return (

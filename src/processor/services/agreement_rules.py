@@ -1,9 +1,8 @@
 """Rules of the agreement and its instructions as small named objects (INSTR-2/5, RET-1/4).
 
-Shaped like `subprocessors.rules`: a frozen dataclass per rule, named after what it requires,
-carrying its obligation id and the dates it judged; `enforce` turns a broken rule into one
-`RefusedError` whose rule name is the class name. They live in the service layer because the
-`Rule` base is the sub-processor package's, which the processor's domain does not import.
+Built on the kernel's `Rule` (`processor.domain.rules`), like the sub-processor rules: a frozen
+dataclass per rule, named after what it requires, carrying its obligation id and the dates it
+judged; `enforce` turns a broken rule into one `RefusedError` whose rule name is the class name.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar
 
-from subprocessors.rules import Rule
+from processor.domain.rules import Rule
 
 
 @dataclass(frozen=True)

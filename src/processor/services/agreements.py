@@ -18,6 +18,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, get_args
 
 from processor.domain.controllers import FLAGGED, WITHDRAWN, Controller, Instruction
+from processor.domain.rules import enforce
 from processor.errors import InvalidInputError, RefusedError
 from processor.freetext import open_records, seal_records
 from processor.notices.domain import (
@@ -35,7 +36,6 @@ from processor.services.agreement_rules import (
     TerminationNeedsTimelyInstruction,
     UpgradeNeedsTheControllersRequest,
 )
-from subprocessors.rules import enforce
 
 if TYPE_CHECKING:
     from datetime import datetime

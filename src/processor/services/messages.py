@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from processor.domain.messages import CHANNELS, Message
-from processor.domain.sending import covering_lists, first_broken, recipient_rules, sms_units
+from processor.domain.rules import first_broken
+from processor.domain.sending import covering_lists, recipient_rules, sms_units
 from processor.errors import ConflictError, InvalidInputError, NotFoundError
 from processor.readmodels import tables as t
 from processor.retention_policy import decision_policy_version, load_retention_policy

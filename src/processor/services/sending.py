@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from processor.domain.rules import first_broken
 from processor.domain.sending import (
     ACTIVITY_OF_CHANNEL,
     MESSAGE_INSTRUCTION_KINDS,
@@ -28,7 +29,6 @@ from processor.domain.sending import (
     AccountMustAllowSms,
     MessageMustBeSentForController,
     MessageMustRelyOnInstruction,
-    first_broken,
 )
 from processor.readmodels import tables as t
 from processor.services.agreements import rely_on
@@ -36,9 +36,9 @@ from subprocessors import approved_from
 
 if TYPE_CHECKING:
     from processor.domain.controllers import Controller
+    from processor.domain.rules import Rule
     from processor.session import Session
     from subprocessors import Decision
-    from subprocessors.rules import Rule
 
 
 @dataclass(frozen=True)
