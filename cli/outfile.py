@@ -9,7 +9,9 @@ One place decides what "write to PATH" means, so every command behaves alike:
   temporary file beside it that replaces it only once completely written, so a failure leaves the
   old file as it was;
 - a new file is written the same way, so a failure leaves nothing behind;
-- any failure to write (a full device, a closed pipe) is one `CannotWriteError` (exit 2).
+- any failure to write (a full device, a closed pipe) is one `CannotWriteError` (exit 2);
+- a new file that holds personal data (`private=True`: exports, rejects) is created 0600, whatever
+  the umask, so another account on the machine (a support user with a shell) cannot read it.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def plan(path: Path, *, force: bool, what: str) -> Target:
 
 
 @contextlib.contextmanager
-def writing(target: Target, *, what: str) -> Iterator[TextIO]:
+def writing(target: Target, *, what: str, private: bool = False) -> Iterator[TextIO]:
     """A text handle on `target`; the content lands at the path only if all of it was written."""
     try:
         if target.stream:
@@ -92,7 +94,7 @@ def writing(target: Target, *, what: str) -> Iterator[TextIO]:
                     temp.chmod(stat.S_IMODE(target.real.stat().st_mode))
                 temp.replace(target.real)
             else:
-                _place_new(temp, target)
+                _place_new(temp, target, private=private)
         finally:
             temp.unlink(missing_ok=True)
     except OSError as exc:
@@ -100,9 +102,14 @@ def writing(target: Target, *, what: str) -> Iterator[TextIO]:
         raise CannotWriteError(f"cannot write the {what} to {target.shown}: {reason}") from None
 
 
-def _place_new(temp: Path, target: Target) -> None:
-    """Move a finished file to a path that was free; refuse if something appeared meanwhile."""
-    temp.chmod(0o666 & ~_umask())
+def _place_new(temp: Path, target: Target, *, private: bool) -> None:
+    """Move a finished file to a path that was free; refuse if something appeared meanwhile.
+
+    The temporary file is 0600 from `mkstemp`; only output without personal data is widened to
+    what the umask allows.
+    """
+    if not private:
+        temp.chmod(0o666 & ~_umask())
     try:
         os.link(temp, target.real)
     except FileExistsError:

@@ -6,6 +6,8 @@ import csv
 import hashlib
 import io
 import json
+import os
+import stat
 
 import pytest
 from cli_helpers import BACKENDS, new_tenant, run_processor, shared_store
@@ -360,3 +362,27 @@ def test_receipt_with_another_key_or_bad_files(shared, erased, tmp_path):
     empty = tmp_path / "empty.json"
     empty.write_text("{}", encoding="utf-8")
     shared.fails(3, "receipts", "verify", empty, "--public-key", erased["key"])
+
+
+def test_files_with_personal_data_are_not_readable_by_other_accounts__ACC_1(shared, tmp_path):
+    """An export is 0600 and a return's folder 0700 whatever the umask: a support user with a
+    shell on the same machine cannot read what a controller's administrator exported."""
+    tenant = new_tenant(shared)
+    tenant.add("vera@example.dk", "--first-name", "Vera")
+    previous = os.umask(0o022)
+    try:
+        one = tmp_path / "one.json"
+        shared.ok("export", tenant.ref, "--email", "vera@example.dk", "--out", one,
+                  user=tenant.admin)  # fmt: skip
+        every = tmp_path / "all.csv"
+        shared.ok("export", tenant.ref, "--all", "--format", "csv", "--out", every,
+                  user=tenant.admin)  # fmt: skip
+        returned = tmp_path / "return"
+        shared.ok("export", tenant.ref, "--all", "--out", returned, user=tenant.admin)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(one.stat().st_mode) == 0o600
+    assert stat.S_IMODE(every.stat().st_mode) == 0o600
+    assert stat.S_IMODE(returned.stat().st_mode) == 0o700
+    for path in returned.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name

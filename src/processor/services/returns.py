@@ -83,10 +83,10 @@ class ReturnService:
                 f"{out_dir} already holds {taken[0]}; give --force to replace it"
             )
         created = out_dir.exists()
-        out_dir.mkdir(exist_ok=True)
+        out_dir.mkdir(mode=0o700, exist_ok=True)  # personal data: not for other accounts
         fresh = [p for p in ours if not p.exists()]
         try:
-            return self._write(ctrl, controller, out_dir)
+            manifest = self._write(ctrl, controller, out_dir)
         except BaseException:
             for path in fresh:
                 path.unlink(missing_ok=True)
@@ -95,6 +95,10 @@ class ReturnService:
                 with contextlib.suppress(OSError):
                     out_dir.rmdir()
             raise
+        for path in [*ours, out_dir / "manifest.json"]:  # personal data; others may list the folder
+            with contextlib.suppress(OSError):
+                path.chmod(0o600)
+        return manifest
 
     def _write(self, ctrl: Controller, controller: str, out_dir: Path) -> dict[str, Any]:
         names: set[str] = set()
