@@ -150,7 +150,7 @@ def contacts_import(
     with contextlib.ExitStack() as stack:
         counting = stack.enter_context(_CountingReader(io.FileIO(file, "r")))
         reject_out = (
-            stack.enter_context(outfile.writing(target, what="rejects file")) if target else None
+            stack.enter_context(outfile.writing(target, what="rejects file", private=True)) if target else None
         )
         bar: Any = None
         if show_bar:
@@ -281,6 +281,24 @@ def lists_show(ctx: click.Context, controller: str, list_name: str, limit: int |
     emit(data, as_json=st.as_json, text="\n".join(lines))
 
 
+def _export_bar(stack: contextlib.ExitStack) -> Any:  # noqa: ANN401 - a progress callback
+    """A progress bar on stderr for a long export, drawn only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+    bar: list[Any] = []
+
+    def progress(done: int, total: int) -> None:
+        if not bar:
+            bar.append(
+                stack.enter_context(
+                    click.progressbar(length=total, label="exporting", file=sys.stderr)
+                )
+            )
+        bar[0].update(done - bar[0].pos)
+
+    return progress
+
+
 @click.command("export")
 @click.argument("controller")
 @click.option("--contact")
@@ -313,18 +331,21 @@ def export(
     whole = everything and not contact and not email
     if write_return(st, session, controller, out, everything=whole, force=force):
         return
-    if out is None:
-        summary = session.exports.export(
-            controller,
-            sys.stdout,
-            contact=contact,
-            email=email,
-            everything=everything,
-            data_format=data_format,
-        )
-        return
-    target = outfile.plan(out, force=force, what="export")
-    with outfile.writing(target, what="export") as handle:
+    with contextlib.ExitStack() as stack:
+        progress = _export_bar(stack) if everything else None
+        if out is None:
+            summary = session.exports.export(
+                controller,
+                sys.stdout,
+                contact=contact,
+                email=email,
+                everything=everything,
+                data_format=data_format,
+                progress=progress,
+            )
+            return
+        target = outfile.plan(out, force=force, what="export")
+        handle = stack.enter_context(outfile.writing(target, what="export", private=True))
         summary = session.exports.export(
             controller,
             handle,
@@ -332,6 +353,7 @@ def export(
             email=email,
             everything=everything,
             data_format=data_format,
+            progress=progress,
         )
     emit(
         {**summary, "out": str(out)},

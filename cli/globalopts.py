@@ -65,7 +65,8 @@ def hoist_global_options(root: click.Group, argv: list[str]) -> list[str]:
             i += 1 + take
             continue
         if isinstance(command, click.Group):
-            sub = command.commands.get(token)
+            # get_command, not .commands: the root loads its command modules lazily.
+            sub = command.get_command(click.Context(command), token)
             if sub is not None:
                 if first_sub is None:
                     first_sub = len(kept)

@@ -6,27 +6,66 @@ Exit codes: 0 done, 1 refused by policy or permission, 2 invalid input or unknow
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
 import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from processor.config import Settings
 from processor.errors import AccessDeniedError, ProcessorError, RefusedError
-from processor.logs import configure, get_logger
 
+from .command_index import INDEX, INDEXED_MODULES
 from .globalopts import hoist_global_options
+from .lazygroup import LazyGroup
 from .output import printed_json, start_invocation, to_json
-from .state import CliState
+
+if TYPE_CHECKING:
+    from .state import CliState
 
 INTERNAL_ERROR = 4
 
+# Each module has `register(cli)`. A new command group adds one name here, then runs
+# `python tools/cli_reference.py`, which also regenerates `command_index.py` (the lazy index).
+COMMAND_MODULES = (
+    "cmd_admin",
+    "cmd_login",
+    "cmd_access",
+    "cmd_contacts",
+    "cmd_ledger",
+    "cmd_subprocessors",
+    "cmd_retention",
+    "cmd_agreements",
+    "cmd_notices",
+    "cmd_doctor",
+    "cmd_keys",
+    "cmd_demo",
+    "cmd_witness",
+    "cmd_status",
+    "cmd_backup",
+    "cmd_breaches",
+    "cmd_audit",
+    "cmd_audit_parties",
+    "cmd_serve",
+)
 
-class ProcessorGroup(click.Group):
+
+def get_logger(name: str) -> Any:  # noqa: ANN401
+    """The redacting logger, imported only when something is logged (structlog is not free)."""
+    from processor.logs import get_logger as logger
+
+    return logger(name)
+
+
+def _cli_state(obj: object) -> CliState | None:
+    """`obj` if it is the invocation's CliState (imported only once a command has run)."""
+    state_module = sys.modules.get(f"{__package__}.state")
+    if state_module is None:
+        return None
+    return obj if isinstance(obj, state_module.CliState) else None
+
+
+class ProcessorGroup(LazyGroup):
     """A click group that turns every ProcessorError into a one-line message and exit code."""
 
     def main(  # type: ignore[override]
@@ -80,8 +119,8 @@ class ProcessorGroup(click.Group):
                 as_json=_json_of(ctx),
             )
         finally:
-            obj = ctx.obj
-            if isinstance(obj, CliState):
+            obj = _cli_state(ctx.obj)
+            if obj is not None:
                 obj.close()
 
 
@@ -98,8 +137,8 @@ def fail(message: str, code: int, rule: str = "", *, as_json: bool) -> NoReturn:
 
 
 def _json_of(ctx: click.Context) -> bool:
-    obj = ctx.obj
-    return bool(obj.as_json) if isinstance(obj, CliState) else False
+    obj = _cli_state(ctx.obj)
+    return bool(obj.as_json) if obj is not None else False
 
 
 def _json_wanted(argv: list[str]) -> bool:
@@ -115,9 +154,11 @@ def _record_refusal(ctx: click.Context, exc: ProcessorError) -> None:
     case enforced is recorded here, once, at the boundary. If even that cannot be stored, the
     user still gets the refusal's own message.
     """
-    obj = ctx.obj
-    session = obj.current_session() if isinstance(obj, CliState) else None
-    if session is None or not isinstance(exc, RefusedError) or isinstance(exc, AccessDeniedError):
+    obj = _cli_state(ctx.obj)
+    session = obj.current_session() if obj is not None else None
+    if obj is None or session is None:
+        return
+    if not isinstance(exc, RefusedError) or isinstance(exc, AccessDeniedError):
         return
     try:
         session.record_refusal(obj.command, exc.rule, str(exc))
@@ -135,7 +176,14 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     ctx.exit()
 
 
-@click.group(cls=ProcessorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=ProcessorGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    package=__package__,
+    modules=COMMAND_MODULES,
+    index=INDEX,
+    indexed_modules=INDEXED_MODULES,
+)
 @click.option(
     "--data-dir",
     envvar="PROCESSOR_DATA_DIR",
@@ -200,6 +248,11 @@ def cli(
     checkpoint_log: Path | None,
 ) -> None:
     """Event-sourced, compliance-first core for GDPR Art. 28 data processors."""
+    from processor.config import Settings
+    from processor.logs import configure
+
+    from .state import CliState
+
     configure(os.environ.get("PROCESSOR_LOG_LEVEL", "WARNING"))
     settings = Settings.from_env(
         data_dir=data_dir,
@@ -209,42 +262,12 @@ def cli(
         master_key_file=master_key_file,
     )
     if checkpoint_log:
+        import dataclasses
+
         settings = dataclasses.replace(settings, checkpoint_log=checkpoint_log)
     ctx.obj = CliState(
         settings=settings, user=user, as_json=as_json, credential_file=credential_file
     )
-
-
-# Each module has `register(cli)`. A new command group adds one name here.
-COMMAND_MODULES = (
-    "cmd_admin",
-    "cmd_login",
-    "cmd_access",
-    "cmd_contacts",
-    "cmd_ledger",
-    "cmd_subprocessors",
-    "cmd_retention",
-    "cmd_agreements",
-    "cmd_notices",
-    "cmd_doctor",
-    "cmd_keys",
-    "cmd_demo",
-    "cmd_witness",
-    "cmd_status",
-    "cmd_backup",
-    "cmd_breaches",
-    "cmd_audit",
-    "cmd_serve",
-)
-
-
-def _register() -> None:
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(f"{__package__}.{name}")
-        module.register(cli)
-
-
-_register()
 
 
 def main() -> None:

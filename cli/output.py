@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date, datetime
 from typing import Any
@@ -18,6 +17,8 @@ def _default(value: Any) -> Any:  # noqa: ANN401
 
 def to_json(data: Any) -> str:  # noqa: ANN401
     """Serialise a result (dates as ISO-8601)."""
+    import json  # not at the top: `processor --help` does without it
+
     return json.dumps(data, indent=2, ensure_ascii=False, default=_default)
 
 

@@ -4,8 +4,8 @@ A hand-written reference drifts from the code (issue 18: `demo --data-dir` was d
 refused). This one is written by walking the command tree, and tests/test_cli_reference.py
 fails when the committed file differs from what the commands say.
 
-    python tools/cli_reference.py            # rewrite docs/cli.md
-    python tools/cli_reference.py --check    # exit 1 if docs/cli.md is out of date
+    python tools/cli_reference.py            # rewrite docs/cli.md and cli/command_index.py
+    python tools/cli_reference.py --check    # exit 1 if either is out of date
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import click
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "cli.md"
+INDEX = ROOT / "cli" / "command_index.py"
 PROG = "processor"
 
 HEADER = """# Command reference
@@ -91,17 +92,28 @@ def render() -> str:
     return "\n".join([HEADER, *_section(cli, ctx, 2)]).rstrip("\n") + "\n"
 
 
+def render_index() -> str:
+    """`cli/command_index.py`: the lazy root's list of commands and the modules defining them."""
+    from processor_cli.lazygroup import render_index as index_source
+    from processor_cli.main import COMMAND_MODULES
+
+    return index_source("processor_cli", COMMAND_MODULES)
+
+
 def main(argv: list[str]) -> int:
-    """Write docs/cli.md, or with `--check` report whether it is current."""
-    text = render()
+    """Write docs/cli.md and cli/command_index.py, or with `--check` say if both are current."""
+    outputs = {OUTPUT: render(), INDEX: render_index()}
     if "--check" in argv:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-        if current != text:
-            sys.stderr.write(f"{OUTPUT} is out of date: run python tools/cli_reference.py\n")
-            return 1
-        return 0
+        stale = False
+        for path, text in outputs.items():
+            current = path.read_text(encoding="utf-8") if path.exists() else ""
+            if current != text:
+                sys.stderr.write(f"{path} is out of date: run python tools/cli_reference.py\n")
+                stale = True
+        return 1 if stale else 0
     OUTPUT.parent.mkdir(exist_ok=True)
-    OUTPUT.write_text(text, encoding="utf-8")
+    for path, text in outputs.items():
+        path.write_text(text, encoding="utf-8")
     return 0
 
 

@@ -16,6 +16,7 @@ because it means someone edited the file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -28,6 +29,14 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ledger.note import Verifier
+
+
+# What this process has verified already, per (file, origin, verifier key): the length of the
+# checked prefix, its SHA-256 and its entries. A later read re-checks only the lines appended
+# since, and only if the prefix is byte for byte what was checked (else it checks every line):
+# the result, and every error, are those of checking the whole file, without re-verifying
+# thousands of signatures on every command of a long-running process (issue 17).
+_VERIFIED: dict[tuple[str, str, str], tuple[int, bytes, list[LogEntry]]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +79,15 @@ class CheckpointLog:
         except OSError as exc:
             raise CheckpointError(f"cannot read checkpoint log {self.path}: {exc}") from None
         # The last piece has no newline: empty, or torn by a crash in the middle of an append.
-        complete = data.split(b"\n")[:-1]
-        found: list[LogEntry] = []
-        for number, raw in enumerate(complete, start=1):
+        end = data.rfind(b"\n") + 1
+        key = (str(self.path), origin, verifier.vkey())
+        done, digest, found = _VERIFIED.get(key, (0, b"", []))
+        if done > end or hashlib.sha256(data[:done]).digest() != digest:
+            done, found = 0, []  # rewritten or truncated: check every line again
+        found = list(found)
+        start = data.count(b"\n", 0, done) + 1
+        complete = data[done:end].split(b"\n")[:-1]
+        for number, raw in enumerate(complete, start=start):
             where = f"checkpoint log {self.path} line {number}"
             try:
                 entry = json.loads(raw.decode("utf-8"))
@@ -89,6 +104,7 @@ class CheckpointLog:
             except CheckpointError as exc:
                 raise CheckpointError(f"{where}: {exc}") from None
             found.append(LogEntry(number, signed_at, checkpoint))
+        _VERIFIED[key] = (end, hashlib.sha256(data[:end]).digest(), list(found))
         return found
 
     def newest(self, verifier: Verifier, origin: str) -> LogEntry | None:

@@ -20,7 +20,6 @@ fingerprint, so a store rebuilds its indexes with the new rule when it is next o
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import unicodedata
@@ -40,6 +39,8 @@ EMAIL_RULE = 2  # 1: NFC + casefold; 2: IDNA domain, lower-cased width-mapped lo
 
 def _width_mapped(text: str) -> str:
     """Full-width and half-width forms replaced by their ordinary characters, nothing else."""
+    if text.isascii():  # no ASCII character has a <wide> or <narrow> decomposition
+        return text
     return "".join(
         unicodedata.normalize("NFKC", ch)
         if unicodedata.decomposition(ch).startswith(("<wide>", "<narrow>"))
@@ -85,10 +86,9 @@ def normalise_phone(value: str) -> str:
 
 def pseudonym(key: bytes, contact_id: str) -> str:
     """A stable pseudonym for a contact: not reversible without the controller's pseudonym key."""
-    return "p-" + hmac.new(key, contact_id.encode(), hashlib.sha256).hexdigest()[:20]
+    return "p-" + hmac.digest(key, contact_id.encode(), "sha256").hex()[:20]
 
 
 def blind_index(key: bytes, kind: str, normalised: str) -> str:
     """HMAC-SHA256 of `kind:value`, truncated to 128 bits (hex)."""
-    mac = hmac.new(key, f"{kind}:{normalised}".encode(), hashlib.sha256)
-    return mac.hexdigest()[:32]
+    return hmac.digest(key, f"{kind}:{normalised}".encode(), "sha256").hex()[:32]

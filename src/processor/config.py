@@ -14,10 +14,15 @@ import os
 import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from processor.errors import ConfigurationError
-from processor.keystore import MasterKey
+
+if TYPE_CHECKING:
+    # Imported where used: the key store pulls in cryptography and SQLAlchemy, which reading
+    # settings (every CLI start) does not need.
+    from processor.keystore import MasterKey
 
 DEFAULT_DATA_DIR = "processor-data"
 MASTER_KEY_FILE = "master.key"
@@ -201,6 +206,8 @@ class Settings:
         With `create`, a missing file is made with a fresh random key; an existing one is used
         (a rerun of an interrupted `init`). The key store's check value proves it right.
         """
+        from processor.keystore import MasterKey
+
         if self.master_key_hex:
             return MasterKey.from_hex(self.master_key_hex)
         path = self.master_key_path()

@@ -72,7 +72,9 @@ def test_append_costs_two_statements(engine):
     tree.append(HASHES[5:200])
     statements = [s.lstrip().split()[0].upper() for s in seen]
     assert statements.count("SELECT") == 2
-    assert statements.count("INSERT") >= 1
+    # SQLite: one executemany; PostgreSQL: one COPY, which bypasses SQLAlchemy's events.
+    assert statements.count("INSERT") == (0 if engine.dialect.driver == "psycopg" else 1)
+    assert len(statements) == (2 if engine.dialect.driver == "psycopg" else 3)
     assert tree.size() == 200
 
 

@@ -392,9 +392,12 @@ class ContactsService:
         return self.view(agg)
 
     def list_members(
-        self, controller: str, list_name: str, limit: int | None = None
+        self, controller: str, list_name: str, limit: int | None = None, offset: int = 0
     ) -> dict[str, Any]:
-        """The current list: subscribed, not restricted, not objected, not erased."""
+        """The current list: subscribed, not restricted, not objected, not erased.
+
+        `offset` skips that many members of the stable order (the HTTP API's cursor pages).
+        """
         self.s.authorize("lists.show", command="lists show", controller=controller)
         self.s.controllers.get(controller)
         m, c = t.memberships, t.contacts
@@ -422,7 +425,10 @@ class ContactsService:
                 sa.select(sa.func.count()).select_from(base.subquery())
             ).scalar_one()
             ids = [
-                r[0] for r in conn.execute(base.order_by(m.c.since, m.c.contact_id).limit(limit))
+                r[0]
+                for r in conn.execute(
+                    base.order_by(m.c.since, m.c.contact_id).offset(offset).limit(limit)
+                )
             ]
         self.proc.sealer.prefetch(ids)
         members = []

@@ -20,7 +20,7 @@ from processor.readmodels import tables as t
 from processor.services.csvcells import neutralise
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from processor.domain.contacts import Contact
     from processor.session import Session
@@ -56,8 +56,14 @@ class ExportService:
         email: str | None = None,
         everything: bool = False,
         data_format: str = "json",
+        progress: Callable[[int, int], None] | None = None,
     ) -> dict[str, Any]:
-        """Write the export to `out`; returns a summary (count, sha256)."""
+        """Write the export to `out`; returns a summary (count, sha256).
+
+        With `everything`, `progress(done, total)` is told after each batch of contacts (the
+        CLI draws a bar on a terminal from it). The export streams: contacts are read 500 at a
+        time, with their keys fetched in one query per batch.
+        """
         if data_format not in FORMATS:
             raise InvalidInputError(f"unknown format {data_format!r}: json or csv")
         chosen = [x for x in (contact, email) if x is not None]
@@ -67,7 +73,7 @@ class ExportService:
         user = self.s.authorize(permission, command="export", controller=controller)
         ctrl = self.s.controllers.get(controller)
         if everything:
-            aggregates: Iterator[Contact] = self._all(controller)
+            aggregates: Iterator[Contact] = self._all(controller, progress)
         else:
             one = self.s.contacts.load(controller, chosen[0])
             if user.controller is not None:
@@ -111,14 +117,18 @@ class ExportService:
                 )
             ]
 
-    def _all(self, controller: str) -> Iterator[Contact]:
+    def _all(
+        self, controller: str, progress: Callable[[int, int], None] | None = None
+    ) -> Iterator[Contact]:
         ids = self._ids(controller)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             self.proc.sealer.prefetch(chunk)
-            for cid in chunk:
-                yield self.proc.store.repository.get(uuid.UUID(cid))
+            # One query for the batch's events, as for its keys (issue 17), not one per contact.
+            yield from self.proc.store.get_many([uuid.UUID(cid) for cid in chunk])
             self.proc.sealer.forget()
+            if progress is not None:
+                progress(start + len(chunk), len(ids))
 
     def _json(
         self, out: _HashingWriter, meta: dict[str, Any], aggregates: Iterator[Contact]
