@@ -1,0 +1,111 @@
+"""The ASGI app: FastAPI over the same sessions, services and policies as the CLI.
+
+`create_app(settings)` opens the store once for the process; every request authenticates with
+a personal bearer credential and runs as that person, with the channel `http` on its events.
+Logs are structlog JSON lines with method, route template, status and duration: never a query
+string, body or header, so neither personal data nor credentials reach them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from processor.api import problems
+from processor.api.runtime import Runtime
+from processor.errors import ProcessorError
+from processor.logs import get_logger
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+
+    from starlette.responses import Response
+
+    from processor.clock import Clock
+    from processor.config import Settings
+
+API_VERSION = "1.0.0"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    opengdpr: dict[str, Any] | None = None,
+) -> FastAPI:
+    """The app over the store of `settings` (opened now, closed at shutdown).
+
+    `opengdpr` tunes the OpenGDPR endpoints (domain, callback back-off, results lifetime);
+    see `processor.api.opengdpr.service.OpenGdprOptions`.
+    """
+    from processor.api.opengdpr.routes import router as opengdpr_router
+    from processor.api.opengdpr.service import OpenGdpr, OpenGdprOptions
+    from processor.api.routes import (
+        admin,
+        audit,
+        breaches,
+        contacts,
+        ledger,
+        notices,
+        reports,
+        retention,
+        staff,
+        subprocessors,
+    )
+
+    rt = Runtime(settings, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.opengdpr.stop()
+        rt.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="processor",
+        version=API_VERSION,
+        description="Controllers, staff and the GDPA over HTTP, with personal credentials; "
+        "OpenGDPR data-subject requests with signed responses and callbacks.",
+    )
+    app.state.runtime = rt
+    app.state.opengdpr = OpenGdpr(rt, OpenGdprOptions(**(opengdpr or {})))
+    app.add_exception_handler(ProcessorError, problems.processor_error)
+    app.add_exception_handler(RequestValidationError, problems.validation_error)
+    app.add_exception_handler(HTTPException, problems.http_error)
+    app.add_exception_handler(Exception, problems.internal_error)
+    routers = (contacts.router, staff.router, notices.router, reports.router, ledger.router,
+               breaches.router, audit.router, retention.router, subprocessors.router,
+               admin.router)  # fmt: skip
+    for router in (*routers, opengdpr_router):
+        app.include_router(router)
+    app.middleware("http")(_log_request)
+    return app
+
+
+async def _log_request(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """One JSON log line per request: route template, never the concrete path or query."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await call_next(request)
+        status = response.status_code
+        return response
+    finally:
+        route = request.scope.get("route")
+        get_logger("processor.api").info(
+            "request",
+            method=request.method,
+            route=getattr(route, "path", "(unmatched)"),
+            status=status,
+            pid=os.getpid(),
+            ms=round((time.perf_counter() - started) * 1000, 1),
+        )
