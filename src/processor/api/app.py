@@ -52,11 +52,14 @@ def create_app(
         breaches,
         contacts,
         ledger,
+        messages,
         notices,
+        oversight,
         reports,
         retention,
         staff,
         subprocessors,
+        users,
     )
 
     rt = Runtime(settings, clock)
@@ -82,7 +85,7 @@ def create_app(
     app.add_exception_handler(Exception, problems.internal_error)
     routers = (contacts.router, staff.router, notices.router, reports.router, ledger.router,
                breaches.router, audit.router, retention.router, subprocessors.router,
-               admin.router)  # fmt: skip
+               admin.router, messages.router, users.router, oversight.router)  # fmt: skip
     for router in (*routers, opengdpr_router):
         app.include_router(router)
     app.middleware("http")(_log_request)

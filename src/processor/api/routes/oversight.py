@@ -1,0 +1,64 @@
+"""`/v1/status`, `/v1/access/sample` and the duplicate repair: oversight commands over HTTP.
+
+`status` (GDPA, system manager), `access sample` (GDPA, ACC-7) and `doctor --repair-duplicates`
+(a controller's administrator, SUBJ-4) call the same services as the CLI. Where a command's
+non-zero exit is a signal for cron (`status` with something to look at, a repair plan not yet
+confirmed), the answer is 200 and the body says it (`attention`, `confirmed: false`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from processor.api.deps import CredentialDep, RuntimeDep
+from processor.api.problems import ERROR_RESPONSES
+from processor.integrity.duplicates import repair_duplicates
+from processor.services import validation
+from processor.services.status import StatusService
+
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+Json = dict[str, Any]
+
+
+class Sample(BaseModel):
+    """`access sample`: how many entries, since when, and a seed to repeat an earlier sample."""
+
+    size: int = Field(default=10, ge=1, le=100_000)
+    since: Annotated[str | None, Field(max_length=40, description="ISO-8601 time")] = None
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+
+
+class Repair(BaseModel):
+    """`doctor --repair-duplicates [--confirm]`: without `confirm`, only the plan."""
+
+    confirm: bool = False
+
+
+@router.get("/status", summary="status")
+def status(rt: RuntimeDep, cred: CredentialDep) -> Json:
+    """The store, its size, the ledger, what is due, and what needs attention (`attention`).
+
+    Unlike the command, a request first catches up with the event log (every request does), so
+    read models show as current; a lag between requests is what `processor status` shows.
+    """
+    with rt.acting(cred, "status") as s:
+        return StatusService(s).status()
+
+
+@router.post("/access/sample", status_code=201, summary="access sample")
+def access_sample(body: Sample, rt: RuntimeDep, cred: CredentialDep) -> Json:
+    """Random sample check of the access log, recorded with its findings (ACC-7)."""
+    since = validation.iso_datetime(body.since, "since") if body.since else None
+    with rt.acting(cred, "access sample") as s:
+        return s.access.sample_check(body.size, since, body.seed)
+
+
+@router.post("/controllers/{controller}/repair-duplicates", summary="doctor --repair-duplicates")
+def repair(controller: str, body: Repair, rt: RuntimeDep, cred: CredentialDep) -> Json:
+    """Merge duplicate live contacts into the oldest; without `confirm`, the plan only."""
+    with rt.acting(cred, "doctor repair-duplicates") as s:
+        ref = validation.controller_ref(controller)
+        return repair_duplicates(s, ref, confirm=body.confirm)
