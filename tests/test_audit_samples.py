@@ -211,7 +211,7 @@ def test_sample_finds_a_message_carried_outside_the_approved_activity__SUB_8(des
             controller="acme",
             number=honest.number + 1,
             contact=contact,
-            channel="sms",
+            medium="sms",
             key_id=honest.key_id,
             content=honest.content,
             content_bytes=1,

@@ -29,7 +29,7 @@ def seed_messages(proc: Processor, controller: str, contact: str, n: int) -> Non
         messages = [
             Message(
                 actor="seed", controller=controller, number=(last or 0) + 1 + i, contact=contact,
-                channel="email", key_id=key, content=proc.sealer.seal(key, CONTENT, {}),
+                medium="email", key_id=key, content=proc.sealer.seal(key, CONTENT, {}),
                 content_bytes=2, content_expires_at=None, policy_version="test",
             )
             for i, key in enumerate(keys)
@@ -176,7 +176,7 @@ def test_two_writers_of_the_same_message_number_conflict_so_limits_stay_exact__S
     cid = contact(acme, "acme", "alice", "c@example.dk")
     login(acme, "alice").messages.record("acme", cid, "email", "first")
     seed = Message(
-        actor="other", controller="acme", number=1, contact=cid, channel="email", key_id="k",
+        actor="other", controller="acme", number=1, contact=cid, medium="email", key_id="k",
         content="", content_bytes=0, content_expires_at=None, policy_version="test",
     )  # fmt: skip
     with pytest.raises(ConflictError):
@@ -193,3 +193,24 @@ def test_closed_accounts_send_nothing__RET_1(acme, clock):
     with pytest.raises(RefusedError) as info:
         alice.messages.record("acme", cid, "email", "too late")
     assert info.value.rule == "AccountMustBeOpen"
+
+
+def test_a_message_event_keeps_its_medium_and_the_request_channel__ACC_12(acme):
+    """`MessageRecorded` says both how the message went (`medium`) and how the request came in
+    (`channel`); a version-1 event, which had only the medium under `channel`, reads upcast."""
+    from processor.domain.messages import Message
+
+    state = {"channel": "sms", "actor": "mia"}
+    Message.MessageRecorded.upcast_v1_v2(state)
+    assert state == {"medium": "sms", "channel": "", "actor": "mia"}
+    key = "k-upcast"
+    acme.sealer.new_subjects([key], acme.now())
+    with acme.using_clock():
+        message = Message(
+            actor="mia", controller="acme", number=99, contact="c", medium="email", key_id=key,
+            content=acme.sealer.seal(key, CONTENT, {}), content_bytes=1,
+            content_expires_at=None, policy_version="v",
+        )  # fmt: skip
+    (recorded,) = message.collect_events()
+    assert (recorded.medium, recorded.channel) == ("email", "python")
+    assert message.channel == "email"

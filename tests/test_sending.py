@@ -77,7 +77,7 @@ def seed_emails(proc: Processor, controller: str, contact: str, n: int) -> None:
         proc.commit(*[
             Message(
                 actor="seed", controller=controller, number=1 + i, contact=contact,
-                channel="email", key_id=key, content=proc.sealer.seal(key, CONTENT, {}),
+                medium="email", key_id=key, content=proc.sealer.seal(key, CONTENT, {}),
                 content_bytes=2, content_expires_at=None, policy_version="test",
             )
             for i, key in enumerate(keys)

@@ -83,7 +83,7 @@ def subprocessor_population(
                     {
                         **_base(pos, e, "carried", e.controller),
                         "subprocessor": e.subprocessor,
-                        "channel": e.channel,
+                        "channel": e.medium,
                         "instruction": e.instruction,
                     }
                 )

@@ -16,6 +16,7 @@ message at the same time collide on the id and one is refused: the account limit
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
@@ -39,14 +40,48 @@ class Message(ProcessorAggregate):
         """Derived from the controller and the running number (see the module docstring)."""
         return message_id(controller, number)
 
-    @event("MessageRecorded")
+    class MessageRecorded(ProcessorAggregate.Created):
+        """A message was sent to one contact.
+
+        Version 2 names the message's medium (`email`, `sms`) `medium`: version 1 called it
+        `channel`, which hid the base event's `channel` (the request's channel: `cli`, `http`,
+        `python`), so a recorded message never said how the request came in (ACC-12). Version 1
+        events are read with their medium moved over and the request channel unknown (`""`).
+        """
+
+        class_version = 2
+
+        actor: str
+        controller: str
+        number: int
+        contact: str
+        medium: str
+        key_id: str
+        content: str
+        content_bytes: int
+        content_expires_at: datetime | None
+        policy_version: str
+        list_name: str = ""
+        campaign: str = ""
+        subprocessor: str = ""
+        instruction: str = ""
+        units: int = 1
+        test: bool = False
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Move v1's `channel` (the medium) to `medium`; the request channel was not kept."""
+            state["medium"] = state.pop("channel")
+            state["channel"] = ""
+
+    @event(MessageRecorded)
     def __init__(
         self,
         actor: str,
         controller: str,
         number: int,
         contact: str,
-        channel: str,
+        medium: str,
         key_id: str,
         content: str,
         content_bytes: int,
@@ -71,7 +106,7 @@ class Message(ProcessorAggregate):
         self.bounced_at: datetime | None = None
         self.number = number
         self.contact = contact
-        self.channel = channel
+        self.channel = medium  # the aggregate's own word for it; events say `medium`
         self.key_id = key_id
         self.content = content
         self.content_bytes = content_bytes

@@ -20,6 +20,11 @@ def _reviewed(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: AN
     _user(w, e, last_review=e.timestamp)
 
 
+@handles("User.StaffUndertakingRecorded")
+def _undertaking(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+    _user(w, e, confidentiality_signed=e.confidentiality_signed, trained=e.trained)
+
+
 @handles("User.UserAccessRevoked")
 def _revoked(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     _user(w, e, revoked=True)

@@ -23,7 +23,7 @@ def _message_recorded(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # 
             "controller": e.controller,
             "number": e.number,
             "contact_id": e.contact,
-            "channel": e.channel,
+            "channel": e.medium,
             "key_id": e.key_id,
             "sent_at": e.timestamp,
             "content_expires_at": e.content_expires_at,

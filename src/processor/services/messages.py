@@ -285,7 +285,7 @@ class MessagesService:
                     controller=controller,
                     number=first + i,
                     contact=str(recipient.id),
-                    channel=channel,
+                    medium=channel,
                     key_id=key_id,
                     content=self.proc.sealer.seal(key_id, CONTENT, content),
                     content_bytes=size,
