@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import os
 import statistics
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.baselines import PlainApp, plain_contact, raw_read, read_decode
@@ -208,4 +213,81 @@ def read_side(proc: Processor) -> dict[str, Any]:
         "read_per_s": events / read_s,
         "rebuild_vs_read_decode": (rebuilt / rebuild_s) / (events / decode_s),
         "verify_vs_read": (report.records_checked / verify_s) / (events / read_s),
+    }
+
+
+class _Discard(io.TextIOBase):
+    """A text sink: the export is timed, not stored."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+def export_and_send(proc: Processor, csv_path: Path, campaign: int) -> dict[str, Any]:
+    """`export --all` (JSON) of every contact, then one campaign send to `campaign` of them.
+
+    The campaign goes to a list of its own holding the first `campaign` people of the CSV (a
+    re-import, matched to the existing contacts): one send of ten thousand messages or more
+    can hang in eventsourcing's PostgreSQL recorder (a psycopg pipeline stuck in `sync()`,
+    seen at 10,000), so the send is measured at a size that completes on both backends.
+    """
+    alice = as_alice(proc)
+    start = time.perf_counter()
+    exported = alice.exports.export(CONTROLLER, _Discard(), everything=True, data_format="json")
+    export_s = time.perf_counter() - start
+    proc.end_command()
+    with csv_path.open("rb") as raw:
+        head = b"".join(line for _, line in zip(range(campaign + 1), raw, strict=False))
+    alice.imports.import_csv(CONTROLLER, io.BytesIO(head), "campaign", "double-opt-in")
+    proc.end_command()
+    start = time.perf_counter()
+    sent = alice.messages.send(CONTROLLER, "campaign", "email", "Offer", "Hello", campaign="bench")
+    send_s = time.perf_counter() - start
+    proc.end_command()
+    return {
+        "export_contacts": int(exported["contacts"]),
+        "export_s": export_s,
+        "sent": int(sent["sent"]),
+        "send_s": send_s,
+    }
+
+
+def _process_seconds(argv: list[str], env: dict[str, str], reps: int) -> float:
+    """The median wall time of running `argv` as a whole process."""
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        done = subprocess.run(argv, env=env, check=False, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv[1:4])}... failed: {done.stderr.strip()[-500:]}")
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def startup(settings: Settings, email: str, reps: int) -> dict[str, Any]:
+    """Whole-process time of `processor --help` and of a `contacts find`, against `python -c pass`.
+
+    The three are interleaved rounds of `reps` runs each, so load from elsewhere hits all three.
+    """
+    exe = Path(sys.executable)
+    cli = str(exe.with_name("processor"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROCESSOR_")}
+    env["PROCESSOR_DATA_DIR"] = str(settings.data_dir)
+    if settings.database_url:
+        env["PROCESSOR_DATABASE_URL"] = settings.database_url
+    if settings.keystore_url:
+        env["PROCESSOR_KEYSTORE_URL"] = settings.keystore_url
+    find = [cli, "--as", USER, "contacts", "find", CONTROLLER, "--email", email]
+    python, help_s, find_s = [], [], []
+    for _ in range(3):
+        python.append(_process_seconds([str(exe), "-c", "pass"], env, reps))
+        help_s.append(_process_seconds([cli, "--help"], env, reps))
+        find_s.append(_process_seconds(find, env, max(1, reps // 3)))
+    base = min(python)
+    return {
+        "python_ms": base * 1000,
+        "help_ms": min(help_s) * 1000,
+        "find_ms": min(find_s) * 1000,
+        "help_ratio": min(help_s) / base,
+        "find_ratio": min(find_s) / base,
     }

@@ -150,7 +150,9 @@ def contacts_import(
     with contextlib.ExitStack() as stack:
         counting = stack.enter_context(_CountingReader(io.FileIO(file, "r")))
         reject_out = (
-            stack.enter_context(outfile.writing(target, what="rejects file", private=True)) if target else None
+            stack.enter_context(outfile.writing(target, what="rejects file", private=True))
+            if target
+            else None
         )
         bar: Any = None
         if show_bar:

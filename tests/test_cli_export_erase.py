@@ -366,7 +366,8 @@ def test_receipt_with_another_key_or_bad_files(shared, erased, tmp_path):
 
 def test_files_with_personal_data_are_not_readable_by_other_accounts__ACC_1(shared, tmp_path):
     """An export is 0600 and a return's folder 0700 whatever the umask: a support user with a
-    shell on the same machine cannot read what a controller's administrator exported."""
+    shell on the same machine cannot read what a controller's administrator exported.
+    """
     tenant = new_tenant(shared)
     tenant.add("vera@example.dk", "--first-name", "Vera")
     previous = os.umask(0o022)

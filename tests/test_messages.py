@@ -197,7 +197,8 @@ def test_closed_accounts_send_nothing__RET_1(acme, clock):
 
 def test_a_message_event_keeps_its_medium_and_the_request_channel__ACC_12(acme):
     """`MessageRecorded` says both how the message went (`medium`) and how the request came in
-    (`channel`); a version-1 event, which had only the medium under `channel`, reads upcast."""
+    (`channel`); a version-1 event, which had only the medium under `channel`, reads upcast.
+    """
     from processor.domain.messages import Message
 
     state = {"channel": "sms", "actor": "mia"}

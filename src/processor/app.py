@@ -342,7 +342,8 @@ class Processor:
     def catch_up(self, recent: Sequence[Recording[Any]] = ()) -> None:
         """Bring the ledger and the read models up to the end of the event store."""
         self.ledger.extend()  # refuses (IntegrityFailureError) before anything is projected
-        self.projector.catch_up(recent, until=self.ledger.signed_position())
+        # `extend` saw the signed position under the ledger's lock: no second query for it.
+        self.projector.catch_up(recent, until=self.ledger.last_signed)
 
     def end_command(self) -> None:
         """Forget cached keys, so a later erasure by anyone is honoured at once."""

@@ -6,10 +6,13 @@ the order the ledger hashes and the projections follow.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import SQLiteAggregateRecorder
 from eventsourcing.utils import get_topic
 
 from processor.recordmac import MacMapper
@@ -17,7 +20,7 @@ from processor.snapshotcover import CoveredSnapshotStore
 from subprocessors.outbox import RecipientOutbox
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from eventsourcing.persistence import EventStore as LibraryEventStore
 
@@ -62,6 +65,71 @@ class EventStore(Application[UUID]):
         """Give the snapshot store its MAC key (from the key store); none is trusted before."""
         if isinstance(self.snapshots, CoveredSnapshotStore):
             self.snapshots.cover_with(key_source)
+
+    def get_many(self, ids: Sequence[UUID]) -> list[Any]:
+        """The aggregates `ids`, their events read in one query rather than one query each.
+
+        For bulk reads of aggregates that are never snapshotted (contacts: an export's batch).
+        Each record is decoded by the same mapper, so its MAC is checked as on any read, and the
+        aggregate is rebuilt as the repository rebuilds it (each event mutates the last state).
+        An id with no events raises the repository's own not-found error.
+        """
+        by_id: dict[Any, list[StoredEvent]] = defaultdict(list)
+        for record in self._stored_events_of(ids):
+            by_id[record.originator_id].append(record)
+        found: list[Any] = []
+        for aggregate_id in ids:
+            records = by_id.get(aggregate_id)
+            if not records:
+                found.append(self.repository.get(aggregate_id))  # raises AggregateNotFoundError
+                continue
+            aggregate: Any = None
+            for record in records:
+                event: Any = self.mapper.to_domain_event(record)
+                aggregate = event.mutate(aggregate)
+            found.append(aggregate)
+        return found
+
+    def _stored_events_of(self, ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Every stored event of `ids`, in (id, version) order, through the recorder's driver."""
+        recorder: Any = self.recorder
+        if not ids:
+            return []
+        if isinstance(recorder, SQLiteAggregateRecorder):
+            marks = ",".join("?" for _ in ids)
+            statement = (
+                f"SELECT originator_id, originator_version, topic, state "
+                f"FROM {recorder.events_table_name} WHERE originator_id IN ({marks}) "
+                "ORDER BY originator_id, originator_version"
+            )
+            with recorder.datastore.transaction(commit=False) as cursor:
+                cursor.execute(statement, [i.hex for i in ids])
+                return [
+                    StoredEvent(
+                        originator_id=recorder.convert_originator_id(row["originator_id"]),
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=row["state"],
+                    )
+                    for row in cursor.fetchall()
+                ]
+        from psycopg.sql import SQL, Identifier
+
+        query = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {}.{} "
+            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+        ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+        with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(query, (list(ids),))
+            return [
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in cursor.fetchall()
+            ]
 
 
 def eventstore_env(settings: Settings) -> dict[str, str]:

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from processor.errors import ConfigurationError, IntegrityFailureError
 from processor.sqltypes import UTCDateTime
+from processor.storage import bulk_insert
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -407,7 +408,7 @@ class KeyStore:
                     }
                     for sid, k in keys.items()
                 ]
-                conn.execute(subject_keys.insert(), rows)
+                bulk_insert(conn, subject_keys, rows)
         return keys
 
     def subject_keys(self, subject_ids: Iterable[str]) -> dict[str, bytes | None]:

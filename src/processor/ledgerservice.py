@@ -45,6 +45,8 @@ from ledger import (
     verify_log,
 )
 from ledger.note import EM_DASH, parse_note
+from ledger.sqlstore import raw_insert
+from ledger.tree import frontier
 from processor.config import config_home
 from processor.errors import (
     ConfigurationError,
@@ -138,6 +140,9 @@ class LedgerService:
                 conn.execute(head_lock.insert(), {"name": "head", "writes": 0})
         self._signer: Signer | None = None
         self._origin: str | None = None
+        # The newest position signed as this process last saw it in `extend` (a lower bound of
+        # `signed_position()`, which costs a query): what a command projects up to.
+        self.last_signed = 0
 
     # -- keys ------------------------------------------------------------------------------------
 
@@ -208,10 +213,9 @@ class LedgerService:
             sa.select(checkpoints).order_by(checkpoints.c.size.desc()).limit(1)
         ).first()
 
-    def _anchors(self, conn: sa.Connection) -> list[Anchor]:
-        """The newest checkpoint in the store's table and in the outside log, signatures checked."""
+    def _anchors(self, row: sa.Row[Any] | None) -> list[Anchor]:
+        """The newest checkpoint in the store's table (`row`) and in the outside log, checked."""
         found: list[Anchor] = []
-        row = self._newest_stored(conn)
         verifier = self._verifier()
         if row is not None:
             try:
@@ -231,14 +235,13 @@ class LedgerService:
         return found
 
     def _check_signed_tail(
-        self, conn: sa.Connection, tree: MerkleTree, size: int, last: int
+        self, row: sa.Row[Any] | None, tree: MerkleTree, size: int, last: int
     ) -> None:
-        """Before signing more: what was signed last is still there, as it was signed.
+        """Before signing more: what was signed last (`row`) is still there, as it was signed.
 
         All three are written in one transaction, so the tree size, the newest stored
         checkpoint and the newest signed record always agree on an untouched store.
         """
-        row = self._newest_stored(conn)
         stored = 0 if row is None else int(row.size)
         if stored != size:
             raise IntegrityFailureError(
@@ -290,20 +293,29 @@ class LedgerService:
         """Append every stored event not yet in the tree, check, then sign one checkpoint."""
         with self.engine.begin() as conn:
             conn.execute(head_lock.update().values(writes=head_lock.c.writes + 1))
-            tree = MerkleTree(self.nodes.bind(conn))
-            size = tree.size()
+            # Under the head lock: nodes and size read once for the whole extend.
+            tree = MerkleTree(self.nodes.bind(conn, cached=True))
             last = conn.execute(sa.select(sa.func.max(leaves.c.position))).scalar() or 0
+            self.last_signed = last
             end = self._store_end()
             if end == last:
                 return 0
+            size = tree.size()
+            if size:
+                # The tail check's leaf and the frontier `append` extends, in one query.
+                tree.store.get_nodes([(0, size - 1), *frontier(size)])
             if end < last:
                 raise IntegrityFailureError(
                     f"the event store ends at position {end} but the ledger signed records up to "
                     f"position {last} (leaf {size - 1}): records removed from the tail"
                 )
-            self._check_signed_tail(conn, tree, size, last)
+            # Read once, under the head lock: the tail check and the anchors share it.
+            newest = self._newest_stored(conn)
+            self._check_signed_tail(newest, tree, size, last)
             added = 0
-            while records := self._records(last):
+            # Up to `end`, the end seen under the head lock: events committed after it are
+            # signed by their own command's extend, which waits for this lock.
+            while last < end and (records := self._records(last)):
                 try:
                     hashes = [r.leaf_hash() for r in records]
                 except (TypeError, ValueError, AttributeError) as exc:
@@ -312,25 +324,25 @@ class LedgerService:
                     ) from None
                 self._check_macs(records, refusing="refusing to sign it")
                 tree.append(hashes)
-                conn.execute(
-                    leaves.insert(),
-                    [
-                        {"leaf_index": size + added + i, "position": r.position}
-                        for i, r in enumerate(records)
-                    ],
+                raw_insert(
+                    conn,
+                    leaves,
+                    ("leaf_index", "position"),
+                    [(size + added + i, r.position) for i, r in enumerate(records)],
                 )
                 added += len(records)
                 last = records[-1].position
             if not added:
                 return 0
             new_size = size + added
-            self._check_extends(tree, new_size, self._anchors(conn))
+            self._check_extends(tree, new_size, self._anchors(newest))
             note = self.signer().sign_checkpoint(self.origin, new_size, tree.root(new_size))
             signed_at = self.proc.now()
             conn.execute(
                 checkpoints.insert(), {"size": new_size, "note": note, "signed_at": signed_at}
             )
         self._publish(note, signed_at.isoformat())
+        self.last_signed = last
         return added
 
     def _publish(self, note: str, signed_at: str) -> None:

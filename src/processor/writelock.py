@@ -53,6 +53,23 @@ def _pg_key(schema: str, controller: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def _catch_up(proc: Processor) -> None:
+    """Catch up, unless the log is already wholly signed and projected (the usual case).
+
+    The projector's position is read before the log's end, and the ledger's signed position
+    after it: if all three are equal, every event up to that end was projected and signed when
+    the end was read. Otherwise (a command died between saving and signing, another process is
+    mid-commit, or a rebuild projected an unsigned tail) the full catch-up signs, refusing
+    records it cannot vouch for, and projects what is missing, as before. Three reads instead of
+    two write transactions per contact write.
+    """
+    position = proc.projector.position()
+    end = proc.store.recorder.max_notification_id() or 0
+    if position == end and proc.ledger.signed_position() == end:
+        return
+    proc.catch_up()
+
+
 @contextlib.contextmanager
 def contact_writes(proc: Processor, controller: str) -> Iterator[None]:
     """Hold the controller's contact-write lock, with the read models caught up inside it."""
@@ -63,7 +80,7 @@ def contact_writes(proc: Processor, controller: str) -> Iterator[None]:
             # A transaction-level lock: ends with the transaction, so it cannot leak into the
             # connection pool even when the body raises.
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
-            proc.catch_up()
+            _catch_up(proc)
             yield
         return
     folder = settings.data_dir / LOCK_DIR
@@ -73,7 +90,7 @@ def contact_writes(proc: Processor, controller: str) -> Iterator[None]:
         # flock locks belong to the open file, so threads with their own store exclude each
         # other as processes do.
         fcntl.flock(fd, fcntl.LOCK_EX)
-        proc.catch_up()
+        _catch_up(proc)
         yield
     finally:
         os.close(fd)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 
 def _events(api, message_id: str) -> list:
     return list(api.proc.store.events.get(uuid.UUID(message_id)))

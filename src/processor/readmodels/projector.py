@@ -26,6 +26,7 @@ from processor.blindindex import (
 from processor.errors import InvalidInputError
 from processor.readmodels import tables as t
 from processor.sealing import Erased
+from processor.storage import bulk_insert
 
 if TYPE_CHECKING:
     from eventsourcing.domain import DomainEventProtocol
@@ -72,8 +73,7 @@ class _Writes:
 
     def flush(self) -> None:
         for table, rows in self._inserts.items():
-            if rows:
-                self.conn.execute(table.insert(), rows)
+            bulk_insert(self.conn, table, rows)
         self._inserts.clear()
 
 
@@ -172,15 +172,16 @@ class Projector:
         applied = 0
         while True:
             with self.engine.begin() as conn:
-                # Taking the row lock first serialises concurrent projectors.
-                conn.execute(
+                # Taking the row lock first serialises concurrent projectors; RETURNING reads
+                # the position under that lock in the same round trip.
+                position = conn.execute(
                     t.tracking.update()
                     .where(t.tracking.c.name == TRACKING_NAME)
                     .values(position=t.tracking.c.position)
-                )
-                position = conn.execute(
-                    sa.select(t.tracking.c.position).where(t.tracking.c.name == TRACKING_NAME)
+                    .returning(t.tracking.c.position)
                 ).scalar_one()
+                if until is not None and position >= until:
+                    return applied  # nothing signed is left to apply: no notification read
                 notes = self.store.recorder.select_notifications(
                     start=position, limit=BATCH, stop=until, inclusive_of_start=False
                 )
@@ -201,6 +202,8 @@ class Projector:
                     .values(position=notes[-1].id)
                 )
                 applied += len(notes)
+            if until is not None and notes[-1].id >= until:
+                return applied  # reached `until`: a further pass would read nothing
 
     def rebuild(self) -> int:
         """Drop every projected table and replay the whole event store."""
