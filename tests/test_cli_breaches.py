@@ -67,6 +67,11 @@ def test_cli_br1_br3_br4_a_breach_from_opening_to_review(sim: Cli, tmp_path):
     assert picture.startswith("<svg") and 'class="deadline"' in picture
     text = sim.text("breaches", "timeline", bid, user="grete", env=later())
     assert "controller notified" in text and "DUE" in text
+    reference = opened["reference"]  # `BR-0001`, as `breaches list` shows it, names it too
+    assert sim.ok("breaches", "show", reference.lower(), user="grete", env=later())["id"] == bid
+    assert [b["id"] for b in sim.ok("breaches", "list", user=scc.admin, env=later())["breaches"]]
+    assert sim.ok("breaches", "show", reference, user=scc.admin, env=later())["id"] == bid
+    assert "unknown breach BR-9999" in sim.fails(2, "breaches", "show", "BR-9999", user="grete")
     sim.ok("breaches", "close", bid, "--review", "Bucket policy fixed", user="grete", env=later())
     assert sim.ok("breaches", "list", "--open", user="grete", env=later())["breaches"] == []
 

@@ -269,6 +269,11 @@ def test_br3_another_controllers_breach_is_unknown_and_its_part_refused(story: S
         error = story.cli.fails(2, *argv, user="bob", env=story.env())
         assert "unknown breach" in error
         story.tick(5)
+    # By its BR-number, acme's breach is as unknown, and its id does not show.
+    number = story.service("grete").show(story.acme_only)["reference"]
+    error = story.cli.fails(2, "breaches", "show", number, user="bob", env=story.env())
+    assert f"unknown breach {number}" in error and story.acme_only not in error
+    story.tick(5)
     # A marketing user of acme sees no breach at all.
     _forbidden(story, lambda: story.service("mia").show(story.both))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 PURPOSE = "breach"
 TEXT_MAX = 10_000
+_REFERENCE = re.compile(r"BR-(\d{1,9})", re.IGNORECASE)  # as `breaches list` shows it
 
 
 def _text(value: str | None, what: str, *, required: bool = False) -> str:
@@ -90,18 +92,32 @@ class BreachesService:
         return self.s.authorize(permission, command=command, controller=controller)
 
     def get(self, breach_id: str, user: User | None = None) -> Breach:
-        """The breach, if the user may see it; another controller's breach is merely unknown."""
-        try:
-            wanted = uuid.UUID(breach_id.strip())
-        except ValueError:
-            # Not an id: say so without echoing it (it may be anything, e.g. an e-mail address).
-            raise NotFoundError("unknown breach: not a breach id") from None
+        """The breach, if the user may see it; another controller's breach is merely unknown.
+
+        Either its id or its reference (`BR-0001`, as `breaches list` shows it) names it.
+        """
+        text = breach_id.strip()
+        reference = _REFERENCE.fullmatch(text)
+        if reference:
+            number = int(reference.group(1))
+            named = f"BR-{number:04d}"  # what the user gave: another's id must not show
+            numbered = [b for b in register_of(self.proc) if b.number == number]
+            if not numbered:
+                raise NotFoundError(f"unknown breach {named}")
+            wanted = numbered[0].id
+        else:
+            try:
+                wanted = uuid.UUID(text)
+            except ValueError:
+                # Not an id: say so without echoing it (it may be anything, e.g. an e-mail).
+                raise NotFoundError("unknown breach: give its id or its BR-number") from None
+            named = str(wanted)
         found = self.proc.find(wanted)
         if not isinstance(found, Breach) or (
             user is not None
             and user.controller not in (None, *{n["controller"] for n in found.notifications})
         ):
-            raise NotFoundError(f"unknown breach {wanted}")
+            raise NotFoundError(f"unknown breach {named}")
         return found
 
     def _open(self, token: str) -> str:
