@@ -7,6 +7,7 @@ import click
 from processor.services.validation import iso_datetime
 
 from .cmd_admin import users
+from .cmd_audit_sample import access_sample
 from .options import USER_REQUEST
 from .output import emit
 from .state import state
@@ -192,23 +193,7 @@ def access_log(
     emit({"entries": rows}, as_json=st.as_json, text="\n".join(lines) or "no entries")
 
 
-@access.command("sample")
-@click.option("--size", type=int, default=10, show_default=True)
-@click.option("--since", metavar="DATE")
-@click.option("--seed", type=int, help="Repeat an earlier sample.")
-@click.pass_context
-def access_sample(ctx: click.Context, size: int, since: str | None, seed: int | None) -> None:
-    """Random sample check of the access log, recorded with its findings (ACC-7)."""
-    st = state(ctx)
-    data = st.session().access.sample_check(
-        size, iso_datetime(since, "--since") if since else None, seed
-    )
-    emit(
-        data,
-        as_json=st.as_json,
-        text=f"sample of {data['sampled']} of {data['population']} entries (seed {data['seed']}): "
-        f"{data['violations']} violations",
-    )
+access.add_command(access_sample)  # an alias of `audit sample` (`cmd_audit_sample`)
 
 
 def register(cli: click.Group) -> None:

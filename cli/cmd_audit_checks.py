@@ -13,13 +13,14 @@ from typing import Any
 
 import click
 
-from processor.audit import record, reviews, sampling
+from processor.audit import record, reviews
 from processor.audit.changes import change_log
 from processor.audit.packs import controller_pack as build_controller_pack
 from processor.audit.packs import dpia_pack as build_dpia_pack
 from processor.audit.samples import SamplesService
 from processor.services.validation import iso_date, iso_datetime
 
+from .cmd_audit_sample import sample, sample_text
 from .output import emit, printable
 from .state import state
 
@@ -32,46 +33,6 @@ def _period(start: str | None, end: str | None) -> tuple[datetime | None, dateti
     return _when(start, "--from"), _when(end, "--to")
 
 
-def _sample_text(data: dict[str, Any]) -> str:
-    head = (
-        f"sample {data['sample']} of {data['of']}: {data['size']} of {data['population']} "
-        f"entries (seed {data['seed']}), {data['deviations']} deviations, "
-        f"{data['unreviewed']} unreviewed"
-    )
-    lines = [head]
-    for e in data.get("entries", []):
-        review = e["review"]
-        lines.append(
-            f"  {e['entry']:<10} {e['at'][:19]}  {e['kind']:<10} {e['actor']:<14} "
-            f"{e['controller'] or '-':<12} {','.join(e['findings']) or 'ok'}"
-            + (f"  reviewed: {review['finding']}" if review else "")
-        )
-    return "\n".join(printable(line) for line in lines)
-
-
-@click.command("sample")
-@click.option("--size", type=int, help="How many entries (default: the audit policy's).")
-@click.option("--seed", type=int, help="Repeat an earlier draw.")
-@click.option("--from", "start", metavar="DATE", help="Entries at or after this time.")
-@click.option("--to", "end", metavar="DATE", help="Entries before this time.")
-@click.option(
-    "--of", "of", type=click.Choice(sampling.POPULATIONS), default=sampling.STAFF, show_default=True
-)
-@click.pass_context
-def sample(
-    ctx: click.Context,
-    size: int | None,
-    seed: int | None,
-    start: str | None,
-    end: str | None,
-    of: str,
-) -> None:
-    """Draw a random sample of access events, check each entry, record it (ACC-7, SUB-8)."""
-    st = state(ctx)
-    data = SamplesService(st.session()).draw(size, seed, *_period(start, end), of=of)
-    emit(data, as_json=st.as_json, text=_sample_text(data))
-
-
 @click.command("review")
 @click.argument("sample_id", metavar="SAMPLE")
 @click.option("--entry", required=True, help="The entry id (e.g. e42).")
@@ -82,7 +43,7 @@ def review(ctx: click.Context, sample_id: str, entry: str, finding: str, note: s
     """Record the GDPA's finding on one entry of a sample (ACC-7)."""
     st = state(ctx)
     data = SamplesService(st.session()).review(sample_id, entry, finding, note)
-    emit(data, as_json=st.as_json, text=_sample_text(data))
+    emit(data, as_json=st.as_json, text=sample_text(data))
 
 
 @click.command("samples")

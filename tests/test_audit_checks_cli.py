@@ -5,6 +5,8 @@ AUD-3, AUD-5, AUD-6, SUB-7, SUBJ-9).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -51,6 +53,42 @@ def test_sample_review_and_list_from_the_command_line__ACC_7(shared):
     shared.fails(1, "audit", "sample", user=tenant.admin)
     out = shared.text("audit", "sample", "--size", "5", "--seed", "9", user="grete")
     assert EMAIL not in out and "Hanne" not in out
+
+
+def test_access_sample_is_an_alias_of_audit_sample__ACC_7(shared):
+    """`access sample` takes `audit sample`'s options, draws the same entries, records a sample."""
+    tenant = new_tenant(shared)
+    tenant.add(EMAIL, "--first-name", "Hanne")
+    shared.ok(
+        "users", "add", "sofus", "--role", "support",
+        "--confidentiality-signed", "2026-01-05", "--trained", "2026-01-06", user="sam",
+    )  # fmt: skip
+    shared.ok("support", "view", tenant.ref, user="sofus")
+    args = ("--size", "3", "--seed", "11", "--of", "staff")
+    before = len(shared.ok("audit", "samples", user="grete")["samples"])
+    audit = shared.ok("audit", "sample", *args, user="grete")
+    alias = shared.ok("access", "sample", *args, user="grete")
+    own = ("sample", "drawn_at")  # each draw is its own recorded sample
+    assert {k: v for k, v in alias.items() if k not in own} == {
+        k: v for k, v in audit.items() if k not in own
+    }
+    listing = shared.ok("audit", "samples", user="grete")["samples"]
+    assert len(listing) == before + 2
+    assert listing[-1]["sample"] == alias["sample"]
+    assert "Alias of `audit sample`" in shared.text("access", "sample", "--help")
+    shared.fails(2, "access", "sample", "--size", "0", user="grete")
+    shared.fails(1, "access", "sample", user=tenant.admin)
+
+
+def test_the_access_group_loads_no_audit_service_for_its_alias():
+    """Attaching `access sample` imports no sampling service: `access log` stays as quick."""
+    code = (
+        "import sys, processor_cli.cmd_access\n"
+        "assert 'processor.audit.samples' not in sys.modules\n"
+        "assert 'processor_cli.cmd_audit_checks' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 def test_change_log_from_the_command_line__ACC_10(shared):

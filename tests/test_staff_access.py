@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from support import UNDERTAKING, login
 
+from processor.audit.samples import SamplesService
 from processor.errors import AccessDeniedError, ConflictError, InvalidInputError, RefusedError
 
 SECRET = {"email": "karen.secret@example.dk", "first_name": "Karenina", "last_name": "Skjoldborg"}
@@ -180,10 +181,12 @@ def test_sample_check_is_recorded_with_findings__ACC_7(desk):
     g = login(desk, "sven").access.request("acme", "ticket")["grant"]
     login(desk, "alice").access.decide(g, approve=True)
     login(desk, "sven").access.reveal(g, p)
-    result = login(desk, "grete").access.sample_check(size=5, seed=7)
-    assert result["sampled"] >= 1
-    assert result["violations"] == 0
-    assert any(e["kind"] == "sample-check" for e in login(desk, "grete").access.log())
+    result = SamplesService(login(desk, "grete")).draw(size=5, seed=7)
+    assert result["size"] >= 1
+    assert result["deviations"] == 0
+    assert [s["sample"] for s in SamplesService(login(desk, "grete")).list()["samples"]] == [
+        result["sample"]
+    ]
 
 
 def test_repeated_refusals_lock_the_user_until_a_gdpa_unlocks__ACC_8(desk):
@@ -265,7 +268,8 @@ def test_a_reveal_that_cannot_be_logged_shows_nothing__ACC_6(desk, monkeypatch):
         raise ConflictError("event store unavailable")
 
     monkeypatch.setattr(desk.sealer, "open", spying_open)
-    monkeypatch.setattr(desk.store, "save", failing_save)
+    # The recorder, under every way of saving (`Application.save` and the direct `events.put`).
+    monkeypatch.setattr(desk.store.recorder, "insert_events", failing_save)
     with pytest.raises(ConflictError):
         sven.access.reveal(g, p)
     assert "profile" not in opened

@@ -109,14 +109,25 @@ def test_status_for_the_gdpa_only_and_without_personal_data(api):
 
 
 def test_acc7_access_sample_over_http(api):
-    """Grete draws a reproducible sample of the access log; alice may not."""
+    """`/v1/access/sample` answers what `/v1/audit/samples` answers; alice may not."""
     api.add("alice", "sample.secret@example.com")
     api.as_("sven", "GET", "/v1/controllers/acme/support-view")
-    r = api.as_("grete", "POST", "/v1/access/sample", json={"size": 5, "seed": 7})
+    body = {"size": 5, "seed": 7, "of": "staff"}
+    r = api.as_("grete", "POST", "/v1/access/sample", json=body)
     assert r.status_code == 201, r.text
     assert r.json()["seed"] == 7
-    assert r.json()["sampled"] >= 1
+    assert r.json()["size"] >= 1
     assert "sample.secret" not in r.text
+    audit = api.as_("grete", "POST", "/v1/audit/samples", json=body)
+    assert audit.status_code == 201, audit.text
+    own = ("sample", "drawn_at")  # each draw is its own recorded sample
+    assert {k: v for k, v in r.json().items() if k not in own} == {
+        k: v for k, v in audit.json().items() if k not in own
+    }
+    listed = api.as_("grete", "GET", "/v1/audit/samples").json()["samples"]
+    assert r.json()["sample"] in [s["sample"] for s in listed]
+    old_body = api.as_("grete", "POST", "/v1/access/sample", json={"since": "2026-01-01"})
+    assert old_body.status_code == 422, old_body.text  # `since` is `from` now: never dropped
     refused = api.as_("alice", "POST", "/v1/access/sample", json={})
     assert refused.status_code == 403
 

@@ -93,7 +93,7 @@ OBJECTIVES: tuple[Objective, ...] = (
             ("access grants approved", ("AccessApproved",)),
             ("access requests denied", ("AccessRequestDenied",)),
             ("access grants revoked", ("AccessGrantRevoked",)),
-            ("access-log sample checks (access sample)", ("AccessLogSampleChecked",)),
+            ("access-log sample checks (before `audit sample`)", ("AccessLogSampleChecked",)),
             ("audit samples drawn", ("AuditSampleDrawn",)),
             ("sampled entries reviewed", ("SampleEntryReviewed",)),
             ("risk-assessment reviews", ("RiskAssessmentReviewed",)),

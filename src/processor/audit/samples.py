@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from processor.audit import samplecheck, sampling
 from processor.audit.audit_policy import audit_policy
 from processor.audit.events import AuditSample
+from processor.audit.populations import STAFF
 from processor.audit.reading import event_class, in_period, stored_events
 from processor.errors import InvalidInputError, NotFoundError
 from processor.freetext import open_records, seal_records
@@ -69,7 +70,7 @@ class SamplesService:
         seed: int | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
-        of: str = sampling.STAFF,
+        of: str = STAFF,
     ) -> dict[str, Any]:
         """Draw a reproducible sample, check each entry, record it with its findings."""
         self.s.authorize("audit.sample", command="audit sample")

@@ -12,8 +12,9 @@ The same seed, period and store always give the same sample.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
+from processor.audit.populations import POPULATIONS, STAFF, SUBPROCESSORS
 from processor.audit.reading import event_class, in_period, stored_events
 from processor.domain.access import AccessGrant, DataAccessRecord
 from processor.domain.messages import Message
@@ -24,10 +25,6 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from processor.app import Processor
-
-STAFF: Final = "staff"
-SUBPROCESSORS: Final = "subprocessors"
-POPULATIONS: Final = (STAFF, SUBPROCESSORS)
 
 
 def _base(pos: int, e: Any, kind: str, controller: str) -> dict[str, Any]:  # noqa: ANN401

@@ -1,20 +1,20 @@
-"""Staff access to controllers' data (ACC-4, ACC-5, ACC-6, ACC-7, ACC-11).
+"""Staff access to controllers' data (ACC-4, ACC-5, ACC-6, ACC-11).
 
 Support staff see pseudonymised records; identifying data needs an approved, unexpired grant whose
 scope covers the contact, and each reveal is stored as `PersonalDataRevealed` before anything is
-shown: if that event cannot be stored, the reveal fails and nothing is returned.
+shown: if that event cannot be stored, the reveal fails and nothing is returned. Sample checks of
+the access log (ACC-7) are `processor.audit.samples`: `access sample` is an alias of `audit sample`.
 """
 
 from __future__ import annotations
 
-import random
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from processor.domain.access import DENIED, AccessGrant, DataAccessRecord, SampleCheck
+from processor.domain.access import DENIED, AccessGrant, DataAccessRecord
 from processor.errors import InvalidInputError, NotFoundError
 from processor.freetext import open_records, seal_records
 from processor.readmodels import tables as t
@@ -41,7 +41,7 @@ _REASON_PURPOSES = {
 
 
 class AccessService:
-    """Support views, grants, reveals, the access log and its sample checks."""
+    """Support views, grants, reveals and the access log."""
 
     def __init__(self, session: Session) -> None:
         self.s = session
@@ -330,7 +330,7 @@ class AccessService:
             "logged": True,
         }
 
-    # -- the access log (ACC-6, ACC-7) ----------------------------------------------------------
+    # -- the access log (ACC-6) -----------------------------------------------------------------
 
     def log(
         self,
@@ -370,53 +370,3 @@ class AccessService:
         if purpose is None or controller is None:
             return reason
         return open_records(self.proc, controller, purpose, reason)
-
-    def sample_check(
-        self, size: int = 10, since: datetime | None = None, seed: int | None = None
-    ) -> dict[str, Any]:
-        """Sample reveals and views, check each against its grant, record the findings (ACC-7)."""
-        self.s.authorize("access.sample", command="access sample")
-        if size < 1:
-            raise InvalidInputError("--size must be at least 1")
-        entries = [e for e in self.log(since=since) if e["kind"] in {"revealed", "viewed"}]
-        chosen_seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
-        sample = random.Random(chosen_seed).sample(entries, min(size, len(entries)))  # noqa: S311 - reproducible sampling, not security
-        checked: list[dict[str, object]] = []
-        for entry in sorted(sample, key=lambda e: e["position"]):
-            finding = "ok"
-            if entry["kind"] == "revealed":
-                grant = self.load(entry["grant_id"])
-                at = datetime.fromisoformat(entry["at"])
-                inside = grant.approved_at is not None and grant.approved_at <= at < (
-                    grant.expires_at or at
-                )
-                if not (inside and grant.covers(entry["contact"] or "") and grant.reason):
-                    finding = "violation: reveal outside an approved, reasoned grant"
-            checked.append(
-                {
-                    "position": entry["position"],
-                    "kind": entry["kind"],
-                    "actor": entry["actor"],
-                    "controller": entry["controller"],
-                    "finding": finding,
-                }
-            )
-        violations = sum(1 for c in checked if c["finding"] != "ok")
-        with self.proc.using_clock():
-            record = SampleCheck(
-                actor=self.s.user_name,
-                seed=chosen_seed,
-                since=since.isoformat() if since else None,
-                population=len(entries),
-                entries=checked,
-                violations=violations,
-                policy_version=self.proc.policies.version,
-            )
-            self.proc.commit(record)
-        return {
-            "seed": chosen_seed,
-            "population": len(entries),
-            "sampled": len(checked),
-            "violations": violations,
-            "entries": checked,
-        }

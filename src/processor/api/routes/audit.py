@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from processor.api import pages
 from processor.api.deps import CredentialDep, RuntimeDep
@@ -46,8 +46,13 @@ def _day(value: str | None, what: str) -> date | None:
 
 
 class Draw(BaseModel):
-    """`audit sample`: how many entries, of which population, from when to when."""
+    """`audit sample`: how many entries, of which population, from when to when.
 
+    Unknown fields are refused (422): the route is also `/v1/access/sample`, whose older body
+    had `since`, and a period silently dropped would sample the whole log instead.
+    """
+
+    model_config = ConfigDict(extra="forbid")
     size: int | None = Field(default=None, ge=1, le=10_000)
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
     start: Annotated[str | None, Field(alias="from", max_length=40)] = None
@@ -92,6 +97,20 @@ def audit_sample(body: Draw, rt: RuntimeDep, cred: CredentialDep) -> Json:
     start, end = _when(body.start, "from"), _when(body.end, "to")
     with rt.acting(cred, "audit sample") as s:
         return SamplesService(s).draw(body.size, body.seed, start, end, of=body.of)
+
+
+# `access sample` is an alias of `audit sample` on the command line; its route is the same
+# handler, so the two answer alike (same body, same answer, same `AuditSampleDrawn`). A 308
+# redirect would fit too, but no route of this API redirects and clients would pay a round trip.
+router.add_api_route(
+    "/access/sample",
+    audit_sample,
+    methods=["POST"],
+    status_code=201,
+    summary="access sample",
+    description="Alias of `POST /v1/audit/samples` (`audit sample`, ACC-7, SUB-8).",
+    operation_id="access_sample_v1_access_sample_post",
+)
 
 
 @router.get("/audit/samples", summary="audit samples")

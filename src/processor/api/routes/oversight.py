@@ -1,17 +1,18 @@
-"""`/v1/status`, `/v1/access/sample` and the duplicate repair: oversight commands over HTTP.
+"""`/v1/status` and the duplicate repair: oversight commands over HTTP.
 
-`status` (GDPA, system manager), `access sample` (GDPA, ACC-7) and `doctor --repair-duplicates`
-(a controller's administrator, SUBJ-4) call the same services as the CLI. Where a command's
-non-zero exit is a signal for cron (`status` with something to look at, a repair plan not yet
-confirmed), the answer is 200 and the body says it (`attention`, `confirmed: false`).
+`status` (GDPA, system manager) and `doctor --repair-duplicates` (a controller's administrator,
+SUBJ-4) call the same services as the CLI. Where a command's non-zero exit is a signal for cron
+(`status` with something to look at, a repair plan not yet confirmed), the answer is 200 and the
+body says it (`attention`, `confirmed: false`). `/v1/access/sample`, once here, is now an alias of
+the audit route for samples (`routes.audit`).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from processor.api.deps import CredentialDep, RuntimeDep
 from processor.api.problems import ERROR_RESPONSES
@@ -21,14 +22,6 @@ from processor.services.status import StatusService
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 Json = dict[str, Any]
-
-
-class Sample(BaseModel):
-    """`access sample`: how many entries, since when, and a seed to repeat an earlier sample."""
-
-    size: int = Field(default=10, ge=1, le=100_000)
-    since: Annotated[str | None, Field(max_length=40, description="ISO-8601 time")] = None
-    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
 
 
 class Repair(BaseModel):
@@ -46,14 +39,6 @@ def status(rt: RuntimeDep, cred: CredentialDep) -> Json:
     """
     with rt.acting(cred, "status") as s:
         return StatusService(s).status()
-
-
-@router.post("/access/sample", status_code=201, summary="access sample")
-def access_sample(body: Sample, rt: RuntimeDep, cred: CredentialDep) -> Json:
-    """Random sample check of the access log, recorded with its findings (ACC-7)."""
-    since = validation.iso_datetime(body.since, "since") if body.since else None
-    with rt.acting(cred, "access sample") as s:
-        return s.access.sample_check(body.size, since, body.seed)
 
 
 @router.post("/controllers/{controller}/repair-duplicates", summary="doctor --repair-duplicates")
