@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
-from processor.api import problems
+from processor.api import deps, problems
 from processor.api.runtime import Runtime
 from processor.errors import ProcessorError
 from processor.logs import get_logger
@@ -79,8 +79,9 @@ def create_app(
     )
     app.state.runtime = rt
     app.state.opengdpr = OpenGdpr(rt, OpenGdprOptions(**(opengdpr or {})))
-    app.add_exception_handler(ProcessorError, problems.processor_error)
-    app.add_exception_handler(RequestValidationError, problems.validation_error)
+    # Authentication before the schema: an unauthenticated request is 401, never 422 or 400.
+    app.add_exception_handler(ProcessorError, deps.processor_error)
+    app.add_exception_handler(RequestValidationError, deps.validation_error)
     app.add_exception_handler(HTTPException, problems.http_error)
     app.add_exception_handler(Exception, problems.internal_error)
     routers = (contacts.router, staff.router, notices.router, reports.router, ledger.router,
