@@ -18,7 +18,7 @@ from ledger import (
 )
 from processor.errors import IntegrityFailureError, InvalidInputError
 from processor.ledgerservice import read_note_file
-from processor.verifications import Verification, record_verification
+from processor.verifications import record_check
 
 from . import outfile
 from .outfile import FORCE
@@ -113,16 +113,7 @@ def ledger_verify(ctx: click.Context, since: Path | None, witness_key: Path | No
         "simulation": st.processor(catch_up=False).simulation,
     }
     # For `processor status`; a file in the config folder, so verifying never writes the store.
-    record_verification(
-        st.settings,
-        Verification(
-            at=st.processor(catch_up=False).now().isoformat(),
-            ok=report.ok,
-            records_checked=report.records_checked,
-            checkpoints_checked=report.checkpoints_checked,
-            reason=report.reason,
-        ),
-    )
+    record_check(st.processor(catch_up=False), report)
     if report.ok:
         witnessed = f", cosigned by {witness.name}" if witness else ""
         emit(

@@ -18,6 +18,7 @@ from processor.audit.evidence import EventFacts, collect
 from processor.audit.mechanisms import MECHANISMS
 from processor.audit.objectives import OBJECTIVES
 from processor.errors import InvalidInputError
+from processor.verifications import record_check
 from processor.versions import versions
 
 if TYPE_CHECKING:
@@ -105,6 +106,7 @@ def _system(session: Session, facts: EventFacts) -> dict[str, Any]:
 def _ledger(proc: Processor) -> dict[str, Any]:
     head = proc.ledger.head()
     checked = proc.ledger.verify()
+    record_check(proc, checked)  # `processor status` shows the report's verification too
     return {
         "head": {
             "origin": head["origin"],
