@@ -17,6 +17,7 @@ import click
 from processor.breaches import timeline as timelines
 from processor.breaches.domain import KINDS, MEASURE_KINDS, PHASES, STATUSES
 from processor.breaches.register import breach_clocks, parse_window
+from processor.breaches.responses import BreachResponsesService
 from processor.breaches.service import BreachesService
 from processor.errors import FindingsError
 from processor.services.validation import iso_datetime
@@ -30,6 +31,10 @@ from .state import CliState, state
 
 def _service(st: CliState) -> BreachesService:
     return BreachesService(st.session())
+
+
+def _responses(st: CliState) -> BreachResponsesService:
+    return BreachResponsesService(st.session())
 
 
 def _when(value: str | None, what: str) -> Any:  # noqa: ANN401
@@ -222,7 +227,7 @@ def authority_notice(
     if not_required and delay_reason:
         raise click.UsageError("--not-required takes --justification, not --delay-reason")
     st = state(ctx)
-    result = _service(st).authority_notice(
+    result = _responses(st).authority_notice(
         breach_id,
         controller=controller,
         at=iso_datetime(at, "--at"),
@@ -256,7 +261,7 @@ def subjects_notice(
 ) -> None:
     """Record the controller's decision on telling the data subjects (Art. 34, BR-3)."""
     st = state(ctx)
-    _service(st).subjects_notice(
+    _responses(st).subjects_notice(
         breach_id,
         controller=controller,
         notified=notified,
@@ -281,7 +286,7 @@ def export_subjects(
     """Write the affected subjects' contact data to a CSV file, for the Art. 34 notice (logged)."""
     st = state(ctx)
     target = outfile.plan(out, force=force, what="export")
-    result = _service(st).export_subjects(breach_id, controller)
+    result = _responses(st).export_subjects(breach_id, controller)
     buffer = io.StringIO()
     writer = csv.DictWriter(
         buffer, fieldnames=["contact_id", "email", "phone", "first_name", "last_name"]

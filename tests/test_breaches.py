@@ -17,6 +17,7 @@ from processor import keyrotation
 from processor.breaches.domain import Breach
 from processor.breaches.impact import UNINTELLIGIBLE
 from processor.breaches.report import breach_evidence, timeline_svg
+from processor.breaches.responses import BreachResponsesService
 from processor.breaches.service import BreachesService
 from processor.errors import AccessDeniedError, InvalidInputError, NotFoundError, RefusedError
 from processor.services.status import StatusService
@@ -27,6 +28,11 @@ UBIVOX = "Ubivox Technologies ApS"  # acme's e-mail sub-processor from its signe
 
 def breaches(proc, user: str) -> BreachesService:
     return BreachesService(login(proc, user))
+
+
+def responses(proc, user: str) -> BreachResponsesService:
+    """The controller's part of a breach (its notices and export), as `user`."""
+    return BreachResponsesService(login(proc, user))
 
 
 def add(proc, user: str, ref: str, email: str, **fields: str) -> str:
@@ -163,17 +169,17 @@ def test_br3_controller_records_its_own_notices_and_sees_only_its_own(acme, cloc
     given_at = clock.now()
     clock.advance(timedelta(hours=73))
     with pytest.raises(InvalidInputError, match="delay-reason"):
-        alice.authority_notice(
+        responses(acme, "alice").authority_notice(
             opened["id"], controller="acme", at=clock.now(), authority="Datatilsynet"
         )
-    alice.authority_notice(
+    responses(acme, "alice").authority_notice(
         opened["id"], controller="acme", at=given_at + timedelta(hours=70),
         authority="Datatilsynet", reference="2026-431-0001",
     )  # fmt: skip
-    alice.subjects_notice(
+    responses(acme, "alice").subjects_notice(
         opened["id"], controller="acme", notified=True, channel="e-mail", at=clock.now()
     )
-    exported = alice.export_subjects(opened["id"], "acme")
+    exported = responses(acme, "alice").export_subjects(opened["id"], "acme")
     assert exported["rows"] == [
         {
             "contact_id": ann,
@@ -191,11 +197,11 @@ def test_br3_controller_records_its_own_notices_and_sees_only_its_own(acme, cloc
     with pytest.raises(NotFoundError):
         breaches(acme, "bob").show(opened["id"])
     with pytest.raises(AccessDeniedError):
-        breaches(acme, "bob").authority_notice(
+        responses(acme, "bob").authority_notice(
             opened["id"], controller="acme", at=clock.now(), authority="Datatilsynet"
         )
     with pytest.raises(AccessDeniedError):
-        breaches(acme, "mia").export_subjects(opened["id"], "acme")
+        responses(acme, "mia").export_subjects(opened["id"], "acme")
     assert breaches(acme, "bob").list()["breaches"] == []
 
 
@@ -266,10 +272,10 @@ def test_br3_a_documented_no_risk_decision_meets_the_authority_clock(acme, clock
     alice = breaches(acme, "alice")
     clock.advance(timedelta(hours=10))
     with pytest.raises(InvalidInputError, match="justification"):
-        alice.authority_notice(
+        responses(acme, "alice").authority_notice(
             opened["id"], controller="acme", at=clock.now(), authority="", not_required=True
         )
-    shown = alice.authority_notice(
+    shown = responses(acme, "alice").authority_notice(
         opened["id"], controller="acme", at=clock.now(), authority="", not_required=True,
         delay_reason="only sealed records were exposed; the key store was intact",
     )  # fmt: skip

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from cli_helpers import BACKENDS, new_tenant, shared_store
 
-from processor import keyrotation
+from processor import keklifecycle, keyrotation
 from processor.errors import IntegrityFailureError
 from processor.keystore import (
     KeyStore,
@@ -118,11 +118,11 @@ def test_a_rotation_killed_before_destroying_is_finished_by_the_next__RET_5(proc
     proc.sealer.new_subjects(subjects, proc.now())
     sealed = {s: proc.sealer.seal(s, "p", s) for s in subjects}
 
-    def killed(self, below):
+    def killed(store, below):
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(KeyStore, "_destroy_unused_keks", killed)
+        patch.setattr(keklifecycle, "destroy_unused_keks", killed)
         with pytest.raises(KeyboardInterrupt):
             proc.keys.rotate_kek(proc.now(), batch_size=3)
     status = proc.keys.kek_status()

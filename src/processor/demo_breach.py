@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from processor.breaches.register import breach_clocks
+from processor.breaches.responses import BreachResponsesService
 from processor.breaches.service import BreachesService
 from processor.breaches.timeline import as_svg
 from processor.demo_cast import cast_login
@@ -31,7 +32,7 @@ def tell_breach(
 ) -> None:
     """Append the breach chapter to the demo's story."""
     grete = BreachesService(cast_login(proc, "grete"))
-    anna = BreachesService(cast_login(proc, "anna"))
+    anna = BreachResponsesService(cast_login(proc, "anna"))
     clock.advance(timedelta(days=2))
     now = clock.now()
     opened = grete.open(

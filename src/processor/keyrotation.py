@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from processor.app import Processor
-    from processor.keystore import RotationResult
+    from processor.keklifecycle import RotationResult
     from processor.session import Session
 
 

@@ -14,14 +14,13 @@ the remnant no longer opens with anything that still exists. The KEK table is ti
 be rewritten physically (VACUUM FULL) on every rotation, which the big subject-key table cannot.
 
 A check value (a known constant sealed under the master key) lets every open prove the master
-key right before anything is written.
+key right before anything is written. Rotating and destroying KEKs is `keklifecycle`.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -33,6 +32,8 @@ from processor.storage import bulk_insert
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from processor.keklifecycle import KekStatus, RotationResult
 
 KEY_BYTES = 32
 _NONCE = 12
@@ -156,35 +157,6 @@ def subject_key_name(subject_id: str, generation: int) -> str:
     return subject_id if generation == LEGACY_GENERATION else f"{subject_id}@kek:{generation}"
 
 
-@dataclass(frozen=True)
-class RotationResult:
-    """What one KEK rotation did."""
-
-    generation: int
-    rewrapped: int
-    destroyed_generations: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class KekStatus:
-    """The state of the key hierarchy, for `processor keys status`."""
-
-    generation: int
-    created_at: datetime
-    keys_per_generation: dict[int, int]
-    last_erasure_at: datetime | None
-    kek_generations: tuple[int, ...] = ()
-
-    def due_at(self, every: timedelta, *, after_erasure: bool) -> datetime:
-        """When the next rotation is due: on schedule, or at once after an erasure."""
-        due = self.created_at + every
-        if set(self.keys_per_generation) - {self.generation} or len(self.kek_generations) > 1:
-            return self.created_at  # an interrupted rotation left an old KEK behind
-        if after_erasure and self.last_erasure_at and self.last_erasure_at > self.created_at:
-            return min(due, self.last_erasure_at)
-        return due
-
-
 class KeyStore:
     """Subject and system keys in their own database (SQLite file or PostgreSQL schema)."""
 
@@ -298,98 +270,18 @@ class KeyStore:
         """Make a new KEK, re-wrap every live subject key under it, destroy the old KEKs.
 
         Each step commits on its own and the old KEK goes only when no key uses it, so a
-        rotation killed anywhere loses nothing; running it again finishes the job.
+        rotation killed anywhere loses nothing; running it again finishes the job. The
+        lifecycle lives in `processor.keklifecycle`.
         """
-        with self._engine.begin() as conn:
-            newest = conn.execute(sa.select(sa.func.max(key_encryption_keys.c.generation))).scalar()
-            generation = int(newest or 0) + 1
-            conn.execute(
-                key_encryption_keys.insert(),
-                {"generation": generation, "wrapped": self._new_kek(generation), "created_at": at},
-            )
-            new = self._kek(generation, self._wrapped_kek(conn, generation))
-        rewrapped = 0
-        while True:
-            with self._engine.begin() as conn:
-                rows = conn.execute(
-                    _with_kek(subject_keys.c.subject_id, subject_keys.c.wrapped)
-                    .where(subject_keys.c.kek_generation < generation)
-                    .limit(batch_size)
-                    .with_for_update(of=subject_keys)
-                ).all()
-                for sid, wrapped, old, old_kek in rows:
-                    key = self._kek(old, old_kek).unwrap(subject_key_name(sid, old), wrapped)
-                    conn.execute(
-                        subject_keys.update()
-                        .where(subject_keys.c.subject_id == sid)
-                        .where(subject_keys.c.kek_generation == old)
-                        .values(
-                            wrapped=new.wrap(subject_key_name(sid, generation), key),
-                            kek_generation=generation,
-                        )
-                    )
-            rewrapped += len(rows)
-            if len(rows) < batch_size:
-                break
-        destroyed = self._destroy_unused_keks(below=generation)
-        self._purge_dead_copies(keks=bool(destroyed))
-        return RotationResult(generation, rewrapped, destroyed)
+        from processor import keklifecycle
 
-    def _wrapped_kek(self, conn: sa.Connection, generation: int) -> bytes | None:
-        return conn.execute(
-            sa.select(key_encryption_keys.c.wrapped).where(
-                key_encryption_keys.c.generation == generation
-            )
-        ).scalar()
-
-    def _destroy_unused_keks(self, below: int) -> tuple[int, ...]:
-        """Delete every KEK older than `below` that no subject key uses any more."""
-        destroyed: list[int] = []
-        with self._engine.connect() as conn:
-            old = conn.execute(
-                sa.select(key_encryption_keys.c.generation).where(
-                    key_encryption_keys.c.generation < below
-                )
-            ).scalars()
-            generations = list(old)
-        for gen in generations:
-            with self._engine.begin() as conn:
-                # Lock first: a writer holding it for share commits its new key before we count.
-                conn.execute(
-                    sa.select(key_encryption_keys.c.generation)
-                    .where(key_encryption_keys.c.generation == gen)
-                    .with_for_update()
-                )
-                used = conn.execute(
-                    sa.select(sa.func.count())
-                    .select_from(subject_keys)
-                    .where(subject_keys.c.kek_generation == gen)
-                ).scalar()
-                if not used:
-                    conn.execute(
-                        key_encryption_keys.delete().where(key_encryption_keys.c.generation == gen)
-                    )
-                    destroyed.append(gen)
-        self._keks.clear()
-        return tuple(destroyed)
+        return keklifecycle.rotate_kek(self, at, batch_size=batch_size)
 
     def kek_status(self) -> KekStatus:
         """The current KEK generation and age, keys per generation, and the last erasure."""
-        with self._engine.connect() as conn:
-            gen, created = conn.execute(
-                sa.select(key_encryption_keys.c.generation, key_encryption_keys.c.created_at)
-                .order_by(key_encryption_keys.c.generation.desc())
-                .limit(1)
-            ).one()
-            per = conn.execute(
-                sa.select(subject_keys.c.kek_generation, sa.func.count()).group_by(
-                    subject_keys.c.kek_generation
-                )
-            ).all()
-            last = conn.execute(sa.select(sa.func.max(shredded_subjects.c.shredded_at))).scalar()
-            keks = conn.execute(sa.select(key_encryption_keys.c.generation)).scalars()
-            generations = tuple(sorted(int(g) for g in keks))
-        return KekStatus(gen, created, {int(g): int(n) for g, n in per}, last, generations)
+        from processor import keklifecycle
+
+        return keklifecycle.kek_status(self)
 
     # -- subject keys --------------------------------------------------------------------------
 

@@ -1,10 +1,9 @@
 """Use cases of the breach register, behind the session's authorisation (BR-1 to BR-5).
 
 The GDPA and the system manager run the register (`breaches.manage`). A controller's
-administrator sees only the breaches it was notified of (`breaches.read`), records its own
-authority notification and its decision on telling the data subjects (`breaches.respond`), and
-may export the affected subjects' contact data for that notice (`breaches.export`, logged).
-Every time comes from the store's clock or from times the user recorded.
+administrator sees only the breaches it was notified of (`breaches.read`); its own part (the
+authority notice, the decision on telling the subjects, the export) is `responses`. Every time
+comes from the store's clock or from times the user recorded.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ from processor.breaches.domain import (
     PHASES,
     REGISTER_ID,
     STATUSES,
-    SUBJECT_EXCEPTIONS,
     Breach,
     BreachRegister,
 )
@@ -46,7 +44,8 @@ TEXT_MAX = 10_000
 _REFERENCE = re.compile(r"BR-(\d{1,9})", re.IGNORECASE)  # as `breaches list` shows it
 
 
-def _text(value: str | None, what: str, *, required: bool = False) -> str:
+def checked_text(value: str | None, what: str, *, required: bool = False) -> str:
+    """A user's free text, stripped and bounded (`required`: not empty)."""
     text = (value or "").strip()
     if required and not text:
         raise InvalidInputError(f"{what} is required")
@@ -66,17 +65,6 @@ def _not_ahead(now: datetime, *times: datetime | None) -> None:
 
 def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at else None
-
-
-def _notices_to(breach: Breach, controller: str) -> list[dict[str, Any]]:
-    """The notices `controller` was given: its part of a breach starts with the first (BR-3)."""
-    notified = breach.notified(controller)
-    if not notified:
-        raise RefusedError(
-            f"controller {controller} was not notified of this breach",
-            rule="ControllerMustBeNotified",
-        )
-    return notified
 
 
 class BreachesService:
@@ -212,7 +200,7 @@ class BreachesService:
         self._user("breaches.manage", "breaches open")
         if not kinds or any(k not in KINDS for k in kinds):
             raise InvalidInputError(f"--kind must be one or more of {', '.join(KINDS)}")
-        nature = _text(nature, "--nature", required=True)
+        nature = checked_text(nature, "--nature", required=True)
         now = self.proc.now()
         aware = aware_at or now
         if aware > now or (discovered_at and discovered_at > now):
@@ -232,8 +220,8 @@ class BreachesService:
                 number=len(register.breaches) + 1,
                 kinds=sorted(set(kinds), key=KINDS.index),
                 nature=seal_records(self.proc, None, PURPOSE, nature),
-                cause=seal_records(self.proc, None, PURPOSE, _text(cause, "--cause")),
-                discovery=seal_records(self.proc, None, PURPOSE, _text(discovery, "--how")),
+                cause=seal_records(self.proc, None, PURPOSE, checked_text(cause, "--cause")),
+                discovery=seal_records(self.proc, None, PURPOSE, checked_text(discovery, "--how")),
                 discovered_at=discovered_at,
                 aware_at=aware,
                 occurred_from=occurred_from,
@@ -244,19 +232,20 @@ class BreachesService:
                     self.proc,
                     None,
                     PURPOSE,
-                    _text(contact_point, "--contact-point") or self.s.user_name,
+                    checked_text(contact_point, "--contact-point") or self.s.user_name,
                 ),
                 policy_version=self.proc.policies.version,
             )
             register.register(actor=self.s.user_name, breach_id=str(breach.id))
             if chosen:
-                breach.assess(self.s.user_name, self._assess(breach))
+                breach.assess(self.s.user_name, self.assess(breach))
             self.proc.commit(register, breach)
         return self.view(breach)
 
-    def _assess(
+    def assess(
         self, breach: Breach, *, with_ids: bool = False, end: datetime | None = None
     ) -> dict[str, Any]:
+        """The breach's impact from the events up to `end` (`with_ids`: the subjects' ids too)."""
         end = end or breach.occurred_to or self.proc.now()
         found = impacts.assess(
             SubprocessorRegistry(self.s), breach.systems, breach.occurred_from, end
@@ -277,7 +266,7 @@ class BreachesService:
                     "name the affected systems first (`breaches update --system`)"
                 )
             with self.proc.using_clock():
-                breach.assess(self.s.user_name, self._assess(breach))
+                breach.assess(self.s.user_name, self.assess(breach))
                 self.proc.commit(breach)
         found = impacts.impact_seen_by(breach.impact or {"controllers": []}, scope) or {}
         return {"breach": str(breach.id), **found}
@@ -311,7 +300,7 @@ class BreachesService:
             raise InvalidInputError("--reason is required when it is not a personal-data breach")
         if measure_kind not in MEASURE_KINDS:
             raise InvalidInputError(f"--measure-kind must be one of {', '.join(MEASURE_KINDS)}")
-        texts = [_text(m, "--measure", required=True) for m in measures or []]
+        texts = [checked_text(m, "--measure", required=True) for m in measures or []]
         chosen = [impacts.parse_system(s) for s in systems] if systems else None
         now = self.proc.now()
         if measure_at is not None and measure_at > now:
@@ -326,11 +315,11 @@ class BreachesService:
                     self.s.user_name,
                     phase=phase,
                     status=status,
-                    reason=seal_records(self.proc, None, PURPOSE, _text(reason, "--reason")),
+                    reason=seal_records(self.proc, None, PURPOSE, checked_text(reason, "--reason")),
                     occurred_from=occurred_from,
                     occurred_to=occurred_to,
                     systems=chosen,
-                    cause=seal_records(self.proc, None, PURPOSE, _text(cause, "--cause")),
+                    cause=seal_records(self.proc, None, PURPOSE, checked_text(cause, "--cause")),
                 )
             for text in texts:
                 breach.take_measure(
@@ -340,7 +329,7 @@ class BreachesService:
                     measure_at or now,
                 )
             if (occurred_from or occurred_to or chosen) and breach.systems:
-                breach.assess(self.s.user_name, self._assess(breach))
+                breach.assess(self.s.user_name, self.assess(breach))
             self.proc.commit(breach)
         return self.view(breach)
 
@@ -369,8 +358,8 @@ class BreachesService:
                 "the impact names no affected controller: assess it first (`breaches impact`)",
                 rule="AffectedControllerMustBeKnown",
             )
-        consequences = _text(consequences, "--consequences")
-        measures = _text(measures, "--measures")
+        consequences = checked_text(consequences, "--consequences")
+        measures = checked_text(measures, "--measures")
         facts = self.facts(breach)
         recorded = self.measures(breach)
         now = self.proc.now()
@@ -439,129 +428,13 @@ class BreachesService:
             self.proc.commit(breach, *made)
         return {"breach": str(breach.id), "notices": given}
 
-    # -- the controller's part ----------------------------------------------------------------
-
-    def authority_notice(
-        self,
-        breach_id: str,
-        *,
-        controller: str,
-        at: datetime,
-        authority: str,
-        reference: str = "",
-        delay_reason: str = "",
-        not_required: bool = False,
-    ) -> dict[str, Any]:
-        """Record the controller's notification of its authority, or why none is due (BR-3)."""
-        user = self._user("breaches.respond", "breaches authority-notice", controller)
-        breach = self.get(breach_id, user)
-        notified = _notices_to(breach, controller)
-        if at > self.proc.now():
-            raise InvalidInputError("--at cannot be in the future")
-        authority = _text(authority, "--authority", required=not not_required)
-        due = notified[0]["at"] + timedelta(hours=AUTHORITY_HOURS)
-        reason = _text(delay_reason, "--justification" if not_required else "--delay-reason")
-        if not_required and not reason:
-            raise InvalidInputError(
-                "--not-required needs --justification: why the breach is unlikely to result in "
-                "a risk (Art. 33(1), documented under Art. 33(5))"
-            )
-        if at > due and not reason:
-            raise InvalidInputError(
-                f"the notification came after {due.isoformat()} (72 h): give --delay-reason "
-                "(Art. 33(1))"
-            )
-        with self.proc.using_clock():
-            breach.record_authority_notice(
-                self.s.user_name,
-                controller,
-                at,
-                authority,
-                _text(reference, "--reference"),
-                seal_records(self.proc, controller, PURPOSE, reason),
-                required=not not_required,
-            )
-            self.proc.commit(breach)
-        return self.view(breach, controller)
-
-    def subjects_notice(
-        self,
-        breach_id: str,
-        *,
-        controller: str,
-        notified: bool,
-        channel: str = "",
-        at: datetime | None = None,
-        exception: str = "",
-        justification: str = "",
-    ) -> dict[str, Any]:
-        """Record the controller's decision on telling the data subjects (BR-3, Art. 34)."""
-        user = self._user("breaches.respond", "breaches subjects-notice", controller)
-        breach = self.get(breach_id, user)
-        _notices_to(breach, controller)
-        if notified:
-            if not channel.strip() or at is None or exception:
-                raise InvalidInputError("--notified needs --channel and --at, and no --exception")
-            if at > self.proc.now():
-                raise InvalidInputError("--at cannot be in the future")
-        elif exception not in SUBJECT_EXCEPTIONS or not justification.strip():
-            raise InvalidInputError(
-                "give --notified --channel C --at T, or --exception a|b|c --justification TEXT"
-            )
-        with self.proc.using_clock():
-            breach.record_subjects_decision(
-                self.s.user_name,
-                controller,
-                notified,
-                _text(channel, "--channel"),
-                at,
-                exception,
-                seal_records(
-                    self.proc, controller, PURPOSE, _text(justification, "--justification")
-                ),
-            )
-            self.proc.commit(breach)
-        return self.view(breach, controller)
-
-    def export_subjects(self, breach_id: str, controller: str) -> dict[str, Any]:
-        """The affected subjects' contact data, for the controller's notice to them (logged)."""
-        user = self._user("breaches.export", "breaches export-subjects", controller)
-        breach = self.get(breach_id, user)
-        _notices_to(breach, controller)
-        # The subjects of the impact the notice reported: its window, not one grown since.
-        recorded = (breach.impact or {}).get("window", {}).get("to")
-        end = datetime.fromisoformat(recorded) if recorded else None
-        found = self._assess(breach, with_ids=True, end=end)
-        ids = found.get("subject_ids", {}).get(controller, [])
-        rows: list[dict[str, str]] = []
-        contacts = self.s.contacts
-        for cid in ids:
-            agg = contacts.load(controller, cid)
-            profile = contacts.opened_profile(agg)
-            if not isinstance(profile, dict):
-                continue  # erased since: nothing to export
-            rows.append(
-                {
-                    "contact_id": cid,
-                    **{
-                        k: str(profile.get(k, ""))
-                        for k in ("email", "phone", "first_name", "last_name")
-                    },
-                }
-            )
-        fields = ["email", "phone", "first_name", "last_name"]
-        with self.proc.using_clock():
-            breach.record_export(self.s.user_name, controller, len(rows), fields)
-            self.proc.commit(breach)
-        return {"breach": str(breach.id), "controller": controller, "rows": rows}
-
     # -- closing and keys -----------------------------------------------------------------------
 
     def close(self, breach_id: str, review: str) -> dict[str, Any]:
         """Close with the review: causes, measures and lessons (BR-4)."""
         self._user("breaches.manage", "breaches close")
         breach = self.get(breach_id)
-        text = _text(review, "--review", required=True)
+        text = checked_text(review, "--review", required=True)
         with self.proc.using_clock():
             breach.close(self.s.user_name, seal_records(self.proc, None, PURPOSE, text))
             self.proc.commit(breach)

@@ -3,7 +3,8 @@
 The GDPA or system manager opens, assesses, notifies, updates and closes; a controller's
 administrator records its own decisions (authority notice, subjects notice) and exports its own
 affected subjects. Each route is the `breaches` command of the same name, calling the same
-`BreachesService` method under the same policy; `list` and `show` live in `reports.py`.
+`BreachesService` (the controller's part: `BreachResponsesService`) method under the same
+policy; `list` and `show` live in `reports.py`.
 
 `breaches rotate-keys` stays on the command line: it needs the new master key as a file on
 the processor's machine and restarts the store under it, which no request may do to a running
@@ -25,6 +26,7 @@ from processor.api.deps import CredentialDep, RuntimeDep
 from processor.api.problems import ERROR_RESPONSES
 from processor.breaches import timeline as timelines
 from processor.breaches.register import breach_clocks, parse_window
+from processor.breaches.responses import BreachResponsesService
 from processor.breaches.service import BreachesService
 from processor.errors import InvalidInputError
 from processor.services.validation import iso_datetime
@@ -52,6 +54,10 @@ def _window(value: str | None) -> tuple[datetime | None, datetime | None]:
 
 def _service(s: Session) -> BreachesService:
     return BreachesService(s)
+
+
+def _responses(s: Session) -> BreachResponsesService:
+    return BreachResponsesService(s)
 
 
 class Opening(BaseModel):
@@ -183,7 +189,7 @@ def breaches_authority_notice(
         raise InvalidInputError("not_required takes justification, not delay_reason")
     at = iso_datetime(body.at, "at")
     with rt.acting(cred, "breaches authority-notice") as s:
-        result: Json = _service(s).authority_notice(
+        result: Json = _responses(s).authority_notice(
             breach_id, controller=body.controller, at=at, authority=body.authority,
             reference=body.reference,
             delay_reason=body.justification if body.not_required else body.delay_reason,
@@ -199,7 +205,7 @@ def breaches_subjects_notice(
     """Record the controller's decision on telling the data subjects (Art. 34, BR-3)."""
     at = _when(body.at, "at")
     with rt.acting(cred, "breaches subjects-notice") as s:
-        _service(s).subjects_notice(
+        _responses(s).subjects_notice(
             breach_id, controller=body.controller, notified=body.notified, channel=body.channel,
             at=at, exception=body.exception or "", justification=body.justification,
         )  # fmt: skip
@@ -224,7 +230,7 @@ def breaches_export_subjects(
     The same rows the command writes to its `--out` file, for the controller's own subjects only.
     """
     with rt.acting(cred, "breaches export-subjects") as s:
-        result = _service(s).export_subjects(breach_id, controller)
+        result = _responses(s).export_subjects(breach_id, controller)
     buffer = io.StringIO()
     fields = ["contact_id", "email", "phone", "first_name", "last_name"]
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
