@@ -10,19 +10,30 @@ packs, samples, change log), and bad input. One simulation store per backend is 
 from __future__ import annotations
 
 import json
-import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import Cli
-from eventsourcing.persistence import Mapper
-from support import BACKENDS, UNDERTAKING, drop_schemas, login, make_settings
+from redteam_support import (
+    BAD,
+    CONSENT,
+    T0,
+    cli_on,
+    insert_unkeyed,
+    kill_on_notice_insert,
+    one_controller,
+    refused,
+    simulation_store,
+    stored,
+    two_controllers,
+)
+from redteam_support import Story as RedTeamStory
+from support import BACKENDS, login
 
 from processor.app import Processor
 from processor.audit import packs, record
@@ -33,10 +44,8 @@ from processor.audit.reviews import POLICY, RISK, ReviewsService
 from processor.audit.samples import SamplesService
 from processor.breaches.service import BreachesService
 from processor.clock import FixedClock
-from processor.errors import AccessDeniedError, ConflictError, IntegrityFailureError
+from processor.errors import ConflictError, IntegrityFailureError
 
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-CONSENT = "email:double-opt-in:signup form"
 SUBJECT = ("zorblattine.quixmirebeck@example.dk", "Zorblattine", "Quixmirebeck", "+4599887766")
 OTHER = ("wunderbaum.oddleigh@example.net", "Wunderbaum", "Oddleigh", "+4577001122")
 CUSTOM = {"city": "Xylovillegrad"}
@@ -54,20 +63,15 @@ ACME_PERSON = ("Hildegunn Brakvandsen", "hildegunn@acme.example", "+4561616161")
 
 
 @dataclass
-class Story:
+class Story(RedTeamStory):
     """The shared store, its clock, the command line on it and the recorded sample."""
 
-    proc: Processor
-    clock: FixedClock
-    cli: Cli
     sample: str = ""
     entry: str = ""
 
-    def env(self) -> dict[str, str | None]:
-        return {"PROCESSOR_NOW": self.clock.now().isoformat()}
-
     def tick(self, minutes: int = 5) -> None:
-        self.clock.advance(timedelta(minutes=minutes))
+        """Let simulated time pass (five minutes unless told)."""
+        super().tick(minutes)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -76,55 +80,32 @@ def story(request: pytest.FixtureRequest) -> Iterator[Story]:
     subject, an erasure, acme's contact person, a breach, and one recorded sample.
     """
     clock = FixedClock(T0)
-    with tempfile.TemporaryDirectory(prefix="redteam-audit-") as tmp:
-        settings, schemas = make_settings(request.param, Path(tmp))
-        proc = Processor.init(
-            settings, gdpa="grete", system_manager="sam", simulation=True, clock=clock,
-            gdpa_undertaking=UNDERTAKING, manager_undertaking=UNDERTAKING,
-        )  # fmt: skip
-        try:
-            sam = login(proc, "sam")
-            sam.controllers.register("acme", "Acme A/S", "DK", "paying", "scc", admin="alice")
-            sam.controllers.register("beta", "Beta ApS", "DK", "paying", "dpa-2018", admin="bob")
-            sam.users.add("sven", "support", confidentiality_signed=UNDERTAKING[0],
-                          trained=UNDERTAKING[1])  # fmt: skip
-            alice, bob, sven = login(proc, "alice"), login(proc, "bob"), login(proc, "sven")
-            email, first, last, phone = SUBJECT
-            alice.contacts.add("acme", "news", email, CONSENT, phone=phone, first_name=first,
-                               last_name=last, fields=dict(CUSTOM))  # fmt: skip
-            email, first, last, phone = OTHER
-            bob.contacts.add("beta", "news", email, CONSENT, phone=phone, first_name=first,
-                             last_name=last, fields=dict(CUSTOM))  # fmt: skip
-            gone = alice.contacts.add("acme", "news", "gone@example.dk", CONSENT)["contact_id"]
-            alice.erasure.erase("acme", SUBJECT_TEXT["erasure"], contact=gone)
-            pseudonym = sven.access.support_view("acme")["contacts"][0]["pseudonym"]
-            grant = sven.access.request("acme", SUBJECT_TEXT["grant"], [pseudonym], hours=2)
-            alice.access.decide(grant["grant"], approve=True)
-            sven.access.reveal(grant["grant"], pseudonym)
-            ContactPersonsService(alice).set("acme", "representative", *ACME_PERSON)
-            grete = login(proc, "grete")
-            opened = BreachesService(grete).open(
-                kinds=["confidentiality"], nature="Laptop lost", systems=["controller:acme"]
-            )
-            BreachesService(grete).notify(opened["id"], controllers=["acme"])
-            clock.advance(timedelta(hours=1))
-            drawn = SamplesService(grete).draw(size=5, seed=7)
-            cli = Cli(settings)
-            cli.credentials = proc.issued
-            s = Story(proc, clock, cli, drawn["sample"], drawn["entries"][0]["entry"])
-            s.tick()
-            yield s
-        finally:
-            proc.close()
-            if schemas:
-                drop_schemas(*schemas)
-
-
-def _refused(story: Story, call: Any) -> None:
-    """Expect a refusal, then let time pass so refusals do not add up to a lockout."""
-    with pytest.raises(AccessDeniedError):
-        call()
-    story.tick()
+    with simulation_store(request.param, clock, prefix="redteam-audit-") as proc:
+        two_controllers(proc)
+        alice, bob, sven = login(proc, "alice"), login(proc, "bob"), login(proc, "sven")
+        email, first, last, phone = SUBJECT
+        alice.contacts.add("acme", "news", email, CONSENT, phone=phone, first_name=first,
+                           last_name=last, fields=dict(CUSTOM))  # fmt: skip
+        email, first, last, phone = OTHER
+        bob.contacts.add("beta", "news", email, CONSENT, phone=phone, first_name=first,
+                         last_name=last, fields=dict(CUSTOM))  # fmt: skip
+        gone = alice.contacts.add("acme", "news", "gone@example.dk", CONSENT)["contact_id"]
+        alice.erasure.erase("acme", SUBJECT_TEXT["erasure"], contact=gone)
+        pseudonym = sven.access.support_view("acme")["contacts"][0]["pseudonym"]
+        grant = sven.access.request("acme", SUBJECT_TEXT["grant"], [pseudonym], hours=2)
+        alice.access.decide(grant["grant"], approve=True)
+        sven.access.reveal(grant["grant"], pseudonym)
+        ContactPersonsService(alice).set("acme", "representative", *ACME_PERSON)
+        grete = login(proc, "grete")
+        opened = BreachesService(grete).open(
+            kinds=["confidentiality"], nature="Laptop lost", systems=["controller:acme"]
+        )
+        BreachesService(grete).notify(opened["id"], controllers=["acme"])
+        clock.advance(timedelta(hours=1))
+        drawn = SamplesService(grete).draw(size=5, seed=7)
+        s = Story(proc, clock, cli_on(proc), drawn["sample"], drawn["entries"][0]["entry"])
+        s.tick()
+        yield s
 
 
 # -- a support user with a shell -------------------------------------------------------------
@@ -151,7 +132,7 @@ def test_acc_7_support_can_neither_draw_nor_review_samples_nor_read_audit_output
         lambda: ContactPersonsService(sven).set("processor", "security", "Eve", "eve@x.example"),
     ]
     for attempt in attempts:
-        _refused(story, attempt)
+        refused(story, attempt)
     assert len(story.cli.denials("sven")) == before + len(attempts)
     error = story.cli.fails(1, "audit", "changes", user="sven", env=story.env())
     assert "RoleMustGrantPermission" in error
@@ -176,7 +157,7 @@ def test_aud_1_acc_9_a_controller_reaches_no_other_controllers_audit_data(story:
         lambda: ContactPersonsService(bob).set("acme", "security", "Eve", "eve@x.example"),
         lambda: SamplesService(bob).list(),
     ):
-        _refused(story, attempt)
+        refused(story, attempt)
     for argv in (
         ("audit", "changes", "--controller", "acme"),
         ("audit", "report", "--controller", "acme", "--format", "json"),
@@ -255,15 +236,8 @@ def test_acc_7_a_forged_review_is_refused_and_caught_by_the_ledger(backend: str,
     no longer reads (exit 3), the ledger fails verification, `doctor` exits 3 (AUD-4).
     """
     clock = FixedClock(T0)
-    settings, schemas = make_settings(backend, tmp_path)
-    proc = Processor.init(
-        settings, gdpa="grete", system_manager="sam", simulation=True, clock=clock,
-        gdpa_undertaking=UNDERTAKING, manager_undertaking=UNDERTAKING,
-    )  # fmt: skip
-    try:
-        login(proc, "sam").controllers.register("acme", "Acme A/S", "DK", "paying", "scc",
-                                                admin="alice")  # fmt: skip
-        login(proc, "alice").contacts.add("acme", "news", "a@example.dk", CONSENT)
+    with simulation_store(backend, clock, tmp_path) as proc:
+        one_controller(proc)
         grete = login(proc, "grete")
         drawn = SamplesService(grete).draw(size=3, seed=1)
         sample = proc.find(uuid.UUID(drawn["sample"]))
@@ -273,22 +247,14 @@ def test_acc_7_a_forged_review_is_refused_and_caught_by_the_ledger(backend: str,
         with proc.using_clock():
             sample.review(actor="grete", entry=sample.entries[0]["entry"], finding="ok",
                           note="forged")  # fmt: skip
-        plain = Mapper(transcoder=proc.store.mapper.transcoder)
-        proc.store.recorder.insert_events(
-            [plain.to_stored_event(e) for e in sample.collect_events()]
-        )
+        insert_unkeyed(proc, sample)
         with pytest.raises(IntegrityFailureError):
             SamplesService(login(proc, "grete")).list()
         assert not proc.ledger.verify().ok
-        cli = Cli(settings)
-        cli.credentials = proc.issued
+        cli = cli_on(proc)
         env = {"PROCESSOR_NOW": clock.now().isoformat()}
         cli.fails(3, "ledger", "verify", user="grete", env=env)
         assert cli.run("doctor", user="grete", env=env).exit_code == 3
-    finally:
-        proc.close()
-        if schemas:
-            drop_schemas(*schemas)
 
 
 # -- two writers at once ---------------------------------------------------------------------
@@ -338,8 +304,6 @@ def test_acc_7_two_concurrent_reviews_of_one_entry_lose_nothing(story: Story):
 
 
 # -- bad input -------------------------------------------------------------------------------
-
-BAD = "\x1b[31mred\x07\r\nnext"
 
 
 def _bad_inputs(story: Story) -> list[tuple[int, tuple[str, ...], str]]:
@@ -431,10 +395,6 @@ def _bad_inputs(story: Story) -> list[tuple[int, tuple[str, ...], str]]:
     ]
 
 
-def _stored(story: Story) -> int:
-    return int(story.proc.store.recorder.max_notification_id() or 0)
-
-
 def test_aud_1_acc_7_bad_input_is_one_line_exit_2_and_stores_nothing(story: Story):
     """Malformed dates, unknown ids, empty and huge values, control characters: exit 2 with one
     `error:` line (checked by `Cli.run`), no control character echoed, nothing stored.
@@ -442,10 +402,12 @@ def test_aud_1_acc_7_bad_input_is_one_line_exit_2_and_stores_nothing(story: Stor
     env = story.env()
     wrong = []
     for code, argv, user in _bad_inputs(story):
-        before = _stored(story)
+        before = stored(story.proc)
         result = story.cli.run(*argv, user=user, env=env)
-        if result.exit_code != code or _stored(story) != before:
-            wrong.append((argv[:5], result.exit_code, _stored(story) - before, result.stderr[:160]))
+        if result.exit_code != code or stored(story.proc) != before:
+            wrong.append(
+                (argv[:5], result.exit_code, stored(story.proc) - before, result.stderr[:160])
+            )
         assert "\x1b" not in result.stderr and "\x07" not in result.stderr, argv
     assert not wrong, wrong
 
@@ -457,18 +419,16 @@ def test_aud_5_a_contact_person_change_that_dies_before_its_notices_leaves_nothi
     """The change of the processor's contact person dies when its first notice is written: the
     change is not stored either (one transaction); run again, each controller gets one notice.
     """
-    from test_redteam_breaches import _kill_on_notice_insert
-
     person = ("Ottoline Brask", "ottoline@processor.example")
     cid = contact_persons_id("processor")
     before = len(list(story.proc.store.events.get(cid)))
     notices_before = len(login(story.proc, "grete").notices.list())
-    _kill_on_notice_insert(story.proc, True)
+    kill_on_notice_insert(story.proc, True)
     try:
         with pytest.raises(Exception):  # noqa: B017 - whatever the driver raises
             ContactPersonsService(login(story.proc, "grete")).set("processor", "security", *person)
     finally:
-        _kill_on_notice_insert(story.proc, False)
+        kill_on_notice_insert(story.proc, False)
     credential = story.proc.issued["grete"]
     with Processor.open(story.proc.settings, story.clock) as fresh:
         assert len(list(fresh.store.events.get(cid))) == before

@@ -11,24 +11,35 @@ and the command line act on it with the same simulated time (PROCESSOR_NOW).
 from __future__ import annotations
 
 import json
-import tempfile
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from cli_helpers import Cli
-from eventsourcing.persistence import Mapper
-from support import BACKENDS, UNDERTAKING, drop_schemas, login, make_settings
+from redteam_support import (
+    BAD,
+    CONSENT,
+    T0,
+    cli_on,
+    insert_unkeyed,
+    kill_on_notice_insert,
+    one_controller,
+    refused,
+    simulation_store,
+    stored,
+    together,
+    two_controllers,
+)
+from redteam_support import Story as RedTeamStory
+from support import BACKENDS, login
 
 from processor.app import Processor
 from processor.breaches.domain import Breach
 from processor.breaches.report import timeline_svg
+from processor.breaches.responses import BreachResponsesService
 from processor.breaches.service import BreachesService
 from processor.clock import FixedClock
 from processor.errors import (
@@ -39,8 +50,6 @@ from processor.errors import (
     ProcessorError,
 )
 
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-CONSENT = "email:double-opt-in:signup form"
 # Distinctive values of data subjects: none may leave the store through a breach output.
 ACME_PEOPLE = [
     ("zorblattine.quixmirebeck@example.dk", "Zorblattine", "Quixmirebeck", "+4599887766"),
@@ -57,12 +66,9 @@ PLANTED = [
 
 
 @dataclass
-class Story:
+class Story(RedTeamStory):
     """The shared store, its clock and the facts the tests attack."""
 
-    proc: Processor
-    clock: FixedClock
-    cli: Cli
     both: str = ""  # breach of acme and beta, notified to both
     acme_only: str = ""  # breach of acme only, notified to acme
     unnotified: str = ""  # hosting breach, notified to no one
@@ -71,12 +77,8 @@ class Story:
     def service(self, user: str) -> BreachesService:
         return BreachesService(login(self.proc, user))
 
-    def env(self) -> dict[str, str | None]:
-        """The command line's environment at the story's simulated time."""
-        return {"PROCESSOR_NOW": self.clock.now().isoformat()}
-
-    def tick(self, minutes: int = 1) -> None:
-        self.clock.advance(timedelta(minutes=minutes))
+    def responses(self, user: str) -> BreachResponsesService:
+        return BreachResponsesService(login(self.proc, user))
 
 
 def open_breach(
@@ -95,75 +97,49 @@ def story(request: pytest.FixtureRequest) -> Iterator[Story]:
     breaches: one of both controllers, one of acme only, one of the hosting nobody was told of.
     """
     clock = FixedClock(T0)
-    with tempfile.TemporaryDirectory(prefix="redteam-breaches-") as tmp:
-        settings, schemas = make_settings(request.param, Path(tmp))
-        proc = Processor.init(
-            settings, gdpa="grete", system_manager="sam", simulation=True, clock=clock,
-            gdpa_undertaking=UNDERTAKING, manager_undertaking=UNDERTAKING,
+    with simulation_store(request.param, clock, prefix="redteam-breaches-") as proc:
+        two_controllers(proc)
+        login(proc, "alice").users.add("mia", "marketing", controller="acme")
+        for ref, admin, people in (
+            ("acme", "alice", ACME_PEOPLE),
+            ("beta", "bob", BETA_PEOPLE),
+        ):
+            session = login(proc, admin)
+            for email, first, last, phone in people:
+                session.contacts.add(
+                    ref, "news", email, CONSENT, phone=phone, first_name=first,
+                    last_name=last, fields=dict(CUSTOM),
+                )  # fmt: skip
+        gone = login(proc, "alice").contacts.add("acme", "news", "gone@example.dk", CONSENT)
+        login(proc, "alice").erasure.erase("acme", ERASURE_REASON, contact=gone["contact_id"])
+        for name in ("mia", "bob", "sven"):
+            login(proc, name)
+        s = Story(proc, clock, cli_on(proc))  # the same people, the same credentials
+        clock.advance(timedelta(hours=1))
+        s.both = open_breach(s, "controller:acme", "controller:beta")
+        s.acme_only = open_breach(s, "controller:acme")
+        s.unnotified = open_breach(s, "hosting")
+        grete = s.service("grete")
+        grete.update(s.both, measures=["Server wiped"], measure_kind="contain")
+        s.tick()
+        grete.notify(s.both, all_affected=True, consequences="Phishing", measures="Keys rotated")
+        grete.notify(s.acme_only, controllers=["acme"])
+        s.tick(60)
+        s.responses("alice").authority_notice(
+            s.both, controller="acme", at=clock.now(), authority="Datatilsynet",
+            reference="acme-case-17",
         )  # fmt: skip
-        try:
-            sam = login(proc, "sam")
-            sam.controllers.register("acme", "Acme A/S", "DK", "paying", "scc", admin="alice")
-            sam.controllers.register("beta", "Beta ApS", "DK", "paying", "dpa-2018", admin="bob")
-            sam.users.add("sven", "support", confidentiality_signed=UNDERTAKING[0],
-                          trained=UNDERTAKING[1])  # fmt: skip
-            login(proc, "alice").users.add("mia", "marketing", controller="acme")
-            for ref, admin, people in (
-                ("acme", "alice", ACME_PEOPLE),
-                ("beta", "bob", BETA_PEOPLE),
-            ):
-                session = login(proc, admin)
-                for email, first, last, phone in people:
-                    session.contacts.add(
-                        ref, "news", email, CONSENT, phone=phone, first_name=first,
-                        last_name=last, fields=dict(CUSTOM),
-                    )  # fmt: skip
-            gone = login(proc, "alice").contacts.add("acme", "news", "gone@example.dk", CONSENT)
-            login(proc, "alice").erasure.erase("acme", ERASURE_REASON, contact=gone["contact_id"])
-            for name in ("mia", "bob", "sven"):
-                login(proc, name)
-            cli = Cli(settings)
-            cli.credentials = proc.issued  # the same people, the same credentials
-            s = Story(proc, clock, cli)
-            clock.advance(timedelta(hours=1))
-            s.both = open_breach(s, "controller:acme", "controller:beta")
-            s.acme_only = open_breach(s, "controller:acme")
-            s.unnotified = open_breach(s, "hosting")
-            grete = s.service("grete")
-            grete.update(s.both, measures=["Server wiped"], measure_kind="contain")
-            s.tick()
-            grete.notify(
-                s.both, all_affected=True, consequences="Phishing", measures="Keys rotated"
-            )
-            grete.notify(s.acme_only, controllers=["acme"])
-            s.tick(60)
-            s.service("alice").authority_notice(
-                s.both, controller="acme", at=clock.now(), authority="Datatilsynet",
-                reference="acme-case-17",
-            )  # fmt: skip
-            s.service("alice").authority_notice(
-                s.acme_only, controller="acme", at=clock.now(), authority="Datatilsynet",
-                reference="acme-case-18",
-            )  # fmt: skip
-            s.service("alice").export_subjects(s.both, "acme")
-            s.service("bob").subjects_notice(
-                s.both, controller="beta", notified=False, exception="a",
-                justification="sealed data only",
-            )  # fmt: skip
-            s.tick()
-            yield s
-        finally:
-            proc.close()
-            if schemas:
-                drop_schemas(*schemas)
-
-
-def _forbidden(story: Story, call: Any, *errors: type[Exception]) -> Exception:
-    """Expect a refusal; then let time pass, so the refusals do not add up to a lockout."""
-    with pytest.raises(errors or (AccessDeniedError,)) as caught:
-        call()
-    story.tick(5)
-    return caught.value
+        s.responses("alice").authority_notice(
+            s.acme_only, controller="acme", at=clock.now(), authority="Datatilsynet",
+            reference="acme-case-18",
+        )  # fmt: skip
+        s.responses("alice").export_subjects(s.both, "acme")
+        s.responses("bob").subjects_notice(
+            s.both, controller="beta", notified=False, exception="a",
+            justification="sealed data only",
+        )  # fmt: skip
+        s.tick()
+        yield s
 
 
 # -- a support user with a shell -------------------------------------------------------------
@@ -179,17 +155,17 @@ def test_br3_processor_support_cannot_read_or_run_the_breach_register(story: Sto
         sven.list,
         lambda: sven.show(story.both),
         lambda: sven.impact(story.both),
-        lambda: sven.export_subjects(story.both, "acme"),
+        lambda: story.responses("sven").export_subjects(story.both, "acme"),
         lambda: sven.notify(story.both, controllers=["acme"]),
         lambda: sven.update(story.both, measures=["x"]),
         lambda: sven.close(story.unnotified, "x"),
-        lambda: sven.authority_notice(
+        lambda: story.responses("sven").authority_notice(
             story.both, controller="acme", at=story.clock.now(), authority="x"
         ),
         lambda: sven.open(kinds=["integrity"], nature="x"),
     ]
     for attempt in attempts:
-        _forbidden(story, attempt)
+        refused(story, attempt)
     assert len(story.cli.denials("sven")) == before + len(attempts)
     for argv in (
         ("breaches", "timeline", story.both, "--format", "svg"),
@@ -239,28 +215,28 @@ def test_br3_another_controllers_breach_is_unknown_and_its_part_refused(story: S
         lambda: bob.show(story.acme_only),
         lambda: bob.impact(story.acme_only),
         lambda: bob.show(story.unnotified),
-        lambda: bob.authority_notice(
+        lambda: story.responses("bob").authority_notice(
             story.acme_only, controller="beta", at=story.clock.now(), authority="Datatilsynet"
         ),
-        lambda: bob.export_subjects(story.acme_only, "beta"),
+        lambda: story.responses("bob").export_subjects(story.acme_only, "beta"),
     ):
-        _forbidden(story, call, NotFoundError)
+        refused(story, call, NotFoundError)
     for call in (
         lambda: bob.impact(story.both, controller="acme"),
-        lambda: bob.export_subjects(story.both, "acme"),
-        lambda: bob.authority_notice(
+        lambda: story.responses("bob").export_subjects(story.both, "acme"),
+        lambda: story.responses("bob").authority_notice(
             story.both,
             controller="acme",
             at=story.clock.now(),
             authority="Datatilsynet",
             delay_reason="x",
         ),
-        lambda: bob.subjects_notice(
+        lambda: story.responses("bob").subjects_notice(
             story.both, controller="acme", notified=False, exception="b", justification="x"
         ),
         lambda: bob.list(controller="acme"),
     ):
-        _forbidden(story, call, AccessDeniedError)
+        refused(story, call, AccessDeniedError)
     env = story.env()
     for argv in (
         ("breaches", "show", story.acme_only),
@@ -275,7 +251,7 @@ def test_br3_another_controllers_breach_is_unknown_and_its_part_refused(story: S
     assert f"unknown breach {number}" in error and story.acme_only not in error
     story.tick(5)
     # A marketing user of acme sees no breach at all.
-    _forbidden(story, lambda: story.service("mia").show(story.both))
+    refused(story, lambda: story.service("mia").show(story.both))
 
 
 def test_br3_a_controllers_notice_names_no_other_controller(story: Story):
@@ -391,29 +367,9 @@ def test_br4_the_contact_point_is_sealed_at_rest_like_other_free_text(story: Sto
 def own_store(backend: str, tmp_path: Path) -> Iterator[Story]:
     """A store of one's own (the forgeries make its ledger fail for good)."""
     clock = FixedClock(T0)
-    settings, schemas = make_settings(backend, tmp_path)
-    proc = Processor.init(
-        settings, gdpa="grete", system_manager="sam", simulation=True, clock=clock,
-        gdpa_undertaking=UNDERTAKING, manager_undertaking=UNDERTAKING,
-    )  # fmt: skip
-    try:
-        login(proc, "sam").controllers.register("acme", "Acme A/S", "DK", "paying", "scc",
-                                                admin="alice")  # fmt: skip
-        login(proc, "alice").contacts.add("acme", "news", "a@example.dk", CONSENT)
-        cli = Cli(settings)
-        cli.credentials = proc.issued
-        yield Story(proc, clock, cli)
-    finally:
-        proc.close()
-        if schemas:
-            drop_schemas(*schemas)
-
-
-def _insert_unkeyed(proc: Processor, aggregate: Any) -> None:
-    """Write an aggregate's pending events straight into the store, without the record MAC key."""
-    plain = Mapper(transcoder=proc.store.mapper.transcoder)
-    rows = [plain.to_stored_event(e) for e in aggregate.collect_events()]
-    proc.store.recorder.insert_events(rows)
+    with simulation_store(backend, clock, tmp_path) as proc:
+        one_controller(proc)
+        yield Story(proc, clock, cli_on(proc))
 
 
 def test_br1_a_forged_authority_notice_is_refused_and_caught_by_the_ledger(own_store: Story):
@@ -431,7 +387,7 @@ def test_br1_a_forged_authority_notice_is_refused_and_caught_by_the_ledger(own_s
         breach.record_authority_notice(
             "alice", "acme", T0 + timedelta(hours=2), "Datatilsynet", "forged", "", required=True
         )
-    _insert_unkeyed(s.proc, breach)
+    insert_unkeyed(s.proc, breach)
     with pytest.raises(IntegrityFailureError):
         s.service("grete").show(bid)
     report = s.proc.ledger.verify()
@@ -464,51 +420,6 @@ def test_br4_a_deleted_breach_step_is_caught_by_the_ledger(own_store: Story):
 # -- a command that dies inside its transaction ------------------------------------------------
 
 
-def _kill_on_notice_insert(proc: Processor, enable: bool) -> None:
-    """A trigger that aborts the transaction when a notice's first event is inserted: the
-    command dies after the breach's event was written and before its notice was.
-    """
-    settings = proc.settings
-    if settings.backend == "postgres":
-        loc = settings.events_location()
-        engine = sa.create_engine(loc.sqlalchemy_url(), poolclass=sa.NullPool)
-        table = f'"{loc.schema}"."processor_events"'
-        fn = f'"{loc.schema}".redteam_kill'
-        statements = (
-            [
-                (
-                    f"CREATE FUNCTION {fn}() RETURNS trigger AS $$ BEGIN "
-                    "RAISE EXCEPTION 'killed mid-command'; END $$ LANGUAGE plpgsql"
-                ),
-                (
-                    f"CREATE TRIGGER redteam_kill BEFORE INSERT ON {table} FOR EACH ROW "
-                    f"WHEN (NEW.topic LIKE '%Notice.ControllerNotified%') EXECUTE FUNCTION {fn}()"
-                ),
-            ]
-            if enable
-            else [f"DROP TRIGGER redteam_kill ON {table}", f"DROP FUNCTION {fn}()"]
-        )
-    else:
-        engine = sa.create_engine(
-            f"sqlite:///{settings.data_dir / 'events.sqlite'}", poolclass=sa.NullPool
-        )
-        statements = (
-            [
-                (
-                    "CREATE TRIGGER redteam_kill BEFORE INSERT ON stored_events "
-                    "WHEN NEW.topic LIKE '%Notice.ControllerNotified%' "
-                    "BEGIN SELECT RAISE(ABORT, 'killed mid-command'); END"
-                )
-            ]
-            if enable
-            else ["DROP TRIGGER redteam_kill"]
-        )
-    with engine.begin() as conn:
-        for sql in statements:
-            conn.execute(sa.text(sql))
-    engine.dispose()
-
-
 def _notified_events(proc: Processor, bid: str) -> list[Any]:
     return [
         e
@@ -535,12 +446,12 @@ def test_br1_a_notify_that_dies_mid_transaction_leaves_neither_step_nor_notice(s
     s = story.service("grete")
     before = len(list(story.proc.store.events.get(uuid.UUID(bid))))
     credential = story.proc.issued["grete"]
-    _kill_on_notice_insert(story.proc, True)
+    kill_on_notice_insert(story.proc, True)
     try:
         with pytest.raises(Exception):  # noqa: B017 - whatever the driver raises
             s.notify(bid, controllers=["acme"])
     finally:
-        _kill_on_notice_insert(story.proc, False)
+        kill_on_notice_insert(story.proc, False)
     fresh = Processor.open(story.proc.settings, story.clock)
     try:
         assert len(list(fresh.store.events.get(uuid.UUID(bid)))) == before
@@ -558,25 +469,6 @@ def test_br1_a_notify_that_dies_mid_transaction_leaves_neither_step_nor_notice(s
 # -- two writers at once ---------------------------------------------------------------------
 
 
-def _together(work: list[Any]) -> list[Any]:
-    barrier = threading.Barrier(len(work))
-    results: list[Any] = [None] * len(work)
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = work[i]()
-        except Exception as exc:
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
-
-
 def test_br1_two_concurrent_notifications_give_one_initial_notice_and_lose_nothing(story: Story):
     """Two processes notify acme of one breach at once: each success is one step and one notice,
     a loser is a conflict that saved nothing, and at most one notice is `initial`.
@@ -588,7 +480,7 @@ def test_br1_two_concurrent_notifications_give_one_initial_notice_and_lose_nothi
         with Processor.open(settings, story.clock) as own:
             return BreachesService(own.login("grete", credential)).notify(bid, controllers=["acme"])
 
-    results = _together([notify, notify])
+    results = together([notify, notify])
     failures = [r for r in results if isinstance(r, Exception)]
     assert all(isinstance(f, ConflictError) for f in failures), failures
     wins = len(results) - len(failures)
@@ -611,7 +503,7 @@ def test_br4_two_concurrent_openings_get_distinct_register_numbers(story: Story)
                 kinds=["availability"], nature="Outage", systems=["hosting"]
             )
 
-    results = _together([opening, opening])
+    results = together([opening, opening])
     assert all(isinstance(r, dict | ConflictError) for r in results), results
     story.proc.catch_up()
     listed = story.service("grete").list()["breaches"]
@@ -621,13 +513,6 @@ def test_br4_two_concurrent_openings_get_distinct_register_numbers(story: Story)
 
 
 # -- bad input -------------------------------------------------------------------------------
-
-
-def _stored(story: Story) -> int:
-    return int(story.proc.store.recorder.max_notification_id() or 0)
-
-
-BAD = "\x1b[31mred\x07\r\nnext"
 
 
 def _bad_inputs(story: Story) -> list[tuple[int, tuple[str, ...], str]]:
@@ -791,11 +676,13 @@ def test_br4_bad_input_is_one_line_exit_2_and_stores_nothing(story: Story):
     env = story.env()
     wrong = []
     for code, argv, user in _bad_inputs(story):
-        before = _stored(story)
+        before = stored(story.proc)
         result = story.cli.run(*argv, user=user, env=env)
         story.proc.catch_up()
-        if result.exit_code != code or _stored(story) != before:
-            wrong.append((argv[:6], result.exit_code, _stored(story) - before, result.stderr[:200]))
+        if result.exit_code != code or stored(story.proc) != before:
+            wrong.append(
+                (argv[:6], result.exit_code, stored(story.proc) - before, result.stderr[:200])
+            )
         assert "\x1b" not in result.stderr and "\x07" not in result.stderr, argv
         assert all(value not in result.stderr for value in PLANTED)
     assert not wrong, wrong

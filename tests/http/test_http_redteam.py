@@ -14,9 +14,9 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from eventsourcing.persistence import Mapper
 from http_helpers import Api, TestClient
 from opengdpr_client import Client
+from redteam_support import insert_unkeyed
 from support import login
 
 from processor.api.app import create_app
@@ -239,14 +239,6 @@ def test_acc_12_errors_and_logs_echo_no_personal_value(red, capfd):
 # -- a database administrator without keys ----------------------------------------------------
 
 
-def _insert_unkeyed(proc, aggregate) -> None:
-    """Write an aggregate's pending events straight into the store, without the record MAC key."""
-    plain = Mapper(transcoder=proc.store.mapper.transcoder)
-    proc.store.recorder.insert_events(
-        [plain.to_stored_event(e) for e in aggregate.collect_events()]
-    )
-
-
 def _erasures(proc) -> int:
     notes = proc.store.recorder.select_notifications(start=1, limit=1_000_000)
     return sum(1 for n in notes if "ContactErased" in n.topic)
@@ -275,8 +267,8 @@ def test_subj_4_aud_4_forged_callback_url_and_status_are_never_trusted(red):
             actor="alice", status="pending", outcome="", receipt_position=None,
             results_until=None,
         )  # fmt: skip
-    _insert_unkeyed(proc, register)
-    _insert_unkeyed(proc, request)
+    insert_unkeyed(proc, register)
+    insert_unkeyed(proc, request)
     code, answer = alice.submit(alice.request_body("erasure", PLANTED_EMAIL,
                                                    ["http://127.0.0.1:9/attacker"]))  # fmt: skip
     assert code != 201, answer
