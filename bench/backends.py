@@ -76,7 +76,10 @@ class Backend:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         else:
             ensure_postgres_schema(settings.events_location())
-        return eventstore_env(settings)
+        env = eventstore_env(settings)
+        # The library's own recorder: the processor's chunking one (processor.pgrecorder) is ours.
+        env.pop("APPLICATION_RECORDER_TOPIC", None)
+        return env
 
     def drop(self, label: str) -> None:
         """Remove one store or baseline of this run."""

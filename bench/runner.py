@@ -82,7 +82,7 @@ class Plan:
     ops_preload: int
     raw_repeats: int
     startup_reps: int
-    campaign: int
+    campaign: int | None
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -106,7 +106,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--erase-events", type=int, help="events of the long-history subject (default 10000)"
     )
     parser.add_argument(
-        "--campaign", type=int, help="recipients of the measured campaign send (default 2000)"
+        "--campaign",
+        type=int,
+        help="recipients of the measured campaign send (default: the whole imported list)",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results JSON path")
     args = parser.parse_args(argv)
@@ -135,7 +137,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         ops_preload=100 if args.quick else 1000,
         raw_repeats=1 if args.quick else 3,
         startup_reps=3 if args.quick else 15,
-        campaign=args.campaign or 2000,
+        campaign=args.campaign,
     )
 
 
@@ -238,7 +240,8 @@ def measure_size(backend: Backend, size: int, csv_path: Path, plan: Plan) -> dic
     with Processor.open(settings) as proc:
         reads = read_side(proc)
         log(f"{name} {size:,}: export --all and a campaign send to the list")
-        outward = export_and_send(proc, csv_path, min(size, plan.campaign))
+        recipients = None if plan.campaign is None else min(size, plan.campaign)
+        outward = export_and_send(proc, csv_path, recipients)
     backend.drop(label)
     sent = outward["sent"]
     return {

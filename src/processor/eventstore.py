@@ -145,6 +145,9 @@ def eventstore_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_PASSWORD": loc.password,
             "POSTGRES_SCHEMA": loc.schema,
             "POSTGRES_POOL_SIZE": "2",
+            # Large batches in chunks, in one transaction, outside psycopg's pipeline, where a
+            # statement of a few megabytes never completes (`processor.pgrecorder`).
+            "APPLICATION_RECORDER_TOPIC": "processor.pgrecorder:ChunkingPostgresRecorder",
         }
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",

@@ -5,7 +5,7 @@ records a single message to one contact (a test, or a one-off); both ask the sam
 (`services.sending`) and record a `MessageRecorded` per recipient that names the list, the
 channel, the sub-processor that carried it and the instruction it relies on.
 
-The content is sealed with a fresh key of the message's own before the aggregate sees it, so the
+The content is sealed with a fresh key of the message's own before its event is built, so the
 sweep can shred it after the policy's hours without touching the contact. The message keys are
 subordinate to the recipient: erasing the contact destroys them in the erasure's own key
 destruction (`key_ids_of`), and deleting a controller's data shreds every message of it.
@@ -19,7 +19,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.utils import get_topic
 
+from processor.domain.contacts import Contact
 from processor.domain.messages import CHANNELS, Message
 from processor.domain.rules import first_broken
 from processor.domain.sending import covering_lists, recipient_rules, sms_units
@@ -34,12 +37,32 @@ from processor.services.sending import Carrier, SendChecks, month_start
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from processor.domain.contacts import Contact
     from processor.domain.controllers import Controller
     from processor.session import Session
 
 CONTENT = "message-content"
 MAX_CONTENT_BYTES = 1_000_000
+RECIPIENT_BATCH = 1000
+"""Contacts of a list whose events a send reads in one query (as an export reads 500)."""
+
+_MESSAGE_TOPIC = get_topic(Message)
+
+
+def _recorded(**fields: Any) -> Message.MessageRecorded:  # noqa: ANN401
+    """The `MessageRecorded` event that creates a new message, as `Message(**fields)` makes it.
+
+    The id, version, topic and timestamp are those the library's `_create` gives (the
+    timestamp from the clock in force); the request channel and OS account come from the
+    session's context, by the base event's own defaults.
+    """
+    recorded = Message.MessageRecorded
+    return recorded(
+        originator_id=Message.create_id(**fields),
+        originator_version=Message.INITIAL_VERSION,
+        originator_topic=_MESSAGE_TOPIC,
+        timestamp=recorded.create_timestamp(),
+        **fields,
+    )
 
 
 class MessagesService:
@@ -162,7 +185,7 @@ class MessagesService:
             "sent": len(messages),
             "units": units * len(messages),
             "skipped": dict(sorted(skipped.items())),
-            "message_ids": [str(m.id) for m in messages],
+            "message_ids": [str(m.originator_id) for m in messages],
             **self._count_after(channel, used.emails_total, len(messages)),
         }
 
@@ -198,13 +221,13 @@ class MessagesService:
         on = name or covering_lists(recipient, channel)[0]
         units = sms_units(body) if channel == "sms" else 1
         (message,) = self._commit(
-            controller, [recipient], channel, content, size, now,
+            controller, [str(recipient.id)], channel, content, size, now,
             list_name=on, campaign="", carrier=carrier, instruction=relied_on,
             units=units, test=test,
         )  # fmt: skip
         return {
             "controller": controller,
-            "message_id": str(message.id),
+            "message_id": str(message.originator_id),
             "contact_id": str(recipient.id),
             "channel": channel,
             "list": on,
@@ -212,7 +235,7 @@ class MessagesService:
             "instruction": relied_on,
             "units": units,
             "test": test,
-            "sent_at": message.created_on.isoformat(),
+            "sent_at": message.timestamp.isoformat(),
             "content_expires_at": (
                 message.content_expires_at.isoformat() if message.content_expires_at else None
             ),
@@ -226,10 +249,13 @@ class MessagesService:
 
     def _recipients(
         self, controller: str, list_name: str, channel: str
-    ) -> tuple[list[Contact], dict[str, int]]:
-        """The list's contacts the message may reach, and how many were skipped by which rule.
+    ) -> tuple[list[str], dict[str, int]]:
+        """The ids of the list's contacts the message may reach, and how many each rule skipped.
 
         The read model only says who was ever on the list; each contact's own events decide.
+        Their events are read `RECIPIENT_BATCH` contacts per query (`EventStore.get_many`, the
+        same MAC-checking mapper as any read) rather than one query per contact, and only the
+        ids are kept, so a send to a large list holds one batch of aggregates at a time.
         """
         m = t.memberships.c
         with self.proc.engines.readmodels.connect() as conn:
@@ -243,21 +269,36 @@ class MessagesService:
             ]
         if not ids:
             raise NotFoundError(f"unknown list {list_name!r}")
-        found: list[Contact] = []
+        found: list[str] = []
         skipped: dict[str, int] = {}
-        for cid in ids:
-            contact = self.s.contacts.load(controller, cid)
-            broken = first_broken(recipient_rules(contact, list_name, channel))
-            if broken is None:
-                found.append(contact)
-            else:
-                skipped[broken.name] = skipped.get(broken.name, 0) + 1
+        for start in range(0, len(ids), RECIPIENT_BATCH):
+            chunk = ids[start : start + RECIPIENT_BATCH]
+            for cid, contact in zip(chunk, self._contacts(controller, chunk), strict=True):
+                broken = first_broken(recipient_rules(contact, list_name, channel))
+                if broken is None:
+                    found.append(cid)
+                else:
+                    skipped[broken.name] = skipped.get(broken.name, 0) + 1
         return found, skipped
+
+    def _contacts(self, controller: str, ids: list[str]) -> list[Contact]:
+        """The controller's contacts `ids`, rebuilt from their events read in one query.
+
+        Refused as `contacts.load` refuses one: an id that is no contact of the controller.
+        """
+        try:
+            aggregates = self.proc.store.get_many([uuid.UUID(cid) for cid in ids])
+        except AggregateNotFoundError:
+            raise NotFoundError("unknown contact on the list") from None
+        for cid, aggregate in zip(ids, aggregates, strict=True):
+            if not isinstance(aggregate, Contact) or aggregate.controller != controller:
+                raise NotFoundError(f"unknown contact {cid}")
+        return aggregates
 
     def _commit(
         self,
         controller: str,
-        recipients: list[Contact],
+        recipients: list[str],
         channel: str,
         content: dict[str, str],
         size: int,
@@ -269,27 +310,35 @@ class MessagesService:
         instruction: str,
         units: int,
         test: bool,
-    ) -> list[Message]:
-        """Seal each message's content under its own key and record them in one commit."""
+    ) -> list[Message.MessageRecorded]:
+        """Seal each message's content under its own key and record them in one commit.
+
+        Every message gets a key of its own (RET-7: its content is shredded on its own
+        schedule), all created in one key-store transaction before any event is stored. The
+        `MessageRecorded` events are built directly (`_recorded`) rather than through a
+        `Message` aggregate each: nothing is decided on the new aggregate, and the events are
+        the same either way.
+        """
         if not recipients:
             return []
         hours = self.content_hours()
+        expires = None if hours is None else now + timedelta(hours=hours)
         keys = [str(uuid.uuid4()) for _ in recipients]
         first = self._next_number(controller)
         version = decision_policy_version(self.proc.policies)
         with self.proc.using_clock():
             self.proc.sealer.new_subjects(keys, now)
-            messages = [
-                Message(
+            events = [
+                _recorded(
                     actor=self.s.user_name,
                     controller=controller,
                     number=first + i,
-                    contact=str(recipient.id),
+                    contact=contact,
                     medium=channel,
                     key_id=key_id,
                     content=self.proc.sealer.seal(key_id, CONTENT, content),
                     content_bytes=size,
-                    content_expires_at=None if hours is None else now + timedelta(hours=hours),
+                    content_expires_at=expires,
                     policy_version=version,
                     list_name=list_name,
                     campaign=campaign,
@@ -298,14 +347,14 @@ class MessagesService:
                     units=units,
                     test=test,
                 )
-                for i, (recipient, key_id) in enumerate(zip(recipients, keys, strict=True))
+                for i, (contact, key_id) in enumerate(zip(recipients, keys, strict=True))
             ]
             try:
-                self.proc.commit(*messages)
+                self.proc.commit(*events)
             except ConflictError:
                 self.proc.sealer.shred(keys, now)  # the keys of messages never stored
                 raise
-        return messages
+        return events
 
     def bounce(self, controller: str, message_id: str) -> dict[str, Any]:
         """Record that a message bounced: it still counts as sent (SUBJ-7, TC §5)."""
