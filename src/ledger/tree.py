@@ -202,6 +202,24 @@ class MerkleTree:
             return merkle.EMPTY_ROOT
         return self.subtree(0, size)
 
+    def roots(self, sizes: Iterable[int]) -> dict[int, bytes]:
+        """The roots at several sizes from one node fetch (a verify's outside checkpoints).
+
+        A size whose nodes are not all stored is left out: `root` of that size explains why.
+        """
+        asked = {self._resolve(size) for size in sizes}
+        wanted = {size: perfect_nodes(0, size) for size in sorted(asked - {0})}
+        keys = {key for needed in wanted.values() for key in needed}
+        nodes = self.store.get_nodes(keys) if keys else {}
+        found = {
+            size: _combine(0, size, nodes)
+            for size, needed in wanted.items()
+            if all(key in nodes for key in needed)
+        }
+        if 0 in asked:
+            found[0] = merkle.EMPTY_ROOT
+        return found
+
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """Return the RFC 9162 inclusion proof of leaf ``index`` in the tree at ``size``."""
         size = self._resolve(size)

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import os
 import sqlite3
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -215,18 +216,19 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
         return
     keys = tuple(rows[0])
     missing_defaults = any(c.default is not None for c in table.columns if c.name not in rows[0])
-    if missing_defaults or any(tuple(r) != keys for r in rows):
+    if missing_defaults or not all(map(keys.__eq__, map(tuple, rows))):
         conn.execute(table.insert(), rows)
         return
     dialect = conn.dialect
     processors = [table.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in keys]
-    if any(p is not None for p in processors):
-        values = [
-            tuple(v if p is None else p(v) for p, v in zip(processors, row.values(), strict=True))
-            for row in rows
-        ]
-    else:
-        values = [tuple(row.values()) for row in rows]
+    # Column by column, in C-level loops: one `map` per column, and one more where the column
+    # has a bind processor, instead of a Python-level step per value (half of a rebuild's
+    # insert time went to that per-value step).
+    columns = [
+        list(map(itemgetter(k), rows)) if p is None else list(map(p, map(itemgetter(k), rows)))
+        for p, k in zip(processors, keys, strict=True)
+    ]
+    values = list(zip(*columns, strict=True))
     schema = (conn.get_execution_options().get("schema_translate_map") or {}).get(table.schema)
     name = f'"{schema}"."{table.name}"' if schema else f'"{table.name}"'
     cols = ", ".join(f'"{k}"' for k in keys)

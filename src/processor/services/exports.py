@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from processor.session import Session
 
 FORMATS = ("json", "csv")
+_WRITE_BATCH = 500  # contacts per write to the output (the batch `_all` reads)
 
 
 class _HashingWriter(io.TextIOBase):
@@ -135,14 +136,20 @@ class ExportService:
     ) -> int:
         head = json.dumps(meta, ensure_ascii=False, indent=2)
         out.write(head[:-2] + ',\n  "contacts": [')
+        # One encoder for every contact (`json.dumps` with options builds one per call), and
+        # one write per batch: the bytes, and so the recorded SHA-256, are the same.
+        encode = json.JSONEncoder(ensure_ascii=False).encode
+        view = self.s.contacts.view
+        pending: list[str] = []
         count = 0
         for agg in aggregates:
-            view = self.s.contacts.view(agg)
-            out.write(
-                ("\n    " if count == 0 else ",\n    ") + json.dumps(view, ensure_ascii=False)
-            )
+            pending.append(("\n    " if count == 0 else ",\n    ") + encode(view(agg)))
             count += 1
-        out.write("\n  ]\n}\n")
+            if len(pending) >= _WRITE_BATCH:
+                out.write("".join(pending))
+                pending.clear()
+        pending.append("\n  ]\n}\n")
+        out.write("".join(pending))
         return count
 
     def _csv(
