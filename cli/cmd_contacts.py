@@ -13,7 +13,6 @@ import click
 
 from processor.errors import CannotWriteError, InvalidInputError
 from processor.services.columnmap import load_map_file, parse_maps
-from processor.services.profile import typed_fields
 from processor.services.validation import key_values
 
 from . import outfile
@@ -62,6 +61,9 @@ def contacts_add(
     consent_at: str | None,
 ) -> None:
     """Add a contact with consent (an existing e-mail gets the list and consent added)."""
+    # Imported here: its agreements and notices modules are not needed by `contacts find`.
+    from processor.services.profile import typed_fields
+
     st = state(ctx)
     session = st.session()
     extra = typed_fields(session.proc.policies.fields, key_values(fields), "--field")
@@ -202,6 +204,8 @@ def contacts_update(
     """Rectify a contact's fields (an empty value removes the field)."""
     st = state(ctx)
     session = st.session()
+    from processor.services.profile import typed_fields
+
     given = typed_fields(session.proc.policies.fields, key_values(sets), "--set")
     result = session.contacts.update(controller, contact, given)
     emit(result, as_json=st.as_json, text=f"rectified {', '.join(result['changed'])}")

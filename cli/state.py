@@ -47,7 +47,10 @@ class CliState:
         if self._proc is None:
             proc = Processor.open(self.settings)
             try:
-                proc.clock = resolve_clock(proc.simulation, proc.last_event_time())
+                # Only a simulation store's clock depends on its last event (as in the HTTP API):
+                # reading and opening that event is skipped by every other store's commands.
+                last = proc.last_event_time() if proc.simulation else None
+                proc.clock = resolve_clock(proc.simulation, last)
                 if catch_up:
                     with proc.using_clock():
                         proc.catch_up()

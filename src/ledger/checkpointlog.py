@@ -24,8 +24,10 @@ from typing import TYPE_CHECKING
 
 from ledger.checkpoint import Checkpoint, verify_checkpoint
 from ledger.errors import CheckpointError
+from ledger.verifiedmark import VerifiedMark
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from ledger.note import Verifier
@@ -49,10 +51,22 @@ class LogEntry:
 
 
 class CheckpointLog:
-    """The checkpoint log file at ``path`` (created, 0600 in a 0700 folder, on first append)."""
+    """The checkpoint log file at ``path`` (created, 0600 in a 0700 folder, on first append).
 
-    def __init__(self, path: Path) -> None:
+    Given ``mark_key`` (a function returning a secret only the log's owner holds), `newest`
+    keeps a MACed "verified up to" mark beside the file (`ledger.verifiedmark`), so a new
+    process checks only the lines appended since the last one that checked, not every
+    checkpoint ever written. `entries` (the audit's full list) always checks every line.
+    """
+
+    def __init__(self, path: Path, mark_key: Callable[[], bytes] | None = None) -> None:
         self.path = path
+        self._mark_key = mark_key
+
+    @property
+    def mark_path(self) -> Path:
+        """Where the "verified up to" mark of this log is kept (beside it)."""
+        return self.path.with_name(self.path.name + ".verified")
 
     def append(self, note: str, signed_at: str) -> None:
         """Append one signed note durably (O_APPEND, one write, fsync)."""
@@ -84,33 +98,86 @@ class CheckpointLog:
         done, digest, found = _VERIFIED.get(key, (0, b"", []))
         if done > end or hashlib.sha256(data[:done]).digest() != digest:
             done, found = 0, []  # rewritten or truncated: check every line again
-        found = list(found)
-        start = data.count(b"\n", 0, done) + 1
-        complete = data[done:end].split(b"\n")[:-1]
-        for number, raw in enumerate(complete, start=start):
-            where = f"checkpoint log {self.path} line {number}"
-            try:
-                entry = json.loads(raw.decode("utf-8"))
-                note, signed_at = entry["note"], entry["signed_at"]
-            except (ValueError, TypeError, KeyError) as exc:
-                raise CheckpointError(f"{where} is malformed: {exc}") from None
-            if not isinstance(note, str) or not isinstance(signed_at, str):
-                raise CheckpointError(f"{where} is malformed: note and signed_at must be text")
-            first_line = note.split("\n", 1)[0]
-            if first_line != origin:
-                continue
-            try:
-                checkpoint = verify_checkpoint(note, verifier, origin=origin)
-            except CheckpointError as exc:
-                raise CheckpointError(f"{where}: {exc}") from None
-            found.append(LogEntry(number, signed_at, checkpoint))
+        found = [*found, *_check_lines(self.path, data, done, end, verifier, origin)]
         _VERIFIED[key] = (end, hashlib.sha256(data[:end]).digest(), list(found))
         return found
 
     def newest(self, verifier: Verifier, origin: str) -> LogEntry | None:
-        """The entry of the largest tree in the file (the first one if repeated)."""
-        best: LogEntry | None = None
-        for entry in self.entries(verifier, origin):
-            if best is None or entry.checkpoint.size > best.checkpoint.size:
-                best = entry
+        """The entry of the largest tree in the file (the first one if repeated).
+
+        With a mark key, the lines a valid mark vouches for are not checked again: the mark
+        holds the length and SHA-256 of the prefix that was checked and the newest entry in it,
+        under a MAC. A missing, forged or foreign mark, or a prefix that is no longer byte for
+        byte the one checked, means every line is checked, as without a mark; so the result and
+        every error are those of checking the whole file.
+        """
+        if self._mark_key is None:
+            return _largest(None, self.entries(verifier, origin))
+        data = self._read()
+        end = data.rfind(b"\n") + 1
+        mark = VerifiedMark(self.mark_path, self._mark_key(), origin, verifier.vkey())
+        done, best, hashed = 0, None, hashlib.sha256()
+        vouched = mark.load()
+        if vouched is not None and vouched.length <= end:
+            prefix = hashlib.sha256(data[: vouched.length])
+            if prefix.digest() == vouched.digest:
+                try:
+                    best = _entry(vouched.newest, verifier, origin) if vouched.newest else None
+                    done, hashed = vouched.length, prefix
+                except CheckpointError:
+                    best = None  # only a key holder wrote it, yet it does not verify: check all
+        best = _largest(best, _check_lines(self.path, data, done, end, verifier, origin))
+        if end != done:
+            hashed.update(data[done:end])  # the prefix is hashed once, not again for the mark
+            raw = None if best is None else (best.line, best.signed_at, best.checkpoint.note_text)
+            mark.save(end, hashed.digest(), raw)
         return best
+
+    def _read(self) -> bytes:
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            return b""
+        except OSError as exc:
+            raise CheckpointError(f"cannot read checkpoint log {self.path}: {exc}") from None
+
+
+def _largest(best: LogEntry | None, entries: list[LogEntry]) -> LogEntry | None:
+    """The entry of the largest tree: `best` (from earlier lines) or one of `entries`."""
+    for entry in entries:
+        if best is None or entry.checkpoint.size > best.checkpoint.size:
+            best = entry
+    return best
+
+
+def _entry(raw: tuple[int, str, str], verifier: Verifier, origin: str) -> LogEntry:
+    """The newest entry a mark recorded, its signature checked again (one verification)."""
+    line, signed_at, note = raw
+    return LogEntry(line, signed_at, verify_checkpoint(note, verifier, origin=origin))
+
+
+def _check_lines(
+    path: Path, data: bytes, done: int, end: int, verifier: Verifier, origin: str
+) -> list[LogEntry]:
+    """Parse and check every complete line of ``data[done:end]`` (``done`` is a line start)."""
+    found: list[LogEntry] = []
+    start = data.count(b"\n", 0, done) + 1
+    complete = data[done:end].split(b"\n")[:-1]
+    for number, raw in enumerate(complete, start=start):
+        where = f"checkpoint log {path} line {number}"
+        try:
+            entry = json.loads(raw.decode("utf-8"))
+            note, signed_at = entry["note"], entry["signed_at"]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise CheckpointError(f"{where} is malformed: {exc}") from None
+        if not isinstance(note, str) or not isinstance(signed_at, str):
+            raise CheckpointError(f"{where} is malformed: note and signed_at must be text")
+        first_line = note.split("\n", 1)[0]
+        if first_line != origin:
+            continue
+        try:
+            checkpoint = verify_checkpoint(note, verifier, origin=origin)
+        except CheckpointError as exc:
+            raise CheckpointError(f"{where}: {exc}") from None
+        found.append(LogEntry(number, signed_at, checkpoint))
+    return found

@@ -13,12 +13,8 @@ refuses (exit 3) and names the gap. Every signed checkpoint is appended to the o
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import os
-import urllib.error
-import urllib.request
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,18 +31,14 @@ from ledger import (
     SqlNodeStore,
     Verifier,
     VerifyReport,
-    add_signature_lines,
     consistency_extension,
-    format_add_checkpoint,
     issue_receipt,
     parse_checkpoint,
-    parse_size_response,
     verify_checkpoint,
-    verify_log,
 )
-from ledger.note import EM_DASH, parse_note
 from ledger.sqlstore import raw_insert
 from ledger.tree import frontier
+from ledger.verifiedmark import mark_key
 from processor.config import config_home
 from processor.errors import (
     ConfigurationError,
@@ -57,7 +49,9 @@ from processor.errors import (
 from processor.sqltypes import UTCDateTime
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
+
+    from eventsourcing.persistence import Recording
 
     from processor.app import Processor
     from processor.config import Settings
@@ -95,7 +89,6 @@ head_lock = sa.Table(
 
 
 CHECKPOINT_LOG_ENV = "PROCESSOR_CHECKPOINT_LOG"
-WITNESS_TIMEOUT = 10.0  # seconds: a witness that does not answer fails the command, bounded
 
 
 def checkpoint_log_path(settings: Settings) -> Path:
@@ -119,12 +112,19 @@ class Anchor:
     source: str
 
 
-def _failed(
-    report: VerifyReport, reason: str, index: int | None, position: int | None
-) -> VerifyReport:
-    return dataclasses.replace(
-        report, ok=False, reason=reason, first_bad_index=index, first_bad_position=position
-    )
+def _handed_records(recent: Sequence[Recording[Any]]) -> dict[int, LeafRecord]:
+    """The records a command saved, by position, as the ledger hashes them (as stored)."""
+    handed: dict[int, LeafRecord] = {}
+    for recording in recent:
+        n = recording.notification
+        handed[n.id] = LeafRecord(
+            position=n.id,
+            originator_id=str(n.originator_id),
+            originator_version=n.originator_version,
+            topic=n.topic,
+            state=bytes(n.state),
+        )
+    return handed
 
 
 class LedgerService:
@@ -171,9 +171,11 @@ class LedgerService:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def _records(self, after_position: int, limit: int = PAGE) -> list[LeafRecord]:
+    def _records(
+        self, after_position: int, limit: int = PAGE, stop: int | None = None
+    ) -> list[LeafRecord]:
         notes = self.proc.store.recorder.select_notifications(
-            start=after_position, limit=limit, inclusive_of_start=False
+            start=after_position, limit=limit, stop=stop, inclusive_of_start=False
         )
         return [
             LeafRecord(
@@ -202,8 +204,15 @@ class LedgerService:
                 ) from None
 
     def checkpoint_log(self) -> CheckpointLog:
-        """The append-only checkpoint log outside the database."""
-        return CheckpointLog(checkpoint_log_path(self.proc.settings))
+        """The append-only checkpoint log outside the database.
+
+        Its "verified up to" mark is MACed under a key derived from the signing key, so only
+        someone who could sign checkpoints could make a process skip checking a line.
+        """
+        return CheckpointLog(
+            checkpoint_log_path(self.proc.settings),
+            mark_key=lambda: mark_key(self.signer().private_bytes()),
+        )
 
     def _verifier(self) -> Verifier:
         return Verifier.from_vkey(self.vkey())
@@ -289,8 +298,16 @@ class LedgerService:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.max(leaves.c.position))).scalar() or 0)
 
-    def extend(self) -> int:
-        """Append every stored event not yet in the tree, check, then sign one checkpoint."""
+    def extend(self, recent: Sequence[Recording[Any]] = ()) -> int:
+        """Append every stored event not yet in the tree, check, then sign one checkpoint.
+
+        `recent` are the recordings the command just saved (`Processor.commit`): where they
+        cover the positions after the signed one contiguously, their records are hashed as
+        handed, with no read back and no record-MAC check (this process has just computed
+        those MACs). Every other position (another writer's record, a record of a command that
+        died before signing, a gap) is read back and MAC-checked as always.
+        """
+        handed = _handed_records(recent)
         with self.engine.begin() as conn:
             conn.execute(head_lock.update().values(writes=head_lock.c.writes + 1))
             # Under the head lock: nodes and size read once for the whole extend.
@@ -315,14 +332,15 @@ class LedgerService:
             added = 0
             # Up to `end`, the end seen under the head lock: events committed after it are
             # signed by their own command's extend, which waits for this lock.
-            while last < end and (records := self._records(last)):
+            while last < end and (records := self._next_records(handed, last, end)):
                 try:
                     hashes = [r.leaf_hash() for r in records]
                 except (TypeError, ValueError, AttributeError) as exc:
                     raise IntegrityFailureError(
                         f"a stored record after position {last} is malformed: {exc}"
                     ) from None
-                self._check_macs(records, refusing="refusing to sign it")
+                if records[0].position not in handed:  # a page read back from the store
+                    self._check_macs(records, refusing="refusing to sign it")
                 tree.append(hashes)
                 raw_insert(
                     conn,
@@ -344,6 +362,30 @@ class LedgerService:
         self._publish(note, signed_at.isoformat())
         self.last_signed = last
         return added
+
+    def _next_records(self, handed: dict[int, LeafRecord], last: int, end: int) -> list[LeafRecord]:
+        """The next records to sign after position `last`: a run of handed ones, else a page.
+
+        A position not handed is read back from the store, exactly as without handed records,
+        except that the page stops before the next handed position (a command's own records
+        are never read back). A run of handed records starts at the first position after the
+        read-back ones (the notification ids may skip a number: a rolled-back insert) and stops
+        at the first position not handed.
+        """
+        start = last + 1
+        if start not in handed:
+            later = [p for p in handed if p > last]
+            if not later:
+                return self._records(last)
+            page = self._records(last, stop=min(later) - 1)
+            if page:
+                return page
+            start = min(later)
+        run: list[LeafRecord] = []
+        while start <= end and (record := handed.get(start)) is not None:
+            run.append(record)
+            start += 1
+        return run
 
     def _publish(self, note: str, signed_at: str) -> None:
         """Append a signed checkpoint to the outside log (after the database committed it)."""
@@ -444,12 +486,11 @@ class LedgerService:
 
     def iter_records(self) -> Iterator[LeafRecord]:
         """Every stored record in notification order, a page at a time (memory stays flat)."""
-        last = 0
-        while records := self._records(last):
-            yield from records
-            last = records[-1].position
+        from processor.ledgerverify import iter_records
 
-    def verify(  # noqa: PLR0911 - one early return per kind of failure, in order
+        return iter_records(self)
+
+    def verify(
         self,
         progress: Callable[[int], None] | None = None,
         *,
@@ -458,268 +499,45 @@ class LedgerService:
     ) -> VerifyReport:
         """Recompute the tree from the stored records and check every checkpoint seen anywhere.
 
-        The store's own checkpoints must match the records, and the newest must cover them all.
-        Then every checkpoint held outside the database (the checkpoint log, the `since` note)
-        must be one the store still extends and still holds: that is what catches a rollback
-        after which every row in the database agrees with itself. With `witness`, the newest
-        checkpoint must carry that witness's valid cosignature.
+        See `processor.ledgerverify.verify` (imported when used: it imports this module).
         """
-        with self.engine.connect() as conn:
-            rows = list(conn.execute(sa.select(checkpoints).order_by(checkpoints.c.size)))
-        verifier = self._verifier()
-        reader = _Reader(self)
-        try:
-            report = verify_log(
-                reader.records(),
-                [r.note for r in rows],
-                verifier,
-                self.nodes,
-                origin=self.origin,
-                progress=progress,
-            )
-        except _UnreadableError as exc:
-            return VerifyReport(
-                ok=False,
-                records_checked=reader.count,
-                checkpoints_checked=0,
-                first_bad_index=reader.count,
-                first_bad_position=reader.bad_position,
-                reason=str(exc),
-            )
-        if not report.ok:
-            if report.first_bad_position is None and report.first_bad_index is not None:
-                position = self._leaf_position(report.first_bad_index)
-                report = dataclasses.replace(report, first_bad_position=position)
-            return report
-        count = report.records_checked
-        newest = int(rows[-1].size) if rows else 0
-        if newest != count:
-            return _failed(
-                report,
-                f"the store has {count} records but its newest signed checkpoint covers "
-                f"{newest}: a checkpoint was removed",
-                newest,
-                self._leaf_position(newest),
-            )
-        stored = {int(r.size): r for r in rows}
-        try:
-            outside = self._outside_anchors(verifier, since)
-        except CheckpointError as exc:
-            return _failed(report, str(exc), None, None)
-        tree = MerkleTree(self.nodes)
-        for anchor in outside:
-            cp = anchor.checkpoint
-            where = (
-                f"checkpoint of size {cp.size} was signed at {anchor.signed_at} ({anchor.source})"
-            )
-            if cp.size > count:
-                return _failed(
-                    report,
-                    f"store has {count} records but {where}: records were removed (rolled back)",
-                    count,
-                    None,
-                )
-            if tree.root(cp.size) != cp.root:
-                return _failed(
-                    report,
-                    f"the store's first {cp.size} records do not match the {where}: "
-                    "history was rewritten",
-                    None,
-                    None,
-                )
-            if cp.size not in stored:
-                return _failed(
-                    report,
-                    f"the {where} is missing from the store's checkpoints: a checkpoint was "
-                    "removed",
-                    None,
-                    None,
-                )
-        if witness is not None and rows:
-            try:
-                self.cosignature(int(rows[-1].size), witness)
-            except CheckpointError as exc:
-                return _failed(report, f"witness {witness.name}: {exc}", None, None)
-        return report
+        from processor.ledgerverify import verify
 
-    def _leaf_position(self, index: int) -> int | None:
-        """The position the ledger recorded for a leaf (None if it holds no such leaf)."""
-        with self.engine.connect() as conn:
-            position = conn.execute(
-                sa.select(leaves.c.position).where(leaves.c.leaf_index == index)
-            ).scalar()
-        return None if position is None else int(position)
+        return verify(self, progress, since=since, witness=witness)
 
-    def _outside_anchors(self, verifier: Verifier, since: str | None) -> list[Anchor]:
-        """Every checkpoint held outside the database: the checkpoint log, and `since`."""
-        log = self.checkpoint_log()
-        anchors = [
-            Anchor(e.checkpoint, e.signed_at, f"checkpoint log {log.path} line {e.line}")
-            for e in log.entries(verifier, self.origin)
-        ]
-        if since is not None:
-            try:
-                cp = verify_checkpoint(since, verifier, origin=self.origin)
-            except CheckpointError as exc:
-                raise CheckpointError(f"the --since checkpoint does not verify: {exc}") from None
-            anchors.append(Anchor(cp, "an unknown time", "the --since checkpoint"))
-        return anchors
-
-    # -- witnesses -------------------------------------------------------------------------------
+    # -- witnesses (`processor.ledgerwitness`, imported when used: it imports this module) -----
 
     def cosigned_note(self, size: int) -> str:
         """The stored checkpoint of `size` with every stored witness cosignature appended."""
-        note = self.checkpoint_note(size)
-        with self.engine.connect() as conn:
-            lines = conn.execute(
-                sa.select(cosignatures.c.line)
-                .where(cosignatures.c.size == size)
-                .order_by(cosignatures.c.witness)
-            ).scalars()
-            return add_signature_lines(note, "".join(str(line) for line in lines))
+        from processor import ledgerwitness
+
+        return ledgerwitness.cosigned_note(self, size)
 
     def cosignature(self, size: int, witness: CosignatureVerifier) -> int:
         """When `witness` validly cosigned checkpoint `size`; CheckpointError if it did not."""
-        try:
-            note = self.cosigned_note(size)
-        except NotFoundError as exc:
-            raise CheckpointError(str(exc)) from None
-        return witness.verify_note(note).timestamp
+        from processor import ledgerwitness
+
+        return ledgerwitness.cosignature(self, size, witness)
 
     def store_cosignature(
         self, size: int, lines: str, witness: CosignatureVerifier | None = None
     ) -> None:
-        """Keep witness cosignature line(s) for checkpoint `size`; checked when `witness` given.
+        """Keep witness cosignature line(s) for checkpoint `size`; checked when `witness` given."""
+        from processor import ledgerwitness
 
-        The cosigned checkpoint is also appended to the checkpoint log, so the proof that a
-        witness vouched for this size survives the database too.
-        """
-        merged = add_signature_lines(self.checkpoint_note(size), lines)
-        if witness is not None:
-            witness.verify_note(merged)
-        _, signatures = parse_note(merged)
-        own = self.signer()
-        rows = [
-            {
-                "size": size,
-                "witness": f"{sig.name}+{sig.key_id.hex()}",
-                "line": f"{EM_DASH} {sig.name} "
-                f"{base64.b64encode(sig.key_id + sig.signature).decode('ascii')}\n",
-            }
-            for sig in signatures
-            if (sig.name, sig.key_id) != (own.name, own.key_id)
-        ]
-        with self.engine.begin() as conn:
-            for row in rows:
-                conn.execute(
-                    cosignatures.delete().where(
-                        (cosignatures.c.size == size) & (cosignatures.c.witness == row["witness"])
-                    )
-                )
-            if rows:
-                conn.execute(cosignatures.insert(), rows)
-            signed_at = conn.execute(
-                sa.select(checkpoints.c.signed_at).where(checkpoints.c.size == size)
-            ).scalar()
-        when = signed_at.isoformat() if isinstance(signed_at, datetime) else ""
-        self._publish(self.cosigned_note(size), when)
+        ledgerwitness.store_cosignature(self, size, lines, witness)
 
     def submit_to_witness(
         self, url: str, witness: CosignatureVerifier | None = None
     ) -> dict[str, Any]:
-        """Send the newest checkpoint to a C2SP witness with a proof from the witness's size.
+        """Send the newest checkpoint to a C2SP witness with a proof from the witness's size."""
+        from processor import ledgerwitness
 
-        The witness's last size is learnt from its 409 answer; a store shorter than that, or a
-        proof the witness rejects (422), is an integrity failure: the store no longer extends
-        what the witness has already vouched for.
-        """
-        head = self.head()
-        size, note = int(head["size"]), str(head["checkpoint"])
-        endpoint = url.rstrip("/") + "/add-checkpoint"
-        old = 0
-        for _ in range(2):
-            proof = [] if old in (0, size) else MerkleTree(self.nodes).consistency_proof(old, size)
-            status, body = _post(endpoint, format_add_checkpoint(old, proof, note))
-            if status == 200:  # noqa: PLR2004
-                self.store_cosignature(size, body, witness)
-                return {"size": size, "witness_size_before": old, "cosignature": body}
-            if status != 409:  # noqa: PLR2004
-                break
-            try:
-                witnessed = parse_size_response(body)
-            except ValueError:
-                break
-            if witnessed > size:
-                raise IntegrityFailureError(
-                    f"store has {size} records but witness at {url} has cosigned a checkpoint "
-                    f"of size {witnessed}: records were removed (rolled back)"
-                )
-            if witnessed == old:
-                break
-            old = witnessed
-        if status in (409, 422):
-            raise IntegrityFailureError(
-                f"witness at {url} refused the checkpoint of size {size} ({status}: "
-                f"{body.strip()[:200]}): it is not consistent with what the witness cosigned"
-            )
-        raise ConfigurationError(f"witness at {url} answered {status}: {body.strip()[:200]}")
+        return ledgerwitness.submit_to_witness(self, url, witness)
 
     def size(self) -> int:
         """How many events the tree holds."""
         return self.nodes.size()
-
-
-class _UnreadableError(Exception):
-    """A stored record the event store's own reader cannot turn into a notification."""
-
-
-class _Reader:
-    """Streams the stored records for verification, turning unreadable rows into a finding.
-
-    A row whose columns were rewritten (a NULL, a wrong type) can make the event store's reader
-    itself fail; verification must report that at its place (exit 3), never crash (exit 4).
-    """
-
-    def __init__(self, service: LedgerService) -> None:
-        self.service = service
-        self.count = 0
-        self.bad_position: int | None = None
-
-    def records(self) -> Iterator[LeafRecord]:
-        last = 0
-        while True:
-            try:
-                page = self.service._records(last)  # noqa: SLF001 - the service's own reader
-            except Exception as exc:  # noqa: BLE001 - whatever the driver raises on a bad row
-                raise _UnreadableError(
-                    f"a stored record after position {last} (leaf {self.count}) is malformed "
-                    f"and cannot be read ({type(exc).__name__}: {str(exc)[:120]})"
-                ) from None
-            if not page:
-                return
-            for record in page:
-                try:
-                    self.service._check_macs([record], refusing="verification fails")  # noqa: SLF001
-                except IntegrityFailureError as exc:
-                    self.bad_position = record.position
-                    raise _UnreadableError(str(exc)) from None
-                self.count += 1
-                yield record
-            last = page[-1].position
-
-
-def _post(url: str, body: bytes) -> tuple[int, str]:
-    """POST to a witness; return (status, body). Bounded by WITNESS_TIMEOUT."""
-    if not url.startswith(("http://", "https://")):
-        raise InvalidInputError(f"witness URL must be http(s): {url}")
-    request = urllib.request.Request(url, data=body, method="POST")  # noqa: S310 - scheme checked
-    try:
-        with urllib.request.urlopen(request, timeout=WITNESS_TIMEOUT) as answer:  # noqa: S310
-            return int(answer.status), answer.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        return int(exc.code), exc.read().decode("utf-8", "replace")
-    except (urllib.error.URLError, OSError) as exc:
-        raise ConfigurationError(f"cannot reach witness at {url}: {exc}") from None
 
 
 def read_note_file(path: Path, what: str) -> str:

@@ -3,6 +3,10 @@
 Redaction is a processor in the chain, so it applies to every log call in the code base: values
 under personal field names are replaced, and anything shaped like an e-mail address or a phone
 number inside any string is masked, whatever key it is logged under.
+
+structlog (with the console renderer's dependencies) is imported only when something is
+logged: `configure` checks the level at once and applies the configuration on first use, so a
+command that logs nothing (most of them, at the default level) does not pay for the import.
 """
 
 from __future__ import annotations
@@ -10,12 +14,13 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import MutableMapping
-from typing import Any
-
-import structlog
+from typing import TYPE_CHECKING, Any
 
 from processor.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from collections.abc import MutableMapping
+    from types import ModuleType
 
 PERSONAL_KEYS = frozenset(
     {
@@ -67,34 +72,62 @@ def redact_personal_data(
 
 
 def configure(level: str = "WARNING", *, json: bool | None = None) -> None:
-    """Configure structlog for the CLI: logs go to stderr, never mixed with command output."""
+    """Configure structlog for the CLI: logs go to stderr, never mixed with command output.
+
+    An unknown level fails here, at once; structlog itself is configured when first used.
+    """
     levels = logging.getLevelNamesMapping()
     if level.upper() not in levels:
         raise ConfigurationError(
             f"unknown PROCESSOR_LOG_LEVEL {level!r}: use DEBUG, INFO, WARNING, ERROR or CRITICAL"
         )
-    as_json = (not sys.stderr.isatty()) if json is None else json
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
-    )
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.format_exc_info,
-            redact_personal_data,
-            # Added after redaction: a timestamp is not personal data and looks like a phone number.
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping()[level.upper()]
-        ),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=False,
-    )
+    _pending[:] = [(levels[level.upper()], json)]
+    if "structlog" in sys.modules:
+        _structlog()  # already in use: apply now, as before
+
+
+# The configuration `configure` asked for and that is not applied yet (at most one).
+_pending: list[tuple[int, bool | None]] = []
+
+
+def _structlog() -> ModuleType:
+    """structlog, with the pending configuration applied first."""
+    import structlog
+
+    if _pending:
+        number, json = _pending.pop()
+        as_json = (not sys.stderr.isatty()) if json is None else json
+        renderer: Any = (
+            structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
+        )
+        structlog.configure(
+            processors=[
+                structlog.contextvars.merge_contextvars,
+                structlog.processors.add_log_level,
+                structlog.processors.format_exc_info,
+                redact_personal_data,
+                # Added after redaction: a timestamp is not personal data and looks like a phone
+                # number.
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                renderer,
+            ],
+            wrapper_class=structlog.make_filtering_bound_logger(number),
+            logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+            cache_logger_on_first_use=False,
+        )
+    return structlog
+
+
+class _Logger:
+    """A logger that imports and configures structlog on its first call."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, method: str) -> Any:  # noqa: ANN401
+        return getattr(_structlog().get_logger(self._name), method)
 
 
 def get_logger(name: str) -> Any:  # noqa: ANN401
     """A logger whose output passes through the redaction processor."""
-    return structlog.get_logger(name)
+    return _Logger(name)

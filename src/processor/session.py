@@ -6,6 +6,7 @@ log of unauthorised attempts is as tamper-evident as everything else.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING, NoReturn
 
 from processor import context, refusals
@@ -15,7 +16,22 @@ from processor.domain.users import User
 if TYPE_CHECKING:
     from processor.app import Processor
     from processor.context import Via
+    from processor.notices.service import NoticesService
     from processor.policies import RoleSpec
+    from processor.services.access import AccessService
+    from processor.services.agreements import AgreementsService
+    from processor.services.contacts import ContactsService
+    from processor.services.controllers import ControllersService
+    from processor.services.erasure import ErasureService
+    from processor.services.exports import ExportService
+    from processor.services.imports import ImportService
+    from processor.services.lifecycle import LifecycleService
+    from processor.services.messages import MessagesService
+    from processor.services.retention import RetentionService
+    from processor.services.returns import ReturnService
+    from processor.services.staff import StaffService
+    from processor.services.subprocessors import SubprocessorsService
+    from processor.services.users import UsersService
 
 
 # What a person may do before they are ready to act: make themselves ready.
@@ -29,47 +45,145 @@ class Session:
     person's credential was checked: a name alone never opens a session (ACC-12).
     """
 
-    def __init__(self, proc: Processor, user: str, via: Via) -> None:
-        from processor.notices.service import NoticesService
-        from processor.services.access import AccessService
-        from processor.services.agreements import AgreementsService
-        from processor.services.contacts import ContactsService
-        from processor.services.controllers import ControllersService
-        from processor.services.erasure import ErasureService
-        from processor.services.exports import ExportService
-        from processor.services.imports import ImportService
-        from processor.services.lifecycle import LifecycleService
-        from processor.services.messages import MessagesService
-        from processor.services.retention import RetentionService
-        from processor.services.returns import ReturnService
-        from processor.services.staff import StaffService
-        from processor.services.subprocessors import SubprocessorsService
-        from processor.services.users import UsersService
-
+    def __init__(self, proc: Processor, user: str, via: Via, checked: User | None = None) -> None:
         self.proc = proc
         self.user_name = user
         self.via = via
-        self.users = UsersService(self)
-        self.controllers = ControllersService(self)
-        self.agreements = AgreementsService(self)
-        self.contacts = ContactsService(self)
-        self.imports = ImportService(self)
-        self.exports = ExportService(self)
-        self.erasure = ErasureService(self)
-        self.lifecycle = LifecycleService(self)
-        self.messages = MessagesService(self)
-        self.retention = RetentionService(self)
-        self.returns = ReturnService(self)
-        self.access = AccessService(self)
-        self.staff = StaffService(self)
-        self.subprocessors = SubprocessorsService(self)
-        self.notices = NoticesService(self)
+        # The user as `authenticate` just loaded it: the first `authorize` takes it instead of
+        # loading the same events again, once it has seen that none was recorded since.
+        self._checked = checked
+
+    # Each service is made, and its module imported, on first use: a command uses one or two
+    # of them, and importing all fifteen (with their domain modules) made every command, a
+    # one-shot `contacts find` too, load modules it never uses (issue 17).
+
+    @cached_property
+    def users(self) -> UsersService:
+        """The users use cases of this session."""
+        from processor.services.users import UsersService
+
+        return UsersService(self)
+
+    @cached_property
+    def controllers(self) -> ControllersService:
+        """The controllers use cases of this session."""
+        from processor.services.controllers import ControllersService
+
+        return ControllersService(self)
+
+    @cached_property
+    def agreements(self) -> AgreementsService:
+        """The agreements use cases of this session."""
+        from processor.services.agreements import AgreementsService
+
+        return AgreementsService(self)
+
+    @cached_property
+    def contacts(self) -> ContactsService:
+        """The contacts use cases of this session."""
+        from processor.services.contacts import ContactsService
+
+        return ContactsService(self)
+
+    @cached_property
+    def imports(self) -> ImportService:
+        """The imports use cases of this session."""
+        from processor.services.imports import ImportService
+
+        return ImportService(self)
+
+    @cached_property
+    def exports(self) -> ExportService:
+        """The exports use cases of this session."""
+        from processor.services.exports import ExportService
+
+        return ExportService(self)
+
+    @cached_property
+    def erasure(self) -> ErasureService:
+        """The erasure use cases of this session."""
+        from processor.services.erasure import ErasureService
+
+        return ErasureService(self)
+
+    @cached_property
+    def lifecycle(self) -> LifecycleService:
+        """The lifecycle use cases of this session."""
+        from processor.services.lifecycle import LifecycleService
+
+        return LifecycleService(self)
+
+    @cached_property
+    def messages(self) -> MessagesService:
+        """The messages use cases of this session."""
+        from processor.services.messages import MessagesService
+
+        return MessagesService(self)
+
+    @cached_property
+    def retention(self) -> RetentionService:
+        """The retention use cases of this session."""
+        from processor.services.retention import RetentionService
+
+        return RetentionService(self)
+
+    @cached_property
+    def returns(self) -> ReturnService:
+        """The returns use cases of this session."""
+        from processor.services.returns import ReturnService
+
+        return ReturnService(self)
+
+    @cached_property
+    def access(self) -> AccessService:
+        """The access use cases of this session."""
+        from processor.services.access import AccessService
+
+        return AccessService(self)
+
+    @cached_property
+    def staff(self) -> StaffService:
+        """The staff use cases of this session."""
+        from processor.services.staff import StaffService
+
+        return StaffService(self)
+
+    @cached_property
+    def subprocessors(self) -> SubprocessorsService:
+        """The subprocessors use cases of this session."""
+        from processor.services.subprocessors import SubprocessorsService
+
+        return SubprocessorsService(self)
+
+    @cached_property
+    def notices(self) -> NoticesService:
+        """The notices use cases of this session."""
+        from processor.notices.service import NoticesService
+
+        return NoticesService(self)
 
     def find_user(self, name: str) -> User | None:
         """Load a user by name, or None."""
         uid = user_id(name)
         user = self.proc.find(uid)
         return user if isinstance(user, User) else None
+
+    def _current_user(self) -> User | None:
+        """The acting user's current state, for `authorize`.
+
+        The login of this session loaded the user moments ago (`authenticate`); the first
+        command takes that state if the store holds no event of the user after its version,
+        one indexed query for at most one row, instead of reading, MAC-checking and replaying
+        all of the user's events again. A revocation, lock or new role recorded since (by this
+        process or another) is such an event, so it is seen exactly as by a fresh load. Later
+        commands of the session load the user afresh.
+        """
+        checked, self._checked = self._checked, None
+        if checked is not None and checked.name == self.user_name:
+            newer = self.proc.store.recorder.select_events(checked.id, gt=checked.version, limit=1)
+            if not newer:
+                return checked
+        return self.find_user(self.user_name)
 
     def role_spec_of(self, scope: str, role: str) -> RoleSpec:
         """The definition of `role` in `scope` (`processor` or `controller`)."""
@@ -89,7 +203,7 @@ class Session:
         as an `AccessDenied` event (ACC-8) and raised as `AccessDeniedError` (exit 1).
         """
         context.put(self.via)
-        user = self.find_user(self.user_name)
+        user = self._current_user()
         if user is None:
             self.deny(command, controller, "UserMustExist", f"unknown user {self.user_name!r}")
         if user.revoked:

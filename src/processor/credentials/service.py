@@ -76,4 +76,4 @@ def authenticate(
             reason=f"no valid credential for user {name!r} (log in with `processor login {name}`)",
             counts=True,
         )
-    return Session(proc, name, via)
+    return Session(proc, name, via, checked=user)

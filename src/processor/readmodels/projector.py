@@ -99,6 +99,20 @@ def contact_index_key(keys: KeyStore, controller: str) -> bytes:
     return keys.system_key(f"blind-index:{controller}")
 
 
+def _handed_run(
+    known: dict[int, Any], position: int, until: int | None
+) -> tuple[list[int], list[Any]]:
+    """The handed events right after `position`, contiguous and up to `until` (at most BATCH)."""
+    ids: list[int] = []
+    events: list[Any] = []
+    nxt = position + 1
+    while (until is None or nxt <= until) and len(ids) < BATCH and nxt in known:
+        ids.append(nxt)
+        events.append(known[nxt])
+        nxt += 1
+    return ids, events
+
+
 class Projector:
     """Applies new events from the event store to the read-model tables."""
 
@@ -162,9 +176,10 @@ class Projector:
     def catch_up(self, recent: Sequence[Recording[Any]] = (), until: int | None = None) -> int:
         """Apply every event not yet applied; returns how many were applied.
 
-        `recent` are the recordings the caller just saved: for those notifications the original
-        event objects are applied instead of decoding the stored copies again. What is applied,
-        and in which order, is still decided by reading the notification log. `until` (a
+        `recent` are the recordings the caller just saved: where they cover the positions after
+        the projected one contiguously (up to `until`), their event objects are applied as
+        handed, with no read of the notification log; otherwise the log is read as always (and
+        a handed event found there is applied as handed rather than decoded again). `until` (a
         notification id) stops there: the caller passes the ledger's signed position, so nothing
         the ledger has not covered is projected.
         """
@@ -182,38 +197,39 @@ class Projector:
                 ).scalar_one()
                 if until is not None and position >= until:
                     return applied  # nothing signed is left to apply: no notification read
-                notes = self.store.recorder.select_notifications(
-                    start=position, limit=BATCH, stop=until, inclusive_of_start=False
-                )
-                if not notes:
-                    return applied
-                events = [known.get(n.id) or self.store.mapper.to_domain_event(n) for n in notes]
+                ids, events = _handed_run(known, position, until)
+                if not ids:
+                    notes = self.store.recorder.select_notifications(
+                        start=position, limit=BATCH, stop=until, inclusive_of_start=False
+                    )
+                    if not notes:
+                        return applied
+                    ids = [n.id for n in notes]
+                    events = [
+                        known.get(n.id) or self.store.mapper.to_domain_event(n) for n in notes
+                    ]
                 self._prefetch_keys(events)
                 writes = _Writes(conn)
-                for note, domain_event in zip(notes, events, strict=True):
+                for note_id, domain_event in zip(ids, events, strict=True):
                     for handler in _HANDLERS.get(type(domain_event).__qualname__, ()):
-                        handler(self, writes, domain_event, note.id)
+                        handler(self, writes, domain_event, note_id)
                 writes.flush()
                 if writes.shred:
                     self.sealer.shred(list(writes.shred), max(writes.shred.values()))
                 conn.execute(
                     t.tracking.update()
                     .where(t.tracking.c.name == TRACKING_NAME)
-                    .values(position=notes[-1].id)
+                    .values(position=ids[-1])
                 )
-                applied += len(notes)
-            if until is not None and notes[-1].id >= until:
+                applied += len(ids)
+            if until is not None and ids[-1] >= until:
                 return applied  # reached `until`: a further pass would read nothing
 
     def rebuild(self) -> int:
-        """Drop every projected table and replay the whole event store."""
-        with self.engine.begin() as conn:
-            for table in reversed(t.PROJECTED_TABLES):
-                conn.execute(table.delete())
-            conn.execute(
-                t.tracking.update().where(t.tracking.c.name == TRACKING_NAME).values(position=0)
-            )
-        return self.catch_up()
+        """Drop every projected table and replay the whole event store (`rebuild.rebuild`)."""
+        from processor.readmodels.rebuild import rebuild
+
+        return rebuild(self)
 
     def _prefetch_keys(self, events: list[DomainEventProtocol[Any]]) -> None:
         ids = [
@@ -238,22 +254,35 @@ class Projector:
             return {"email_index": None, "phone_index": None}
         return self.indexes_of(controller, opened)
 
-    def indexes_of(self, controller: str, profile: dict[str, Any]) -> dict[str, Any]:
-        """Blind indexes of a plaintext profile (the one derivation used everywhere)."""
+    def indexes_of(
+        self, controller: str, profile: dict[str, Any], email_index: str | None = None
+    ) -> dict[str, Any]:
+        """Blind indexes of a plaintext profile (the one derivation used everywhere).
+
+        `email_index` is the index of this profile's e-mail that the caller has already
+        derived this way (an import's duplicate lookup), so it is not computed twice.
+        """
         key = self.index_key(controller)
-        out: dict[str, Any] = {"email_index": None, "phone_index": None}
+        out: dict[str, Any] = {"email_index": email_index, "phone_index": None}
         for kind, normalise in (("email", normalise_email), ("phone", normalise_phone)):
             value = profile.get(kind)
-            if value:
+            if value and out[f"{kind}_index"] is None:
                 try:
                     out[f"{kind}_index"] = blind_index(key, kind, normalise(value))
                 except InvalidInputError:
                     out[f"{kind}_index"] = None
         return out
 
-    def hint(self, contact_id: str, controller: str, sealed: str, profile: dict[str, Any]) -> None:
+    def hint(
+        self,
+        contact_id: str,
+        controller: str,
+        sealed: str,
+        profile: dict[str, Any],
+        email_index: str | None = None,
+    ) -> None:
         """Remember the indexes of a profile this process has just sealed (in memory only)."""
-        self._hints[(contact_id, sealed)] = self.indexes_of(controller, profile)
+        self._hints[(contact_id, sealed)] = self.indexes_of(controller, profile, email_index)
 
 
 # Importing the handlers registers them.

@@ -22,18 +22,26 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 import sqlalchemy as sa
 
-from processor.errors import InvalidInputError, ProcessorError, RefusedError
+from processor.bulk.contacts import contact_added
+from processor.errors import InvalidInputError, NotFoundError, ProcessorError, RefusedError
 from processor.readmodels import tables as t
 from processor.services import validation as v
 from processor.services.columnmap import header_mapper
 from processor.services.consent import row_consent
+from processor.services.contacts import PROFILE, SOURCE
 from processor.services.lifecycle import check_account_open
-from processor.services.profile import ConsentInput, check_sensitive_fields, clean_profile
+from processor.services.profile import (
+    ConsentInput,
+    check_sensitive_fields,
+    clean_profile,
+    field_names,
+)
 from processor.writelock import contact_writes
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
+    from processor.domain.base import ProcessorAggregate
     from processor.domain.contacts import Contact
     from processor.session import Session
 
@@ -202,7 +210,8 @@ class ImportService:
         existing = self._existing(controller, list_name, indexes)
         room = None if limit is None else limit - contacts.active_count(controller)
         new_ids: dict[str, uuid.UUID] = {}
-        plan: list[tuple[int, dict[str, Any], ConsentInput, str]] = []
+        # (line, profile, consent, existing contact id or "", e-mail blind index)
+        plan: list[tuple[int, dict[str, Any], ConsentInput, str, str]] = []
         for (line, profile, consent), index in zip(batch, indexes, strict=True):
             if index in existing:
                 cid, subscribed = existing[index]
@@ -210,7 +219,7 @@ class ImportService:
                     result.unchanged += 1
                     continue
                 existing[index] = (cid, True)
-                plan.append((line, profile, consent, cid))
+                plan.append((line, profile, consent, cid, index))
                 continue
             if index in new_ids:
                 result.unchanged += 1  # the same e-mail twice in one batch
@@ -221,30 +230,81 @@ class ImportService:
             if room is not None:
                 room -= 1
             new_ids[index] = uuid.uuid4()
-            plan.append((line, profile, consent, ""))
+            plan.append((line, profile, consent, "", index))
         if not plan:
             return
         with self.proc.using_clock():
             self.proc.sealer.new_subjects([str(u) for u in new_ids.values()], self.proc.now())
-            aggregates: list[Contact] = []
+            matched = self._matched(controller, [p[3] for p in plan if p[3]])
+            saving: list[Contact | ProcessorAggregate.Event] = []
             id_iter = iter(new_ids.values())
-            for _line, profile, consent, cid in plan:
+            for _line, profile, consent, cid, index in plan:
                 if cid:
-                    agg = contacts.load(controller, cid)
+                    agg = matched[cid]
                     agg.subscribe(
                         actor=self.s.user_name,
                         list_name=list_name,
                         consent=contacts.consent_payload(cid, consent),
                     )
+                    saving.append(agg)
                     result.subscribed += 1
                 else:
-                    agg = contacts.new_contact_with_key(
-                        controller, profile, list_name, consent, source, next(id_iter)
+                    saving.append(
+                        self._added(
+                            controller, profile, list_name, consent, source, next(id_iter), index
+                        )
                     )
                     result.added += 1
-                aggregates.append(agg)
-            self.proc.commit(*aggregates)
+            self.proc.commit(*saving)
             self.proc.sealer.forget()
+
+    def _added(
+        self,
+        controller: str,
+        profile: dict[str, Any],
+        list_name: str,
+        consent: ConsentInput,
+        source: str,
+        cid: uuid.UUID,
+        email_index: str,
+    ) -> ProcessorAggregate.Event:
+        """The `ContactAdded` event of a new row, sealed and hinted as `contacts add` does it.
+
+        The same values as `ContactsService.new_contact_with_key`, without the aggregate
+        (`processor.bulk.contacts`); its key was created with the batch's. The hint reuses
+        the e-mail index the duplicate lookup derived from this very profile.
+        """
+        sealer, subject = self.proc.sealer, str(cid)
+        sealed = sealer.seal(subject, PROFILE, profile)
+        self.proc.projector.hint(subject, controller, sealed, profile, email_index)
+        return contact_added(
+            cid,
+            actor=self.s.user_name,
+            controller=controller,
+            profile=sealed,
+            fields=field_names(profile),
+            # An import's file name may name a person ("anne-quixote.csv"): sealed (RET-5).
+            source=sealer.seal(subject, SOURCE, source),
+            list_name=list_name,
+            consent=self.s.contacts.consent_payload(subject, consent),
+        )
+
+    def _matched(self, controller: str, ids: list[str]) -> dict[str, Contact]:
+        """The existing contacts a batch subscribes, their events read in one query.
+
+        Their new event depends on their state (a new list, or a new consent on one they are
+        on; the next version), so the aggregate's own `subscribe` decides it, as for one row.
+        """
+        from processor.domain.contacts import Contact
+
+        found: dict[str, Contact] = {}
+        for cid, agg in zip(
+            ids, self.proc.store.get_many([uuid.UUID(i) for i in ids]), strict=True
+        ):
+            if not isinstance(agg, Contact) or agg.controller != controller:
+                raise NotFoundError(f"unknown contact {cid}")
+            found[cid] = agg
+        return found
 
     def _existing(
         self, controller: str, list_name: str, indexes: list[str]

@@ -1,0 +1,1 @@
+"""Bulk writes that build stored events directly, for the throughput paths (issue 17)."""
