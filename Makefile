@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 
 # An editable install compiles nothing of our own, and with PYTHONDONTWRITEBYTECODE set (as on
 # some CI machines) every command would compile every module it imports again; a regular
-# `pip install` compiles at install, and so does this (stale files are simply recompiled).
+# install by pip compiles them, and so does this (stale files are simply recompiled).
 bytecode:
 	$(BIN)/python -m compileall -q -j 0 src cli >/dev/null
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -75,6 +76,26 @@ class Server:
                 time.sleep(0.2)
         self.stop()
         raise AssertionError("serve did not answer within 60 s")
+
+    def wait_for_workers(self, workers: int, timeout: float = 60) -> None:
+        """Ask on new connections until `workers` processes have answered (their request logs).
+
+        The constructor returns once the first worker answers; under load the others may still
+        be importing the application, and a short burst of requests would then all go to one.
+        """
+        assert self.log_path is not None, "give the server a log to count its workers"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            httpx.get(f"{self.url}/v1/ledger/head", timeout=5, headers={"Connection": "close"})
+            pids = {
+                json.loads(line)["pid"]
+                for line in self.log_path.read_text().splitlines()
+                if line.startswith("{") and '"request"' in line
+            }
+            if len(pids) >= workers:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"fewer than {workers} workers answered within {timeout:.0f} s")
 
     def terminate(self) -> None:
         """Send SIGTERM (what a service manager sends)."""

@@ -94,6 +94,7 @@ def test_two_workers_on_postgres_keep_one_contact_per_email__SUBJ_4(tmp_path):
         credentials = new_store(settings)
         emails = [f"same{i}@example.com" for i in range(20)]
         with Server(settings, workers=2, log=tmp_path / "serve.log") as server:
+            server.wait_for_workers(2)
 
             def add(n: int) -> list[str]:
                 ids = []
