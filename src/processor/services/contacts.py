@@ -237,19 +237,39 @@ class ContactsService:
         cid: uuid.UUID,
     ) -> Contact:
         """Build the `ContactAdded` aggregate for a subject whose key already exists."""
-        sealed = self.proc.sealer.seal(str(cid), PROFILE, profile)
-        self.proc.projector.hint(str(cid), controller, sealed, profile)
         return Contact(
-            id=cid,
-            actor=self.s.user_name,
-            controller=controller,
-            profile=sealed,
-            fields=field_names(profile),
-            # An import's file name may name a person ("anne-quixote.csv"): sealed (RET-5).
-            source=self.proc.sealer.seal(str(cid), SOURCE, source),
-            list_name=list_name,
-            consent=self.consent_payload(str(cid), consent),
+            id=cid, **self.added_values(controller, profile, list_name, consent, source, cid)
         )
+
+    def added_values(
+        self,
+        controller: str,
+        profile: dict[str, Any],
+        list_name: str,
+        consent: ConsentInput,
+        source: str,
+        cid: uuid.UUID,
+        email_index: str | None = None,
+    ) -> dict[str, Any]:
+        """The sealed values of a new contact's `ContactAdded`, its indexes hinted to the projector.
+
+        One place for `contacts add` and the import's directly built events
+        (`processor.bulk.contacts`), so both store the same values. `email_index`, when the
+        caller has derived it from this profile already, saves deriving it again.
+        """
+        subject, sealer = str(cid), self.proc.sealer
+        sealed = sealer.seal(subject, PROFILE, profile)
+        self.proc.projector.hint(subject, controller, sealed, profile, email_index)
+        return {
+            "actor": self.s.user_name,
+            "controller": controller,
+            "profile": sealed,
+            "fields": field_names(profile),
+            # An import's file name may name a person ("anne-quixote.csv"): sealed (RET-5).
+            "source": sealer.seal(subject, SOURCE, source),
+            "list_name": list_name,
+            "consent": self.consent_payload(subject, consent),
+        }
 
     def update(self, controller: str, contact: str, sets: dict[str, str]) -> dict[str, Any]:
         """Rectify fields (SUBJ-4); an empty value removes a field (e-mail cannot be removed)."""

@@ -28,13 +28,11 @@ from processor.readmodels import tables as t
 from processor.services import validation as v
 from processor.services.columnmap import header_mapper
 from processor.services.consent import row_consent
-from processor.services.contacts import PROFILE, SOURCE
 from processor.services.lifecycle import check_account_open
 from processor.services.profile import (
     ConsentInput,
     check_sensitive_fields,
     clean_profile,
-    field_names,
 )
 from processor.writelock import contact_writes
 
@@ -274,20 +272,10 @@ class ImportService:
         (`processor.bulk.contacts`); its key was created with the batch's. The hint reuses
         the e-mail index the duplicate lookup derived from this very profile.
         """
-        sealer, subject = self.proc.sealer, str(cid)
-        sealed = sealer.seal(subject, PROFILE, profile)
-        self.proc.projector.hint(subject, controller, sealed, profile, email_index)
-        return contact_added(
-            cid,
-            actor=self.s.user_name,
-            controller=controller,
-            profile=sealed,
-            fields=field_names(profile),
-            # An import's file name may name a person ("anne-quixote.csv"): sealed (RET-5).
-            source=sealer.seal(subject, SOURCE, source),
-            list_name=list_name,
-            consent=self.s.contacts.consent_payload(subject, consent),
+        values = self.s.contacts.added_values(
+            controller, profile, list_name, consent, source, cid, email_index
         )
+        return contact_added(cid, **values)
 
     def _matched(self, controller: str, ids: list[str]) -> dict[str, Contact]:
         """The existing contacts a batch subscribes, their events read in one query.
