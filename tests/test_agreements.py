@@ -208,7 +208,7 @@ def test_flagged_standing_support_access_approves_nothing__INSTR_2(acme):
 def test_flagged_user_request_is_refused_with_the_rule__INSTR_2(acme):
     """The system manager cannot carry out a user request while it is flagged."""
     sam, grete, alice = login(acme, "sam"), login(acme, "grete"), login(acme, "alice")
-    number = sam.controllers.instruct(
+    number = alice.controllers.instruct(
         "acme", "user-request", "Add Ulla", {"change": "add", "user": "ulla", "role": "support"}
     )["number"]
     grete.agreements.flag("acme", number, "no such person at acme")

@@ -160,6 +160,9 @@ class StaffProfile(_Strict):
     review_period_days: int
     lockout_attempts: int
     lockout_window_minutes: int
+    # Hours between the GDPA's approval of an account recovery and its completion, during which
+    # the controller's administrators and contact persons may cancel it (ACC-13).
+    recovery_wait_hours: int = Field(ge=1)
     # A processor whose agreement has its own sub-processor list (Effecttracker, seeds/004) names
     # it here; every controller of the store is then held to that list, whatever its edition.
     subprocessor_list: str | None = None

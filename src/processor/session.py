@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from processor.services.imports import ImportService
     from processor.services.lifecycle import LifecycleService
     from processor.services.messages import MessagesService
+    from processor.services.recovery import RecoveryService
     from processor.services.retention import RetentionService
     from processor.services.returns import ReturnService
     from processor.services.staff import StaffService
@@ -117,6 +118,7 @@ class Session:
     def messages(self) -> MessagesService:
         """The messages use cases of this session."""
         from processor.services.messages import MessagesService
+    from processor.services.recovery import RecoveryService
 
         return MessagesService(self)
 
@@ -154,6 +156,13 @@ class Session:
         from processor.services.subprocessors import SubprocessorsService
 
         return SubprocessorsService(self)
+
+    @cached_property
+    def recovery(self) -> RecoveryService:
+        """The account-recovery use cases of this session (ACC-13)."""
+        from processor.services.recovery import RecoveryService
+
+        return RecoveryService(self)
 
     @cached_property
     def notices(self) -> NoticesService:

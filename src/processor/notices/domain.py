@@ -26,6 +26,7 @@ LEGAL_REQUIREMENT: Final = "legal-requirement"
 TERMINATION_FLAGGED: Final = "termination-flagged"
 CONTACT_PERSONS_CHANGED: Final = "contact-persons-changed"
 SUPERVISION_CHALLENGED: Final = "supervision-challenged"
+ACCOUNT_RECOVERY: Final = "account-recovery"
 KINDS: Final = (
     SUSPECTED_MISUSE,
     SUBPROCESSOR_CHANGE,
@@ -37,6 +38,7 @@ KINDS: Final = (
     TERMINATION_FLAGGED,
     CONTACT_PERSONS_CHANGED,
     SUPERVISION_CHALLENGED,
+    ACCOUNT_RECOVERY,
 )
 
 

@@ -134,6 +134,10 @@ class NoticesService:
                 f"notice {notice_id} was already acknowledged by {notice.acknowledged_by} "
                 f"at {notice.acknowledged_at.isoformat()}",
             )
+        # Imported here: `refusals` imports this module, and recovery imports the session's world.
+        from processor.services.recovery import must_not_acknowledge_own_recovery
+
+        must_not_acknowledge_own_recovery(self.s, notice)
         with self.proc.using_clock():
             notice.acknowledge(actor=self.s.user_name)
             self.proc.commit(notice)

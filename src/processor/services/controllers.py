@@ -12,8 +12,6 @@ from processor.domain.ids import controller_id
 from processor.domain.users import User
 from processor.errors import InvalidInputError, NotFoundError, RefusedError
 from processor.freetext import open_records, seal_records
-from processor.notices.domain import USER_REQUEST_RECORDED
-from processor.notices.service import new_notice
 from processor.policies import Account, Edition
 from processor.readmodels import tables as t
 from processor.sealing import records_subject
@@ -117,13 +115,11 @@ class ControllersService:
         self, ref: str, kind: str, text: str, details: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """Record a documented instruction (INSTR-1)."""
-        me = self.s.find_user(self.s.user_name)
-        permission = "controllers.instruct"
-        if kind == user_requests.KIND and me is not None and me.controller is None:
-            # The system manager records a controller's written request to change its users,
-            # attributed to them; the change itself cites it (ACC-13).
-            permission = "controllers.instruct.user-request"
-        self.s.authorize(permission, command="controllers instruct", controller=ref)
+        if kind == user_requests.KIND:
+            # Only the controller asks for a change to its users, with its own credential
+            # (ACC-9, ACC-13): a request staff recorded in its name would let them cite it.
+            user_requests.must_come_from_the_controller(self.s, ref)
+        self.s.authorize("controllers.instruct", command="controllers instruct", controller=ref)
         controller = self.get(ref)
         if not kind or set(kind) - _KIND_CHARS:
             raise InvalidInputError(f"invalid instruction kind {kind!r}")
@@ -151,28 +147,7 @@ class ControllersService:
                 text=seal_records(self.proc, ref, INSTRUCTION_TEXT, text.strip()),
                 details=details,
             )
-            told = []
-            if permission == "controllers.instruct.user-request":
-                # The controller learns at once that a request was recorded in its name, so a
-                # request it never made is caught by the people it concerns (ACC-13, ACC-14).
-                number = len(controller.instructions)
-                told.append(
-                    new_notice(
-                        self.proc,
-                        controller=ref,
-                        kind=USER_REQUEST_RECORDED,
-                        title=f"User request {number} recorded by the processor",
-                        body=(
-                            f"{self.s.user_name} recorded your request {number}: "
-                            f"{details['change']} user {details['user']}"
-                            + (f" as {details['role']}" if details.get("role") else "")
-                            + ". If you did not ask for this, tell the processor's GDPA at once."
-                        ),
-                        actor=self.s.user_name,
-                        about=f"instruction:{number}",
-                    )
-                )
-            self.proc.commit(controller, *told)
+            self.proc.commit(controller)
         return {
             "controller": ref,
             "kind": kind,

@@ -1,10 +1,13 @@
 """The controller's recorded requests that let the processor's staff change its users (ACC-13).
 
 A controller's users are its own business: its administrators create, change and revoke them.
-The processor's system manager may do it only when the controller asked, in writing: an
-instruction of kind `user-request` whose details name the change (`change`, `user`, and for an
-addition the `role`). The command cites the instruction by its number; a request is carried out
-once, and that is an event on the controller, committed with the change itself.
+The processor's system manager may do it only when the controller asked: an instruction of kind
+`user-request`, recorded by one of the controller's own administrators with their own credential,
+whose details name the change (`change`, `user`, and for an addition the `role`). Processor
+staff can never record one: a request they wrote in the controller's name would be the key to its
+account. The command cites the instruction by its number; a request is carried out once, and that
+is an event on the controller, committed with the change itself. A controller with no working
+administrator left is helped by the four-eyes account recovery (`services/recovery.py`) instead.
 """
 
 from __future__ import annotations
@@ -38,6 +41,24 @@ def request_details(change: str | None, user: str | None, role: str | None) -> d
     if role:
         details["role"] = role
     return details
+
+
+def must_come_from_the_controller(session: Session, controller: str) -> None:
+    """Refuse (recorded, counted) a `user-request` instruction not given by the controller's user.
+
+    The role table already gives `controllers.instruct` to controller administrators only; this
+    rule names the reason, so a role table widened by mistake still lets no staff member write
+    the controller's request for it (ACC-13).
+    """
+    me = session.find_user(session.user_name)
+    if me is None or me.controller is None:
+        session.deny(
+            "controllers instruct",
+            controller,
+            "UserRequestsComeFromTheController",
+            "a user request is recorded by one of the controller's own administrators,"
+            " never by the processor's staff",
+        )
 
 
 def must_cite_request(
