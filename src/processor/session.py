@@ -118,7 +118,6 @@ class Session:
     def messages(self) -> MessagesService:
         """The messages use cases of this session."""
         from processor.services.messages import MessagesService
-    from processor.services.recovery import RecoveryService
 
         return MessagesService(self)
 
