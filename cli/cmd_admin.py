@@ -10,6 +10,7 @@ import click
 from processor.app import Processor
 
 from .cmd_audit_parties import controller_contacts
+from .cmd_recovery import recovery
 from .cmd_login import check_new_file, credential_notice, write_credential
 from .options import CREDENTIAL_OUT, USER_REQUEST
 from .output import emit
@@ -201,6 +202,7 @@ def controllers() -> None:
 
 
 controllers.add_command(controller_contacts)  # AUD-5 (cmd_audit_parties)
+controllers.add_command(recovery)  # ACC-13 (cmd_recovery)
 
 
 @controllers.command("register")
@@ -276,8 +278,8 @@ def controllers_instruct(
 ) -> None:
     """Record a documented instruction of the controller (INSTR-1).
 
-    Kind `user-request` records the controller's written request that the processor's staff
-    change one of its users; the system manager may record it, and cites its number.
+    Kind `user-request` records the controller's request that the processor's staff change one
+    of its users: only its own administrator records it; the system manager cites its number.
     """
     st = state(ctx)
     given = {

@@ -2,7 +2,9 @@
 
 Each route is the `users` / `controllers` command of the same name, over the same services and
 the same rules: processor staff change a controller's users only on the controller's recorded
-request (`request`, ACC-13), a controller's administrator only its own. A new credential is in
+request (`request`, ACC-13), a request only its own administrator records, and a controller's
+administrator changes only its own users. An administrator cancels an account recovery here; the
+recovery's staff side (start, approve, complete) is command-line only. A new credential is in
 the answer only; the server forgets its text once the answer is built (ACC-12).
 """
 
@@ -253,3 +255,30 @@ def controllers_upgrade(
     """Upgrade the account on the controller's request (system manager); its data is kept."""
     with rt.acting(cred, "controllers upgrade") as s:
         return s.agreements.upgrade(controller, body.account, body.request)
+
+
+class RecoveryCancel(BaseModel):
+    """`controllers recovery cancel`: why, optionally (kept sealed)."""
+
+    reason: Annotated[str, Field(default="", max_length=500)] = ""
+
+
+@router.get("/controllers/{controller}/recoveries", summary="controllers recovery list")
+def controllers_recovery_list(controller: str, rt: RuntimeDep, cred: CredentialDep) -> Json:
+    """The controller's account recoveries (its administrators, the GDPA, the system manager)."""
+    with rt.acting(cred, "controllers recovery list") as s:
+        return {"recoveries": s.recovery.list(controller)}
+
+
+@router.post(
+    "/controllers/{controller}/recoveries/{number}/cancel", summary="controllers recovery cancel"
+)
+def controllers_recovery_cancel(
+    controller: str, number: int, body: RecoveryCancel, rt: RuntimeDep, cred: CredentialDep
+) -> Json:
+    """Cancel an open account recovery (ACC-13): any administrator of the controller, or the GDPA.
+
+    The staff side of a recovery (start, approve, complete) is on the command line only.
+    """
+    with rt.acting(cred, "controllers recovery cancel") as s:
+        return s.recovery.cancel(controller, number, body.reason)

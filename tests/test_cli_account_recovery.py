@@ -1,0 +1,116 @@
+"""End-to-end: the staff takeover refused, and `controllers recovery ...` on a simulation store,
+on SQLite and PostgreSQL (ACC-9, ACC-12, ACC-13, ACC-14, AUD-5).
+
+Time is driven by PROCESSOR_NOW (a simulation store honours it and never goes back), so the
+waiting period is judged against recorded times, never the wall clock.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cli_helpers import BACKENDS, Cli, drop_schemas, new_settings, new_tenant
+
+T0 = datetime(2027, 9, 1, 8, 0, tzinfo=UTC)  # ahead of the wall: unset, time stands still
+
+
+def later(hours: float = 0) -> dict[str, str | None]:
+    """PROCESSOR_NOW moved forward: the module's tests share one simulated time line."""
+    global T0  # noqa: PLW0603 - one time line for the module's store
+    T0 += timedelta(hours=hours)
+    return {"PROCESSOR_NOW": T0.isoformat()}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def sim(request, tmp_path_factory):
+    """A simulation store shared by this module's tests (one per backend)."""
+    settings, schemas = new_settings(request.param, tmp_path_factory.mktemp("store"))
+    try:
+        runner = Cli(settings)
+        runner.init("--simulation", env=later())
+        yield runner
+    finally:
+        drop_schemas(*schemas)
+
+
+def test_cli_the_system_manager_cannot_record_a_user_request__ACC_13__ACC_9(sim: Cli):
+    """The takeover's first step (sam writes the controller's request) exits 1, recorded; the
+    rotation citing a request that does not exist is refused too; the administrator can.
+    """
+    env = later(1)
+    tenant = new_tenant(sim)
+    error = sim.fails(
+        1, "controllers", "instruct", tenant.ref, "--kind", "user-request", "--change",
+        "credential", "--user", tenant.admin, "--text", "phone call from the CEO",
+        user="sam", env=env,
+    )  # fmt: skip
+    assert "UserRequestsComeFromTheController" in error
+    assert "\n" not in error
+    shown = sim.ok("controllers", "show", tenant.ref, user=tenant.admin, env=env)
+    assert [i for i in shown["instructions"] if i["kind"] == "user-request"] == []
+    error = sim.fails(
+        1, "users", "credential", tenant.admin, "--rotate", "--request", "1", user="sam", env=env
+    )
+    assert "UserChangesNeedTheControllersRequest" in error
+    assert "UserRequestsComeFromTheController" in {d["rule"] for d in sim.denials("sam")}
+    own = sim.ok(
+        "controllers", "instruct", tenant.ref, "--kind", "user-request", "--change", "add",
+        "--user", f"{tenant.ref}-carl", "--role", "support", "--text", "add Carl",
+        user=tenant.admin, env=env,
+    )  # fmt: skip
+    assert own["number"] == 1
+
+
+def test_cli_recovery_four_eyes_wait_cancel_complete__ACC_13__AUD_5(sim: Cli, tmp_path):
+    """sam starts, sam's approval refused, grete approves, early completion refused, the
+    administrator cancels; a second recovery completes after 72 h into a 0600 file; the
+    credential only rotates; the recovered user cannot acknowledge the recovery notices.
+    """
+    tenant = new_tenant(sim)
+    ref, new_admin = tenant.ref, f"{tenant.ref}-admin2"
+    start = ("controllers", "recovery", "start", ref, "--user", new_admin,
+             "--verification", "ticket 4711; called back the CEO")  # fmt: skip
+    started = sim.ok(*start, user="sam", env=later(1))
+    assert (started["recovery"], started["state"]) == (1, "started")
+    assert started["notified_administrators"] == [tenant.admin]
+    error = sim.fails(1, "controllers", "recovery", "approve", ref, "1", user="sam", env=later())
+    assert "RecoveryNeedsTwoPeople" in error
+    sim.ok("controllers", "recovery", "approve", ref, "1", user="grete", env=later())
+    error = sim.fails(
+        1, "controllers", "recovery", "complete", ref, "1", user="sam", env=later(71)
+    )
+    assert "RecoveryWaitMustHaveElapsed" in error
+    cancelled = sim.ok(
+        "controllers", "recovery", "cancel", ref, "1", "--reason", "nobody here asked",
+        user=tenant.admin, env=later(),
+    )  # fmt: skip
+    assert cancelled["state"] == "cancelled"
+    error = sim.fails(
+        1, "controllers", "recovery", "complete", ref, "1", user="sam", env=later(2)
+    )
+    assert "RecoveryMustBeOpen" in error
+
+    sim.ok(*start, user="sam", env=later())
+    sim.ok("controllers", "recovery", "approve", ref, "2", user="grete", env=later())
+    out = tmp_path / "recovered.credential"
+    done = sim.ok(
+        "controllers", "recovery", "complete", ref, "2", "--credential-out", out,
+        user="sam", env=later(72),
+    )  # fmt: skip
+    assert done["state"] == "completed"
+    assert out.read_text(encoding="utf-8").strip() == done["credential"]
+    assert os.stat(out).st_mode & 0o777 == 0o600
+    handed = {"PROCESSOR_CREDENTIAL": done["credential"], **later()}
+    error = sim.fails(1, "export", ref, "--all", user=new_admin, env=handed)
+    assert "CredentialMustBeTheHoldersOwn" in error
+    sim.ok("users", "credential", new_admin, "--rotate", user=new_admin, env=handed)
+    notices = sim.ok("notices", "--controller", ref, user=new_admin, env=later())["notices"]
+    recovery_notices = [n for n in notices if n["kind"] == "account-recovery"]
+    assert len(recovery_notices) == 3
+    error = sim.fails(
+        1, "notices", "ack", recovery_notices[-1]["notice_id"], user=new_admin, env=later()
+    )
+    assert "RecoveredUserMustNotAcknowledgeTheRecovery" in error
+    sim.ok("notices", "ack", recovery_notices[-1]["notice_id"], user=tenant.admin, env=later())
