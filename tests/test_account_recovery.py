@@ -118,3 +118,53 @@ def test_one_open_recovery_at_a_time_and_only_for_the_controllers_administrator_
         _start(acme, user="alice3")
     with pytest.raises(AccessDeniedError, match="RoleMustGrantPermission"):
         login(acme, "alice").recovery.start("acme", "alice4", "ticket")
+
+
+def _audit(proc):
+    from processor.audit.samples import SamplesService
+
+    return SamplesService(login(proc, "grete"))
+
+
+def test_staff_user_changes_are_deviation_candidates_until_reviewed__ACC_13__ACC_7(acme, clock):
+    """A recovery's credential and a requested addition are in status, the report and every
+    sample until the GDPA reviews them; registration and the administrator's own changes are not.
+    """
+    from processor.audit.report import build_report
+    from processor.services.status import StatusService
+
+    grete = login(acme, "grete")
+    assert StatusService(grete).status()["staff_user_changes_unreviewed"] == []
+    number = login(acme, "alice").controllers.instruct(
+        "acme", "user-request", "add Carl", {"change": "add", "user": "carl", "role": "support"}
+    )["number"]
+    login(acme, "sam").users.add("carl", "support", controller="acme", request=number)
+    _start(acme)
+    grete.recovery.approve("acme", 1)
+    clock.advance(timedelta(hours=72))
+    login(acme, "sam").recovery.complete("acme", 1)
+
+    status = StatusService(grete).status()
+    changes = status["staff_user_changes_unreviewed"]
+    assert [(c["user"], c["change"], c["actor"]) for c in changes] == [
+        ("carl", "added", "sam"),
+        ("carl", "credential", "sam"),
+        ("alice2", "added", "sam"),
+        ("alice2", "credential", "sam"),
+    ]
+    assert any("staff changes to controllers' users" in line for line in status["attention"])
+    kinds = {d["kind"] for d in build_report(grete)["deviations"]}
+    assert "staff-user-change-unreviewed" in kinds
+
+    for of, size in (("staff", 1), ("subprocessors", 1), ("user-changes", 10)):
+        sample = _audit(acme).draw(size=size, seed=7, of=of)
+        sampled = [e for e in sample["entries"] if e["kind"] == "user-change"]
+        assert len(sampled) == 4, of
+        assert all(e["findings"] == ["staff-changed-a-controllers-user"] for e in sampled)
+    for entry in sampled:
+        _audit(acme).review(sample["sample"], entry["entry"], "ok", "alice asked; ticket 4711")
+    assert StatusService(grete).status()["staff_user_changes_unreviewed"] == []
+    kinds = {d["kind"] for d in build_report(grete)["deviations"]}
+    assert "staff-user-change-unreviewed" not in kinds
+    later = _audit(acme).draw(size=5, seed=7, of="staff")
+    assert [e for e in later["entries"] if e["kind"] == "user-change"] == []

@@ -57,6 +57,20 @@ def _staff(model: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _user_changes(model: dict[str, Any]) -> list[dict[str, Any]]:
+    changes = model.get("staff_user_changes", {})
+    if not changes.get("unreviewed"):
+        return []
+    return [
+        _dev(
+            "ACC-13",
+            "staff-user-change-unreviewed",
+            f"{changes['unreviewed']} of {changes['changes']} changes processor staff made to a "
+            "controller's users are not reviewed yet (`audit sample`, `audit review`)",
+        )
+    ]
+
+
 def _checks(model: dict[str, Any]) -> list[dict[str, Any]]:
     checks = model["checks"]
     if not checks.get("available"):
@@ -160,6 +174,7 @@ def find(model: dict[str, Any]) -> list[dict[str, Any]]:
     found = (
         _ledger(model)
         + _staff(model)
+        + _user_changes(model)
         + _checks(model)
         + _findings(model)
         + _breaches(model)

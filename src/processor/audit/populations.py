@@ -10,4 +10,6 @@ from typing import Final
 
 STAFF: Final = "staff"
 SUBPROCESSORS: Final = "subprocessors"
-POPULATIONS: Final = (STAFF, SUBPROCESSORS)
+# Staff-made changes to a controllers' users (ACC-13); every other sample carries them too.
+USER_CHANGES: Final = "user-changes"
+POPULATIONS: Final = (STAFF, SUBPROCESSORS, USER_CHANGES)

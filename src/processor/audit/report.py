@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from processor.audit import deviations, evidence
+from processor.audit import deviations, evidence, userchanges
 from processor.audit.coverage import index_tests
 from processor.audit.evidence import EventFacts, collect
 from processor.audit.mechanisms import MECHANISMS
@@ -158,6 +158,20 @@ def _staff(session: Session) -> dict[str, int]:
     return {
         "staff": len(states),
         "overdue_for_review": sum(1 for s in states if s["overdue_for_review"]),
+    }
+
+
+def _user_changes(
+    proc: Processor, controller: str | None, begin: datetime, finish: datetime
+) -> dict[str, int]:
+    """Staff changes to controllers' users in the period, and how many await review (ACC-13)."""
+
+    def mine(found: list[dict[str, Any]]) -> int:
+        return sum(1 for c in found if controller is None or c["controller"] == controller)
+
+    return {
+        "changes": mine(userchanges.staff_user_changes(proc, begin, finish)),
+        "unreviewed": mine(userchanges.unreviewed(proc, begin, finish)),
     }
 
 
@@ -398,6 +412,7 @@ def build_report(
         "ledger": _ledger(proc),
         "versions": versions(),
         "staff": _staff(session),
+        "staff_user_changes": _user_changes(proc, controller, begin, finish),
         "subprocessor_findings": _findings(session, controller, facts),
         "checks": evidence.checks(proc, controller, begin, finish),
         "breaches": evidence.breaches(proc, controller, begin, finish, facts.controllers),

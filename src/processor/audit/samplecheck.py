@@ -165,6 +165,10 @@ def _decided(
 def check(session: Session, entry: dict[str, Any]) -> list[str]:
     """The findings for one sampled entry; an empty list means it followed instructions."""
     kind = entry["kind"]
+    if kind == "user-change":
+        # Staff changed a controller's user: a deviation candidate until the GDPA reviews it and
+        # finds it carried out the controller's own request or a four-eyes recovery (ACC-13).
+        return ["staff-changed-a-controllers-user"]
     if kind == "revealed":
         return reveal_findings(session.proc, entry)
     if kind == "viewed":

@@ -12,10 +12,10 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from processor.audit import samplecheck, sampling
+from processor.audit import samplecheck, sampling, userchanges
 from processor.audit.audit_policy import audit_policy
 from processor.audit.events import AuditSample
-from processor.audit.populations import STAFF
+from processor.audit.populations import STAFF, USER_CHANGES
 from processor.audit.reading import event_class, in_period, stored_events
 from processor.errors import InvalidInputError, NotFoundError
 from processor.freetext import open_records, seal_records
@@ -80,6 +80,14 @@ class SamplesService:
         entries = sampling.population(self.proc, of, start, end)
         chosen_seed = sampling.new_seed() if seed is None else seed
         chosen = sampling.draw(entries, size, chosen_seed)
+        if of != USER_CHANGES:
+            # Every sample carries every unreviewed staff change to a controller's users, so
+            # none of them waits for a lucky draw (ACC-13).
+            drawn = {e["entry"] for e in chosen}
+            unseen = userchanges.unreviewed(self.proc, start, end)
+            extra = [e for e in unseen if e["entry"] not in drawn]
+            entries = entries + extra
+            chosen = sorted(chosen + extra, key=lambda e: (e["position"], e["entry"]))
         checked = [{**e, "findings": samplecheck.check(self.s, e)} for e in chosen]
         deviations = sum(1 for e in checked if e["findings"])
         with self.proc.using_clock():

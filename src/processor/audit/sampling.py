@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from processor.audit.populations import POPULATIONS, STAFF, SUBPROCESSORS
+from processor.audit.populations import POPULATIONS, STAFF, SUBPROCESSORS, USER_CHANGES
 from processor.audit.reading import event_class, in_period, stored_events
 from processor.domain.access import AccessGrant, DataAccessRecord
 from processor.domain.messages import Message
@@ -101,11 +101,15 @@ def subprocessor_population(
 def population(
     proc: Processor, of: str, start: datetime | None, end: datetime | None
 ) -> list[dict[str, Any]]:
-    """The entries a sample of `of` (staff or subprocessors) is drawn from."""
+    """The entries a sample of `of` (staff, subprocessors or user-changes) is drawn from."""
     if of == STAFF:
         return staff_population(proc, start, end)
     if of == SUBPROCESSORS:
         return subprocessor_population(proc, start, end)
+    if of == USER_CHANGES:
+        from processor.audit.userchanges import staff_user_changes
+
+        return staff_user_changes(proc, start, end)
     raise InvalidInputError(f"--of must be one of {', '.join(POPULATIONS)}")
 
 

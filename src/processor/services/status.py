@@ -80,6 +80,9 @@ class StatusService:
         ledger = self._ledger(events)
         plan = self.s.retention.plan(now)
         overdue = [r["name"] for r in self.s.staff.review_states() if r["overdue_for_review"]]
+        from processor.audit.userchanges import unreviewed  # ACC-13; only `status` needs it
+
+        changes = unreviewed(proc)
         result: dict[str, Any] = {
             "store": proc.settings.store_label(),
             "backend": proc.settings.backend,
@@ -101,6 +104,11 @@ class StatusService:
                 "interrupted_runs": list(plan.unfinished_runs),
             },
             "staff_reviews_overdue": overdue,
+            # Staff changes to a controller's users not yet reviewed by the GDPA (ACC-13).
+            "staff_user_changes_unreviewed": [
+                {k: c[k] for k in ("entry", "at", "actor", "controller", "user", "change")}
+                for c in changes
+            ],
             "breach_clocks_overdue": [
                 {"breach": str(b.id), "controller": c.controller, "clock": c.clock}
                 for b, c in overdue_clocks(proc, now)
@@ -125,6 +133,11 @@ def _attention(status: dict[str, Any], *, sweep_due: bool) -> list[str]:
         found.append("a retention sweep is due (`processor retention due`)")
     if status["staff_reviews_overdue"]:
         found.append(f"staff reviews overdue: {', '.join(status['staff_reviews_overdue'])}")
+    if status["staff_user_changes_unreviewed"]:
+        found.append(
+            f"{len(status['staff_user_changes_unreviewed'])} staff changes to controllers' users"
+            " await the GDPA's review (`processor audit sample`, then `audit review`)"
+        )
     if status["breach_clocks_overdue"]:
         found.append(
             f"{len(status['breach_clocks_overdue'])} breach notification clocks overdue "
