@@ -10,8 +10,8 @@ import click
 from processor.app import Processor
 
 from .cmd_audit_parties import controller_contacts
-from .cmd_recovery import recovery
 from .cmd_login import check_new_file, credential_notice, write_credential
+from .cmd_recovery import recovery
 from .options import CREDENTIAL_OUT, USER_REQUEST
 from .output import emit
 from .state import requested_now, resolve_clock, state

@@ -15,9 +15,8 @@ from .state import state
 
 
 def _line(r: dict[str, object]) -> str:
-    return (
-        f"recovery {r['recovery']} of {r['controller']} for {r['user']}: {r['state']}"
-        + (f" (wait ends {r['wait_ends']})" if r.get("wait_ends") else "")
+    return f"recovery {r['recovery']} of {r['controller']} for {r['user']}: {r['state']}" + (
+        f" (wait ends {r['wait_ends']})" if r.get("wait_ends") else ""
     )
 
 
@@ -28,7 +27,9 @@ def recovery() -> None:
 
 @recovery.command("start")
 @click.argument("controller_id")
-@click.option("--user", "user_name", required=True, help="The administrator to recover (or a new one).")
+@click.option(
+    "--user", "user_name", required=True, help="The administrator to recover (or a new one)."
+)
 @click.option(
     "--verification",
     required=True,
@@ -39,7 +40,7 @@ def recovery() -> None:
 def recovery_start(
     ctx: click.Context, controller_id: str, user_name: str, verification: str
 ) -> None:
-    """Start a recovery (system manager); the controller's administrators and contact persons are told."""
+    """Start a recovery (system manager); the administrators and contact persons are told."""
     st = state(ctx)
     result = st.session().recovery.start(controller_id, user_name, verification)
     emit(result, as_json=st.as_json, text=_line(result))
@@ -81,8 +82,10 @@ def recovery_complete(
     check_new_file(credential_out)
     result = st.session().recovery.complete(controller_id, number)
     write_credential(credential_out, result["credential"])
-    text = _line(result) + "\n" + credential_notice(
-        result["name"], result["credential"], credential_out
+    text = (
+        _line(result)
+        + "\n"
+        + credential_notice(result["name"], result["credential"], credential_out)
     )
     emit(result, as_json=st.as_json, text=text)
 

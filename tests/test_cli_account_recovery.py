@@ -7,7 +7,6 @@ waiting period is judged against recorded times, never the wall clock.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -64,7 +63,7 @@ def test_cli_the_system_manager_cannot_record_a_user_request__ACC_13__ACC_9(sim:
 
 
 def test_cli_recovery_four_eyes_wait_cancel_complete__ACC_13__AUD_5(sim: Cli, tmp_path):
-    """sam starts, sam's approval refused, grete approves, early completion refused, the
+    """Sam starts, sam's approval refused, grete approves, early completion refused, the
     administrator cancels; a second recovery completes after 72 h into a 0600 file; the
     credential only rotates; the recovered user cannot acknowledge the recovery notices.
     """
@@ -78,18 +77,14 @@ def test_cli_recovery_four_eyes_wait_cancel_complete__ACC_13__AUD_5(sim: Cli, tm
     error = sim.fails(1, "controllers", "recovery", "approve", ref, "1", user="sam", env=later())
     assert "RecoveryNeedsTwoPeople" in error
     sim.ok("controllers", "recovery", "approve", ref, "1", user="grete", env=later())
-    error = sim.fails(
-        1, "controllers", "recovery", "complete", ref, "1", user="sam", env=later(71)
-    )
+    error = sim.fails(1, "controllers", "recovery", "complete", ref, "1", user="sam", env=later(71))
     assert "RecoveryWaitMustHaveElapsed" in error
     cancelled = sim.ok(
         "controllers", "recovery", "cancel", ref, "1", "--reason", "nobody here asked",
         user=tenant.admin, env=later(),
     )  # fmt: skip
     assert cancelled["state"] == "cancelled"
-    error = sim.fails(
-        1, "controllers", "recovery", "complete", ref, "1", user="sam", env=later(2)
-    )
+    error = sim.fails(1, "controllers", "recovery", "complete", ref, "1", user="sam", env=later(2))
     assert "RecoveryMustBeOpen" in error
 
     sim.ok(*start, user="sam", env=later())
@@ -101,7 +96,7 @@ def test_cli_recovery_four_eyes_wait_cancel_complete__ACC_13__AUD_5(sim: Cli, tm
     )  # fmt: skip
     assert done["state"] == "completed"
     assert out.read_text(encoding="utf-8").strip() == done["credential"]
-    assert os.stat(out).st_mode & 0o777 == 0o600
+    assert out.stat().st_mode & 0o777 == 0o600
     handed = {"PROCESSOR_CREDENTIAL": done["credential"], **later()}
     error = sim.fails(1, "export", ref, "--all", user=new_admin, env=handed)
     assert "CredentialMustBeTheHoldersOwn" in error

@@ -8,7 +8,7 @@ from support import login
 
 
 def test_acc13_staff_cannot_record_a_user_request_over_http(api):
-    """sam and grete POST a user-request in acme's name: 403 with the rule; nothing recorded;
+    """Sam and grete POST a user-request in acme's name: 403 with the rule; nothing recorded;
     sam's rotation of alice's credential citing it is refused too.
     """
     body = {"kind": "user-request", "text": "CEO called", "change": "credential", "user": "alice"}
@@ -24,7 +24,7 @@ def test_acc13_staff_cannot_record_a_user_request_over_http(api):
 
 
 def test_acc13_an_administrator_cancels_a_recovery_over_http(api):
-    """sam starts a recovery (CLI side); alice lists and cancels it over HTTP; bob cannot."""
+    """Sam starts a recovery (CLI side); alice lists and cancels it over HTTP; bob cannot."""
     login(api.proc, "sam").recovery.start("acme", "alice2", "ticket 9")
     listed = api.as_("alice", "GET", "/v1/controllers/acme/recoveries")
     assert listed.status_code == 200, listed.text
