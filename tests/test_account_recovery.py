@@ -168,3 +168,22 @@ def test_staff_user_changes_are_deviation_candidates_until_reviewed__ACC_13__ACC
     assert "staff-user-change-unreviewed" not in kinds
     later = _audit(acme).draw(size=5, seed=7, of="staff")
     assert [e for e in later["entries"] if e["kind"] == "user-change"] == []
+
+
+def test_four_eyes_hold_even_when_one_role_may_start_and_approve__ACC_13(acme):
+    """A role table widened by mistake (the system manager may also approve) still does not let
+    the person who started a recovery approve it.
+    """
+    roles = acme.policies.roles
+    manager = roles.processor["system-manager"]
+    widened = manager.model_copy(
+        update={"permissions": manager.permissions | {"controllers.recovery.approve"}}
+    )
+    roles.processor["system-manager"] = widened
+    try:
+        _start(acme)
+        with pytest.raises(RefusedError, match="RecoveryNeedsTwoPeople"):
+            login(acme, "sam").recovery.approve("acme", 1)
+        assert login(acme, "grete").recovery.list("acme")[0]["state"] == "started"
+    finally:
+        roles.processor["system-manager"] = manager
