@@ -62,14 +62,19 @@ def test_recovery_journey_four_eyes_wait_and_cancel__ACC_13__AUD_5__ACC_14(acme,
     administrator cancels; a second recovery completes after the wait, with a handed-over
     credential, and the recovered user cannot acknowledge the recovery's notice.
     """
+    from processor.audit.contactpersons import ContactPersonsService
+
+    alice = login(acme, "alice")
+    ContactPersonsService(alice).set("acme", "data-protection", "Dora Dahl", "dora@acme.example")
     login(acme, "grete")
     started = _start(acme)
     assert started["state"] == "started"
     assert started["notified_administrators"] == ["alice"]
-    alice = login(acme, "alice")
+    assert started["notified_contact_persons"] == ["data-protection"]
     told = [n for n in alice.notices.list("acme") if n["kind"] == "account-recovery"]
     assert len(told) == 1
     assert "cancel" in told[0]["body"]
+    assert "dora@acme.example" in told[0]["body"]
     with pytest.raises(RefusedError, match="RecoveryNeedsTwoPeople"):
         login(acme, "sam").recovery.approve("acme", 1)
     with pytest.raises(RefusedError, match="RecoveryMustBeApproved"):

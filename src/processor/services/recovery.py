@@ -149,7 +149,14 @@ class RecoveryService:
             )
         number = len(earlier) + 1
         admins = self._administrators(c.ref)
-        contact_roles = sorted(persons(self.proc, c.ref))
+        contacts = persons(self.proc, c.ref)
+        contact_roles = sorted(contacts)
+        # The notice (sealed) names each contact person with their address, so it reaches them
+        # however the controller's notices are passed on; the event keeps the roles only.
+        addressed = [
+            f"{role} {contacts[role].get('name', '')} <{contacts[role].get('email', '')}>"
+            for role in contact_roles
+        ]
         wait = self.proc.policies.profiles.profiles[self.proc.store_info().profile]
         with self.proc.using_clock():
             recovery = AccountRecovery(
@@ -173,7 +180,7 @@ class RecoveryService:
                     f"{self.s.user_name} started recovery {number} of your account: a"
                     f" credential for {'new ' if existing is None else ''}administrator {user}."
                     f" For: administrators {', '.join(admins) or '(none working)'};"
-                    f" contact persons {', '.join(contact_roles) or '(none recorded)'}."
+                    f" contact persons {'; '.join(addressed) or '(none recorded)'}."
                     " It needs the GDPA's approval and then waits"
                     f" {wait.recovery_wait_hours} hours. If your company did not ask for it,"
                     f" cancel it: `processor controllers recovery cancel {c.ref} {number}`."
