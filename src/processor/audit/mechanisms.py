@@ -269,10 +269,11 @@ MECHANISMS: tuple[Mechanism, ...] = (
     _m(
         "ACC-13",
         "Controller users only on the controller's request",
-        "`must_cite_request`: staff change a controller's users only on its `user-request` "
-        "instruction",
+        "`must_cite_request`: staff change a controller's users only on a `user-request` "
+        "its own administrator recorded; otherwise a four-eyes recovery with a wait",
         "processor.services.user_requests:must_cite_request",
         "UserRequestCarriedOut",
+        "AccountRecoveryCompleted",
     ),
     _m(
         "ACC-14",
