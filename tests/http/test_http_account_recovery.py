@@ -30,11 +30,11 @@ def test_acc13_an_administrator_cancels_a_recovery_over_http(api):
     assert listed.status_code == 200, listed.text
     assert [r["state"] for r in listed.json()["recoveries"]] == ["started"]
     url = "/v1/controllers/acme/recoveries/1/cancel"
-    assert api.as_("bob", "POST", url, json={"reason": "x"}).status_code in (403, 404)
+    assert api.as_("bob", "POST", url, json={"reason": "x"}).status_code == 404  # not his
     assert api.as_("mia", "POST", url, json={}).status_code == 403
     cancelled = api.as_("alice", "POST", url, json={"reason": "we did not ask"})
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["state"] == "cancelled"
     again = api.as_("alice", "POST", url, json={})
-    assert again.status_code in (403, 409, 422), again.text
+    assert again.status_code == 403, again.text
     assert again.json()["rule"] == "RecoveryMustBeOpen"
