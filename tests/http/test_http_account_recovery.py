@@ -38,3 +38,16 @@ def test_acc13_an_administrator_cancels_a_recovery_over_http(api):
     again = api.as_("alice", "POST", url, json={})
     assert again.status_code == 403, again.text
     assert again.json()["rule"] == "RecoveryMustBeOpen"
+
+
+def test_acc13_staff_user_changes_sampled_over_http(api):
+    """A user added by sam on alice's request is in a `user-changes` sample drawn over HTTP."""
+    number = login(api.proc, "alice").controllers.instruct(
+        "acme", "user-request", "add Carl", {"change": "add", "user": "carl", "role": "support"}
+    )["number"]
+    login(api.proc, "sam").users.add("carl", "support", controller="acme", request=number)
+    drawn = api.as_("grete", "POST", "/v1/audit/samples", json={"of": "user-changes", "size": 9})
+    assert drawn.status_code < 300, drawn.text
+    entries = drawn.json()["entries"]
+    assert {(e["kind"], e["actor"]) for e in entries} == {("user-change", "sam")}
+    assert len(entries) == 2  # carl added, and his handed-over credential

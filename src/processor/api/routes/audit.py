@@ -57,7 +57,7 @@ class Draw(BaseModel):
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
     start: Annotated[str | None, Field(alias="from", max_length=40)] = None
     end: Annotated[str | None, Field(alias="to", max_length=40)] = None
-    of: Literal["staff", "subprocessors"] = "staff"
+    of: Literal["staff", "subprocessors", "user-changes"] = "staff"
 
 
 class EntryReview(BaseModel):
