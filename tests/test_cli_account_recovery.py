@@ -7,6 +7,7 @@ waiting period is judged against recorded times, never the wall clock.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -109,3 +110,41 @@ def test_cli_recovery_four_eyes_wait_cancel_complete__ACC_13__AUD_5(sim: Cli, tm
     )
     assert "RecoveredUserMustNotAcknowledgeTheRecovery" in error
     sim.ok("notices", "ack", recovery_notices[-1]["notice_id"], user=tenant.admin, env=later())
+
+
+def test_cli_staff_user_changes_wait_in_status_until_the_gdpa_reviews_them__ACC_13__ACC_7(
+    sim: Cli,
+):
+    """After sam carries out an administrator's request, `status` names the change (exit 1)
+    until grete reviews it in a sample; every sample carries it.
+    """
+    tenant = new_tenant(sim)
+    carl = f"{tenant.ref}-carl"
+    number = sim.ok(
+        "controllers", "instruct", tenant.ref, "--kind", "user-request", "--change", "add",
+        "--user", carl, "--role", "bookkeeper", "--text", "add Carl", user=tenant.admin,
+        env=later(1),
+    )["number"]  # fmt: skip
+    sim.ok(
+        "users", "add", carl, "--role", "bookkeeper", "--controller", tenant.ref,
+        "--request", number, user="sam", env=later(),
+    )  # fmt: skip
+    result = sim.run("status", user="grete", as_json=True, env=later())
+    assert result.exit_code == 1
+    waiting = [c for c in json_of(result)["staff_user_changes_unreviewed"] if c["user"] == carl]
+    assert [c["change"] for c in waiting] == ["added", "credential"]
+    sample = sim.ok("audit", "sample", "--size", "1", "--seed", "3", user="grete", env=later())
+    sampled = [e for e in sample["entries"] if e["kind"] == "user-change"]
+    assert {e["entry"] for e in sampled} >= {c["entry"] for c in waiting}
+    for entry in sampled:
+        sim.ok(
+            "audit", "review", sample["sample"], "--entry", entry["entry"], "--finding", "ok",
+            "--note", "the administrator asked", user="grete", env=later(),
+        )  # fmt: skip
+    after = json_of(sim.run("status", user="grete", as_json=True, env=later()))
+    assert after["staff_user_changes_unreviewed"] == []
+
+
+def json_of(result) -> dict:
+    """The JSON document a command printed, whatever its exit code."""
+    return json.loads(result.stdout)
