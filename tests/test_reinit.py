@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import sqlalchemy as sa
-from cli_helpers import Cli, POSTGRES_URL, run_processor
+from cli_helpers import POSTGRES_URL, Cli, run_processor
 
 from processor.config import Settings
 

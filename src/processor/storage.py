@@ -188,9 +188,7 @@ def leftover_keys(settings: Settings) -> str | None:
         with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
             names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
             held = any(
-                conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone()
-                for t in tables
-                if t in names
+                conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() for t in tables if t in names
             )
         if not held:
             return None
