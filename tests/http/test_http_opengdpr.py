@@ -6,6 +6,7 @@ import base64
 import json
 import uuid
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from http_helpers import Api, TestClient
@@ -92,7 +93,7 @@ def test_access_results_are_for_the_requesting_controller_only_and_expire__SUBJ_
     service.idle()
     _, status = client.status(answer["subject_request_id"])
     assert status["request_status"] == "completed"
-    path = status["results_url"].replace("http://testserver", "")
+    path = urlsplit(status["results_url"]).path
     mine = api.as_("alice", "GET", path)
     assert mine.status_code == 200
     export = json.loads(mine.content)
