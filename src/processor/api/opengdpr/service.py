@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from processor.api import publicurl
-from processor.api.opengdpr.callbacks import Callback, Dispatcher, encoded
+from processor.api.opengdpr.callbacks import QUEUE_SIZE, Callback, Dispatcher, encoded
+from processor.api.opengdpr.destinations import from_options
 from processor.api.opengdpr.domain import (
     COMPLETED,
     EXTENSION_RIGHTS,
@@ -41,6 +42,7 @@ from processor.services.profile import typed_fields
 if TYPE_CHECKING:
     from typing import TextIO
 
+    from processor.api.opengdpr.destinations import Resolver
     from processor.api.runtime import Runtime
     from processor.session import Session
 
@@ -65,6 +67,11 @@ class OpenGdprOptions:
 
     domain: str = field(default_factory=_domain_default)
     public_url: str = field(default_factory=publicurl.default)
+    # Non-public ranges callbacks may go to anyway (None: PROCESSOR_CALLBACK_ALLOW).
+    callback_allow: str | tuple[str, ...] | None = None
+    callback_queue: int = QUEUE_SIZE
+    # Name resolution for callbacks (None: the system's); a test's stands in for DNS.
+    resolve: Resolver | None = None
     grace_seconds: float = 0.0
     backoff: tuple[float, ...] = (1.0, 4.0, 16.0, 64.0)
     timeout: float = 5.0
@@ -95,7 +102,9 @@ class OpenGdpr:
         with rt.store() as proc:
             key = proc.ledger.signer().private_key
         self.signer = BodySigner(key, options.domain)
-        self.callbacks = Dispatcher(rt, self.signer, options.backoff, options.timeout)
+        self.destinations = from_options(options.callback_allow, options.resolve)
+        self.callbacks = Dispatcher(rt, self.signer, options.backoff, options.timeout,
+                                    self.destinations, options.callback_queue)  # fmt: skip
         self._workers: list[threading.Thread] = []
 
     def stop(self) -> None:
@@ -150,6 +159,7 @@ class OpenGdpr:
                 raise InvalidInputError("a callback URL must use https (http only on loopback)")
             if parts.username or parts.password:
                 raise InvalidInputError("a callback URL must not carry credentials")
+            self.destinations.check_url(url)  # a non-public address, before anything is saved
         proc = s.proc
         with proc.using_clock():
             register = self._register(proc, controller, s.user_name)
