@@ -38,6 +38,12 @@ from .state import state
     help="Largest request body in MB; past it the answer is 413 (PROCESSOR_MAX_BODY_MB; "
     "default 64).",
 )
+@click.option(
+    "--callback-allow",
+    metavar="RANGES",
+    help="Non-public address ranges OpenGDPR callbacks may go to anyway, comma-separated "
+    "(e.g. 10.20.0.0/16); by default only public addresses (PROCESSOR_CALLBACK_ALLOW).",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -46,6 +52,7 @@ def serve(
     workers: int,
     public_url: str | None,
     max_body_mb: float | None,
+    callback_allow: str | None,
 ) -> None:
     """Serve the HTTP API and OpenGDPR endpoints (OpenAPI at /openapi.json)."""
     import os
@@ -54,23 +61,28 @@ def serve(
 
     from processor.api import publicurl
     from processor.api.bodylimit import MAX_BODY_ENV, max_body_bytes
+    from processor.api.opengdpr.destinations import ALLOW_ENV, parse_allow
     from processor.api.serve import GRACEFUL_SECONDS, check_workers, export_settings
     from processor.app import Processor
 
     settings = state(ctx).settings
     check_workers(settings, workers)
+    # Everything that can refuse is checked before the environment is changed.
     base, defaulted = publicurl.for_serving(public_url, host, port)
-    if max_body_mb is not None:
-        os.environ[MAX_BODY_ENV] = str(max_body_mb)
-    limit = max_body_bytes()  # a bad PROCESSOR_MAX_BODY_MB fails here, in one line
+    limit = max_body_bytes(max_body_mb)
+    allowed = parse_allow(callback_allow)
     Processor.open(settings).close()  # a missing or unreadable store fails here, in one line
     export_settings(settings)
     os.environ[publicurl.PUBLIC_URL_ENV] = base
+    os.environ[MAX_BODY_ENV] = str(limit / (1024 * 1024))
+    os.environ[ALLOW_ENV] = ",".join(map(str, allowed))
     click.echo(f"serving {settings.store_label()} on http://{host}:{port} ({workers} worker"
                f"{'s' if workers > 1 else ''}); signed links use {base}"
                + (" (the bound address: give --public-url for the one controllers use)"
                   if defaulted else "")
-               + f"; bodies up to {limit / (1024 * 1024):g} MB", err=True)  # fmt: skip
+               + f"; bodies up to {limit / (1024 * 1024):g} MB"
+               + (f"; callbacks also to {', '.join(map(str, allowed))}" if allowed else ""),
+               err=True)  # fmt: skip
     uvicorn.run(
         "processor.api.serve:app_from_environment",
         factory=True,

@@ -292,3 +292,31 @@ def test_loopback_allowance_covers_ipv4_mapped_loopback():
     rule = Destinations(parse_allow("127.0.0.0/8"))
     assert rule.refusal("::ffff:127.0.0.1") is None
     assert rule.refusal("::ffff:10.0.0.1") == "::ffff:10.0.0.1 (IPv4-mapped private)"
+
+
+def test_the_dispatcher_connects_to_the_pinned_address__SUBJ_4(desk, settings, clock, tmp_path):
+    """End to end: a name only the resolver knows is reached at its checked address, with the
+    name as TLS server name (the self-signed certificate is then rightly not trusted).
+    """
+    cert, key = _certificate(tmp_path, "pinned.test")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    names: list[str | None] = []
+    context.sni_callback = lambda _sock, name, _ctx: names.append(name)
+    server, _ = _serve(context=context)
+    url = f"https://pinned.test:{server.server_address[1]}/hook"
+    app = _app(desk, settings, clock, callback_allow=LOOPBACK,
+               resolve=lambda _host, _port: ["127.0.0.1"])  # fmt: skip
+    try:
+        with TestClient(app, raise_server_exceptions=False) as http:
+            api = Api(desk, http)
+            client = Client(http, desk.issued["alice"], DOMAIN)
+            client.discovery()
+            assert _register(api, url).status_code == 200
+            _, answer = client.submit(client.request_body("access", "n@example.com", [url]))
+            assert app.state.opengdpr.idle(30)
+            attempts = _attempts(api, answer["subject_request_id"])
+        assert "pinned.test" in names
+        assert attempts and all(e == "ConnectError" for *_, e in attempts), attempts
+    finally:
+        server.shutdown()

@@ -182,3 +182,15 @@ def test_an_endless_line_is_refused_after_reading_the_limit_only__SUBJ_1():
     with pytest.raises(InvalidInputError, match="line 1 of the CSV is longer than the field"):
         read_rows(io.BufferedReader(raw), ("email",))
     assert raw.given <= MAX_LINE_BYTES + 1024 * 1024
+
+
+def test_serve_refuses_a_bad_callback_allowance_or_body_limit(tmp_path):
+    """`serve --callback-allow intranet` and a bad PROCESSOR_MAX_BODY_MB: exit 2, one line."""
+    from cli_helpers import Cli
+
+    from processor.config import Settings
+
+    cli = Cli(Settings(data_dir=tmp_path / "d"))
+    assert "not an address range" in cli.fails(2, "serve", "--callback-allow", "intranet")
+    error = cli.fails(2, "serve", env={"PROCESSOR_MAX_BODY_MB": "lots"})
+    assert "PROCESSOR_MAX_BODY_MB" in error
