@@ -320,3 +320,24 @@ def test_the_dispatcher_connects_to_the_pinned_address__SUBJ_4(desk, settings, c
         assert attempts and all(e == "ConnectError" for *_, e in attempts), attempts
     finally:
         server.shutdown()
+
+
+def test_a_url_allowed_at_registration_is_refused_at_submission_once_disallowed__SUBJ_4(
+    desk, settings, clock
+):
+    """A loopback URL registered while the operator allowed loopback is refused (400, nothing
+    recorded) when a request names it after the allowance is gone.
+    """
+    url = "http://127.0.0.1:9/hook"
+    with TestClient(_app(desk, settings, clock, callback_allow=LOOPBACK)) as http:
+        assert _register(Api(desk, http), url).status_code == 200
+    app = _app(desk, settings, clock)
+    with TestClient(app, raise_server_exceptions=False) as http:
+        api = Api(desk, http)
+        client = Client(http, desk.issued["alice"], DOMAIN)
+        client.discovery()
+        body = client.request_body("access", "n@example.com", [url])
+        code, problem = client.submit(body)
+        assert code == 400, problem
+        assert problem["detail"].startswith("callback URL refused: 127.0.0.1 (loopback)")
+        assert list(api.proc.store.events.get(request_id("acme", body["subject_request_id"]))) == []

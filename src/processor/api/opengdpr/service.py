@@ -207,6 +207,9 @@ class OpenGdpr:
                 "(PUT /v1/controllers/{controller}/opengdpr/callbacks)",
                 rule="CallbackUrlMustBeRegistered",
             )
+        for url in urls:
+            # Registered before addresses were checked, or the operator's allowance narrowed.
+            self.destinations.check_url(url)
         now = proc.now()
         expected = _iso(now + timedelta(days=self.options.completion_days))
         with proc.using_clock():
