@@ -397,7 +397,7 @@ def erase(
     details = result["metadata"]["details"]
     if target is not None:
         try:
-            with outfile.writing(target, what="receipt") as handle:
+            with outfile.writing(target, what="receipt", private=True) as handle:
                 handle.write(json.dumps(result, indent=2) + "\n")
         except CannotWriteError as exc:
             # The erasure stands; only the copy on disk is missing, and the ledger can reissue it.

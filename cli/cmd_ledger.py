@@ -312,7 +312,7 @@ def receipts_issue(
     if target is None:
         click.echo(document, nl=False)
         return
-    with outfile.writing(target, what="receipt") as handle:
+    with outfile.writing(target, what="receipt", private=True) as handle:
         handle.write(document)
     emit(
         {"out": str(out), "kind": receipt["kind"], **receipt["metadata"]},

@@ -163,7 +163,7 @@ def retention_certificate(
     if out is None or target is None:
         click.echo(json.dumps(cert, indent=2))
         return
-    with outfile.writing(target, what="certificate") as handle:
+    with outfile.writing(target, what="certificate", private=True) as handle:
         handle.write(json.dumps(cert, indent=2) + "\n")
     details = cert["metadata"]["details"]
     emit(

@@ -486,8 +486,8 @@ def _one_byte_edits(text: str, receipt: dict[str, Any]) -> dict[str, str]:
     state = receipt["record"]["state_b64"]
     at = text.index(state) + len(state) // 2
     edits["record state character"] = edit_char(text, at, other_b64(text[at]))
-    at = text.index(f'"reason": "{REASON}"') + len('"reason": "Art. 17 ')
-    edits["metadata reason character"] = edit_char(text, at, "R")
+    at = text.index('"erased_by": "') + len('"erased_by": "')
+    edits["metadata erased_by character"] = edit_char(text, at, "X" if text[at] != "X" else "Y")
     for name, edited in edits.items():
         assert len(edited.encode()) == len(text.encode()), name
         assert json.loads(edited) != receipt, name
@@ -504,7 +504,7 @@ def test_erasure_receipt_verifies_offline_and_any_edit_fails(acme, tmp_path):
     receipt = json.loads(receipt_path.read_text(encoding="utf-8"))
     assert receipt == store["receipt"]
     assert receipt["kind"] == "erasure"
-    assert receipt["metadata"]["details"]["reason"] == REASON
+    assert REASON not in receipt_path.read_text(encoding="utf-8")
 
     done = verify_in_fresh_process(receipt_path, key, empty)
     assert done.returncode == 0, done.stderr
@@ -522,7 +522,7 @@ def test_erasure_receipt_verifies_offline_and_any_edit_fails(acme, tmp_path):
 
     # The same in a fresh process, for the edit that no Merkle proof covers (only the signature).
     path = tmp_path / "edited.json"
-    path.write_text(edits["metadata reason character"], encoding="utf-8")
+    path.write_text(edits["metadata erased_by character"], encoding="utf-8")
     done = verify_in_fresh_process(path, key, empty)
     assert done.returncode == 3, done.stderr
     lines = done.stderr.splitlines()

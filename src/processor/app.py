@@ -37,6 +37,7 @@ from processor.storage import (
     Engines,
     check_private_sqlite_files,
     ensure_postgres_schema,
+    leftover_keys,
     setup_lock,
     store_has_events,
 )
@@ -224,6 +225,13 @@ class Processor:
             settings.check_keys_apart()
         if store_has_events(settings):
             raise RefusedError("the store is already initialised", rule="StoreIsNew")
+        leftover = leftover_keys(settings)
+        if leftover is not None:
+            raise ConfigurationError(
+                f"the {leftover} still holds keys of an earlier store at this path "
+                "(was its data deleted?): move it away, or delete it if that store is gone for "
+                "good, then run init again"
+            )
         if settings.master_key_hex or settings.master_key_path().exists():
             settings.master_key(create=False)  # malformed, weak or open to others: refused now
         elif settings.backend == "sqlite" and settings.keystore_file().exists():

@@ -471,7 +471,15 @@ class LedgerService:
             leaf_index=proof["leaf_index"],
             inclusion_proof=[bytes.fromhex(h) for h in proof["inclusion_proof"]],
             checkpoint=proof["checkpoint"],
-            metadata={"simulation": self.proc.simulation, "position": position, "details": details},
+            # The leaf hash and tree size repeat what the record and checkpoint prove, so a
+            # controller can file and compare them without recomputing.
+            metadata={
+                "simulation": self.proc.simulation,
+                "position": position,
+                "leaf_hash": proof["leaf_hash"],
+                "tree_size": proof["tree_size"],
+                "details": details,
+            },
         )
 
     def consistency(self, from_size: int, to_size: int | None = None) -> dict[str, Any]:

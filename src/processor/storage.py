@@ -172,6 +172,43 @@ def store_has_events(settings: Settings) -> bool:
         engine.dispose()
 
 
+def leftover_keys(settings: Settings) -> str | None:
+    """Where keys of an earlier store at this path are ("key folder ..."), or None if none.
+
+    Asked by `init` after `store_has_events` said no: the key folder (SQLite) or key schema
+    (PostgreSQL) is named by the store's path, so deleting a data directory and running `init`
+    again at the same path meets the old store's keys. Reusing them would mix two stores' keys
+    (and fail on the first key the new store makes), so `init` refuses, naming the place.
+    """
+    tables = ("subject_keys", "shredded_subjects")
+    if settings.backend == "sqlite":
+        path = settings.keystore_file()
+        if not path.exists() or path.stat().st_size == 0:
+            return None
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            held = any(
+                conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() for t in tables if t in names
+            )
+        if not held:
+            return None
+        return f"key store file {path}" if settings.keystore_path else f"key folder {path.parent}"
+    loc = settings.keystore_location()
+    engine = sa.create_engine(loc.sqlalchemy_url(), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            for name in tables:
+                table = f'"{loc.schema}"."{name}"'
+                if conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": table}).scalar() is None:
+                    continue
+                if conn.execute(sa.text(f"SELECT 1 FROM {table} LIMIT 1")).first() is not None:
+                    where = f"postgresql://{loc.host}:{loc.port}/{loc.dbname}"
+                    return f"key store schema {loc.schema} in {where}"
+    finally:
+        engine.dispose()
+    return None
+
+
 @contextlib.contextmanager
 def setup_lock(engine: sa.Engine, backend: str, name: str) -> Iterator[None]:
     """Serialise a store's set-up (its `CREATE ... IF NOT EXISTS`) across processes.

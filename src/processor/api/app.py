@@ -38,12 +38,15 @@ def create_app(
     *,
     clock: Clock | None = None,
     opengdpr: dict[str, Any] | None = None,
+    max_body_mb: float | None = None,
 ) -> FastAPI:
     """The app over the store of `settings` (opened now, closed at shutdown).
 
-    `opengdpr` tunes the OpenGDPR endpoints (domain, callback back-off, results lifetime);
-    see `processor.api.opengdpr.service.OpenGdprOptions`.
+    `opengdpr` tunes the OpenGDPR endpoints (domain, public URL, callbacks, results lifetime);
+    see `processor.api.opengdpr.service.OpenGdprOptions`. `max_body_mb` caps request bodies
+    (default PROCESSOR_MAX_BODY_MB, else 64; see `processor.api.bodylimit`).
     """
+    from processor.api.bodylimit import BodyLimit, max_body_bytes
     from processor.api.opengdpr.routes import router as opengdpr_router
     from processor.api.opengdpr.service import OpenGdpr, OpenGdprOptions
     from processor.api.routes import (
@@ -62,6 +65,7 @@ def create_app(
         users,
     )
 
+    limit = max_body_bytes(max_body_mb)
     rt = Runtime(settings, clock)
 
     @contextlib.asynccontextmanager
@@ -89,6 +93,8 @@ def create_app(
                admin.router, messages.router, users.router, oversight.router)  # fmt: skip
     for router in (*routers, opengdpr_router):
         app.include_router(router)
+    # Inside the request log (added first): its task group would wrap our 413 in a group.
+    app.add_middleware(BodyLimit, limit=limit)
     app.middleware("http")(_log_request)
     return app
 

@@ -137,7 +137,8 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def http_error(_request: Request, exc: Exception) -> JSONResponse:
     """Starlette's own errors (unknown path, wrong method) as problem documents."""
     assert isinstance(exc, HTTPException)  # noqa: S101
-    return problem(exc.status_code, "http", str(exc.detail), exit_code=2)
+    kind = "too-large" if exc.status_code == 413 else "http"  # noqa: PLR2004 - bodylimit's
+    return problem(exc.status_code, kind, str(exc.detail), exit_code=2)
 
 
 async def internal_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -1,7 +1,9 @@
 """Reading an uploaded CSV safely: streamed, BOM-tolerant, bad bytes isolated to their row.
 
 Each physical line is decoded on its own, so one line of invalid UTF-8 rejects only the row
-that contains it, and a huge field rejects only its row instead of stopping the whole file.
+that contains it, and a huge quoted field over many lines rejects only its row.
+A physical line is read up to the field limit and no further: a longer one stops the import
+with a one-line error there, so a single-line upload of any size never sits in memory whole.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 MAX_FIELD_BYTES = 16 * 1024 * 1024
+MAX_LINE_BYTES = MAX_FIELD_BYTES
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,18 @@ class _Lines:
         self.bad: set[int] = set()
         self.first = b""
 
+    def _physical(self) -> Iterator[bytes]:
+        """The lines of `raw`, each read to the limit at most (a longer one is refused)."""
+        while line := self.raw.readline(MAX_LINE_BYTES + 1):
+            if len(line) > MAX_LINE_BYTES:
+                raise InvalidInputError(
+                    f"line {self.number + 1} of the CSV is longer than the field limit "
+                    f"({MAX_LINE_BYTES // (1024 * 1024)} MB): the import stopped there"
+                )
+            yield line
+
     def __iter__(self) -> Iterator[str]:
-        for number, line in enumerate(self.raw, start=1):
+        for number, line in enumerate(self._physical(), start=1):
             self.number = number
             if number == 1:
                 self.first = line

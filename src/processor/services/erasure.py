@@ -3,11 +3,17 @@
 The `ContactErased` event is stored first, then the subject's key is destroyed. If the process
 dies between the two, the projector destroys the key when it applies the event (any later
 command does), so an erasure that was recorded always completes.
+
+The receipt carries what a controller needs to check the erasure (ids, times, who, the ledger
+position, leaf hash and signed checkpoint) and no free text: the reason may name the person
+(a receipt is kept, mailed and filed for years), so it stays sealed in the event with the
+subject's key, and goes with it. A receipt file is written 0600 whatever the umask.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +27,6 @@ if TYPE_CHECKING:
     from processor.session import Session
 
 ERASURE_REASON = "erasure-reason"
-REASON_SHREDDED = "(not repeated: sealed with the subject's key, destroyed by the erasure)"
 
 
 class ErasureService:
@@ -65,10 +70,10 @@ class ErasureService:
             messages = self.s.messages.key_ids_of(str(cid))
             self.proc.sealer.shred([str(cid), *messages], self.proc.now())
         position = recordings[-1].notification.id
-        receipt = self._receipt(position, controller, str(cid), erased, reason.strip())
+        receipt = self._receipt(position, controller, str(cid), erased)
         if receipt_path is not None:
             try:
-                receipt_path.write_text(json.dumps(receipt, indent=2) + "\n", encoding="utf-8")
+                write_private(receipt_path, json.dumps(receipt, indent=2) + "\n")
             except OSError as exc:
                 raise CannotWriteError(
                     f"contact {cid} is erased, but the receipt cannot be written: {exc.strerror}"
@@ -78,9 +83,8 @@ class ErasureService:
     def reissue(self, contact: str, controller: str | None = None) -> dict[str, Any]:
         """The receipt of an erasure, issued again from the ledger (a lost copy is not lost).
 
-        Everything in it comes from the stored `ContactErased` event and its ledger position,
-        except the reason: that was sealed with the subject's key, which the erasure destroyed,
-        so a reissued receipt says so instead of repeating it.
+        Everything in it comes from the stored `ContactErased` event and its ledger position, so
+        a reissued receipt says what the first one said (neither repeats the reason).
         """
         try:
             cid = uuid.UUID(contact)
@@ -99,7 +103,7 @@ class ErasureService:
                 rule="ContactMustBeErased",
             )
         position, event = found
-        return self._receipt(position, aggregate.controller, str(cid), event, None)
+        return self._receipt(position, aggregate.controller, str(cid), event)
 
     def _receipt(
         self,
@@ -107,7 +111,6 @@ class ErasureService:
         controller: str,
         contact_id: str,
         event: Any,  # noqa: ANN401 - the ContactErased event class is built by @event
-        reason: str | None,
     ) -> dict[str, Any]:
         return self.proc.ledger.receipt(
             position,
@@ -117,8 +120,16 @@ class ErasureService:
                 "contact_id": contact_id,
                 "erased_at": event.timestamp.isoformat(),
                 "erased_by": event.actor,
-                "reason": reason if reason is not None else REASON_SHREDDED,
+                "reason": "sealed in the erasure event with the subject's key, destroyed with it",
                 "method": "crypto-shredding: the subject's AES-256-GCM key was destroyed",
                 "policy_version": event.policy_version,
             },
         )
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` readable by its owner only (0600), whatever the umask."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)

@@ -136,7 +136,7 @@ def _signed(model: type[BaseModel], code: int = 200) -> dict[int | str, dict[str
 @router.get("/discovery", responses=_signed(DiscoveryOut), response_class=Response)
 def discovery(request: Request) -> Response:
     """What this processor supports, and where its signing key is (public)."""
-    return _response(_service(request).discovery(str(request.base_url)))
+    return _response(_service(request).discovery())
 
 
 @router.get(
@@ -170,12 +170,11 @@ async def submit(
     """Receive an access, portability or erasure request (our other rights under extensions)."""
     raw = await request.body()
     parsed = json.loads(body.model_dump_json())
-    base = str(request.base_url)
     service = _service(request)
 
     def work() -> Received:
         with rt.acting(cred, "opengdpr request") as s:
-            return service.submit(s, raw, parsed, cred or "", base)
+            return service.submit(s, raw, parsed, cred or "")
 
     return _response(await anyio.to_thread.run_sync(work))
 
@@ -190,7 +189,7 @@ def status(
 ) -> Response:
     """The request's status; a completed erasure carries our signed receipt."""
     with rt.acting(cred, "opengdpr status") as s:
-        found = _service(request).status(s, subject_request_id, str(request.base_url))
+        found = _service(request).status(s, subject_request_id)
     return _response(found)
 
 

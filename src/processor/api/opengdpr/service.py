@@ -21,7 +21,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
-from processor.api.opengdpr.callbacks import Callback, Dispatcher, encoded
+from processor.api import publicurl
+from processor.api.opengdpr.callbacks import QUEUE_SIZE, Callback, Dispatcher, encoded
+from processor.api.opengdpr.destinations import from_options
 from processor.api.opengdpr.domain import (
     COMPLETED,
     EXTENSION_RIGHTS,
@@ -40,6 +42,7 @@ from processor.services.profile import typed_fields
 if TYPE_CHECKING:
     from typing import TextIO
 
+    from processor.api.opengdpr.destinations import Resolver
     from processor.api.runtime import Runtime
     from processor.session import Session
 
@@ -56,9 +59,19 @@ def _domain_default() -> str:
 
 @dataclass(frozen=True)
 class OpenGdprOptions:
-    """Tunables: the signing domain, grace before fulfilment, back-off, lifetimes."""
+    """Tunables: the signing domain, public base URL, grace before fulfilment, back-off, lifetimes.
+
+    `public_url` is where controllers reach us; signed links are built from it, never from the
+    request's Host header (see `processor.api.publicurl`).
+    """
 
     domain: str = field(default_factory=_domain_default)
+    public_url: str = field(default_factory=publicurl.default)
+    # Non-public ranges callbacks may go to anyway (None: PROCESSOR_CALLBACK_ALLOW).
+    callback_allow: str | tuple[str, ...] | None = None
+    callback_queue: int = QUEUE_SIZE
+    # Name resolution for callbacks (None: the system's); a test's stands in for DNS.
+    resolve: Resolver | None = None
     grace_seconds: float = 0.0
     backoff: tuple[float, ...] = (1.0, 4.0, 16.0, 64.0)
     timeout: float = 5.0
@@ -85,10 +98,13 @@ class OpenGdpr:
     def __init__(self, rt: Runtime, options: OpenGdprOptions) -> None:
         self.rt = rt
         self.options = options
+        self.base_url = publicurl.checked(options.public_url)
         with rt.store() as proc:
             key = proc.ledger.signer().private_key
         self.signer = BodySigner(key, options.domain)
-        self.callbacks = Dispatcher(rt, self.signer, options.backoff, options.timeout)
+        self.destinations = from_options(options.callback_allow, options.resolve)
+        self.callbacks = Dispatcher(rt, self.signer, options.backoff, options.timeout,
+                                    self.destinations, options.callback_queue)  # fmt: skip
         self._workers: list[threading.Thread] = []
 
     def stop(self) -> None:
@@ -111,7 +127,7 @@ class OpenGdpr:
 
     # -- discovery --------------------------------------------------------------------------------
 
-    def discovery(self, base_url: str) -> Received:
+    def discovery(self) -> Received:
         """What we support, and where the signing key is."""
         return self.signed(
             200,
@@ -121,7 +137,7 @@ class OpenGdpr:
                     {"identity_type": t, "identity_format": f} for t, f in SUPPORTED_IDENTITIES
                 ],
                 "supported_subject_request_types": list(TYPES),
-                "processor_certificate": f"{base_url}v1/opengdpr/processor-key.pem",
+                "processor_certificate": f"{self.base_url}v1/opengdpr/processor-key.pem",
                 "extensions": {self.options.domain: {"rights": list(EXTENSION_RIGHTS)}},
             },
         )
@@ -143,6 +159,7 @@ class OpenGdpr:
                 raise InvalidInputError("a callback URL must use https (http only on loopback)")
             if parts.username or parts.password:
                 raise InvalidInputError("a callback URL must not carry credentials")
+            self.destinations.check_url(url)  # a non-public address, before anything is saved
         proc = s.proc
         with proc.using_clock():
             register = self._register(proc, controller, s.user_name)
@@ -167,9 +184,7 @@ class OpenGdpr:
         s.authorize("opengdpr.request", command=command, controller=user.controller)
         return user.controller
 
-    def submit(
-        self, s: Session, raw: bytes, parsed: dict[str, Any], credential: str, base_url: str
-    ) -> Received:
+    def submit(self, s: Session, raw: bytes, parsed: dict[str, Any], credential: str) -> Received:
         """Receive a request: record it pending, answer signed, then fulfil it in the background."""
         controller = self._own_controller(s, "opengdpr request")
         srid = str(parsed["subject_request_id"]).lower()
@@ -192,6 +207,9 @@ class OpenGdpr:
                 "(PUT /v1/controllers/{controller}/opengdpr/callbacks)",
                 rule="CallbackUrlMustBeRegistered",
             )
+        for url in urls:
+            # Registered before addresses were checked, or the operator's allowance narrowed.
+            self.destinations.check_url(url)
         now = proc.now()
         expected = _iso(now + timedelta(days=self.options.completion_days))
         with proc.using_clock():
@@ -205,10 +223,10 @@ class OpenGdpr:
             )  # fmt: skip
             register.file(actor=s.user_name, request=str(request.id))
             proc.commit(register, request)
-        self._notify(request, base_url)
+        self._notify(request)
         worker = threading.Thread(
             target=self._fulfil,
-            args=(request.id, credential, extension, base_url),
+            args=(request.id, credential, extension),
             name="opengdpr-fulfil",
             daemon=True,
         )
@@ -280,9 +298,7 @@ class OpenGdpr:
             return None, kinds
         return contact, kinds
 
-    def _fulfil(
-        self, rid: uuid.UUID, credential: str, extension: dict[str, Any], base_url: str
-    ) -> None:
+    def _fulfil(self, rid: uuid.UUID, credential: str, extension: dict[str, Any]) -> None:
         """Wait out the grace period, then act as the requester (unless cancelled meanwhile)."""
         if self.options.grace_seconds and self.callbacks.stopping.wait(self.options.grace_seconds):
             return
@@ -294,14 +310,14 @@ class OpenGdpr:
                 with s.proc.using_clock():
                     request.start(actor=s.user_name)
                     s.proc.commit(request)
-                self._notify(request, base_url)
+                self._notify(request)
                 outcome, position, until = self._act(s, request, extension)
                 request = s.proc.find(rid)
                 assert isinstance(request, OpenGdprRequest)  # noqa: S101 - it was found above
                 with s.proc.using_clock():
                     request.complete(s.user_name, outcome, position, until)
                     s.proc.commit(request)
-                self._notify(request, base_url)
+                self._notify(request)
         except ProcessorError as exc:
             _log.warning("opengdpr_fulfilment_stopped", error_type=type(exc).__name__,
                          rule=getattr(exc, "rule", ""))  # fmt: skip
@@ -339,11 +355,11 @@ class OpenGdpr:
             raise NotFoundError(f"unknown subject_request_id {srid[:64]!r}")
         return found
 
-    def status(self, s: Session, srid: str, base_url: str) -> Received:
+    def status(self, s: Session, srid: str) -> Received:
         """The request's status, signed; a completed erasure carries our receipt."""
         controller = self._own_controller(s, "opengdpr status")
         request = self._load(s, controller, srid)
-        body = self._status_body(request, base_url)
+        body = self._status_body(request)
         if request.status == COMPLETED and request.receipt_position is not None:
             receipt = s.erasure.reissue(str(request.contact_id), controller)
             body["extensions"][self.options.domain]["receipt"] = receipt
@@ -356,7 +372,7 @@ class OpenGdpr:
         with s.proc.using_clock():
             request.cancel(actor=s.user_name)
             s.proc.commit(request)
-        self._notify(request, "")
+        self._notify(request)
         return self.signed(
             202,
             {
@@ -381,7 +397,7 @@ class OpenGdpr:
             )
         s.exports.export(controller, out, contact=str(request.contact_id), data_format="json")
 
-    def _status_body(self, request: OpenGdprRequest, base_url: str) -> dict[str, Any]:
+    def _status_body(self, request: OpenGdprRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
             "controller_id": request.controller,
             "expected_completion_time": request.expected_completion_time,
@@ -389,9 +405,9 @@ class OpenGdpr:
             "request_status": request.status,
             "api_version": API_VERSION,
         }
-        if request.results_until is not None and base_url:
+        if request.results_until is not None:
             body["results_url"] = (
-                f"{base_url}opengdpr_requests/{request.subject_request_id}/results"
+                f"{self.base_url}opengdpr_requests/{request.subject_request_id}/results"
             )
         body["extensions"] = {
             self.options.domain: {
@@ -402,10 +418,10 @@ class OpenGdpr:
         }
         return body
 
-    def _notify(self, request: OpenGdprRequest, base_url: str) -> None:
+    def _notify(self, request: OpenGdprRequest) -> None:
         """Queue a signed callback of the current status to each of the request's URLs."""
         for url in request.status_callback_urls:
-            body = {**self._status_body(request, base_url), "status_callback_url": url}
+            body = {**self._status_body(request), "status_callback_url": url}
             self.callbacks.send(
                 Callback(
                     request.id,
