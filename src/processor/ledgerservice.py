@@ -40,6 +40,7 @@ from ledger.sqlstore import raw_insert
 from ledger.tree import frontier
 from ledger.verifiedmark import mark_key
 from processor.config import config_home
+from processor.ledgerorigin import store_origin, unique_origin
 from processor.errors import (
     ConfigurationError,
     IntegrityFailureError,
@@ -148,11 +149,19 @@ class LedgerService:
 
     @property
     def origin(self) -> str:
-        """The log's origin line: the processor's name and this store's id (never changes)."""
+        """The log's origin line, fixed for the store's life (see `processor.ledgerorigin`).
+
+        The origin recorded at `init` (`LedgerOriginChosen`: a name plus the signing key's
+        hash, unique per store); a store made before that event existed keeps its legacy one.
+        """
         if self._origin is None:
-            info = self.proc.store_info()
-            self._origin = f"{info.processor_name}/ledger/{str(info.id)[:8]}"
+            self._origin = store_origin(self.proc.store_info())
         return self._origin
+
+    def key_origin(self, processor_name: str) -> str:
+        """The unique origin this store's signing key gives (recorded at `init`)."""
+        raw = self.proc.keys.system_key(SIGNING_KEY, create=False)
+        return unique_origin(processor_name, raw)
 
     def ensure_signing_key(self) -> None:
         """Create the Ed25519 signing key (at `init`)."""
