@@ -290,6 +290,20 @@ class LedgerService:
             None if entry is None else entry.checkpoint.size,
         )
 
+    def publish_head(self) -> bool:
+        """Append the newest stored checkpoint to a log that is behind it (a restore only).
+
+        A restore has just checked the backup against every outside log it knows
+        (`backup.verify`) and is itself the authorised, reported act that moves the store; its
+        log (new for a new location, or set aside by `--accept-loss`) starts at the restored
+        head. True if it was appended.
+        """
+        custody = self.custody()
+        if not custody.behind:
+            return False
+        self._publish(self.checkpoint_note(custody.published), self.head()["signed_at"])
+        return True
+
     @contextlib.contextmanager
     def reanchoring(self) -> Iterator[Restart]:
         """While a GDPA's re-anchoring commits: the log is set aside and started again.
