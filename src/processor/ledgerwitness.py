@@ -74,7 +74,7 @@ def newest_cosignature_time(service: LedgerService) -> datetime | None:
     newest: int | None = None
     for line in lines:
         try:
-            blob = base64.b64decode(str(line).rsplit(" ", 1)[-1], validate=True)
+            blob = base64.b64decode(str(line).strip().rsplit(" ", 1)[-1], validate=True)
         except ValueError:
             continue
         if len(blob) != _COSIGNATURE_BYTES:
