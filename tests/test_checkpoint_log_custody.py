@@ -119,7 +119,7 @@ def assert_integrity_failure(proc: Processor, state: str) -> None:
 
 @pytest.fixture
 def store(acme: Processor) -> Processor:
-    """acme with a few more signed commands (a log of several checkpoints)."""
+    """Acme with a few more signed commands (a log of several checkpoints)."""
     populate(acme, 6)
     return acme
 
@@ -251,9 +251,9 @@ def test_checkpoint_is_published_before_the_commit__AUD_4(store, monkeypatch):
 
 def test_a_log_ahead_of_the_store_after_a_crash_is_fine__AUD_4(store, monkeypatch):
     """AUD-4: a crash between publishing and committing leaves the log ahead; nothing fails."""
-    real = type(store.ledger)._publish  # noqa: SLF001 - the step the crash follows
+    real = type(store.ledger)._publish
 
-    def publish_then_crash(self: Any, note: str, signed_at: str) -> None:  # noqa: ANN401
+    def publish_then_crash(self: Any, note: str, signed_at: str) -> None:
         real(self, note, signed_at)
         raise KeyboardInterrupt  # the process dies before its transaction commits
 
@@ -292,7 +292,7 @@ def second(backend: str, tmp_path: Path, clock: FixedClock) -> Iterator[Processo
             drop_schemas(*schemas)
 
 
-def serve_witness(tmp_path: Path, *stores: Processor, at: int | None = None) -> Any:  # noqa: ANN401
+def serve_witness(tmp_path: Path, *stores: Processor, at: int | None = None) -> Any:
     """A witness trusting the stores' log keys on 127.0.0.1; returns (url, witness, server)."""
     keys = []
     for i, proc in enumerate(stores):
@@ -343,7 +343,7 @@ def test_a_store_with_the_legacy_origin_still_verifies__AUD_4(
 ):
     """AUD-4: a store made before origins named the key keeps its legacy origin and verifies."""
     # The previous version recorded no origin at `init`.
-    monkeypatch.setattr(Store, "choose_ledger_origin", lambda self, **_: None)
+    monkeypatch.setattr(Store, "choose_ledger_origin", lambda *_, **__: None)
     proc = Processor.init(
         settings, gdpa="grete", system_manager="sam", clock=clock,
         gdpa_undertaking=UNDERTAKING, manager_undertaking=UNDERTAKING,
