@@ -150,6 +150,21 @@ def test_checkpoint_log_cut_shorter_is_an_integrity_failure__AUD_4(store):
     assert_integrity_failure(store, f"ends at tree size {max(sizes[:keep])}")
 
 
+def test_a_witness_submission_does_not_refill_a_lost_log__AUD_4(store, tmp_path):
+    """AUD-4: `ledger witness` on a store whose log was emptied exits 3 and leaves it empty."""
+    url, witness, server = serve_witness(tmp_path, store)
+    try:
+        log_path(store).write_bytes(b"")
+        result = run(store, "grete", "ledger", "witness", "--url", url)
+        assert result.exit_code == 3, describe(result)
+        assert "holds no checkpoint of this store" in result.stderr
+        assert log_path(store).read_bytes() == b""
+        assert witness.latest(store.ledger.origin) is None
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 # -- 2. re-anchoring ----------------------------------------------------------------------------
 
 

@@ -92,6 +92,10 @@ def store_cosignature(
     The cosigned checkpoint is also appended to the checkpoint log, so the proof that a
     witness vouched for this size survives the database too.
     """
+    # Appending the cosigned note must not refill a lost log unnoticed (`ledgercustody`).
+    problem = service.custody().problem()
+    if problem is not None:
+        raise IntegrityFailureError(problem)
     merged = add_signature_lines(service.checkpoint_note(size), lines)
     if witness is not None:
         witness.verify_note(merged)
@@ -134,6 +138,9 @@ def submit_to_witness(
     proof the witness rejects (422), is an integrity failure: the store no longer extends
     what the witness has already vouched for.
     """
+    problem = service.custody().problem()
+    if problem is not None:
+        raise IntegrityFailureError(problem)
     head = service.head()
     size, note = int(head["size"]), str(head["checkpoint"])
     endpoint = url.rstrip("/") + "/add-checkpoint"
