@@ -169,6 +169,29 @@ def ledger_witness(
     emit(out, as_json=state(ctx).as_json, text=f"checkpoint of size {out['size']} cosigned")
 
 
+@ledger.command("reanchor")
+@click.option(
+    "--reason",
+    required=True,
+    help="Why the checkpoint log is started again (kept sealed in the recorded event).",
+)
+@click.pass_context
+def ledger_reanchor(ctx: click.Context, reason: str) -> None:
+    """Start a lost or cut checkpoint log again from the current checkpoint (GDPA, recorded)."""
+    from processor.ledgercustody import reanchor
+
+    st = state(ctx)
+    out = reanchor(st.session(catch_up=False), reason)
+    kept = out["old_log_kept_as"]
+    emit(
+        out,
+        as_json=st.as_json,
+        text=f"checkpoint log {out['checkpoint_log']} started again at tree size "
+        f"{out['restarted_at_size']} (the store had published {out['published_before']})"
+        + (f"; the old log was kept as {kept}" if kept else ""),
+    )
+
+
 @ledger.command("prove")
 @click.argument("position", type=int)
 @click.pass_context

@@ -383,11 +383,11 @@ def test_master_key_from_environment(fresh):
 
 
 def test_processor_name_names_the_ledger(fresh):
-    """`init --processor-name` is the origin of the signed checkpoints."""
+    """`init --processor-name` names the origin of the signed checkpoints (with the key's hash)."""
     fresh.init("--processor-name", "nordic-processor")
     head = fresh.ok("ledger", "head", user="grete")
-    assert head["origin"].startswith("nordic-processor/ledger/")
-    assert fresh.text("ledger", "public-key", user="grete").startswith("nordic-processor/ledger/")
+    assert head["origin"].startswith("processor/nordic-processor/")
+    assert fresh.text("ledger", "public-key", user="grete").startswith(head["origin"] + "+")
 
 
 @pytest.mark.parametrize("backend", [BACKENDS[1]])

@@ -642,9 +642,18 @@ def acme_size(proc: Processor) -> int:
     return int(proc.ledger.head()["size"])
 
 
-def elsewhere(tmp_path: Path) -> dict[str, str | None]:
-    """A checkpoint log the attacker controls (empty): the store judged on its own."""
-    return {"PROCESSOR_CHECKPOINT_LOG": str(tmp_path / "attacker-owned.log")}
+def elsewhere(proc: Processor, tmp_path: Path) -> dict[str, str | None]:
+    """A checkpoint log the attacker controls: the real one cut back to the store's newest.
+
+    An empty or missing log is itself an integrity failure now (`ledgercustody`), so an
+    attacker who holds the log too cuts it where they cut the store: the store judged on its own.
+    """
+    newest = max((size for size, _ in checkpoint_notes(proc)), default=0)
+    real = proc.ledger.checkpoint_log().path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in real if int(json.loads(line)["note"].split("\n")[1]) <= newest]
+    path = tmp_path / "attacker-owned.log"
+    path.write_text("".join(kept), encoding="utf-8")
+    return {"PROCESSOR_CHECKPOINT_LOG": str(path)}
 
 
 def cli_verify_env(proc: Processor, env: dict[str, str | None], *extra: object) -> Result:
@@ -664,7 +673,7 @@ def test_deleted_newest_records_with_ledger_rows_fail_against_the_checkpoint_log
     left = roll_back_tail(acme, events, 3)
 
     # On its own the store agrees with itself: this is what the outside log is for.
-    alone = cli_verify_env(acme, elsewhere(tmp_path))
+    alone = cli_verify_env(acme, elsewhere(acme, tmp_path))
     assert alone.exit_code == 0, describe(alone)
 
     report = acme.ledger.verify()
@@ -716,7 +725,7 @@ def test_deleted_newest_checkpoint_row_is_detected__AUD_4(acme, tmp_path):
         assert conn.execute(checkpoints.delete().where(checkpoints.c.size == signed)).rowcount
     previous = checkpoint_notes(acme)[-1][0]
 
-    alone = cli_verify_env(acme, elsewhere(tmp_path))
+    alone = cli_verify_env(acme, elsewhere(acme, tmp_path))
     assert alone.exit_code == 3, describe(alone)
     assert f"has {signed} records but its newest signed checkpoint covers {previous}" in (
         alone.stderr
@@ -733,14 +742,14 @@ def test_rollback_below_a_checkpoint_held_elsewhere_fails_with_since__AUD_4(acme
     held = tmp_path / "held-by-controller.checkpoint"
     held.write_text(acme.ledger.head()["checkpoint"], encoding="utf-8")
     signed = acme_size(acme)
-    ok = cli_verify_env(acme, elsewhere(tmp_path), "--since", held)
+    ok = cli_verify_env(acme, elsewhere(acme, tmp_path), "--since", held)
     assert ok.exit_code == 0, describe(ok)
 
     left = roll_back_tail(acme, events, 2)
     # The attacker also owns the checkpoint log: only the controller's copy is left.
-    alone = cli_verify_env(acme, elsewhere(tmp_path))
+    alone = cli_verify_env(acme, elsewhere(acme, tmp_path))
     assert alone.exit_code == 0, describe(alone)
-    result = cli_verify_env(acme, elsewhere(tmp_path), "--since", held)
+    result = cli_verify_env(acme, elsewhere(acme, tmp_path), "--since", held)
     assert result.exit_code == 3, describe(result)
     assert f"store has {left} records but checkpoint of size {signed}" in result.stderr
     assert "--since" in result.stderr
@@ -808,7 +817,7 @@ def test_rollback_is_refused_by_the_witness__AUD_4(acme, events, tmp_path, witne
     signed = acme_size(acme)
     assert cli_run(acme, "ledger", "witness", "--url", url).exit_code == 0
     left = roll_back_tail(acme, events, 3)
-    env = elsewhere(tmp_path)
+    env = elsewhere(acme, tmp_path)
     assert cli_verify_env(acme, env).exit_code == 0  # the store alone cannot tell
 
     argv = ["--as", "grete", "ledger", "witness", "--url", url]

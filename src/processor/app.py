@@ -194,6 +194,10 @@ class Processor:
                 credentials.issue(proc, gdpa_user, "init")
                 credentials.issue(proc, manager, "init")
                 proc.ledger.ensure_signing_key()
+                # Unique per store (a witness tells logs apart by it), fixed from now on.
+                store.choose_ledger_origin(
+                    actor="init", origin=proc.ledger.key_origin(processor_name)
+                )
                 # Processor-wide free text (staff reviews, findings) is sealed with this key.
                 proc.sealer.new_subjects([records_subject(None)], proc.now())
                 proc.commit(store, gdpa_user, manager)

@@ -13,8 +13,10 @@ refuses (exit 3) and names the gap. Every signed checkpoint is appended to the o
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +48,8 @@ from processor.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from processor.ledgercustody import LogCustody
+from processor.ledgerorigin import store_origin, unique_origin
 from processor.sqltypes import UTCDateTime
 
 if TYPE_CHECKING:
@@ -143,16 +147,26 @@ class LedgerService:
         # The newest position signed as this process last saw it in `extend` (a lower bound of
         # `signed_position()`, which costs a query): what a command projects up to.
         self.last_signed = 0
+        # Set while a GDPA's re-anchoring commits: the log is started again (ledgercustody).
+        self._restart: Restart | None = None
 
     # -- keys ------------------------------------------------------------------------------------
 
     @property
     def origin(self) -> str:
-        """The log's origin line: the processor's name and this store's id (never changes)."""
+        """The log's origin line, fixed for the store's life (see `processor.ledgerorigin`).
+
+        The origin recorded at `init` (`LedgerOriginChosen`: a name plus the signing key's
+        hash, unique per store); a store made before that event existed keeps its legacy one.
+        """
         if self._origin is None:
-            info = self.proc.store_info()
-            self._origin = f"{info.processor_name}/ledger/{str(info.id)[:8]}"
+            self._origin = store_origin(self.proc.store_info())
         return self._origin
+
+    def key_origin(self, processor_name: str) -> str:
+        """The unique origin this store's signing key gives (recorded at `init`)."""
+        raw = self.proc.keys.system_key(SIGNING_KEY, create=False)
+        return unique_origin(processor_name, raw)
 
     def ensure_signing_key(self) -> None:
         """Create the Ed25519 signing key (at `init`)."""
@@ -234,14 +248,103 @@ class LedgerService:
                     f"the newest stored checkpoint (size {row.size}) does not verify: {exc}"
                 ) from None
             found.append(Anchor(cp, row.signed_at.isoformat(), "the store's checkpoints table"))
+        if self._restart is not None:
+            return found  # the old log is set aside, unread: the GDPA re-anchors (ledgercustody)
         log = self.checkpoint_log()
         try:
             entry = log.newest(verifier, self.origin)
         except CheckpointError as exc:
             raise IntegrityFailureError(str(exc)) from None
+        custody = LogCustody(
+            log.path,
+            0 if row is None else int(row.size),
+            log.path.exists(),
+            None if entry is None else entry.checkpoint.size,
+        )
+        problem = custody.problem()
+        if problem is not None:
+            raise IntegrityFailureError(f"{problem}; refusing to sign")
         if entry is not None:
             found.append(Anchor(entry.checkpoint, entry.signed_at, f"checkpoint log {log.path}"))
         return found
+
+    def custody(self, *, tolerate_unreadable: bool = False) -> LogCustody:
+        """What the store published (its newest checkpoint) against what its log holds now.
+
+        An unreadable or edited log raises IntegrityFailureError, unless `tolerate_unreadable`
+        (re-anchoring), where it counts as holding nothing.
+        """
+        with self.engine.connect() as conn:
+            row = self._newest_stored(conn)
+        log = self.checkpoint_log()
+        try:
+            entry = log.newest(self._verifier(), self.origin)
+        except CheckpointError as exc:
+            if not tolerate_unreadable:
+                raise IntegrityFailureError(str(exc)) from None
+            entry = None
+        return LogCustody(
+            log.path,
+            0 if row is None else int(row.size),
+            log.path.exists(),
+            None if entry is None else entry.checkpoint.size,
+        )
+
+    def publish_head(self) -> bool:
+        """Append the newest stored checkpoint to a log that is behind it (a restore only).
+
+        A restore has just checked the backup against every outside log it knows
+        (`backup.verify`) and is itself the authorised, reported act that moves the store; its
+        log (new for a new location, or set aside by `--accept-loss`) starts at the restored
+        head. True if it was appended.
+        """
+        custody = self.custody()
+        if not custody.behind:
+            return False
+        self._publish(self.checkpoint_note(custody.published), self.head()["signed_at"])
+        return True
+
+    @contextlib.contextmanager
+    def reanchoring(self) -> Iterator[Restart]:
+        """While a GDPA's re-anchoring commits: the log is set aside and started again.
+
+        Only `processor.ledgercustody.reanchor` uses it, after recording why.
+        """
+        self._restart = Restart()
+        try:
+            yield self._restart
+        finally:
+            self._restart = None
+
+    def _adopt_published(
+        self, conn: sa.Connection, tree: MerkleTree, stored: int, new_size: int
+    ) -> None:
+        """Keep checkpoints the log holds beyond the store's (a crash after publishing).
+
+        A checkpoint is appended to the log before its transaction commits; if the commit never
+        happened, the log holds a checkpoint the store lacks. It is this key's, and the tree
+        about to be signed extends it (checked here), so the store keeps it: `ledger verify`
+        then finds every checkpoint of the log in the store again.
+        """
+        log = self.checkpoint_log()
+        for entry in log.entries(self._verifier(), self.origin):
+            cp = entry.checkpoint
+            if not stored < cp.size < new_size:
+                continue
+            if tree.root(cp.size) != cp.root:
+                raise IntegrityFailureError(
+                    f"the store's first {cp.size} records are not the ones in the checkpoint "
+                    f"of size {cp.size} signed at {entry.signed_at} (checkpoint log {log.path} "
+                    f"line {entry.line}): history was rewritten; refusing to sign"
+                )
+            exists = conn.execute(
+                sa.select(checkpoints.c.size).where(checkpoints.c.size == cp.size)
+            ).first()
+            if exists is None:
+                conn.execute(
+                    checkpoints.insert(),
+                    {"size": cp.size, "note": cp.note_text, "signed_at": _when(entry.signed_at)},
+                )
 
     def _check_signed_tail(
         self, row: sa.Row[Any] | None, tree: MerkleTree, size: int, last: int
@@ -353,13 +456,20 @@ class LedgerService:
             if not added:
                 return 0
             new_size = size + added
-            self._check_extends(tree, new_size, self._anchors(newest))
+            anchors = self._anchors(newest)
+            self._check_extends(tree, new_size, anchors)
+            if any(a.checkpoint.size > size for a in anchors):
+                self._adopt_published(conn, tree, size, new_size)
             note = self.signer().sign_checkpoint(self.origin, new_size, tree.root(new_size))
             signed_at = self.proc.now()
             conn.execute(
                 checkpoints.insert(), {"size": new_size, "note": note, "signed_at": signed_at}
             )
-        self._publish(note, signed_at.isoformat())
+            if self._restart is not None:
+                self._restart.set_aside(self.checkpoint_log().path, signed_at)
+            # Published before the commit: a crash in between leaves the log ahead of the store
+            # (kept by the next signer), never behind it (which `ledgercustody` reports).
+            self._publish(note, signed_at.isoformat())
         self.last_signed = last
         return added
 
@@ -388,7 +498,7 @@ class LedgerService:
         return run
 
     def _publish(self, note: str, signed_at: str) -> None:
-        """Append a signed checkpoint to the outside log (after the database committed it)."""
+        """Append a signed checkpoint to the outside log (before the database commits it)."""
         log = self.checkpoint_log()
         try:
             log.append(note, signed_at)
@@ -546,6 +656,31 @@ class LedgerService:
     def size(self) -> int:
         """How many events the tree holds."""
         return self.nodes.size()
+
+
+class Restart:
+    """A checkpoint log being started again: where the old file was kept."""
+
+    def __init__(self) -> None:
+        self.kept: Path | None = None
+
+    def set_aside(self, path: Path, at: datetime) -> None:
+        """Rename the old log (evidence, never deleted) so the next append starts a new one."""
+        if self.kept is not None or not path.exists():
+            return
+        kept = path.with_name(f"{path.name}.before-reanchor-{at:%Y%m%dT%H%M%S%fZ}")
+        path.replace(kept)
+        self.kept = kept
+
+
+def _when(text: str) -> datetime:
+    """A checkpoint log entry's signing time (ISO 8601), for the store's checkpoints table."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise IntegrityFailureError(
+            f"a checkpoint log entry has no valid signing time ({text[:40]!r})"
+        ) from None
 
 
 def read_note_file(path: Path, what: str) -> str:

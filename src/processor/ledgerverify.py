@@ -23,6 +23,7 @@ from ledger import CheckpointError, LeafRecord, MerkleTree, VerifyReport, verify
 from ledger.sqlstore import ledger_nodes
 from ledger.verify import RecordRow, verify_pages
 from processor.errors import IntegrityFailureError
+from processor.ledgercustody import LogCustody
 from processor.ledgerservice import Anchor, checkpoints, leaves
 from processor.recordmac import MacMapper, record_mac
 
@@ -39,6 +40,7 @@ _TAG: Final = b"rmac1"
 _MAC_END: Final = len(_TAG) + 32
 _CANONICAL_UUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _HEX_UUID: Final = re.compile(r"[0-9a-f]{32}")  # how the SQLite recorder stores a UUID
+LOG_SOURCE: Final = "checkpoint log"
 
 
 class UnreadableError(Exception):
@@ -185,7 +187,7 @@ def outside_anchors(service: LedgerService, verifier: Verifier, since: str | Non
     """Every checkpoint held outside the database: the checkpoint log, and `since`."""
     log = service.checkpoint_log()
     anchors = [
-        Anchor(e.checkpoint, e.signed_at, f"checkpoint log {log.path} line {e.line}")
+        Anchor(e.checkpoint, e.signed_at, f"{LOG_SOURCE} {log.path} line {e.line}")
         for e in log.entries(verifier, service.origin)
     ]
     if since is not None:
@@ -279,6 +281,16 @@ def verify(  # noqa: PLR0911, PLR0912 - one early return per kind of failure, in
     stored = {int(r.size): r for r in rows}
     if outside_error is not None:
         return _failed(report, str(outside_error), None, None)
+    # The log must still hold what the store published (`processor.ledgercustody`).
+    custody = LogCustody(
+        service.checkpoint_log().path,
+        newest,
+        service.checkpoint_log().path.exists(),
+        max((a.checkpoint.size for a in outside if a.source.startswith(LOG_SOURCE)), default=None),
+    )
+    problem = custody.problem()
+    if problem is not None:
+        return _failed(report, problem, None, None)
     tree = MerkleTree(service.nodes)
     # The stored tree's roots at those sizes, from one read of their nodes (a size whose nodes
     # are missing is left to `tree.root`, which explains it where the check reaches it).

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import urllib.error
 import urllib.request
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import sqlalchemy as sa
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from ledger import CosignatureVerifier
     from processor.ledgerservice import LedgerService
 
+# A cosignature/v1 signature: key ID (4), timestamp (8, big-endian), Ed25519 signature (64).
+_COSIGNATURE_BYTES: Final = 4 + 8 + 64
 WITNESS_TIMEOUT: Final = 10.0  # seconds: a witness that does not answer fails the command, bounded
 
 
@@ -60,6 +62,28 @@ def cosignature(service: LedgerService, size: int, witness: CosignatureVerifier)
     return witness.verify_note(note).timestamp
 
 
+def newest_cosignature_time(service: LedgerService) -> datetime | None:
+    """When a witness last cosigned one of this store's checkpoints (None: never).
+
+    Read from the stored cosignature/v1 lines (key ID, the witness's timestamp, signature)
+    without the witnesses' keys, which the store does not hold: good for `status` asking for
+    a witness, not proof that one vouched (`ledger verify --witness KEY` is that).
+    """
+    with service.engine.connect() as conn:
+        lines = conn.execute(sa.select(cosignatures.c.line)).scalars().all()
+    newest: int | None = None
+    for line in lines:
+        try:
+            blob = base64.b64decode(str(line).strip().rsplit(" ", 1)[-1], validate=True)
+        except ValueError:
+            continue
+        if len(blob) != _COSIGNATURE_BYTES:
+            continue
+        stamp = int.from_bytes(blob[4:12], "big")
+        newest = stamp if newest is None else max(newest, stamp)
+    return None if newest is None else datetime.fromtimestamp(newest, tz=UTC)
+
+
 def store_cosignature(
     service: LedgerService, size: int, lines: str, witness: CosignatureVerifier | None = None
 ) -> None:
@@ -68,6 +92,10 @@ def store_cosignature(
     The cosigned checkpoint is also appended to the checkpoint log, so the proof that a
     witness vouched for this size survives the database too.
     """
+    # Appending the cosigned note must not refill a lost log unnoticed (`ledgercustody`).
+    problem = service.custody().problem()
+    if problem is not None:
+        raise IntegrityFailureError(problem)
     merged = add_signature_lines(service.checkpoint_note(size), lines)
     if witness is not None:
         witness.verify_note(merged)
@@ -110,6 +138,9 @@ def submit_to_witness(
     proof the witness rejects (422), is an integrity failure: the store no longer extends
     what the witness has already vouched for.
     """
+    problem = service.custody().problem()
+    if problem is not None:
+        raise IntegrityFailureError(problem)
     head = service.head()
     size, note = int(head["size"]), str(head["checkpoint"])
     endpoint = url.rstrip("/") + "/add-checkpoint"

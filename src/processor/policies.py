@@ -183,6 +183,13 @@ class KeysPolicy(_Strict):
     rotate_after_erasure: bool = True
 
 
+class LedgerPolicy(_Strict):
+    """How often a witness must cosign once witnesses are in use (AUD-4)."""
+
+    version: str
+    witness_interval_hours: int = Field(gt=0, le=24 * 366)
+
+
 class Policies(_Strict):
     """Every policy in force, loaded once."""
 
@@ -193,6 +200,8 @@ class Policies(_Strict):
     profiles: ProfilesPolicy
     # Not part of `version`: no recorded decision depends on it (it times a key operation).
     keys: KeysPolicy
+    # Not part of `version` either: it only decides when `status` asks for a witness.
+    ledger: LedgerPolicy
 
     @property
     def version(self) -> str:
@@ -221,6 +230,7 @@ def load_policies() -> Policies:
             fields=FieldsPolicy.model_validate(read_policy_file("fields.toml")),
             profiles=ProfilesPolicy.model_validate(read_policy_file("profiles.toml")),
             keys=KeysPolicy.model_validate(read_policy_file("keys.toml")),
+            ledger=LedgerPolicy.model_validate(read_policy_file("ledger.toml")),
         )
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -163,6 +163,9 @@ def restore(
     proc = open_store()
     try:
         verify_backup(proc, manifest, request, report)
+        # The target's checkpoint log starts at the restored head, checked against every outside
+        # log just now: before anything (a refusal included) is signed on the restored store.
+        proc.ledger.publish_head()
         authorize(proc)
         with proc.using_clock():
             proc.catch_up()  # signs and projects what the backup held unsigned

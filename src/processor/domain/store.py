@@ -34,3 +34,25 @@ class Store(ProcessorAggregate):
         self.profile = profile
         self.processor_name = processor_name
         self.policy_version = policy_version
+
+    @event("LedgerOriginChosen")
+    def choose_ledger_origin(self, actor: str, origin: str) -> None:
+        """Fix the origin line the ledger signs under for the rest of the store's life (AUD-4).
+
+        Recorded once, at `init`, for stores made since origins name the signing key. A store
+        without this event is older and keeps the legacy origin its checkpoints carry.
+        """
+        self.actor = actor
+        self.ledger_origin = origin
+
+    @event("CheckpointLogReanchored")
+    def reanchor_checkpoint_log(
+        self, actor: str, log_size: int | None, store_size: int, reason: str
+    ) -> None:
+        """The GDPA started the outside checkpoint log again from the store's current checkpoint.
+
+        `log_size` is what the log held before (0: missing or empty; None: unreadable), and
+        `store_size` the largest tree size the store had published; `reason` is sealed.
+        """
+        self.actor = actor
+        self.checkpoint_log_reanchors = getattr(self, "checkpoint_log_reanchors", 0) + 1

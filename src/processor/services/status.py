@@ -8,17 +8,20 @@ command exit 1.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from processor.breaches.register import overdue_clocks
-from processor.errors import NotFoundError
+from processor.errors import IntegrityFailureError, NotFoundError
+from processor.ledgerwitness import newest_cosignature_time
 from processor.readmodels import tables as t
 from processor.verifications import last_verification
 from processor.versions import STORE_SCHEMA_VERSION
 
 if TYPE_CHECKING:
+    from processor.ledgerservice import LedgerService
     from processor.session import Session
 
 
@@ -54,6 +57,7 @@ class StatusService:
             head = None
         verified = last_verification(self.proc.settings)
         return {
+            **_custody(ledger),
             "size": head["size"] if head else 0,
             "root": head["root"] if head else None,
             "signed_at": head["signed_at"] if head else None,
@@ -118,6 +122,25 @@ class StatusService:
         return result
 
 
+def _custody(ledger: LedgerService) -> dict[str, Any]:
+    """The checkpoint log's custody and the witnesses' freshness (AUD-4, `ledgercustody`)."""
+    try:
+        problem = ledger.custody().problem()
+    except IntegrityFailureError as exc:
+        problem = str(exc)
+    last = newest_cosignature_time(ledger)
+    hours = ledger.proc.policies.ledger.witness_interval_hours
+    overdue = last is not None and ledger.proc.now() - last > timedelta(hours=hours)
+    return {
+        "checkpoint_log_problem": problem,
+        "witness": {
+            "last_cosigned_at": None if last is None else last.isoformat(),
+            "interval_hours": hours,
+            "overdue": overdue,
+        },
+    }
+
+
 def _attention(status: dict[str, Any], *, sweep_due: bool) -> list[str]:
     """What a person should act on, one short line each (empty: all is well)."""
     found: list[str] = []
@@ -125,6 +148,14 @@ def _attention(status: dict[str, Any], *, sweep_due: bool) -> list[str]:
     verified = ledger["last_verified"]
     if verified is not None and not verified["ok"]:
         found.append(f"the last `ledger verify` failed: {verified['reason']}")
+    if ledger["checkpoint_log_problem"]:
+        found.append(f"integrity failure: {ledger['checkpoint_log_problem']}")
+    witness = ledger["witness"]
+    if witness["overdue"]:
+        found.append(
+            f"no witness has cosigned a checkpoint for more than {witness['interval_hours']} h "
+            f"(last at {witness['last_cosigned_at']}): run `processor ledger witness --url URL`"
+        )
     if ledger["unsigned_events"]:
         found.append(f"{ledger['unsigned_events']} events not yet signed by the ledger")
     if status["read_models"]["behind"]:
