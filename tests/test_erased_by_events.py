@@ -76,6 +76,23 @@ def test_key_put_back_after_erasure_makes_show_and_export_fail_naming_doctor__RE
         alice.contacts.find("acme", EMAIL)
 
 
+def test_key_put_back_and_read_model_relisted_still_fails_export_and_lists__RET_5__AUD_4(acme):
+    """With the read model edited to list the contact again, `export --all` and lists fail too."""
+    cid = _erased_with_key_put_back(acme)
+    with acme.engines.readmodels.begin() as conn:
+        conn.execute(t.contacts.update().where(t.contacts.c.contact_id == cid).values(erased=False))
+        conn.execute(
+            t.memberships.update().where(t.memberships.c.contact_id == cid).values(subscribed=True)
+        )
+    alice = login(acme, "alice")
+    out = io.StringIO()
+    with pytest.raises(IntegrityFailureError, match="processor doctor"):
+        alice.exports.export("acme", out, everything=True)
+    assert EMAIL not in out.getvalue()
+    with pytest.raises(IntegrityFailureError, match="processor doctor"):
+        alice.contacts.list_members("acme", "news")
+
+
 def test_key_put_back_is_never_used_by_the_projector_and_the_doctor_names_it__RET_5__AUD_4(acme):
     """`doctor` reports the key that came back; a rebuild derives no index from it."""
     cid = _erased_with_key_put_back(acme)
