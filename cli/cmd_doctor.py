@@ -2,6 +2,7 @@
 
 Exit 0 when everything agrees with the events, 3 when anything differs (an integrity failure,
 like `ledger verify`). Every difference is printed on its own line, or listed with `--json`.
+`--repair` destroys the keys of no subject (each batch as an event) once `--confirm` is given.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from processor.errors import IntegrityFailureError, InvalidInputError, RefusedEr
 from processor.integrity.doctor import run_doctor
 from processor.integrity.duplicates import repair_duplicates
 from processor.integrity.findings import Finding
+from processor.integrity.orphans import repair_orphans
 from processor.services import validation
 
 from .output import emit
@@ -20,18 +22,32 @@ from .state import CliState, state
 
 @click.command("doctor")
 @click.option(
+    "--repair",
+    is_flag=True,
+    help="Destroy the subject keys no event created a subject for (with --confirm).",
+)
+@click.option(
     "--repair-duplicates",
     is_flag=True,
     help="Merge duplicate live contacts of --controller into the oldest (controller admin).",
 )
 @click.option("--controller", default=None, help="The controller whose duplicates to repair.")
-@click.option("--confirm", is_flag=True, help="The controller agrees: write the repair.")
+@click.option("--confirm", is_flag=True, help="Write the repair (without it: only the plan).")
 @click.pass_context
 def doctor(
-    ctx: click.Context, repair_duplicates: bool, controller: str | None, confirm: bool
+    ctx: click.Context,
+    repair: bool,
+    repair_duplicates: bool,
+    controller: str | None,
+    confirm: bool,
 ) -> None:
     """Rebuild the read models beside the live ones and check the key store (GDPA, manager)."""
     st = state(ctx)
+    if repair:
+        if repair_duplicates or controller:
+            raise InvalidInputError("--repair and --repair-duplicates are separate runs")
+        _repair_orphans(st, confirm=confirm)
+        return
     if repair_duplicates or controller or confirm:
         _repair(st, controller, confirm=confirm, repair=repair_duplicates)
         return
@@ -51,6 +67,29 @@ def doctor(
         found = ", ".join(f"{name} {n}" for name, n in report["counts"].items() if n)
         raise IntegrityFailureError(
             f"doctor found {len(report['findings'])} difference(s) from the events ({found})"
+        )
+
+
+def _repair_orphans(st: CliState, *, confirm: bool) -> None:
+    """`--repair`: list the keys of no subject; destroy them only with `--confirm` (RET-5)."""
+    report = repair_orphans(st.session(), confirm=confirm)
+    orphans = report["orphan_keys"]
+    if st.as_json:
+        emit(report, as_json=True)
+    elif not orphans:
+        click.echo(f"no keys of no subject older than {report['older_than_minutes']} minutes")
+    elif confirm:
+        click.echo(
+            f"destroyed {report['destroyed']} key(s) of no subject, recorded in "
+            f"{report['events']} OrphanSubjectKeysDestroyed event(s)"
+        )
+    else:
+        click.echo("\n".join(f"would destroy key of no subject {sid}" for sid in orphans))
+    if orphans and not confirm:
+        raise RefusedError(
+            f"{len(orphans)} key(s) of no subject: nothing changed; run again with --confirm "
+            "to destroy them",
+            rule="RepairMustBeConfirmed",
         )
 
 

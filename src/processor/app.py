@@ -19,6 +19,7 @@ from processor import clock as clocks
 from processor.config import Settings
 from processor.domain.ids import store_id
 from processor.domain.store import Store
+from processor.erasures import ErasureRegister
 from processor.errors import (
     ConfigurationError,
     ConflictError,
@@ -91,6 +92,8 @@ class Processor:
         # row inserted by SQL is never taken for an event (processor.recordmac).
         self.store.seal_records_with(lambda: self.keys.system_key(RECORD_KEY_NAME))
         self.projector = Projector(self.store, self.engines.readmodels, self.sealer, self.keys)
+        # The events, not the key store, decide who is erased (RET-5): see processor.erasures.
+        self.sealer.erasures = ErasureRegister(self.store, self.projector.position)
         self.clock: clocks.Clock = clock or clocks.SystemClock()
         self._ledger: LedgerService | None = None
         # Credentials this process issued, by user name, for the caller that asked for them

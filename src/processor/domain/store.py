@@ -56,3 +56,13 @@ class Store(ProcessorAggregate):
         """
         self.actor = actor
         self.checkpoint_log_reanchors = getattr(self, "checkpoint_log_reanchors", 0) + 1
+
+    @event("OrphanSubjectKeysDestroyed")
+    def record_orphan_keys_destroyed(
+        self, actor: str, subject_ids: list[str], keys: int, older_than_minutes: int
+    ) -> None:
+        """Record that subject keys no event created a subject for were destroyed (RET-5).
+
+        The ids are the keys' own (random, never a person's data); the projector destroys the
+        keys when it applies this event, so a repair that died after recording it completes.
+        """

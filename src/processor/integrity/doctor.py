@@ -4,7 +4,8 @@ Five checks, each read-only towards the live stores:
 * ledger: the events themselves verify against the signed checkpoints (the other checks trust
   the events, so a failure here is reported first);
 * readmodels: a rebuild from the events equals the live read models, row by row;
-* keystore: every destroyed key has its event, and no erased subject keeps a key;
+* keystore: every destroyed key has its event, no erased subject keeps a key, and no key is of
+  no subject (`integrity.orphans`; the repair is `integrity.orphans.repair_orphans`);
 * snapshots: every snapshot row carries a valid MAC;
 * duplicates: no two live contacts of a controller share one normalised e-mail (SUBJ-4); the
   repair is `integrity.duplicates.repair_duplicates`, run by the controller's administrator.
@@ -17,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from processor.integrity.duplicates import check_duplicates
 from processor.integrity.findings import Finding
-from processor.integrity.keycheck import check_keys
+from processor.integrity.keycheck import check_keys, event_facts
+from processor.integrity.orphans import check_orphans
 from processor.integrity.rebuild import compare_read_models
 from processor.integrity.snapshots import check_snapshots
 
@@ -46,10 +48,14 @@ def run_doctor(session: Session) -> dict[str, Any]:
     """Run every check as the session's user (GDPA or system manager) and report."""
     session.authorize(PERMISSION, command="doctor")
     proc = session.proc
+    ledger = _ledger(session)
+    readmodels = compare_read_models(proc)
+    facts = event_facts(proc)  # read once, for both key-store checks
     findings = [
-        *_ledger(session),
-        *compare_read_models(proc),
-        *check_keys(proc),
+        *ledger,
+        *readmodels,
+        *check_keys(proc, facts),
+        *check_orphans(proc, facts),
         *check_snapshots(proc),
         *check_duplicates(proc),
     ]

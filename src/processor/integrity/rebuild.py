@@ -71,7 +71,9 @@ class Rebuilt:
             "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
         )
         keys = cast("KeyStore", _ReadOnlyKeys(proc.keys))
-        self.projector = Projector(proc.store, self.engine, _ReplaySealer(keys), keys)
+        self.projector = Projector(
+            proc.store, self.engine, _ReplaySealer(keys, proc.sealer.erasures), keys
+        )
 
     def close(self) -> None:
         """Drop the scratch database."""

@@ -196,6 +196,13 @@ def _objected(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: AN
     _flag(w, e, objected=True)
 
 
+@handles("Store.OrphanSubjectKeysDestroyed")
+def _orphan_keys_destroyed(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+    # As for ContactErased: a repair that died after recording its event completes here.
+    for subject_id in e.subject_ids:
+        w.shred[str(subject_id)] = e.timestamp
+
+
 @handles("Contact.ContactErased")
 def _erased(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     contact_id = str(e.originator_id)

@@ -243,13 +243,17 @@ class Projector:
     def contact_indexes(self, contact_id: str, controller: str, profile: str) -> dict[str, Any]:
         """Blind indexes of a contact's current e-mail and phone (none once erased).
 
+        Erased means by the events as well as by the key store: a key put back after the
+        erasure derives no index (`Sealer.open_unless_erased`).
+
         A hint left by the command that sealed this very profile token saves opening it again;
         without one (a rebuild, another process) the sealed profile is opened.
         """
         hint = self._hints.pop((contact_id, profile), None)
         if hint is not None:
             return hint
-        opened = self.sealer.open(contact_id, "profile", profile)
+        # Never opened for a subject the events erased, even if its key was put back (RET-5).
+        opened = self.sealer.open_unless_erased(contact_id, "profile", profile)
         if isinstance(opened, Erased):
             return {"email_index": None, "phone_index": None}
         return self.indexes_of(controller, opened)
