@@ -24,7 +24,12 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from processor.errors import ConfigurationError, IntegrityFailureError, RefusedError
+from processor.errors import (
+    ConfigurationError,
+    IntegrityFailureError,
+    ProcessorError,
+    RefusedError,
+)
 
 if TYPE_CHECKING:
     from processor.config import Settings
@@ -89,7 +94,7 @@ class Custodian(ABC):
     def close(self) -> None:  # noqa: B027 - most custodians hold no session
         """Let go of any session the custodian holds."""
 
-    def missing(self, generation: int) -> IntegrityFailureError:
+    def missing(self, generation: int) -> ProcessorError:
         """The error for a key store wrapped under a generation this custodian does not hold."""
         return IntegrityFailureError(
             f"the key store is wrapped under wrapping-key generation {generation}, which the "
@@ -189,6 +194,15 @@ class FileCustodian(Custodian):
         """The key folder."""
         return f"file ({self._folder})"
 
+    def missing(self, generation: int) -> ProcessorError:
+        """No key file at all is a store never made here (or moved); else a ratchet's doing."""
+        if not self.generations():
+            return ConfigurationError(
+                f"no master key at {self._first}: run `processor init`, or set "
+                "PROCESSOR_MASTER_KEY / --master-key-file"
+            )
+        return super().missing(generation)
+
 
 class FixedCustodian(Custodian):
     """A master key the operator gives: generation 1 for ever, never destroyed by us."""
@@ -286,10 +300,8 @@ def open_custodian(settings: Settings, *, create: bool) -> Custodian:
     held = custodian.generations()
     if not held:
         if not create:
-            raise ConfigurationError(
-                f"no master key at {first}: run `processor init`, or set "
-                "PROCESSOR_MASTER_KEY / --master-key-file"
-            )
+            # Not refused here: the key store says first whether it was made with a token.
+            return custodian
         settings.master_key(create=True)  # generation 1: master.key, 0600, in a 0700 folder
     elif folder == settings.key_dir():
         from processor.config import check_private

@@ -299,7 +299,7 @@ class KeyStore:
             return generation
         generation = self._custodian.generation
         if generation == 0:
-            raise ConfigurationError(f"the {self._custodian.describe()} custodian holds no key")
+            raise self._custodian.missing(1)
         # A key store from before check values: prove the master key on a key it already holds.
         legacy = conn.execute(
             sa.select(

@@ -436,6 +436,11 @@ def _destroy_again(
             "rewrapped": result.rewrapped,
             "destroyed_generations": list(result.destroyed_generations),
         }
+        if keys.custodian.can_ratchet:
+            # The re-destroyed keys' KEK was copied (staging files, WAL): its wrapping goes too.
+            from processor.keyratchet import ratchet
+
+            report.kek_rotation["wrapping_generation"] = ratchet(keys, at).generation
 
 
 def check_not_restoring(settings: Settings) -> None:
