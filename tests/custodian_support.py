@@ -26,7 +26,7 @@ SOFTHSM_MODULES = (
     "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
     "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
 )
-TOKEN = "processor-tests"
+TOKEN = "processor-tests"  # noqa: S105 - a token label, not a password
 PIN = "1234"
 CUSTODIANS = [
     pytest.param("file", id="file"),
