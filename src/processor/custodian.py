@@ -47,6 +47,14 @@ def family(kind: str) -> str:
     return PKCS11 if kind == PKCS11 else FILE
 
 
+class WrappingGenerationGoneError(IntegrityFailureError):
+    """A key is wrapped under a generation the custodian no longer holds (a ratchet destroyed it).
+
+    Read in the instant between another process's ratchet commit and its destroy step, a retry
+    sees the re-wrapped row; anywhere else it means a copy from before the ratchet.
+    """
+
+
 class Custodian(ABC):
     """Holds the destroyable wrapping keys of one store, by generation."""
 
@@ -96,7 +104,7 @@ class Custodian(ABC):
 
     def missing(self, generation: int) -> ProcessorError:
         """The error for a key store wrapped under a generation this custodian does not hold."""
-        return IntegrityFailureError(
+        return WrappingGenerationGoneError(
             f"the key store is wrapped under wrapping-key generation {generation}, which the "
             f"{self.describe()} custodian no longer holds (destroyed by a ratchet, RET-5): "
             "keys and copies from before that ratchet cannot be opened"

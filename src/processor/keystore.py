@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from processor.custodian import WrappingGenerationGoneError
 from processor.errors import ConfigurationError, IntegrityFailureError
 from processor.sqltypes import UTCDateTime
 from processor.storage import bulk_insert
@@ -446,16 +447,13 @@ class KeyStore:
         found: dict[str, bytes | None] = {}
         with self._engine.connect() as conn:
             for chunk in _chunks(wanted, 500):
-                # One statement reads each key with its KEK, so a concurrent rotation is seen
-                # either wholly before or wholly after.
-                for sid, wrapped, gen, kek, wgen in conn.execute(
-                    _with_kek(subject_keys.c.subject_id, subject_keys.c.wrapped).where(
-                        subject_keys.c.subject_id.in_(chunk)
-                    )
-                ):
-                    found[sid] = self._kek(gen, kek, wgen).unwrap(
-                        subject_key_name(sid, gen), wrapped
-                    )
+                try:
+                    self._read_chunk(conn, chunk, found)
+                except WrappingGenerationGoneError:
+                    # A ratchet in another process committed and destroyed the generation our
+                    # statement saw; the next statement sees the re-wrapped KEK.
+                    conn.rollback()
+                    self._read_chunk(conn, chunk, found)
                 missing = [sid for sid in chunk if sid not in found]
                 if missing:
                     for (sid,) in conn.execute(
@@ -470,6 +468,18 @@ class KeyStore:
                 f"no key and no erasure record for subject {lost[0]}: key store out of step"
             )
         return found
+
+    def _read_chunk(
+        self, conn: sa.Connection, chunk: list[str], found: dict[str, bytes | None]
+    ) -> None:
+        # One statement reads each key with its KEK, so a concurrent rotation is seen either
+        # wholly before or wholly after.
+        for sid, wrapped, gen, kek, wgen in conn.execute(
+            _with_kek(subject_keys.c.subject_id, subject_keys.c.wrapped).where(
+                subject_keys.c.subject_id.in_(chunk)
+            )
+        ):
+            found[sid] = self._kek(gen, kek, wgen).unwrap(subject_key_name(sid, gen), wrapped)
 
     def destroy_subject_keys(self, subject_ids: Iterable[str], at: datetime) -> int:
         """Destroy keys (crypto-shredding) and leave tombstones; returns how many were destroyed.
@@ -513,6 +523,13 @@ class KeyStore:
 
     def system_key(self, name: str, *, create: bool = True, at: datetime | None = None) -> bytes:
         """Return a named system key (ledger signing, pseudonyms, blind index), creating it once."""
+        try:
+            return self._system_key(name, create=create, at=at)
+        except WrappingGenerationGoneError:
+            # Read between another process's ratchet commit and its destroy step: read again.
+            return self._system_key(name, create=create, at=at)
+
+    def _system_key(self, name: str, *, create: bool, at: datetime | None) -> bytes:
         with self._engine.begin() as conn:
             row = conn.execute(
                 sa.select(system_keys.c.wrapped, system_keys.c.wrap_generation).where(
