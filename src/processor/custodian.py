@@ -308,6 +308,8 @@ def open_custodian(settings: Settings, *, create: bool) -> Custodian:
     held = custodian.generations()
     if not held:
         if not create:
+            if settings.backend == "sqlite" and not settings.keystore_file().exists():
+                raise custodian.missing(FIRST_GENERATION)  # no key store to open either
             # Not refused here: the key store says first whether it was made with a token.
             return custodian
         settings.master_key(create=True)  # generation 1: master.key, 0600, in a 0700 folder
