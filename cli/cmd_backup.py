@@ -12,7 +12,7 @@ from processor import masterrotation
 from processor.app import Processor
 from processor.backup import backup_keys, backup_store
 from processor.backup.restore import RestoreRequest, restore
-from processor.errors import ConfigurationError
+from processor.errors import ConfigurationError, RefusedError
 from processor.keystore import MasterKey
 from processor.storage import Engines
 
@@ -21,6 +21,7 @@ from .state import CliState, cli_via, resolve_clock, state
 
 if TYPE_CHECKING:
     from processor.backup.restore import RestoreReport
+    from processor.config import Settings
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 
@@ -106,6 +107,34 @@ def _restore_text(report: RestoreReport) -> str:
     return "\n".join(lines)
 
 
+def _current_master(settings: Settings, engines: Engines) -> tuple[MasterKey, Path | None]:
+    """The key that wraps the store now, and its file (None: PROCESSOR_MASTER_KEY).
+
+    With the file custodian that is the live generation's file (after a ratchet no longer
+    `master.key`); a PKCS#11 key never leaves its token, so it is replaced by `keys ratchet`.
+    """
+    from processor.custodian import FILE, PKCS11, FileCustodian, open_custodian
+
+    kind = settings.custodian_kind()
+    if kind == PKCS11:
+        raise RefusedError(
+            "the PKCS#11 custodian's wrapping key never leaves its token: replace it with "
+            "`processor keys ratchet`",
+            rule="MasterKeyMustBeAFile",
+        )
+    if kind != FILE:
+        return settings.master_key(create=False), (
+            None if settings.master_key_hex else settings.master_key_path()
+        )
+    custodian = open_custodian(settings, create=False)
+    assert isinstance(custodian, FileCustodian)  # noqa: S101 - kind FILE makes one
+    generation = masterrotation.wrap_generation(engines.keys)
+    path = custodian.path(generation)
+    if not path.exists():  # the store is mid-way; the newest file is the candidate
+        path = custodian.path(custodian.generation)
+    return MasterKey.from_hex(path.read_text(encoding="ascii")), path
+
+
 def rotate_master_command(st: CliState, new_file: Path) -> dict[str, Any]:
     """`keys rotate-master`: authorise, re-wrap, install the new key, forget the rotation.
 
@@ -115,16 +144,16 @@ def rotate_master_command(st: CliState, new_file: Path) -> dict[str, Any]:
     settings = st.settings
     new_hex, made = masterrotation.read_or_create_key_file(new_file)
     new = MasterKey.from_hex(new_hex)
-    old = settings.master_key(create=False)
     engines = Engines(settings)
     try:
+        old, current = _current_master(settings, engines)
         if masterrotation.key_opens(engines.keys, old):
             st.session().authorize("keys.rotate", command="keys rotate-master")
             st.close()
         result = masterrotation.rotate_master(engines.keys, old, new, datetime.now(tz=UTC))
         installed = None
-        if not settings.master_key_hex:
-            installed = settings.master_key_path()
+        if current is not None:
+            installed = current
             masterrotation.install_key_file(installed, new_hex)
             masterrotation.finish(engines.keys)
         elif masterrotation.key_opens(engines.keys, old):

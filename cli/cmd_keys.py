@@ -1,4 +1,4 @@
-"""`keys` commands: the key hierarchy's state and the KEK rotation (RET-5)."""
+"""`keys` commands: the key hierarchy's state, the KEK rotation and the ratchet (RET-5)."""
 
 from __future__ import annotations
 
@@ -15,18 +15,29 @@ from .state import state
 
 @click.group()
 def keys() -> None:
-    """The key hierarchy: master key -> key-encryption key -> subject keys."""
+    """The key hierarchy: custodian's wrapping key -> key-encryption key -> subject keys."""
 
 
 @keys.command("status")
 @click.pass_context
 def keys_status(ctx: click.Context) -> None:
-    """Show the KEK generation, its age, keys per generation and when rotation is due."""
+    """Show the custodian, the KEK and wrapping generations, and when rotation is due."""
     st = state(ctx)
     data = keyrotation.status(st.session())
     per = ", ".join(f"gen {g}: {n}" for g, n in data["keys_per_generation"].items()) or "none"
+    cust = data["custodian"]
+    if cust["can_ratchet"]:
+        ratchet = (
+            f"ratchet: wrapping generation {cust['wrapping_generation']}, last ran "
+            f"{cust['last_ratchet_at'] or 'never'}, next due {cust['next_ratchet_due']}"
+            + (" (overdue after an erasure)" if cust["ratchet_overdue"] else "")
+        )
+    else:
+        ratchet = f"ratchet: not possible: {cust['why_not']}"
     text = "\n".join(
         [
+            f"key custodian: {cust['where']}",
+            ratchet,
             (
                 f"key-encryption key: generation {data['generation']}, "
                 f"made {data['created_at']} ({data['age_hours']} h ago)"
@@ -43,7 +54,7 @@ def keys_status(ctx: click.Context) -> None:
 @keys.command("rotate-kek")
 @click.pass_context
 def keys_rotate_kek(ctx: click.Context) -> None:
-    """Make a new KEK, re-wrap every live subject key, destroy the old KEK (resumable)."""
+    """Make a new KEK, re-wrap every live subject key, destroy the old KEK; then ratchet."""
     st = state(ctx)
     session = st.session()
     with session.proc.using_clock():
@@ -53,7 +64,32 @@ def keys_rotate_kek(ctx: click.Context) -> None:
         f"rotated to generation {data['generation']}: {data['rewrapped']} keys re-wrapped, "
         f"destroyed generations: {gone}"
     )
+    if data["ratchet"] is not None:
+        text += "\n" + _ratchet_text(data["ratchet"])
+    else:
+        text += "\nthe key custodian cannot ratchet (see `processor keys status`)"
     emit(data, as_json=st.as_json, text=text)
+
+
+@keys.command("ratchet")
+@click.pass_context
+def keys_ratchet(ctx: click.Context) -> None:
+    """Make a new wrapping key in the custodian, re-wrap every KEK, destroy the old key."""
+    st = state(ctx)
+    session = st.session()
+    with session.proc.using_clock():
+        data = keyrotation.ratchet(session)
+    emit(data, as_json=st.as_json, text=_ratchet_text(data))
+
+
+def _ratchet_text(data: dict[str, object]) -> str:
+    gone = data["destroyed_wrapping_generations"]
+    listed = ", ".join(str(g) for g in gone) if isinstance(gone, list) and gone else "none"
+    return (
+        f"ratcheted to wrapping generation {data['wrapping_generation']}: "
+        f"{data['keks_rewrapped']} KEKs and {data['system_keys_rewrapped']} system keys "
+        f"re-wrapped, destroyed wrapping generations: {listed}"
+    )
 
 
 @keys.command("rotate-master")

@@ -85,7 +85,7 @@ INDEX: dict[str, tuple[str, bool, tuple[str, ...]]] = {
         ("cmd_admin",),
     ),
     "keys": (
-        "The key hierarchy: master key -> key-encryption key -> subject keys.",
+        "The key hierarchy: custodian's wrapping key -> key-encryption key -> subject keys.",
         True,
         ("cmd_keys",),
     ),

@@ -53,6 +53,11 @@ OUR_VARS = (
     "PROCESSOR_LOG_LEVEL",
     "PROCESSOR_CREDENTIAL",
     "PROCESSOR_CREDENTIAL_FILE",
+    "PROCESSOR_CUSTODIAN",
+    "PROCESSOR_PKCS11_MODULE",
+    "PROCESSOR_PKCS11_TOKEN",
+    "PROCESSOR_PKCS11_PIN",
+    "PROCESSOR_PKCS11_PIN_FILE",
 )
 CONSENT = "email:double-opt-in:signup form"
 _names = itertools.count(1)
@@ -138,6 +143,11 @@ def cli_env(settings: Settings) -> dict[str, str | None]:
         env["PROCESSOR_MASTER_KEY_FILE"] = str(settings.master_key_file)
     if settings.keystore_path:
         env["PROCESSOR_KEYSTORE_PATH"] = str(settings.keystore_path)
+    if settings.custodian:
+        env["PROCESSOR_CUSTODIAN"] = settings.custodian
+        env["PROCESSOR_PKCS11_MODULE"] = settings.pkcs11_module
+        env["PROCESSOR_PKCS11_TOKEN"] = settings.pkcs11_token
+        env["PROCESSOR_PKCS11_PIN"] = settings.pkcs11_pin
     return env
 
 

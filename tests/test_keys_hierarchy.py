@@ -17,6 +17,7 @@ from cli_helpers import BACKENDS, new_tenant, shared_store
 from processor import keklifecycle, keyrotation
 from processor.errors import IntegrityFailureError
 from processor.keystore import (
+    CustodianWrapper,
     KeyStore,
     KeyWrapper,
     kek_name,
@@ -35,25 +36,33 @@ def _remnant(keys: KeyStore, subject: str) -> dict[str, object]:
 
 
 def _current_kek(proc) -> tuple[int, KeyWrapper]:
-    """The current KEK, unwrapped with the master key: all the key material that exists."""
-    master = proc.settings.master_key(create=False)
+    """The current KEK, unwrapped by the custodian: all the key material that exists."""
+    custodian = proc.keys.custodian
     with proc.keys.engine.connect() as conn:
-        gen, wrapped = conn.execute(
-            sa.select(key_encryption_keys.c.generation, key_encryption_keys.c.wrapped)
+        gen, wrapped, wrap_gen = conn.execute(
+            sa.select(
+                key_encryption_keys.c.generation,
+                key_encryption_keys.c.wrapped,
+                key_encryption_keys.c.wrap_generation,
+            )
             .order_by(key_encryption_keys.c.generation.desc())
             .limit(1)
         ).one()
-    return gen, KeyWrapper(master.unwrap(kek_name(gen), wrapped))
+    return gen, KeyWrapper(custodian.unwrap(wrap_gen, kek_name(gen), wrapped))
 
 
 def _every_kek(proc) -> list[KeyWrapper]:
-    """Every KEK the key store still holds, unwrapped with the master key."""
-    master = proc.settings.master_key(create=False)
+    """Every KEK the key store still holds, unwrapped by the custodian."""
+    custodian = proc.keys.custodian
     with proc.keys.engine.connect() as conn:
         rows = conn.execute(
-            sa.select(key_encryption_keys.c.generation, key_encryption_keys.c.wrapped)
+            sa.select(
+                key_encryption_keys.c.generation,
+                key_encryption_keys.c.wrapped,
+                key_encryption_keys.c.wrap_generation,
+            )
         )
-        return [KeyWrapper(master.unwrap(kek_name(g), w)) for g, w in rows]
+        return [KeyWrapper(custodian.unwrap(w_gen, kek_name(g), w)) for g, w, w_gen in rows]
 
 
 def _opens(wrapper: KeyWrapper, name: str, wrapped: bytes) -> bool:
@@ -81,10 +90,12 @@ def test_erased_key_remnant_fails_to_decrypt_after_kek_rotation__RET_5(proc, clo
     result = keyrotation.rotate_kek_if_due(proc)
     assert result is not None
 
-    master = proc.settings.master_key(create=False)
+    custodian = proc.keys.custodian
     new_gen, _ = _current_kek(proc)
     assert new_gen > old_gen
-    everything = [master, *_every_kek(proc)]  # all the key material that still exists
+    assert custodian.generations() == (2,), "the ratchet destroyed wrapping generation 1"
+    held = [CustodianWrapper(custodian, g) for g in custodian.generations()]
+    everything = [*held, *_every_kek(proc)]  # all the key material that still exists
     for wrapper in everything:
         for gen in (old_gen, new_gen, 0):
             assert not _opens(wrapper, subject_key_name(gone, gen), remnant["wrapped"])

@@ -70,16 +70,23 @@ class Processor:
             ensure_postgres_schema(settings.events_location())
         elif not create_master_key and not (settings.data_dir / "events.sqlite").exists():
             raise ConfigurationError(f"no store in {settings.data_dir}: run `processor init` first")
-        master = settings.master_key(create=create_master_key)
-        self.engines = Engines(settings, create=create_master_key)
+        from processor.custodian import open_custodian
+
+        custodian = open_custodian(settings, create=create_master_key)
         try:
-            # The key store proves the master key (check value) before the event store is
-            # opened, so a wrong key stops the command before it writes anything.
+            self.engines = Engines(settings, create=create_master_key)
+        except BaseException:
+            custodian.close()
+            raise
+        try:
+            # The key store proves the custodian's key (check value) before the event store
+            # is opened, so a wrong key stops the command before it writes anything.
             self.keys = KeyStore(
-                self.engines.keys, master, at=(clock or clocks.SystemClock()).now()
+                self.engines.keys, custodian, at=(clock or clocks.SystemClock()).now()
             )
         except BaseException:
             self.engines.dispose()
+            custodian.close()
             raise
         with setup_lock(
             self.engines.readmodels, self.engines.readmodels.dialect.name, settings.store_key()
@@ -283,6 +290,7 @@ class Processor:
         """Release connections."""
         self.store.close()
         self.engines.dispose()
+        self.keys.custodian.close()
 
     def __enter__(self) -> Self:
         return self

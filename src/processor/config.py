@@ -94,6 +94,12 @@ class Settings:
     keystore_path: Path | None = None
     # The append-only checkpoint log kept outside the database (default: the config folder).
     checkpoint_log: Path | None = None
+    # The key custodian (processor.custodian): file, pkcs11, or none set (chosen from the above).
+    custodian: str | None = None
+    pkcs11_module: str | None = None
+    pkcs11_token: str | None = None
+    pkcs11_pin: str | None = None
+    pkcs11_pin_file: Path | None = None
 
     @classmethod
     def from_env(
@@ -108,6 +114,7 @@ class Settings:
         """Options win over environment variables, which win over defaults."""
         key_file = master_key_file or os.environ.get("PROCESSOR_MASTER_KEY_FILE")
         key_path = keystore_path or os.environ.get("PROCESSOR_KEYSTORE_PATH")
+        pin_file = os.environ.get("PROCESSOR_PKCS11_PIN_FILE")
         return cls(
             data_dir=Path(data_dir or os.environ.get("PROCESSOR_DATA_DIR") or DEFAULT_DATA_DIR),
             database_url=database_url or os.environ.get("PROCESSOR_DATABASE_URL") or None,
@@ -115,7 +122,20 @@ class Settings:
             master_key_hex=os.environ.get("PROCESSOR_MASTER_KEY") or None,
             master_key_file=Path(key_file) if key_file else None,
             keystore_path=Path(key_path) if key_path else None,
+            custodian=os.environ.get("PROCESSOR_CUSTODIAN") or None,
+            pkcs11_module=os.environ.get("PROCESSOR_PKCS11_MODULE") or None,
+            pkcs11_token=os.environ.get("PROCESSOR_PKCS11_TOKEN") or None,
+            pkcs11_pin=os.environ.get("PROCESSOR_PKCS11_PIN") or None,
+            pkcs11_pin_file=Path(pin_file) if pin_file else None,
         )
+
+    def custodian_kind(self) -> str:
+        """`pkcs11` or `file` when chosen; else `fixed` for an operator's key, else `file`."""
+        if self.custodian:
+            return self.custodian.strip().lower()
+        if self.master_key_hex or self.master_key_file is not None:
+            return "fixed"
+        return "file"
 
     def with_data_dir(self, data_dir: Path) -> Settings:
         """The same settings for another data directory (the demo's fresh store)."""

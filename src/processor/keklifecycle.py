@@ -67,11 +67,13 @@ def rotate_kek(store: KeyStore, at: datetime, *, batch_size: int = 500) -> Rotat
     with engine.begin() as conn:
         newest = conn.execute(sa.select(sa.func.max(key_encryption_keys.c.generation))).scalar()
         generation = int(newest or 0) + 1
+        wrap_generation = store.wrap_generation(conn)  # share-locked: no ratchet meanwhile
         conn.execute(
             key_encryption_keys.insert(),
-            {"generation": generation, "wrapped": store._new_kek(generation), "created_at": at},  # noqa: SLF001 - the store's own wrapping
-        )
-        new = store._kek(generation, _wrapped_kek(conn, generation))  # noqa: SLF001 - the store's own cache
+            {"generation": generation, "wrapped": store._new_kek(generation, wrap_generation),  # noqa: SLF001 - the store's own wrapping
+             "created_at": at, "wrap_generation": wrap_generation},
+        )  # fmt: skip
+        new = store._kek(generation, _wrapped_kek(conn, generation), wrap_generation)  # noqa: SLF001 - the store's own cache
     rewrapped = 0
     while True:
         with engine.begin() as conn:
@@ -81,8 +83,8 @@ def rotate_kek(store: KeyStore, at: datetime, *, batch_size: int = 500) -> Rotat
                 .limit(batch_size)
                 .with_for_update(of=subject_keys)
             ).all()
-            for sid, wrapped, old, old_kek in rows:
-                key = store._kek(old, old_kek).unwrap(subject_key_name(sid, old), wrapped)  # noqa: SLF001 - the store's own cache
+            for sid, wrapped, old, old_kek, old_wrap in rows:
+                key = store._kek(old, old_kek, old_wrap).unwrap(subject_key_name(sid, old), wrapped)  # noqa: SLF001 - the store's own cache
                 conn.execute(
                     subject_keys.update()
                     .where(subject_keys.c.subject_id == sid)

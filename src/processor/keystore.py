@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from processor.custodian import WrappingGenerationGoneError
 from processor.errors import ConfigurationError, IntegrityFailureError
 from processor.sqltypes import UTCDateTime
 from processor.storage import bulk_insert
@@ -33,6 +34,7 @@ from processor.storage import bulk_insert
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from processor.custodian import Custodian
     from processor.keklifecycle import KekStatus, RotationResult
 
 KEY_BYTES = 32
@@ -63,6 +65,7 @@ system_keys = sa.Table(
     sa.Column("name", sa.String(128), primary_key=True),
     sa.Column("wrapped", sa.LargeBinary, nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("wrap_generation", sa.Integer, nullable=False, server_default="1"),
 )
 key_encryption_keys = sa.Table(
     "key_encryption_keys",
@@ -70,6 +73,7 @@ key_encryption_keys = sa.Table(
     sa.Column("generation", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("wrapped", sa.LargeBinary, nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("wrap_generation", sa.Integer, nullable=False, server_default="1"),
 )
 key_store_check = sa.Table(
     "key_store_check",
@@ -77,7 +81,20 @@ key_store_check = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("sealed", sa.LargeBinary, nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("wrap_generation", sa.Integer, nullable=False, server_default="1"),
 )
+# Which custodian holds the wrapping keys, and when the ratchet last ran (processor.keyratchet).
+key_custodian = sa.Table(
+    "key_custodian",
+    metadata,
+    sa.Column("name", sa.String(16), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("detail", sa.String(256), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("last_ratchet_at", UTCDateTime(), nullable=True),
+)
+_CUSTODIAN_ROW = "custodian"
+_WRAPPED_TABLES = ("key_encryption_keys", "system_keys", "key_store_check")
 
 
 def weakness(key: bytes) -> str | None:
@@ -157,44 +174,115 @@ def subject_key_name(subject_id: str, generation: int) -> str:
     return subject_id if generation == LEGACY_GENERATION else f"{subject_id}@kek:{generation}"
 
 
+class CustodianWrapper:
+    """One custodian generation seen as a `KeyWrapper` (the keys the master key used to wrap)."""
+
+    def __init__(self, custodian: Custodian, generation: int) -> None:
+        self._custodian = custodian
+        self.generation = generation
+
+    def wrap(self, name: str, key: bytes) -> bytes:
+        """Wrap inside the custodian under this generation."""
+        return self._custodian.wrap(self.generation, name, key)
+
+    def unwrap(self, name: str, wrapped: bytes) -> bytes:
+        """Unwrap inside the custodian under this generation."""
+        return self._custodian.unwrap(self.generation, name, wrapped)
+
+
 class KeyStore:
     """Subject and system keys in their own database (SQLite file or PostgreSQL schema)."""
 
-    def __init__(self, engine: sa.Engine, master: MasterKey, *, at: datetime | None = None) -> None:
-        """Open (or create) the key store and prove the master key right before any write.
+    def __init__(
+        self, engine: sa.Engine, custodian: Custodian | MasterKey, *, at: datetime | None = None
+    ) -> None:
+        """Open (or create) the key store and prove the custodian right before any write.
 
         Everything happens in one transaction: when the check value does not open, it rolls
-        back and nothing is written.
+        back and nothing is written. A `MasterKey` is taken as the operator's fixed key.
         """
+        from processor.custodian import FixedCustodian
+
         self._engine = engine
-        self._master = master
-        self._keks: dict[bytes, KeyWrapper] = {}
+        self._custodian = (
+            FixedCustodian(custodian) if isinstance(custodian, MasterKey) else custodian
+        )
+        self._keks: dict[bytes, KeyWrapper | CustodianWrapper] = {}
         now = at or datetime.now(tz=UTC)
         with engine.begin() as conn:
             metadata.create_all(conn)
             self._upgrade(conn)
-            self._check_master(conn, now)
-            if conn.execute(sa.select(sa.func.count()).select_from(key_encryption_keys)).scalar():
-                return
-            conn.execute(
-                key_encryption_keys.insert(),
-                {"generation": 1, "wrapped": self._new_kek(1), "created_at": now},
-            )
+            generation = self._check_master(conn, now)
+            if not conn.execute(
+                sa.select(sa.func.count()).select_from(key_encryption_keys)
+            ).scalar():
+                conn.execute(
+                    key_encryption_keys.insert(),
+                    {"generation": 1, "wrapped": self._new_kek(1, generation),
+                     "created_at": now, "wrap_generation": generation},
+                )  # fmt: skip
+        # A ratchet that committed and then died left older generations: destroy them now.
+        # Newer ones may be a ratchet under way elsewhere; the next ratchet destroys those.
+        if self._custodian.can_ratchet:
+            for old in self._custodian.generations():
+                if old < generation:
+                    self._custodian.destroy(old)
 
     @property
     def engine(self) -> sa.Engine:
         """The key store's engine (tests scan its files and tables)."""
         return self._engine
 
-    # -- the master key ------------------------------------------------------------------------
+    @property
+    def custodian(self) -> Custodian:
+        """Where the wrapping keys are (processor.custodian)."""
+        return self._custodian
 
-    def _check_master(self, conn: sa.Connection, now: datetime) -> None:
+    # -- the custodian and its check value -----------------------------------------------------
+
+    def _check_custodian(self, conn: sa.Connection, now: datetime, *, new: bool) -> None:
+        """Refuse a custodian of another kind than the one this key store was made with."""
+        from processor.custodian import family
+
         row = conn.execute(
-            sa.select(key_store_check.c.sealed).where(key_store_check.c.name == _CHECK_NAME)
+            sa.select(key_custodian.c.kind, key_custodian.c.detail).where(
+                key_custodian.c.name == _CUSTODIAN_ROW
+            )
         ).first()
+        if row is None:
+            if not new and self._custodian.kind == "pkcs11":
+                return  # a file store opened with a token: the check value refuses it below
+            conn.execute(
+                key_custodian.insert(),
+                {"name": _CUSTODIAN_ROW, "kind": self._custodian.kind,
+                 "detail": self._custodian.describe(), "created_at": now},
+            )  # fmt: skip
+            return
+        if family(row.kind) != family(self._custodian.kind):
+            raise ConfigurationError(
+                f"this key store's wrapping keys are held by the {row.detail} custodian, but "
+                f"this run is configured for {self._custodian.describe()}: set "
+                + (
+                    "PROCESSOR_CUSTODIAN=pkcs11 and PROCESSOR_PKCS11_MODULE/_TOKEN/_PIN"
+                    if row.kind == "pkcs11"
+                    else "PROCESSOR_CUSTODIAN=file (or unset it) and keep the key folder"
+                )
+            )
+
+    def _check_master(self, conn: sa.Connection, now: datetime) -> int:
+        """Prove the custodian right; return the wrapping generation the store is under."""
+        row = conn.execute(
+            sa.select(key_store_check.c.sealed, key_store_check.c.wrap_generation).where(
+                key_store_check.c.name == _CHECK_NAME
+            )
+        ).first()
+        self._check_custodian(conn, now, new=row is None and not self._has_keys(conn))
         if row is not None:
+            generation = int(row[1])
+            if generation not in self._custodian.generations():
+                raise self._custodian.missing(generation)
             try:
-                ok = self._master.unwrap(_CHECK_NAME, row[0]) == _CHECK_VALUE
+                ok = self._custodian.unwrap(generation, _CHECK_NAME, row[0]) == _CHECK_VALUE
             except IntegrityFailureError:
                 ok = False
             if not ok:
@@ -209,20 +297,49 @@ class KeyStore:
                     "the master key does not open this key store (check value fails): "
                     "wrong master key, or the key store was altered"
                 )
-            return
+            return generation
+        generation = self._custodian.generation
+        if generation == 0:
+            raise self._custodian.missing(1)
         # A key store from before check values: prove the master key on a key it already holds.
-        legacy = conn.execute(sa.select(system_keys.c.name, system_keys.c.wrapped).limit(1)).first()
+        legacy = conn.execute(
+            sa.select(
+                system_keys.c.name, system_keys.c.wrapped, system_keys.c.wrap_generation
+            ).limit(1)
+        ).first()
         if legacy is not None:
-            self._master.unwrap(legacy[0], legacy[1])
+            generation = int(legacy[2])
+            self._custodian.unwrap(generation, legacy[0], legacy[1])
         conn.execute(
             key_store_check.insert(),
-            {"name": _CHECK_NAME, "sealed": self._master.wrap(_CHECK_NAME, _CHECK_VALUE),
-             "created_at": now},
+            {"name": _CHECK_NAME,
+             "sealed": self._custodian.wrap(generation, _CHECK_NAME, _CHECK_VALUE),
+             "created_at": now, "wrap_generation": generation},
         )  # fmt: skip
+        return generation
+
+    @staticmethod
+    def _has_keys(conn: sa.Connection) -> bool:
+        return conn.execute(sa.select(system_keys.c.name).limit(1)).first() is not None
+
+    def wrap_generation(self, conn: sa.Connection) -> int:
+        """The generation everything is wrapped under, share-locked against a ratchet."""
+        return int(
+            conn.execute(
+                sa.select(key_store_check.c.wrap_generation)
+                .where(key_store_check.c.name == _CHECK_NAME)
+                .with_for_update(read=True)
+            ).scalar_one()
+        )
 
     def _upgrade(self, conn: sa.Connection) -> None:
-        """Give a key store from before KEKs its generation column (legacy keys: generation 0)."""
-        columns = {c["name"] for c in sa.inspect(conn).get_columns("subject_keys", _schema(conn))}
+        """Add columns newer than the store: KEK generation (legacy keys: 0), wrapping generation.
+
+        Every key wrapped before the custodian existed was wrapped by `master.key`, which is the
+        custodian's generation 1.
+        """
+        inspector = sa.inspect(conn)
+        columns = {c["name"] for c in inspector.get_columns("subject_keys", _schema(conn))}
         if "kek_generation" not in columns:
             conn.execute(
                 sa.text(
@@ -230,17 +347,30 @@ class KeyStore:
                     f"ADD COLUMN kek_generation INTEGER NOT NULL DEFAULT {LEGACY_GENERATION}"
                 )
             )
+        for table in _WRAPPED_TABLES:
+            columns = {c["name"] for c in inspector.get_columns(table, _schema(conn))}
+            if "wrap_generation" not in columns:
+                conn.execute(
+                    sa.text(
+                        f"ALTER TABLE {_qualified(conn, table)} "
+                        "ADD COLUMN wrap_generation INTEGER NOT NULL DEFAULT 1"
+                    )
+                )
 
     # -- key-encryption keys -------------------------------------------------------------------
 
-    def _new_kek(self, generation: int) -> bytes:
-        return self._master.wrap(kek_name(generation), os.urandom(KEY_BYTES))
+    def _new_kek(self, generation: int, wrap_generation: int) -> bytes:
+        return self._custodian.wrap(wrap_generation, kek_name(generation), os.urandom(KEY_BYTES))
 
-    def _kek(self, generation: int, wrapped: bytes | None) -> KeyWrapper:
+    def _kek(
+        self, generation: int, wrapped: bytes | None, wrap_generation: int | None = None
+    ) -> KeyWrapper | CustodianWrapper:
         """The unwrapped KEK of a generation (cached by its wrapped bytes for this process)."""
         if generation == LEGACY_GENERATION:
-            return self._master
-        if wrapped is None:
+            from processor.custodian import FIRST_GENERATION
+
+            return CustodianWrapper(self._custodian, FIRST_GENERATION)  # was `master.key`
+        if wrapped is None or wrap_generation is None:
             raise IntegrityFailureError(
                 f"key-encryption key {generation} is missing while keys still use it: "
                 "key store altered"
@@ -248,14 +378,18 @@ class KeyStore:
         kek = self._keks.get(wrapped)
         if kek is None:
             kek = self._keks[wrapped] = KeyWrapper(
-                self._master.unwrap(kek_name(generation), wrapped)
+                self._custodian.unwrap(wrap_generation, kek_name(generation), wrapped)
             )
         return kek
 
-    def _current_kek(self, conn: sa.Connection) -> tuple[int, KeyWrapper]:
+    def _current_kek(self, conn: sa.Connection) -> tuple[int, KeyWrapper | CustodianWrapper]:
         """The newest KEK, share-locked on PostgreSQL so a rotation cannot destroy it meanwhile."""
         row = conn.execute(
-            sa.select(key_encryption_keys.c.generation, key_encryption_keys.c.wrapped)
+            sa.select(
+                key_encryption_keys.c.generation,
+                key_encryption_keys.c.wrapped,
+                key_encryption_keys.c.wrap_generation,
+            )
             .order_by(key_encryption_keys.c.generation.desc())
             .limit(1)
             .with_for_update(read=True)
@@ -264,7 +398,7 @@ class KeyStore:
             raise IntegrityFailureError(
                 "the key store has no key-encryption key: key store altered"
             )
-        return row[0], self._kek(row[0], row[1])
+        return row[0], self._kek(row[0], row[1], row[2])
 
     def rotate_kek(self, at: datetime, *, batch_size: int = 500) -> RotationResult:
         """Make a new KEK, re-wrap every live subject key under it, destroy the old KEKs.
@@ -313,14 +447,13 @@ class KeyStore:
         found: dict[str, bytes | None] = {}
         with self._engine.connect() as conn:
             for chunk in _chunks(wanted, 500):
-                # One statement reads each key with its KEK, so a concurrent rotation is seen
-                # either wholly before or wholly after.
-                for sid, wrapped, gen, kek in conn.execute(
-                    _with_kek(subject_keys.c.subject_id, subject_keys.c.wrapped).where(
-                        subject_keys.c.subject_id.in_(chunk)
-                    )
-                ):
-                    found[sid] = self._kek(gen, kek).unwrap(subject_key_name(sid, gen), wrapped)
+                try:
+                    self._read_chunk(conn, chunk, found)
+                except WrappingGenerationGoneError:
+                    # A ratchet in another process committed and destroyed the generation our
+                    # statement saw; the next statement sees the re-wrapped KEK.
+                    conn.rollback()
+                    self._read_chunk(conn, chunk, found)
                 missing = [sid for sid in chunk if sid not in found]
                 if missing:
                     for (sid,) in conn.execute(
@@ -335,6 +468,18 @@ class KeyStore:
                 f"no key and no erasure record for subject {lost[0]}: key store out of step"
             )
         return found
+
+    def _read_chunk(
+        self, conn: sa.Connection, chunk: list[str], found: dict[str, bytes | None]
+    ) -> None:
+        # One statement reads each key with its KEK, so a concurrent rotation is seen either
+        # wholly before or wholly after.
+        for sid, wrapped, gen, kek, wgen in conn.execute(
+            _with_kek(subject_keys.c.subject_id, subject_keys.c.wrapped).where(
+                subject_keys.c.subject_id.in_(chunk)
+            )
+        ):
+            found[sid] = self._kek(gen, kek, wgen).unwrap(subject_key_name(sid, gen), wrapped)
 
     def destroy_subject_keys(self, subject_ids: Iterable[str], at: datetime) -> int:
         """Destroy keys (crypto-shredding) and leave tombstones; returns how many were destroyed.
@@ -378,26 +523,37 @@ class KeyStore:
 
     def system_key(self, name: str, *, create: bool = True, at: datetime | None = None) -> bytes:
         """Return a named system key (ledger signing, pseudonyms, blind index), creating it once."""
+        try:
+            return self._system_key(name, create=create, at=at)
+        except WrappingGenerationGoneError:
+            # Read between another process's ratchet commit and its destroy step: read again.
+            return self._system_key(name, create=create, at=at)
+
+    def _system_key(self, name: str, *, create: bool, at: datetime | None) -> bytes:
         with self._engine.begin() as conn:
             row = conn.execute(
-                sa.select(system_keys.c.wrapped).where(system_keys.c.name == name)
+                sa.select(system_keys.c.wrapped, system_keys.c.wrap_generation).where(
+                    system_keys.c.name == name
+                )
             ).first()
             if row is not None:
-                return self._master.unwrap(name, row[0])
+                return self._custodian.unwrap(int(row[1]), name, row[0])
             if not create:
                 raise ConfigurationError(f"system key {name!r} is missing from the key store")
             key = os.urandom(KEY_BYTES)
+            generation = self.wrap_generation(conn)
             conn.execute(
                 system_keys.insert(),
                 {
                     "name": name,
-                    "wrapped": self._master.wrap(name, key),
+                    "wrapped": self._custodian.wrap(generation, name, key),
                     "created_at": at or datetime.now(tz=UTC),
+                    "wrap_generation": generation,
                 },
             )
             return key
 
-    def _purge_dead_copies(self, *, keks: bool = False) -> None:
+    def _purge_dead_copies(self, *, keks: bool = False, wrapped: bool = False) -> None:
         """Make destroyed keys physically unrecoverable from the store's files, as far as we can.
 
         SQLite runs with `secure_delete` (freed cells and pages are zeroed) and a rollback
@@ -410,14 +566,18 @@ class KeyStore:
             return
         with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text(f"VACUUM {_qualified(conn, subject_keys.name)}"))
-            if keks:
-                conn.execute(sa.text(f"VACUUM FULL {_qualified(conn, key_encryption_keys.name)}"))
+            tables = _WRAPPED_TABLES if wrapped else (key_encryption_keys.name,) if keks else ()
+            for table in tables:
+                conn.execute(sa.text(f"VACUUM FULL {_qualified(conn, table)}"))
 
 
 def _with_kek(*columns: Any) -> sa.Select[Any]:  # noqa: ANN401 - SQLAlchemy column objects
     """Select subject-key columns with the generation and wrapped KEK that opens each."""
     return sa.select(
-        *columns, subject_keys.c.kek_generation, key_encryption_keys.c.wrapped
+        *columns,
+        subject_keys.c.kek_generation,
+        key_encryption_keys.c.wrapped,
+        key_encryption_keys.c.wrap_generation,
     ).join_from(
         subject_keys,
         key_encryption_keys,

@@ -180,6 +180,22 @@ def install_key_file(path: Path, key_hex: str) -> None:
         os.close(folder)
 
 
+def wrap_generation(engine: sa.Engine) -> int:
+    """The wrapping generation the key store's check value is under (1 before the custodian)."""
+    with engine.connect() as conn:
+        columns = {
+            c["name"] for c in sa.inspect(conn).get_columns(key_store_check.name, _schema(conn))
+        }
+        if "wrap_generation" not in columns:
+            return 1
+        value = conn.execute(
+            sa.select(key_store_check.c.wrap_generation).where(
+                key_store_check.c.name == _CHECK_NAME
+            )
+        ).scalar()
+    return 1 if value is None else int(value)
+
+
 def key_opens(engine: sa.Engine, key: MasterKey) -> bool:
     """Tell whether `key` opens the key store's check value (read-only)."""
     with engine.connect() as conn:

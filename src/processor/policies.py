@@ -181,6 +181,9 @@ class KeysPolicy(_Strict):
     version: str
     kek_rotation_hours: int = Field(gt=0, le=24 * 31)
     rotate_after_erasure: bool = True
+    # The longest an erased subject's remnant may stay openable: hours after the erasure by
+    # which the custodian's wrapping key must have been ratcheted (processor.keyratchet).
+    ratchet_hours: int = Field(default=24, gt=0, le=24 * 31)
 
 
 class LedgerPolicy(_Strict):

@@ -35,6 +35,7 @@ from processor.backup.manifest import EVENTS, KEYS, Manifest
 from processor.backup.service import DATA_FILES, EVENTS_DUMP, KEYS_DUMP, KEYS_FILE
 from processor.backup.verify import verify_backup
 from processor.config import PostgresLocation, Settings, private_dir
+from processor.custodian import open_custodian
 from processor.errors import (
     ConfigurationError,
     IntegrityFailureError,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from processor.app import Processor
+    from processor.custodian import Custodian
 
 MARKER = "restore-in-progress"
 _WANTED = frozenset(
@@ -146,20 +148,23 @@ def restore(
     )  # fmt: skip
     marker.chmod(0o600)
     _load_events(settings, request.source, manifest)
-    master = settings.master_key(create=False)
+    custodian = open_custodian(settings, create=False)
     at = datetime.now(tz=UTC)
-    if keys_manifest is not None and request.keys_from is not None:
-        report.keys_restored = True
-        with _staged_keys(settings, request.keys_from, keys_manifest) as engine:
-            keys = KeyStore(engine, master, at=at)
-            _destroy_again(keys, _event_facts(settings, keys), at, report, request)
-    else:
-        engine = _live_keys_engine(settings)
-        try:
-            keys = KeyStore(engine, master, at=at)
-            _destroy_again(keys, _event_facts(settings, keys), at, report, request)
-        finally:
-            engine.dispose()
+    try:
+        if keys_manifest is not None and request.keys_from is not None:
+            report.keys_restored = True
+            with _staged_keys(settings, request.keys_from, keys_manifest) as engine:
+                keys = _open_backup_keys(engine, custodian, at)
+                _destroy_again(keys, _event_facts(settings, keys), at, report, request)
+        else:
+            engine = _live_keys_engine(settings)
+            try:
+                keys = KeyStore(engine, custodian, at=at)
+                _destroy_again(keys, _event_facts(settings, keys), at, report, request)
+            finally:
+                engine.dispose()
+    finally:
+        custodian.close()
     proc = open_store()
     try:
         verify_backup(proc, manifest, request, report)
@@ -178,6 +183,39 @@ def restore(
         proc.close()
     marker.unlink()
     return report
+
+
+def _open_backup_keys(engine: sa.Engine, custodian: Custodian, at: datetime) -> KeyStore:
+    """The restored key store; a backup wrapped under a destroyed generation is refused (RET-5).
+
+    That refusal is the point of the ratchet: a key-store backup from before it holds the keys
+    of subjects erased since, and nothing that still exists can open them.
+    """
+    with engine.connect() as conn:
+        generation = _backup_generation(conn)
+    if generation is not None and generation not in custodian.generations():
+        raise RefusedError(
+            f"this key-store backup is wrapped under wrapping-key generation {generation}, "
+            "which a ratchet destroyed: it can no longer be opened, by design (RET-5); "
+            "restore a key backup taken after the last ratchet",
+            rule="KeyBackupMustBeFromTheLiveGeneration",
+        )
+    return KeyStore(engine, custodian, at=at)
+
+
+def _backup_generation(conn: sa.Connection) -> int | None:
+    from processor.keystore import _CHECK_NAME, key_store_check
+
+    schema = (conn.get_execution_options().get("schema_translate_map") or {}).get(None)
+    if not sa.inspect(conn).has_table(key_store_check.name, schema):
+        return None
+    columns = {c["name"] for c in sa.inspect(conn).get_columns(key_store_check.name, schema)}
+    if "wrap_generation" not in columns:
+        return 1  # a backup from before the custodian: wrapped by `master.key`, generation 1
+    value = conn.execute(
+        sa.select(key_store_check.c.wrap_generation).where(key_store_check.c.name == _CHECK_NAME)
+    ).scalar()
+    return None if value is None else int(value)
 
 
 def _forget_unfinished_checkpoints(log: Path, marker: Path) -> None:
@@ -401,6 +439,11 @@ def _destroy_again(
             "rewrapped": result.rewrapped,
             "destroyed_generations": list(result.destroyed_generations),
         }
+        if keys.custodian.can_ratchet:
+            # The re-destroyed keys' KEK was copied (staging files, WAL): its wrapping goes too.
+            from processor.keyratchet import ratchet
+
+            report.kek_rotation["wrapping_generation"] = ratchet(keys, at).generation
 
 
 def check_not_restoring(settings: Settings) -> None:

@@ -119,6 +119,9 @@ class StatusService:
             ],
         }
         result["attention"] = _attention(result, sweep_due=not plan.is_empty)
+        from processor.keyrotation import attention as key_attention
+
+        result["attention"] += key_attention(proc)  # the custodian and its ratchet (RET-5)
         return result
 
 
