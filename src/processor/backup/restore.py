@@ -148,23 +148,7 @@ def restore(
     )  # fmt: skip
     marker.chmod(0o600)
     _load_events(settings, request.source, manifest)
-    custodian = open_custodian(settings, create=False)
-    at = datetime.now(tz=UTC)
-    try:
-        if keys_manifest is not None and request.keys_from is not None:
-            report.keys_restored = True
-            with _staged_keys(settings, request.keys_from, keys_manifest) as engine:
-                keys = _open_backup_keys(engine, custodian, at)
-                _destroy_again(keys, _event_facts(settings, keys), at, report, request)
-        else:
-            engine = _live_keys_engine(settings)
-            try:
-                keys = KeyStore(engine, custodian, at=at)
-                _destroy_again(keys, _event_facts(settings, keys), at, report, request)
-            finally:
-                engine.dispose()
-    finally:
-        custodian.close()
+    _restore_keys(settings, request, keys_manifest, report)
     proc = open_store()
     try:
         verify_backup(proc, manifest, request, report)
@@ -183,6 +167,36 @@ def restore(
         proc.close()
     marker.unlink()
     return report
+
+
+def _restore_keys(
+    settings: Settings,
+    request: RestoreRequest,
+    keys_manifest: Manifest | None,
+    report: RestoreReport,
+) -> None:
+    """Bring the key store in, from its backup or the live one.
+
+    Whatever the events say was erased after the key backup was taken is destroyed again, so a
+    restore never brings an erased subject back.
+    """
+    custodian = open_custodian(settings, create=False)
+    at = datetime.now(tz=UTC)
+    try:
+        if keys_manifest is not None and request.keys_from is not None:
+            report.keys_restored = True
+            with _staged_keys(settings, request.keys_from, keys_manifest) as engine:
+                keys = _open_backup_keys(engine, custodian, at)
+                _destroy_again(keys, _event_facts(settings, keys), at, report, request)
+        else:
+            engine = _live_keys_engine(settings)
+            try:
+                keys = KeyStore(engine, custodian, at=at)
+                _destroy_again(keys, _event_facts(settings, keys), at, report, request)
+            finally:
+                engine.dispose()
+    finally:
+        custodian.close()
 
 
 def _open_backup_keys(engine: sa.Engine, custodian: Custodian, at: datetime) -> KeyStore:
