@@ -52,13 +52,28 @@ def keys_status(ctx: click.Context) -> None:
 
 
 @keys.command("rotate-kek")
+@click.option(
+    "--if-due",
+    is_flag=True,
+    help="Only when the schedule or an erasure since the last rotation makes it due (for cron).",
+)
 @click.pass_context
-def keys_rotate_kek(ctx: click.Context) -> None:
+def keys_rotate_kek(ctx: click.Context, *, if_due: bool) -> None:
     """Make a new KEK, re-wrap every live subject key, destroy the old KEK; then ratchet."""
     st = state(ctx)
     session = st.session()
     with session.proc.using_clock():
-        data = keyrotation.rotate_kek(session)
+        due = (
+            keyrotation.rotate_kek_when_due(session) if if_due else keyrotation.rotate_kek(session)
+        )
+    if due is None:
+        emit(
+            {"rotated": False},
+            as_json=st.as_json,
+            text="not due: nothing rotated (`processor keys status` says when it is)",
+        )
+        return
+    data = due
     gone = ", ".join(str(g) for g in data["destroyed_generations"]) or "none"
     text = (
         f"rotated to generation {data['generation']}: {data['rewrapped']} keys re-wrapped, "

@@ -381,3 +381,18 @@ def test_a_key_store_from_before_the_custodian_opens_as_generation_one__RET_5(se
 def _name(conn: sa.Connection, table: str) -> str:
     schema = (conn.get_execution_options().get("schema_translate_map") or {}).get(None)
     return f'"{schema}"."{table}"' if schema else f'"{table}"'
+
+
+def test_the_daily_rotate_if_due_ratchets_after_an_erasure_and_not_before__RET_5(cli_store):
+    """The README's cron line `keys rotate-kek --if-due` does nothing on a quiet day and ratchets
+    (destroying the old wrapping key) the first time it runs after an erasure."""
+    cli, tenant = cli_store
+    contact = tenant.add("anne@example.dk")
+    cli.ok("keys", "rotate-kek", user="grete")  # a fresh rotation: nothing is due now
+    quiet = cli.ok("keys", "rotate-kek", "--if-due", user="grete")
+    assert quiet == {"rotated": False}
+    assert cli.ok("keys", "status", user="grete")["custodian"]["wrapping_generation"] == 2
+    cli.ok("erase", tenant.ref, "--contact", contact, "--reason", "Art. 17", user=tenant.admin)
+    after = cli.ok("keys", "rotate-kek", "--if-due", user="grete")
+    assert after["ratchet"]["wrapping_generation"] == 3
+    assert cli.ok("keys", "status", user="grete")["custodian"]["wrapping_generation"] == 3

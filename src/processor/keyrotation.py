@@ -131,6 +131,16 @@ def rotate_kek(session: Session) -> dict[str, Any]:
     return _rotate_and_ratchet(session.proc)
 
 
+def rotate_kek_when_due(session: Session) -> dict[str, Any] | None:
+    """`processor keys rotate-kek --if-due`: the daily cron's call, so erasures are ratcheted.
+
+    Rotates and ratchets only when the schedule or an erasure since the last rotation makes it
+    due, so running it every day batches a day's erasures into one ratchet (RET-5).
+    """
+    session.authorize("keys.rotate", command="keys rotate-kek")
+    return rotate_kek_if_due(session.proc)
+
+
 def ratchet(session: Session) -> dict[str, Any]:
     """`processor keys ratchet`: a new wrapping key now, the old one destroyed."""
     session.authorize("keys.rotate", command="keys ratchet")
