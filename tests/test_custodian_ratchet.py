@@ -385,7 +385,8 @@ def _name(conn: sa.Connection, table: str) -> str:
 
 def test_the_daily_rotate_if_due_ratchets_after_an_erasure_and_not_before__RET_5(cli_store):
     """The README's cron line `keys rotate-kek --if-due` does nothing on a quiet day and ratchets
-    (destroying the old wrapping key) the first time it runs after an erasure."""
+    (destroying the old wrapping key) the first time it runs after an erasure.
+    """
     cli, tenant = cli_store
     contact = tenant.add("anne@example.dk")
     cli.ok("keys", "rotate-kek", user="grete")  # a fresh rotation: nothing is due now
