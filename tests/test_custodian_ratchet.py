@@ -147,7 +147,7 @@ def _openings(
     return opened
 
 
-def test_kek_copies_in_wal_dumps_and_backups_open_nothing_after_the_ratchet__RET_5_SUBJ_4(
+def test_kek_copies_in_wal_dumps_and_backups_open_nothing_after_the_ratchet__RET_5__SUBJ_4(
     shop, tmp_path
 ):
     """Rows, a dump and a backup saved before an erasure, and the WAL: zero copies open after it."""

@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from cli_helpers import BACKENDS, Cli, new_tenant, shared_store
-from support import login
+from custodian_support import make_token, with_custodian
+from support import UNDERTAKING, login
 
+from processor.app import Processor
 from processor.domain.contacts import Contact
 from processor.errors import IntegrityFailureError, NotFoundError
 from processor.integrity.doctor import run_doctor
@@ -74,6 +76,34 @@ def test_key_put_back_after_erasure_makes_show_and_export_fail_naming_doctor__RE
     # Found by nobody: the erasure left no blind index, and none is derived again.
     with pytest.raises(NotFoundError):
         alice.contacts.find("acme", EMAIL)
+
+
+@pytest.fixture
+def acme_in_softhsm(settings, clock, tmp_path_factory):
+    """A store whose wrapping key lives in a SoftHSM2 token (the PKCS#11 custodian)."""
+    token = make_token(tmp_path_factory.getbasetemp() / "softhsm")
+    proc = Processor.init(
+        with_custodian(settings, "pkcs11", token),
+        gdpa="grete",
+        system_manager="sam",
+        gdpa_undertaking=UNDERTAKING,
+        manager_undertaking=UNDERTAKING,
+        clock=clock,
+    )
+    login(proc, "sam").controllers.register(
+        "acme", "Acme A/S", "DK", "paying", "scc", admin="alice"
+    )
+    yield proc
+    proc.close()
+
+
+@pytest.mark.pkcs11
+def test_key_put_back_fails_the_read_with_a_pkcs11_custodian_too__RET_5__AUD_4(acme_in_softhsm):
+    """The same attack on a SoftHSM2-backed store: the events still win over the key store."""
+    cid = _erased_with_key_put_back(acme_in_softhsm)
+    with pytest.raises(IntegrityFailureError, match="processor doctor") as shown:
+        login(acme_in_softhsm, "alice").contacts.show("acme", cid)
+    assert EMAIL not in str(shown.value)
 
 
 def test_key_put_back_and_read_model_relisted_still_fails_export_and_lists__RET_5__AUD_4(acme):
