@@ -76,7 +76,7 @@ def test_show_gives_the_controllers_own_edition_terms__INSTR_4(acme):
     assert shown["beta"]["deletion_after_termination_days"] == 0
 
 
-def test_retention_due_date_follows_the_controllers_edition__RET_1_INSTR_4(acme, clock):
+def test_retention_due_date_follows_the_controllers_edition__RET_1__INSTR_4(acme, clock):
     """Same end, no instruction: SCC data is due 120 days later, 2018-DPA data at expiry."""
     for ref, admin in (("acme", "alice"), ("beta", "bob")):
         login(acme, admin).lifecycle.terminate(ref, EFFECTIVE.isoformat())

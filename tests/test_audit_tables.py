@@ -35,7 +35,7 @@ EXPECTED = [
 ]
 
 
-def test_aud1_breach_and_clock_rows_name_their_columns():
+def test_breach_and_clock_rows_name_their_columns__AUD_1():
     """The breach table lists reference to review; the clock table hours, basis and source."""
     head, rows = tables.breaches(BREACHES)
     assert head == ["breach", "aware at", "status", "controllers", "measures", "reviewed"]
@@ -45,7 +45,7 @@ def test_aud1_breach_and_clock_rows_name_their_columns():
     assert [[str(v) for v in row] for row in rows] == EXPECTED[1:]
 
 
-def test_aud1_markdown_and_html_show_the_same_breach_and_clock_rows():
+def test_markdown_and_html_show_the_same_breach_and_clock_rows__AUD_1():
     """Every row of both tables appears, cell for cell and in order, in both formats."""
     model = {"breaches": BREACHES}
     markdown = "\n".join(render_markdown._breaches(model))

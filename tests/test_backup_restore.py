@@ -68,7 +68,7 @@ def test_backup_and_restore_round_trip__RET_8(stores, tmp_path):
     assert "live store" in again
 
 
-def test_restoring_an_older_key_backup_keeps_the_erased_subject_erased__RET_5_RET_8(
+def test_restoring_an_older_key_backup_keeps_the_erased_subject_erased__RET_5__RET_8(
     stores, tmp_path
 ):
     """Keys backed up, subject erased, old key backup restored: the subject stays unreadable."""

@@ -47,7 +47,7 @@ def open_on(proc, *systems: str, **extra) -> dict:
     )  # fmt: skip
 
 
-def test_br1_notice_one_minute_late_on_both_editions(acme, clock):
+def test_notice_one_minute_late_on_both_editions__BR_1(acme, clock):
     """A notice 1 minute after 24 h (SCC) or 36 h (2018 DPA, our choice) is late; on time is met;
     an unmet clock past its due time is overdue, and `status` and `list --overdue` say so.
     """
@@ -89,7 +89,7 @@ def test_br1_notice_one_minute_late_on_both_editions(acme, clock):
     assert evidence["policy_clocks"]["dpa-2018"].startswith("36 h")
 
 
-def test_br2_impact_follows_the_subprocessor_facts_and_the_window(acme, clock):
+def test_impact_follows_the_subprocessor_facts_and_the_window__BR_2(acme, clock):
     """A sub-processor breach reaches the subjects alive in the window for the controllers it
     served: erased before the window and added after it are out; beta never used Ubivox.
     """
@@ -125,7 +125,7 @@ def test_br2_impact_follows_the_subprocessor_facts_and_the_window(acme, clock):
     }
 
 
-def test_br2_notice_carries_counts_and_categories_never_values(acme, clock):
+def test_notice_carries_counts_and_categories_never_values__BR_2(acme, clock):
     """The notice gives nature, numbers, categories, consequences, measures and contact point in
     Markdown and JSON, and holds no personal value of any subject.
     """
@@ -154,7 +154,7 @@ def test_br2_notice_carries_counts_and_categories_never_values(acme, clock):
         assert value not in body
 
 
-def test_br3_controller_records_its_own_notices_and_sees_only_its_own(acme, clock):
+def test_controller_records_its_own_notices_and_sees_only_its_own__BR_3(acme, clock):
     """Alice records acme's authority notice and subjects decision and exports (logged) the
     contacts; bob of beta cannot see acme's breach; marketing may not export.
     """
@@ -205,7 +205,7 @@ def test_br3_controller_records_its_own_notices_and_sees_only_its_own(acme, cloc
     assert breaches(acme, "bob").list()["breaches"] == []
 
 
-def test_br4_every_incident_is_registered_sealed_and_closed_with_a_review(acme, clock):
+def test_every_incident_is_registered_sealed_and_closed_with_a_review__BR_4(acme, clock):
     """Not-a-breach incidents are kept with reasons; free text is sealed at rest; a closed breach
     takes no further steps; the register lists them all in order.
     """
@@ -235,7 +235,7 @@ def test_br4_every_incident_is_registered_sealed_and_closed_with_a_review(acme, 
     assert evidence["not_a_breach"] == 1
 
 
-def test_br5_measures_and_key_rotation_are_recorded_and_told(acme, clock):
+def test_measures_and_key_rotation_are_recorded_and_told__BR_5(acme, clock):
     """Measures carry their times into the timeline and the notice; rotating keys because of the
     breach re-wraps every subject key and is recorded on the breach.
     """
@@ -262,7 +262,7 @@ def test_br5_measures_and_key_rotation_are_recorded_and_told(acme, clock):
     assert "<script" not in svg and "href" not in svg
 
 
-def test_br3_a_documented_no_risk_decision_meets_the_authority_clock(acme, clock):
+def test_a_documented_no_risk_decision_meets_the_authority_clock__BR_3(acme, clock):
     """A controller that judges the breach unlikely to result in a risk records why; its 72-hour
     clock is then met by that decision, and a decision without a justification is refused.
     """

@@ -129,7 +129,7 @@ def _contact_ids(proc, ref: str):
     at=st.integers(0, 12),
     window=st.tuples(st.integers(0, 100), st.integers(60, 100)),
 )
-def test_br2_impact_equals_a_brute_force_replay(middle, at, window):
+def test_impact_equals_a_brute_force_replay__BR_2(middle, at, window):
     """For random histories and windows, the impact names exactly the replayed subjects."""
     with fresh_store("sqlite") as proc:
         login(proc, "sam").controllers.register(

@@ -25,7 +25,7 @@ def notice_kinds(cli: Cli, ref: str) -> list[str]:
     return [n["kind"] for n in cli.ok("notices", "--controller", ref, user="grete")["notices"]]
 
 
-def test_agreement_and_amendment_from_the_command_line__INSTR_5_INSTR_4(shared, tmp_path):
+def test_agreement_and_amendment_from_the_command_line__INSTR_5__INSTR_4(shared, tmp_path):
     """The agreement is kept as a hash; an amendment waits for the administrator's acceptance."""
     tenant = new_tenant(shared, agreement="dpa-2018")
     text = tmp_path / "dpa.txt"

@@ -33,7 +33,7 @@ def sim(request, tmp_path_factory):
         drop_schemas(*schemas)
 
 
-def test_cli_br1_br3_br4_a_breach_from_opening_to_review(sim: Cli, tmp_path):
+def test_cli_a_breach_from_opening_to_review__BR_1__BR_3__BR_4(sim: Cli, tmp_path):
     """Open, list --overdue (exit 1), notify, the controller's notices, timeline, close."""
     env = later(1)
     scc = new_tenant(sim)
@@ -91,7 +91,7 @@ def test_cli_breach_commands_refuse_bad_input_with_one_line(sim: Cli):
     sim.fails(1, "breaches", "list", user=marketing, env=env)
 
 
-def test_cli_br5_rotate_keys_rewraps_and_records(sim: Cli, tmp_path):
+def test_cli_rotate_keys_rewraps_and_records__BR_5(sim: Cli, tmp_path):
     """`breaches rotate-keys` re-wraps every subject key under a new KEK and master key, and the
     breach records both; the store opens with the new key afterwards.
     """

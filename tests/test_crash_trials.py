@@ -351,7 +351,7 @@ def template(request, tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("group", range(math.ceil(TRIALS / GROUP)))
 @pytest.mark.parametrize("command", COMMANDS)
-def test_a_command_killed_anywhere_loses_nothing_and_completes_once__RET_5_AUD_4(
+def test_a_command_killed_anywhere_loses_nothing_and_completes_once__RET_5__AUD_4(
     template, command, group, tmp_path
 ):
     """Killed with SIGKILL at a random point and rerun: nothing lost, half written or doubled."""

@@ -111,7 +111,7 @@ def story(request: pytest.FixtureRequest) -> Iterator[Story]:
 # -- a support user with a shell -------------------------------------------------------------
 
 
-def test_acc_7_support_can_neither_draw_nor_review_samples_nor_read_audit_outputs(story: Story):
+def test_support_can_neither_draw_nor_review_samples_nor_read_audit_outputs__ACC_7(story: Story):
     """Sven (processor support) draws no sample, reviews none, reads no report, record, pack or
     change log, and changes no contact person; each attempt is a recorded refusal (ACC-8).
     """
@@ -142,7 +142,7 @@ def test_acc_7_support_can_neither_draw_nor_review_samples_nor_read_audit_output
 # -- one controller after another's audit data --------------------------------------------------
 
 
-def test_aud_1_acc_9_a_controller_reaches_no_other_controllers_audit_data(story: Story):
+def test_a_controller_reaches_no_other_controllers_audit_data__AUD_1__ACC_9(story: Story):
     """Bob (beta's administrator) gets no report, pack, DPIA pack, contact persons or change log
     of acme, and no processor-wide report or record; every attempt is refused (exit 1).
     """
@@ -169,7 +169,7 @@ def test_aud_1_acc_9_a_controller_reaches_no_other_controllers_audit_data(story:
         story.tick()
 
 
-def test_aud_1_acc_10_a_controllers_own_outputs_hold_nothing_of_another(story: Story):
+def test_a_controllers_own_outputs_hold_nothing_of_another__AUD_1__ACC_10(story: Story):
     """Beta's own report (three formats), pack, DPIA pack and change log name no acme id and
     hold none of acme's contact person (AUD-5) or data subjects.
     """
@@ -196,7 +196,7 @@ def test_aud_1_acc_10_a_controllers_own_outputs_hold_nothing_of_another(story: S
 # -- personal data in outputs ---------------------------------------------------------------
 
 
-def test_aud_1_aud_3_no_planted_personal_value_in_any_audit_output(story: Story):
+def test_no_planted_personal_value_in_any_audit_output__AUD_1__AUD_3(story: Story):
     """Report (markdown, json, html, GDPA and controller), record (json, markdown, DPV), packs,
     samples (text and JSON) and the change log hold no value of a data subject. The record and
     acme's pack do name acme's contact person: that is what AUD-5 asks of them.
@@ -231,7 +231,7 @@ def test_aud_1_aud_3_no_planted_personal_value_in_any_audit_output(story: Story)
 # -- a database administrator without keys ----------------------------------------------------
 
 
-def test_acc_7_a_forged_review_is_refused_and_caught_by_the_ledger(backend: str, tmp_path: Path):
+def test_a_forged_review_is_refused_and_caught_by_the_ledger__ACC_7(backend: str, tmp_path: Path):
     """A DBA writes a `SampleEntryReviewed` (finding ok) without the record MAC key: the sample
     no longer reads (exit 3), the ledger fails verification, `doctor` exits 3 (AUD-4).
     """
@@ -260,7 +260,7 @@ def test_acc_7_a_forged_review_is_refused_and_caught_by_the_ledger(backend: str,
 # -- two writers at once ---------------------------------------------------------------------
 
 
-def test_acc_7_two_concurrent_reviews_of_one_entry_lose_nothing(story: Story):
+def test_two_concurrent_reviews_of_one_entry_lose_nothing__ACC_7(story: Story):
     """Two GDPA sessions review one entry at once: each success is one stored review, a loser
     is a conflict that saved nothing, the entry shows a winner's finding, the ledger verifies.
     """
@@ -395,7 +395,7 @@ def _bad_inputs(story: Story) -> list[tuple[int, tuple[str, ...], str]]:
     ]
 
 
-def test_aud_1_acc_7_bad_input_is_one_line_exit_2_and_stores_nothing(story: Story):
+def test_bad_input_is_one_line_exit_2_and_stores_nothing__AUD_1__ACC_7(story: Story):
     """Malformed dates, unknown ids, empty and huge values, control characters: exit 2 with one
     `error:` line (checked by `Cli.run`), no control character echoed, nothing stored.
     """
@@ -415,7 +415,7 @@ def test_aud_1_acc_7_bad_input_is_one_line_exit_2_and_stores_nothing(story: Stor
 # -- a command that dies inside its transaction ------------------------------------------------
 
 
-def test_aud_5_a_contact_person_change_that_dies_before_its_notices_leaves_nothing(story: Story):
+def test_a_contact_person_change_that_dies_before_its_notices_leaves_nothing__AUD_5(story: Story):
     """The change of the processor's contact person dies when its first notice is written: the
     change is not stored either (one transaction); run again, each controller gets one notice.
     """

@@ -145,7 +145,7 @@ def story(request: pytest.FixtureRequest) -> Iterator[Story]:
 # -- a support user with a shell -------------------------------------------------------------
 
 
-def test_br3_processor_support_cannot_read_or_run_the_breach_register(story: Story):
+def test_processor_support_cannot_read_or_run_the_breach_register__BR_3(story: Story):
     """Sven (processor support, bound and trained) reads no breach, notice part, timeline or
     export, and runs no step; every attempt is a recorded refusal (ACC-8, ACC-9).
     """
@@ -196,7 +196,7 @@ def _views_of_bob(story: Story) -> list[str]:
     ]
 
 
-def test_br3_a_controller_sees_nothing_of_another_controllers_part(story: Story):
+def test_a_controller_sees_nothing_of_another_controllers_part__BR_3(story: Story):
     """Bob (beta) sees the shared breach without a trace of acme: not its id in the systems,
     not its notice, authority case, export, clock or subject count (ACC-9).
     """
@@ -208,7 +208,7 @@ def test_br3_a_controller_sees_nothing_of_another_controllers_part(story: Story)
     assert shown["impact"]["subjects"] != acme_subjects + len(BETA_PEOPLE)
 
 
-def test_br3_another_controllers_breach_is_unknown_and_its_part_refused(story: Story):
+def test_another_controllers_breach_is_unknown_and_its_part_refused__BR_3(story: Story):
     """Bob cannot see acme's own breach (unknown, exit 2) nor act for acme on the shared one."""
     bob = story.service("bob")
     for call in (
@@ -254,7 +254,7 @@ def test_br3_another_controllers_breach_is_unknown_and_its_part_refused(story: S
     refused(story, lambda: story.service("mia").show(story.both))
 
 
-def test_br3_a_controllers_notice_names_no_other_controller(story: Story):
+def test_a_controllers_notice_names_no_other_controller__BR_3(story: Story):
     """The Art. 33(3) notice beta received lists its own systems only, never acme's id."""
     notices = [n for n in login(story.proc, "bob").notices.list() if n.get("kind") == "breach"]
     assert notices
@@ -262,7 +262,7 @@ def test_br3_a_controllers_notice_names_no_other_controller(story: Story):
         assert "acme" not in json.dumps(n, default=str)
 
 
-def test_br3_a_controllers_audit_report_embeds_only_its_own_timeline(story: Story):
+def test_a_controllers_audit_report_embeds_only_its_own_timeline__BR_3(story: Story):
     """The audit report of beta embeds the breach timeline without acme's steps (AUD-1)."""
     report = story.cli.text(
         "audit", "report", "--controller", "beta", "--format", "json", user="bob", env=story.env()
@@ -293,7 +293,7 @@ def _find_key(data: Any, key: str) -> Any:
 # -- personal data in outputs ---------------------------------------------------------------
 
 
-def test_br2_no_planted_personal_value_reaches_any_breach_output(story: Story, tmp_path: Path):
+def test_no_planted_personal_value_reaches_any_breach_output__BR_2(story: Story, tmp_path: Path):
     """Every output of every breach command, text and JSON, every notice body, the SVG and the
     audit report's breach section hold no value of a data subject (the export aside, which is
     its purpose and goes to a file).
@@ -337,7 +337,7 @@ def test_br2_no_planted_personal_value_reaches_any_breach_output(story: Story, t
     assert BETA_PEOPLE[0][0] not in exported
 
 
-def test_br4_the_contact_point_is_sealed_at_rest_like_other_free_text(story: Story):
+def test_the_contact_point_is_sealed_at_rest_like_other_free_text__BR_4(story: Story):
     """The contact point names a person (who the controllers call): a DBA reading the events
     table finds it no more than the nature, while the notice still carries it.
     """
@@ -372,7 +372,7 @@ def own_store(backend: str, tmp_path: Path) -> Iterator[Story]:
         yield Story(proc, clock, cli_on(proc))
 
 
-def test_br1_a_forged_authority_notice_is_refused_and_caught_by_the_ledger(own_store: Story):
+def test_a_forged_authority_notice_is_refused_and_caught_by_the_ledger__BR_1(own_store: Story):
     """A DBA forges acme's authority notice to turn an overdue 72-hour clock into a met one:
     the breach no longer reads (exit 3), `ledger verify` fails and `doctor` says so (AUD-4).
     """
@@ -397,7 +397,7 @@ def test_br1_a_forged_authority_notice_is_refused_and_caught_by_the_ledger(own_s
     assert s.cli.run("doctor", user="grete", env=s.env()).exit_code == 3
 
 
-def test_br4_a_deleted_breach_step_is_caught_by_the_ledger(own_store: Story):
+def test_a_deleted_breach_step_is_caught_by_the_ledger__BR_4(own_store: Story):
     """A DBA deletes the signed notification of a late notice (to hide it): `ledger verify` fails."""
     from test_ledger_tamper import EventTable
 
@@ -438,7 +438,7 @@ def _breach_notices(
     ]
 
 
-def test_br1_a_notify_that_dies_mid_transaction_leaves_neither_step_nor_notice(story: Story):
+def test_a_notify_that_dies_mid_transaction_leaves_neither_step_nor_notice__BR_1(story: Story):
     """The notify dies after the breach's `ControllerNotified` was written, before the notice:
     nothing of it stays; run again, it gives exactly one notice and one step.
     """
@@ -469,7 +469,7 @@ def test_br1_a_notify_that_dies_mid_transaction_leaves_neither_step_nor_notice(s
 # -- two writers at once ---------------------------------------------------------------------
 
 
-def test_br1_two_concurrent_notifications_give_one_initial_notice_and_lose_nothing(story: Story):
+def test_two_concurrent_notifications_give_one_initial_notice_and_lose_nothing__BR_1(story: Story):
     """Two processes notify acme of one breach at once: each success is one step and one notice,
     a loser is a conflict that saved nothing, and at most one notice is `initial`.
     """
@@ -493,7 +493,7 @@ def test_br1_two_concurrent_notifications_give_one_initial_notice_and_lose_nothi
     assert story.proc.ledger.verify().ok
 
 
-def test_br4_two_concurrent_openings_get_distinct_register_numbers(story: Story):
+def test_two_concurrent_openings_get_distinct_register_numbers__BR_4(story: Story):
     """Two processes open a breach at once: the register never gives one number twice."""
     settings, credential = story.proc.settings, story.proc.issued["grete"]
 
@@ -668,7 +668,7 @@ def _bad_inputs(story: Story) -> list[tuple[int, tuple[str, ...], str]]:
     ]
 
 
-def test_br4_bad_input_is_one_line_exit_2_and_stores_nothing(story: Story):
+def test_bad_input_is_one_line_exit_2_and_stores_nothing__BR_4(story: Story):
     """Malformed times, unknown ids, empty and huge values, control characters: exit 2 with one
     `error:` line (the CLI contract checked by `Cli.run`), no control character echoed, and not
     one event stored.
@@ -688,7 +688,7 @@ def test_br4_bad_input_is_one_line_exit_2_and_stores_nothing(story: Story):
     assert not wrong, wrong
 
 
-def test_br2_unknown_ids_over_the_python_api_are_not_found(story: Story):
+def test_unknown_ids_over_the_python_api_are_not_found__BR_2(story: Story):
     """The service itself (as the HTTP layer calls it) answers unknown or malformed ids 404-like."""
     grete = story.service("grete")
     for bad in ("", "   ", BAD, "x" * 10_000, str(uuid.uuid4())):

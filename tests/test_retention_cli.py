@@ -36,7 +36,7 @@ def add(runner, ref, admin, email, *extra, when=T0):
     return out["contact_id"]
 
 
-def test_terminate_sweep_and_verify_the_certificate_offline__RET_1_RET_3(sim, tmp_path):
+def test_terminate_sweep_and_verify_the_certificate_offline__RET_1__RET_3(sim, tmp_path):
     """Terminate -> due -> (future refused, dry run) -> sweep -> idempotent -> certificate verifies."""
     cid = add(sim, "acme", "alice", "karen@example.dk")
     add(sim, "beta", "bob", "bo@example.dk")

@@ -128,7 +128,7 @@ def _check(data_dir, subjects, messages) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("group", range(4))
-def test_a_sweep_killed_anywhere_erases_each_due_subject_exactly_once__RET_1_RET_5(
+def test_a_sweep_killed_anywhere_erases_each_due_subject_exactly_once__RET_1__RET_5(
     template, group, tmp_path
 ):
     """Four groups of five trials (20 in all), so xdist spreads them over the cores."""

@@ -154,7 +154,7 @@ def _apply(proc, models: dict[str, Model], step: tuple, out: Path) -> None:
     steps=st.lists(STEPS, min_size=1, max_size=8),
     final_days=st.integers(0, 400),
 )
-def test_the_sweep_erases_exactly_what_the_rules_make_due__RET_1_RET_2_RET_4_RET_6(
+def test_the_sweep_erases_exactly_what_the_rules_make_due__RET_1__RET_2__RET_4__RET_6(
     backend_name, accounts, steps, final_days
 ):
     """After every sweep, the erased subjects are exactly those of the controllers due so far."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from support import login
 
 
-def test_acc13_staff_cannot_record_a_user_request_over_http(api):
+def test_staff_cannot_record_a_user_request_over_http__ACC_13(api):
     """Sam and grete POST a user-request in acme's name: 403 with the rule; nothing recorded;
     sam's rotation of alice's credential citing it is refused too.
     """
@@ -23,7 +23,7 @@ def test_acc13_staff_cannot_record_a_user_request_over_http(api):
     assert rotated.json()["rule"] == "UserChangesNeedTheControllersRequest"
 
 
-def test_acc13_an_administrator_cancels_a_recovery_over_http(api):
+def test_an_administrator_cancels_a_recovery_over_http__ACC_13(api):
     """Sam starts a recovery (CLI side); alice lists and cancels it over HTTP; bob cannot."""
     login(api.proc, "sam").recovery.start("acme", "alice2", "ticket 9")
     listed = api.as_("alice", "GET", "/v1/controllers/acme/recoveries")
@@ -40,7 +40,7 @@ def test_acc13_an_administrator_cancels_a_recovery_over_http(api):
     assert again.json()["rule"] == "RecoveryMustBeOpen"
 
 
-def test_acc13_staff_user_changes_sampled_over_http(api):
+def test_staff_user_changes_sampled_over_http__ACC_13(api):
     """A user added by sam on alice's request is in a `user-changes` sample drawn over HTTP."""
     number = login(api.proc, "alice").controllers.instruct(
         "acme", "user-request", "add Carl", {"change": "add", "user": "carl", "role": "support"}

@@ -17,7 +17,7 @@ def _own(api, name: str, handed: str, controller: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {rotated.json()['credential']}"}
 
 
-def test_acc13_staff_change_a_controllers_users_only_on_its_request(api):
+def test_staff_change_a_controllers_users_only_on_its_request__ACC_13(api):
     """Sam cannot add acme's user unasked; alice records the request; sam then adds carl, who
     replaces the handed-over credential; alice revokes him and his credential gets 401.
     """
@@ -49,7 +49,7 @@ def test_acc13_staff_change_a_controllers_users_only_on_its_request(api):
     assert after.json()["rule"] == "UserMustNotBeRevoked"
 
 
-def test_acc12_register_a_controller_and_its_administrators_credential(api):
+def test_register_a_controller_and_its_administrators_credential__ACC_12(api):
     """Sam registers gamma with its administrator; the credential is answered once, and works
     to replace itself;
     alice (a controller's administrator) cannot register.
@@ -70,7 +70,7 @@ def test_acc12_register_a_controller_and_its_administrators_credential(api):
     assert twice.status_code in (400, 403)
 
 
-def test_instr2_flag_confirm_and_withdraw_instructions(api):
+def test_flag_confirm_and_withdraw_instructions__INSTR_2(api):
     """Alice gives instructions; the GDPA flags one; alice confirms it, withdraws another;
     bob cannot settle acme's (404), a marketing user cannot give one (403).
     """
@@ -104,7 +104,7 @@ def test_instr2_flag_confirm_and_withdraw_instructions(api):
     assert legal.status_code == 200, legal.text
 
 
-def test_instr5_ret4_agreement_accept_and_upgrade(api):
+def test_agreement_accept_and_upgrade__INSTR_5__RET_4(api):
     """Sam records beta's new agreement; bob accepts it; beta is upgraded on its request."""
     signed = api.as_("sam", "POST", "/v1/controllers/beta/agreement",
                      json={"edition": "scc", "signed_on": "2026-03-01", "text": "SCC text v2",

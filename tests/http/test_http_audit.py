@@ -19,7 +19,7 @@ def _reveal(api) -> None:
     api.as_("sven", "POST", f"/v1/access/{grant}/reveal", json={"pseudonym": pseudonym})
 
 
-def test_acc7_sample_draw_list_and_review_by_the_gdpa_only(api):
+def test_sample_draw_list_and_review_by_the_gdpa_only__ACC_7(api):
     """Grete draws a sample of access events and reviews an entry; alice and sven cannot."""
     _reveal(api)
     for name in ("alice", "sven"):
@@ -43,7 +43,7 @@ def test_acc7_sample_draw_list_and_review_by_the_gdpa_only(api):
     assert unknown.status_code in (400, 404)
 
 
-def test_acc10_changes_a_controller_reads_its_own_only(api):
+def test_changes_a_controller_reads_its_own_only__ACC_10(api):
     """The change log: alice sees acme's changes (and only acme's), names of fields, no values."""
     api.add("alice", "ann.secret@example.com")
     api.add("bob", "bo.secret@example.com", controller="beta")
@@ -62,7 +62,7 @@ def test_acc10_changes_a_controller_reads_its_own_only(api):
     assert paged["next_cursor"]
 
 
-def test_aud3_record_in_three_formats_for_the_gdpa(api):
+def test_record_in_three_formats_for_the_gdpa__AUD_3(api):
     """The Art. 30(2) record as Markdown, JSON and DPV JSON-LD; refused to a controller."""
     md = api.as_("grete", "GET", "/v1/audit/record")
     assert md.status_code == 200, md.text
@@ -75,7 +75,7 @@ def test_aud3_record_in_three_formats_for_the_gdpa(api):
     assert refused.status_code == 403
 
 
-def test_aud2_subj9_sub7_packs_and_a_challenge_for_ones_own_controller(api):
+def test_packs_and_a_challenge_for_ones_own_controller__AUD_2__SUBJ_9__SUB_7(api):
     """Alice gets acme's packs, not beta's (404); she challenges a supervision, notified."""
     pack = api.as_("alice", "GET", "/v1/audit/controller-pack/acme")
     assert pack.status_code == 200, pack.text
@@ -98,7 +98,7 @@ def test_aud2_subj9_sub7_packs_and_a_challenge_for_ones_own_controller(api):
                    json={"reason": "x"}).status_code == 403  # fmt: skip
 
 
-def test_aud6_risk_and_policy_reviews(api):
+def test_risk_and_policy_reviews__AUD_6(api):
     """Grete records both reviews; a risk review needs its next date; alice may not review."""
     risk = api.as_("grete", "POST", "/v1/audit/risk-review",
                    json={"text": "risks re-assessed", "next": "2026-09-01"})  # fmt: skip
@@ -112,7 +112,7 @@ def test_aud6_risk_and_policy_reviews(api):
     assert refused.status_code == 403
 
 
-def test_aud5_contact_persons_of_both_parties(api):
+def test_contact_persons_of_both_parties__AUD_5(api):
     """Alice sets acme's DPO (grete's notices show it), bob cannot read it; sam sets ours."""
     r = api.as_("alice", "PUT", "/v1/controllers/acme/contact-persons/data-protection",
                 json={"name": "Dora Dpo", "email": "dpo@acme.example"})  # fmt: skip

@@ -19,7 +19,7 @@ def _opened(api) -> dict:
     return r.json()
 
 
-def test_br1_br2_open_impact_notify_and_refusals(api):
+def test_open_impact_notify_and_refusals__BR_1__BR_2(api):
     """Grete opens and notifies acme; support and a controller cannot open; impact is per user."""
     api.add("alice", "ann.secret@example.com")
     api.add("bob", "bo.secret@example.com", controller="beta")
@@ -46,7 +46,7 @@ def test_br1_br2_open_impact_notify_and_refusals(api):
     assert api.as_("grete", "POST", "/v1/breaches/nope/notify", json={}).status_code == 404
 
 
-def test_br3_controller_decisions_export_and_timeline(api):
+def test_controller_decisions_export_and_timeline__BR_3(api):
     """Alice records acme's decisions and exports acme's subjects; beta's part is not hers."""
     api.add("alice", "ann.secret@example.com")
     api.add("bob", "bo.secret@example.com", controller="beta")
@@ -89,7 +89,7 @@ def test_br3_controller_decisions_export_and_timeline(api):
     assert svg.text.lstrip().startswith("<svg") or "<svg" in svg.text[:200]
 
 
-def test_br4_br5_update_and_close_by_staff_only(api):
+def test_update_and_close_by_staff_only__BR_4__BR_5(api):
     """Grete records measures and closes with a review; acme's administrator cannot close."""
     bid = _opened(api)["id"]
     api.as_("grete", "POST", f"/v1/breaches/{bid}/notify", json={"all_affected": True})

@@ -62,7 +62,7 @@ def _no_planted(r) -> None:
 # -- a support user ----------------------------------------------------------------------------
 
 
-def test_br3_aud_1_http_support_reads_no_breach_report_or_export(red):
+def test_http_support_reads_no_breach_report_or_export__BR_3__AUD_1(red):
     """Sven (processor support) gets 403 for the register, a breach, its export and the report."""
     api, both, _ = red
     for url in (
@@ -83,7 +83,7 @@ def test_br3_aud_1_http_support_reads_no_breach_report_or_export(red):
 # -- one controller after another's data --------------------------------------------------------
 
 
-def test_br3_http_another_controllers_breach_is_404(red):
+def test_http_another_controllers_breach_is_404__BR_3(red):
     """Bob gets 404 for acme's own breach in every form, and for acme's part of a shared one."""
     api, both, mine = red
     for url in (
@@ -101,7 +101,7 @@ def test_br3_http_another_controllers_breach_is_404(red):
     assert listed.status_code == 200 and mine not in listed.text and "acme" not in listed.text
 
 
-def test_br3_http_timeline_of_a_shared_breach_names_no_other_controller(red):
+def test_http_timeline_of_a_shared_breach_names_no_other_controller__BR_3(red):
     """Bob's timeline of the shared breach (text, JSON, SVG) has no step or clock of acme."""
     api, both, _ = red
     for fmt in ("text", "json", "svg"):
@@ -110,14 +110,14 @@ def test_br3_http_timeline_of_a_shared_breach_names_no_other_controller(red):
         assert "acme" not in r.text, r.text[:600]
 
 
-def test_aud_1_http_report_of_another_controller_is_404(red):
+def test_http_report_of_another_controller_is_404__AUD_1(red):
     """Bob asking for acme's audit report gets 404, as for any id of another controller."""
     api, _, _ = red
     r = api.as_("bob", "GET", "/v1/audit/report?format=json&controller=acme")
     assert r.status_code == 404, (r.status_code, r.text[:200])
 
 
-def test_aud_1_http_report_of_another_controller_is_refused_and_recorded(red):
+def test_http_report_of_another_controller_is_refused_and_recorded__AUD_1(red):
     """Whatever its status, bob's request for acme's report is refused and holds nothing of it."""
     api, _, _ = red
     r = api.as_("bob", "GET", "/v1/audit/report?format=json&controller=acme")
@@ -140,7 +140,7 @@ def _clients(api: Api) -> tuple[Client, Client]:
     return alice, bob
 
 
-def test_subj_4_opengdpr_requests_of_another_controller_are_404(red):
+def test_opengdpr_requests_of_another_controller_are_404__SUBJ_4(red):
     """Bob cannot read, cancel or fetch the results of acme's request, nor register acme's
     callback URLs, nor name acme's subject by e-mail or by acme's contact id.
     """
@@ -176,7 +176,7 @@ def test_subj_4_opengdpr_requests_of_another_controller_are_404(red):
     assert not shown.get("erased"), "beta erased acme's subject"
 
 
-def test_subj_4_callbacks_go_only_to_safe_registered_urls(red):
+def test_callbacks_go_only_to_safe_registered_urls__SUBJ_4(red):
     """Callback URLs: only https (http on loopback), registered by the controller itself; a
     request naming an unregistered URL is refused (403) and nothing of it is stored.
     """
@@ -203,7 +203,7 @@ def test_subj_4_callbacks_go_only_to_safe_registered_urls(red):
 # -- personal data in errors and logs -----------------------------------------------------------
 
 
-def test_acc_12_errors_and_logs_echo_no_personal_value(red, capfd):
+def test_errors_and_logs_echo_no_personal_value__ACC_12(red, capfd):
     """Errors of bad requests (unknown e-mail, bad ids, bad dates, another controller's subject)
     hold no stored personal value, and the server's log holds no request value at all.
     """
@@ -244,7 +244,7 @@ def _erasures(proc) -> int:
     return sum(1 for n in notes if "ContactErased" in n.topic)
 
 
-def test_subj_4_aud_4_forged_callback_url_and_status_are_never_trusted(red):
+def test_forged_callback_url_and_status_are_never_trusted__SUBJ_4__AUD_4(red):
     """A DBA registers an attacker's callback URL and turns a completed request back to
     `pending`, by SQL without the MAC key: no request is accepted for that URL, nothing is
     sent there, the status is never shown as forged, and the ledger fails verification.
@@ -278,7 +278,7 @@ def test_subj_4_aud_4_forged_callback_url_and_status_are_never_trusted(red):
     assert _erasures(proc) == erased_before, "the forged registration let an erasure through"
 
 
-def test_subj_4_acc_9_only_a_controllers_administrator_files_or_reads_requests(red):
+def test_only_a_controllers_administrator_files_or_reads_requests__SUBJ_4__ACC_9(red):
     """Processor staff and a controller's marketing user neither file nor read OpenGDPR requests."""
     api, _, _ = red
     alice, _ = _clients(api)

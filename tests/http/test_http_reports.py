@@ -9,7 +9,7 @@ from support import login
 from processor.breaches.service import BreachesService
 
 
-def test_br1_controller_sees_only_the_breaches_it_was_told_of(api):
+def test_controller_sees_only_the_breaches_it_was_told_of__BR_1(api):
     """Acme's administrator sees the breach once acme is notified; beta's user never does."""
     api.add("alice", "ann@example.com")
     api.add("bob", "bo@example.com", controller="beta")
@@ -26,7 +26,7 @@ def test_br1_controller_sees_only_the_breaches_it_was_told_of(api):
     assert api.as_("bob", "GET", f"/v1/breaches/{opened['id']}").status_code == 404
 
 
-def test_aud1_audit_report_download_for_the_gdpa_and_a_controller_for_its_own(api):
+def test_audit_report_download_for_the_gdpa_and_a_controller_for_its_own__AUD_1(api):
     """The GDPA downloads the processor's report; alice only acme's; beta's is unknown to her."""
     r = api.as_("grete", "GET", "/v1/audit/report", params={"format": "json"})
     assert r.status_code == 200, r.text

@@ -7,7 +7,7 @@ from datetime import timedelta
 from processor.domain.ids import user_id
 
 
-def test_ret1_ret2_terminate_due_sweep_and_certificate(api, clock):
+def test_terminate_due_sweep_and_certificate__RET_1__RET_2(api, clock):
     """Alice ends acme's collaboration with a delete instruction; bob cannot (404); once due,
     the GDPA sweeps (alice may not) and the certificate then exists for acme.
     """
@@ -45,7 +45,7 @@ def test_ret1_ret2_terminate_due_sweep_and_certificate(api, clock):
     assert api.proc.find(user_id("alice")).locked is False
 
 
-def test_ret1_withdraw_a_termination(api, clock):
+def test_withdraw_a_termination__RET_1(api, clock):
     """A termination withdrawn: nothing is due; bad dates are invalid input, not a crash."""
     effective = (clock.now() + timedelta(days=5)).date().isoformat()
     api.as_("alice", "POST", "/v1/controllers/acme/terminate", json={"effective": effective})

@@ -24,7 +24,7 @@ def _user_events(api, name: str) -> list:
     return list(api.proc.store.events.get(user_id(name)))
 
 
-def test_acc8_the_gdpa_unlocks_over_http_once(api):
+def test_the_gdpa_unlocks_over_http_once__ACC_8(api):
     """Mia is locked out; alice may not unlock her (403 with the rule); grete does, over HTTP;
     a second unlock is refused with its rule; the unlock event says `http` and the note is sealed.
     """
@@ -52,7 +52,7 @@ def test_acc8_the_gdpa_unlocks_over_http_once(api):
     assert "Secretsen" not in unknown.text
 
 
-def test_acc2_acc3_review_and_the_staff_registry(api):
+def test_review_and_the_staff_registry__ACC_2__ACC_3(api):
     """Grete reviews sven over HTTP and the registry shows it; support staff may not review;
     a controller's user asking to review another controller's user gets no answer about it.
     """
@@ -73,7 +73,7 @@ def test_acc2_acc3_review_and_the_staff_registry(api):
     assert api.as_("grete", "POST", "/v1/users/nobody/review", json={}).status_code == 404
 
 
-def test_acc1_the_system_manager_records_a_staff_undertaking(api):
+def test_the_system_manager_records_a_staff_undertaking__ACC_1(api):
     """Sam records dev's undertaking over HTTP; sven (support) may not record someone else's."""
     body = {"confidentiality_signed": "2026-02-01", "trained": "2026-02-02"}
     refused = api.as_("sven", "POST", "/v1/users/dev/undertaking", json=body)
@@ -108,7 +108,7 @@ def test_status_for_the_gdpa_only_and_without_personal_data(api):
     assert refused.json()["rule"] == "RoleMustGrantPermission"
 
 
-def test_acc7_access_sample_over_http(api):
+def test_access_sample_over_http__ACC_7(api):
     """`/v1/access/sample` answers what `/v1/audit/samples` answers; alice may not."""
     api.add("alice", "sample.secret@example.com")
     api.as_("sven", "GET", "/v1/controllers/acme/support-view")
@@ -132,7 +132,7 @@ def test_acc7_access_sample_over_http(api):
     assert refused.status_code == 403
 
 
-def test_subj4_repair_duplicates_plan_for_the_own_controller_only(api):
+def test_repair_duplicates_plan_for_the_own_controller_only__SUBJ_4(api):
     """Alice sees acme's (empty) repair plan; bob gets 404 for acme; mia may not erase."""
     api.add("alice", "one@example.com")
     r = api.as_("alice", "POST", "/v1/controllers/acme/repair-duplicates", json={})

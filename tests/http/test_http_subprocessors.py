@@ -12,7 +12,7 @@ DELTA = {"name": "Delta Mail ApS", "address": "Østergade 1, 5000 Odense C", "co
          "beneficiary_clause": True}  # fmt: skip
 
 
-def test_sub2_propose_then_engage_after_the_notice_period(api, clock):
+def test_propose_then_engage_after_the_notice_period__SUB_2(api, clock):
     """Grete proposes (notice to both controllers); engaging early is refused with the rule and
     date; 30 days on it is engaged, never for beta, which objected; alice cannot propose.
     """
@@ -40,7 +40,7 @@ def test_sub2_propose_then_engage_after_the_notice_period(api, clock):
     assert bad.status_code == 400
 
 
-def test_sub1_add_agreement_retire_and_check(api):
+def test_add_agreement_retire_and_check__SUB_1(api):
     """Adding after the signatures is refused; the system manager records the agreement and
     retires; `check` answers its findings, a controller's own only.
     """
@@ -66,7 +66,7 @@ def test_sub1_add_agreement_retire_and_check(api):
                    json={}).status_code == 403  # fmt: skip
 
 
-def test_subj5_outbox_and_ack_by_id_only(api):
+def test_outbox_and_ack_by_id_only__SUBJ_5(api):
     """A rectification queues a notice per recipient; the outbox names the contact by id only;
     alice acknowledges one of acme's entries once; bob neither sees nor acknowledges them.
     """

@@ -79,7 +79,7 @@ def test_records_beyond_the_last_checkpoint_are_reported_unanchored(log, verifie
 
 
 @pytest.mark.parametrize("index", [0, 5, 8, 21, 39])
-def test_aud4_flipped_byte_is_found_at_its_index(log, verifier, index):
+def test_flipped_byte_is_found_at_its_index__AUD_4(log, verifier, index):
     """AUD-4: a flipped byte in one record's state is reported at exactly that record."""
     records, notes, store = log
     records[index] = flip(records[index])
@@ -92,7 +92,7 @@ def test_aud4_flipped_byte_is_found_at_its_index(log, verifier, index):
 
 
 @pytest.mark.parametrize("index", [0, 5, 21, 39])
-def test_aud4_flipped_byte_without_nodes_is_found_by_checkpoint(log, verifier, index):
+def test_flipped_byte_without_nodes_is_found_by_checkpoint__AUD_4(log, verifier, index):
     """AUD-4: without stored nodes, the next checkpoint fails and names the suspect range."""
     records, notes, _ = log
     records[index] = flip(records[index])
@@ -105,7 +105,7 @@ def test_aud4_flipped_byte_without_nodes_is_found_by_checkpoint(log, verifier, i
     assert report.verified_size == start
 
 
-def test_aud4_checkpoint_per_record_pins_the_index_without_nodes(signer, verifier, make_records):
+def test_checkpoint_per_record_pins_the_index_without_nodes__AUD_4(signer, verifier, make_records):
     """AUD-4: with a checkpoint after every record, the exact index is found from notes alone."""
     records = make_records(12)
     tree = MerkleTree(MemoryNodeStore())
@@ -117,7 +117,7 @@ def test_aud4_checkpoint_per_record_pins_the_index_without_nodes(signer, verifie
 
 
 @pytest.mark.parametrize("index", [0, 9, 39])
-def test_aud4_deleted_record_is_found(log, verifier, index):
+def test_deleted_record_is_found__AUD_4(log, verifier, index):
     """AUD-4: a deleted record is reported at its index (the next record no longer matches)."""
     records, notes, store = log
     del records[index]
@@ -126,7 +126,7 @@ def test_aud4_deleted_record_is_found(log, verifier, index):
     assert report.first_bad_index == index
 
 
-def test_aud4_swapped_records_are_found_at_the_first(log, verifier):
+def test_swapped_records_are_found_at_the_first__AUD_4(log, verifier):
     """AUD-4: two swapped records are reported at the earlier index."""
     records, notes, store = log
     records[11], records[14] = records[14], records[11]
@@ -137,7 +137,7 @@ def test_aud4_swapped_records_are_found_at_the_first(log, verifier):
     assert (report.ok, report.first_bad_index) == (False, 8)
 
 
-def test_aud4_truncated_tail_is_found(log, verifier):
+def test_truncated_tail_is_found__AUD_4(log, verifier):
     """AUD-4: removing the last records is caught by the checkpoint that covered them."""
     records, notes, store = log
     report = verify_log(records[:35], notes, verifier)
@@ -150,7 +150,7 @@ def test_aud4_truncated_tail_is_found(log, verifier):
     assert "stored tree has 40 leaves" in report.reason
 
 
-def test_aud4_inserted_record_is_found(log, verifier, make_records):
+def test_inserted_record_is_found__AUD_4(log, verifier, make_records):
     """AUD-4: a record inserted between two others (valid position) is found at its index."""
     records, notes, store = log
     forged = dataclasses.replace(make_records(20)[19], position=records[16].position + 5)
@@ -165,7 +165,7 @@ def test_aud4_inserted_record_is_found(log, verifier, make_records):
     assert (report.ok, report.first_bad_index) == (False, 16)
 
 
-def test_aud4_duplicate_position_is_found(log, verifier):
+def test_duplicate_position_is_found__AUD_4(log, verifier):
     """AUD-4: positions must strictly increase; a duplicated record is reported."""
     records, notes, store = log
     records.insert(12, records[11])
@@ -177,7 +177,7 @@ def test_aud4_duplicate_position_is_found(log, verifier):
     assert "[8, 12]" in report.reason
 
 
-def test_aud4_replaced_checkpoint_signature_is_found(log, verifier):
+def test_replaced_checkpoint_signature_is_found__AUD_4(log, verifier):
     """AUD-4: a checkpoint whose signature was replaced fails and is named by its ordinal."""
     records, notes, store = log
     impostor = Signer.from_private_bytes(ORIGIN, bytes(32))
@@ -191,7 +191,7 @@ def test_aud4_replaced_checkpoint_signature_is_found(log, verifier):
     assert "known key" in report.reason
 
 
-def test_aud4_forged_checkpoint_root_is_found(log, signer, verifier):
+def test_forged_checkpoint_root_is_found__AUD_4(log, signer, verifier):
     """AUD-4: a validly signed checkpoint over a different root fails at its size."""
     records, notes, store = log
     notes[2] = signer.sign_checkpoint(ORIGIN, 16, leaf_hash(b"forged"))

@@ -66,7 +66,7 @@ def test_scc_list_is_appendix_b_as_written__SUB_1(editions):
     assert inmobile.address == "Axel Kiers Vej 18L, 8270 Højbjerg, Denmark"
 
 
-def test_2018_list_keeps_the_seeds_legal_bases__SUB_1_SUB_6(editions):
+def test_2018_list_keeps_the_seeds_legal_bases__SUB_1__SUB_6(editions):
     """Bilag 1's "Lovgrundlag" is kept verbatim; Privacy Shield rows are transcribed as such,
     and a bare data processing agreement for the USA becomes basis `none`.
     """

@@ -202,7 +202,7 @@ def _run(model: Model, script: list[object]) -> None:
 
 @settings(max_examples=120, deadline=None)
 @given(editions=controller_editions, script=commands())
-def test_processing_only_as_the_obligations_allow__SUB_2_SUB_3_SUB_4_SUB_6(editions, script):
+def test_processing_only_as_the_obligations_allow__SUB_2__SUB_3__SUB_4__SUB_6(editions, script):
     """Random propose/object/engage/retire/instruct/advance sequences: a controller's data is
     never processable by a sub-processor it objected to (SUB-3), before its notice date or
     engagement (SUB-2), outside the approved activities (SUB-4), or in a third country
@@ -215,7 +215,7 @@ def test_processing_only_as_the_obligations_allow__SUB_2_SUB_3_SUB_4_SUB_6(editi
 
 @settings(max_examples=60, deadline=None)
 @given(editions=controller_editions, script=commands())
-def test_as_of_decisions_equal_live_decisions__SUB_1_SUB_6(editions, script):
+def test_as_of_decisions_equal_live_decisions__SUB_1__SUB_6(editions, script):
     """Every decision taken live is reproduced exactly from the event history "as of" its
     moment, and its verdict also from today's full facts evaluated at that moment: later
     events (objections, engagements, retirements, instructions) never leak into an earlier

@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# `ACC_6`, `ACC-6` or `acc6` (`test_br1_notice_late`); `SUBJ` is tried before `SUB`, and no
-# letter may precede the id, so `SUBJ_1` is never read as `SUB-1` nor `secret1` as `RET-1`.
+# `ACC_6`, `ACC-6` or `acc6` (test names use `__ACC_6`, see tests/test_test_names.py); `SUBJ`
+# is tried before `SUB`, and no letter may precede the id, so `SUBJ_1` is never read as
+# `SUB-1` nor `secret1` as `RET-1`.
 _ID = re.compile(
     r"(?<![A-Za-z])(INSTR|SUBJ|ACC|SUB|RET|BR|AUD)[_-]?([0-9]{1,2})(?![0-9])", re.IGNORECASE
 )
