@@ -32,6 +32,7 @@ from processor.eventstore import EventStore, eventstore_env
 from processor.keystore import KeyStore
 from processor.policies import Policies, load_policies
 from processor.readmodels.projector import Projector
+from processor.readmodels.registry import READ_MODEL_HANDLERS
 from processor.recordmac import RECORD_KEY_NAME
 from processor.sealing import Sealer, records_subject
 from processor.storage import (
@@ -98,7 +99,9 @@ class Processor:
         # Every record is written with, and read only with, a MAC under a key-store key, so a
         # row inserted by SQL is never taken for an event (processor.recordmac).
         self.store.seal_records_with(lambda: self.keys.system_key(RECORD_KEY_NAME))
-        self.projector = Projector(self.store, self.engines.readmodels, self.sealer, self.keys)
+        self.projector = Projector(
+            self.store, self.engines.readmodels, self.sealer, self.keys, READ_MODEL_HANDLERS
+        )
         # The events, not the key store, decide who is erased (RET-5): see processor.erasures.
         self.sealer.erasures = ErasureRegister(self.store, self.projector.position)
         self.clock: clocks.Clock = clock or clocks.SystemClock()

@@ -71,8 +71,13 @@ class Rebuilt:
             "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
         )
         keys = cast("KeyStore", _ReadOnlyKeys(proc.keys))
+        # The live projector's own table, so the scratch copy projects exactly as it does.
         self.projector = Projector(
-            proc.store, self.engine, _ReplaySealer(keys, proc.sealer.erasures), keys
+            proc.store,
+            self.engine,
+            _ReplaySealer(keys, proc.sealer.erasures),
+            keys,
+            proc.projector.handlers,
         )
 
     def close(self) -> None:

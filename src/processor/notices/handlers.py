@@ -10,14 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from processor.readmodels import tables as t
-from processor.readmodels.projector import handles
 
 if TYPE_CHECKING:
-    from processor.readmodels.projector import Projector, _Writes
+    from processor.readmodels.projector import Projector
+    from processor.readmodels.writes import Handler, Writes
 
 
-@handles("Notice.ControllerNotified")
-def _notified(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+def _notified(_p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     w.insert(
         t.notices,
         {
@@ -37,10 +36,16 @@ def _notified(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN
     )
 
 
-@handles("Notice.NoticeAcknowledged")
-def _acknowledged(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _acknowledged(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     w.execute(
         t.notices.update()
         .where(t.notices.c.notice_id == str(e.originator_id))
         .values(acknowledged_at=e.timestamp, acknowledged_by=e.actor)
     )
+
+
+# The events this module projects, for the table in `readmodels/registry.py`.
+HANDLERS: dict[str, Handler] = {
+    "Notice.ControllerNotified": _notified,
+    "Notice.NoticeAcknowledged": _acknowledged,
+}

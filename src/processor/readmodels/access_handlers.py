@@ -5,43 +5,38 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from processor.readmodels import tables as t
-from processor.readmodels.projector import handles
 
 if TYPE_CHECKING:
-    from processor.readmodels.projector import Projector, _Writes
+    from processor.readmodels.projector import Projector
+    from processor.readmodels.writes import Handler, Writes
 
 
-def _user(w: _Writes, e: Any, **values: Any) -> None:  # noqa: ANN401
+def _user(w: Writes, e: Any, **values: Any) -> None:  # noqa: ANN401
     w.execute(t.users.update().where(t.users.c.user_id == str(e.originator_id)).values(**values))
 
 
-@handles("User.UserReviewed")
-def _reviewed(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _reviewed(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     _user(w, e, last_review=e.timestamp)
 
 
-@handles("User.StaffUndertakingRecorded")
-def _undertaking(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _undertaking(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     _user(w, e, confidentiality_signed=e.confidentiality_signed, trained=e.trained)
 
 
-@handles("User.UserAccessRevoked")
-def _revoked(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _revoked(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     _user(w, e, revoked=True)
 
 
-@handles("User.UserLocked")
-def _locked(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _locked(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     _user(w, e, locked=True)
 
 
-@handles("User.UserUnlocked")
-def _unlocked(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _unlocked(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     _user(w, e, locked=False)
 
 
 def _log(
-    w: _Writes,
+    w: Writes,
     e: Any,  # noqa: ANN401
     pos: int,
     kind: str,
@@ -72,8 +67,7 @@ def _grant(p: Projector, e: Any) -> Any:  # noqa: ANN401
     return p.store.repository.get(e.originator_id, version=e.originator_version)
 
 
-@handles("AccessGrant.AccessRequested")
-def _requested(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+def _requested(_p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     _log(
         w,
         e,
@@ -86,8 +80,7 @@ def _requested(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: AN
     )
 
 
-@handles("AccessGrant.AccessApproved")
-def _approved(p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+def _approved(p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     grant = _grant(p, e)
     _log(
         w,
@@ -105,8 +98,7 @@ def _approved(p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN4
     )
 
 
-@handles("AccessGrant.AccessRequestDenied")
-def _denied(p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+def _denied(p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     grant = _grant(p, e)
     _log(
         w,
@@ -119,8 +111,7 @@ def _denied(p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     )
 
 
-@handles("AccessGrant.AccessGrantRevoked")
-def _grant_revoked(p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+def _grant_revoked(p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     grant = _grant(p, e)
     _log(
         w,
@@ -133,8 +124,7 @@ def _grant_revoked(p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa:
     )
 
 
-@handles("AccessGrant.PersonalDataRevealed")
-def _revealed(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+def _revealed(_p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     _log(
         w,
         e,
@@ -148,8 +138,7 @@ def _revealed(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN
     )
 
 
-@handles("DataAccessRecord.PersonalDataViewed")
-def _viewed(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+def _viewed(_p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     _log(
         w,
         e,
@@ -162,8 +151,7 @@ def _viewed(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN40
     )
 
 
-@handles("AccessDenial.AccessDenied")
-def _refused(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+def _refused(_p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     _log(
         w,
         e,
@@ -175,8 +163,7 @@ def _refused(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN4
     )
 
 
-@handles("SampleCheck.AccessLogSampleChecked")
-def _sampled(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+def _sampled(_p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     _log(
         w,
         e,
@@ -186,3 +173,21 @@ def _sampled(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN4
         reason=f"{e.violations} violations",
         detail={"entries": len(e.entries), "seed": e.seed, "population": e.population},
     )
+
+
+# The events this module projects, for the table in `readmodels/registry.py`.
+HANDLERS: dict[str, Handler] = {
+    "User.UserReviewed": _reviewed,
+    "User.StaffUndertakingRecorded": _undertaking,
+    "User.UserAccessRevoked": _revoked,
+    "User.UserLocked": _locked,
+    "User.UserUnlocked": _unlocked,
+    "AccessGrant.AccessRequested": _requested,
+    "AccessGrant.AccessApproved": _approved,
+    "AccessGrant.AccessRequestDenied": _denied,
+    "AccessGrant.AccessGrantRevoked": _grant_revoked,
+    "AccessGrant.PersonalDataRevealed": _revealed,
+    "DataAccessRecord.PersonalDataViewed": _viewed,
+    "AccessDenial.AccessDenied": _refused,
+    "SampleCheck.AccessLogSampleChecked": _sampled,
+}

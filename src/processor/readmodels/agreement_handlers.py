@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from processor.readmodels import tables as t
-from processor.readmodels.projector import handles
 
 if TYPE_CHECKING:
-    from processor.readmodels.projector import Projector, _Writes
+    from processor.readmodels.projector import Projector
+    from processor.readmodels.writes import Handler, Writes
 
 
 def _ref(p: Projector, e: Any) -> str:  # noqa: ANN401 - an event
@@ -20,15 +20,20 @@ def _ref(p: Projector, e: Any) -> str:  # noqa: ANN401 - an event
     return ref
 
 
-@handles("Controller.AmendmentAccepted")
-def _amendment_accepted(p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _amendment_accepted(p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     w.execute(
         t.controllers.update().where(t.controllers.c.ref == _ref(p, e)).values(agreement=e.edition)
     )
 
 
-@handles("Controller.AccountUpgraded")
-def _account_upgraded(p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _account_upgraded(p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     w.execute(
         t.controllers.update().where(t.controllers.c.ref == _ref(p, e)).values(account=e.account)
     )
+
+
+# The events this module projects, for the table in `readmodels/registry.py`.
+HANDLERS: dict[str, Handler] = {
+    "Controller.AmendmentAccepted": _amendment_accepted,
+    "Controller.AccountUpgraded": _account_upgraded,
+}

@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from processor.readmodels import tables as t
-from processor.readmodels.projector import handles
 
 if TYPE_CHECKING:
-    from processor.readmodels.projector import Projector, _Writes
+    from processor.readmodels.projector import Projector
+    from processor.readmodels.writes import Handler, Writes
 
 
-@handles("User.UserAdded")
-def _user_added(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _user_added(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     w.insert(
         t.users,
         {
@@ -33,8 +32,7 @@ def _user_added(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: 
     )
 
 
-@handles("Controller.ControllerRegistered")
-def _controller_registered(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _controller_registered(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     w.insert(
         t.controllers,
         {
@@ -50,8 +48,7 @@ def _controller_registered(_p: Projector, w: _Writes, e: Any, _pos: int) -> None
     )
 
 
-@handles("Controller.InstructionRecorded")
-def _instruction(p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+def _instruction(p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     ref: str = p.store.repository.get(e.originator_id, version=e.originator_version).ref
     w.insert(
         t.instructions,
@@ -67,7 +64,7 @@ def _instruction(p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: A
     )
 
 
-def _join(w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+def _join(w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     contact_id = str(e.originator_id)
     w.insert(
         t.consents,
@@ -82,8 +79,7 @@ def _join(w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     )
 
 
-@handles("Contact.ContactAdded")
-def _contact_added(p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+def _contact_added(p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     contact_id = str(e.originator_id)
     w.insert(
         t.contacts,
@@ -113,7 +109,7 @@ def _contact_added(p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa:
     _join(w, e, pos)
 
 
-def _controller_of(w: _Writes, contact_id: str) -> str:
+def _controller_of(w: Writes, contact_id: str) -> str:
     w.flush()
     return str(
         w.conn.execute(
@@ -124,8 +120,7 @@ def _controller_of(w: _Writes, contact_id: str) -> str:
     )
 
 
-@handles("Contact.SubscribedToList")
-def _subscribed(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+def _subscribed(_p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     contact_id = str(e.originator_id)
     controller = _controller_of(w, contact_id)
     w.execute(
@@ -147,13 +142,11 @@ def _subscribed(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: A
     _join(w, e, pos)
 
 
-@handles("Contact.ConsentGiven")
-def _consent_given(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+def _consent_given(_p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     _join(w, e, pos)  # another channel's consent on a list the contact is on (SUBJ-8)
 
 
-@handles("Contact.UnsubscribedFromList")
-def _unsubscribed(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _unsubscribed(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     w.execute(
         t.memberships.update()
         .where(
@@ -164,8 +157,7 @@ def _unsubscribed(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa
     )
 
 
-@handles("Contact.ContactRectified")
-def _rectified(p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _rectified(p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     contact_id = str(e.originator_id)
     controller = _controller_of(w, contact_id)
     w.execute(
@@ -175,36 +167,31 @@ def _rectified(p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: AN
     )
 
 
-def _flag(w: _Writes, e: Any, **values: Any) -> None:  # noqa: ANN401
+def _flag(w: Writes, e: Any, **values: Any) -> None:  # noqa: ANN401
     w.execute(
         t.contacts.update().where(t.contacts.c.contact_id == str(e.originator_id)).values(**values)
     )
 
 
-@handles("Contact.ProcessingRestricted")
-def _restricted(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _restricted(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     _flag(w, e, restricted=True)
 
 
-@handles("Contact.RestrictionLifted")
-def _unrestricted(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _unrestricted(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     _flag(w, e, restricted=False)
 
 
-@handles("Contact.ProcessingObjectedTo")
-def _objected(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _objected(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     _flag(w, e, objected=True)
 
 
-@handles("Store.OrphanSubjectKeysDestroyed")
-def _orphan_keys_destroyed(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _orphan_keys_destroyed(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     # As for ContactErased: a repair that died after recording its event completes here.
     for subject_id in e.subject_ids:
         w.shred[str(subject_id)] = e.timestamp
 
 
-@handles("Contact.ContactErased")
-def _erased(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _erased(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     contact_id = str(e.originator_id)
     # Finishing the shredding here makes an erasure interrupted after its event complete itself;
     # the projector destroys the batch's keys in one go before it commits the batch.
@@ -225,8 +212,7 @@ def _erased(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN4
     )
 
 
-@handles("AccessDenial.AccessDenied")
-def _denied(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+def _denied(_p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     w.insert(
         t.denials,
         {
@@ -239,3 +225,22 @@ def _denied(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN40
             "reason": e.reason,
         },
     )
+
+
+# The events this module projects, for the table in `readmodels/registry.py`.
+HANDLERS: dict[str, Handler] = {
+    "User.UserAdded": _user_added,
+    "Controller.ControllerRegistered": _controller_registered,
+    "Controller.InstructionRecorded": _instruction,
+    "Contact.ContactAdded": _contact_added,
+    "Contact.SubscribedToList": _subscribed,
+    "Contact.ConsentGiven": _consent_given,
+    "Contact.UnsubscribedFromList": _unsubscribed,
+    "Contact.ContactRectified": _rectified,
+    "Contact.ProcessingRestricted": _restricted,
+    "Contact.RestrictionLifted": _unrestricted,
+    "Contact.ProcessingObjectedTo": _objected,
+    "Store.OrphanSubjectKeysDestroyed": _orphan_keys_destroyed,
+    "Contact.ContactErased": _erased,
+    "AccessDenial.AccessDenied": _denied,
+}

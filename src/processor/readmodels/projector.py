@@ -10,8 +10,7 @@ index that could confirm a person's e-mail after their key is destroyed.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -25,8 +24,8 @@ from processor.blindindex import (
 )
 from processor.errors import InvalidInputError
 from processor.readmodels import tables as t
+from processor.readmodels.writes import Writes
 from processor.sealing import Erased
-from processor.storage import bulk_insert
 
 if TYPE_CHECKING:
     from eventsourcing.domain import DomainEventProtocol
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
 
     from processor.eventstore import EventStore
     from processor.keystore import KeyStore
+    from processor.readmodels.writes import HandlerTable
     from processor.sealing import Sealer
 
 BATCH = 1000
@@ -56,44 +56,6 @@ def schema_fingerprint() -> int:
     return int(hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12], 16)
 
 
-class _Writes:
-    """Buffers inserts for executemany; flushes them before any other statement keeps order."""
-
-    def __init__(self, conn: sa.Connection) -> None:
-        self.conn = conn
-        self._inserts: dict[sa.Table, list[dict[str, Any]]] = defaultdict(list)
-        self.shred: dict[str, Any] = {}
-
-    def insert(self, table: sa.Table, row: dict[str, Any]) -> None:
-        self._inserts[table].append(row)
-
-    def execute(self, statement: sa.Executable) -> None:
-        self.flush()
-        self.conn.execute(statement)
-
-    def flush(self) -> None:
-        for table, rows in self._inserts.items():
-            bulk_insert(self.conn, table, rows)
-        self._inserts.clear()
-
-
-Handler = Callable[["Projector", _Writes, Any, int], None]
-_HANDLERS: dict[str, list[Handler]] = defaultdict(list)
-
-
-def handles(qualname: str) -> Callable[[Handler], Handler]:
-    """Register a handler for events whose class `__qualname__` is `qualname`.
-
-    Several read models may follow one event; their handlers run in registration order.
-    """
-
-    def register(func: Handler) -> Handler:
-        _HANDLERS[qualname].append(func)
-        return func
-
-    return register
-
-
 def contact_index_key(keys: KeyStore, controller: str) -> bytes:
     """The controller's blind-index key."""
     return keys.system_key(f"blind-index:{controller}")
@@ -114,12 +76,22 @@ def _handed_run(
 
 
 class Projector:
-    """Applies new events from the event store to the read-model tables."""
+    """Applies new events from the event store to the read-model tables.
+
+    `handlers` is the table of what to do with each event (`readmodels.registry`), given by
+    whoever builds the projector: the projector itself imports no handler module.
+    """
 
     def __init__(
-        self, store: EventStore, engine: sa.Engine, sealer: Sealer, keys: KeyStore
+        self,
+        store: EventStore,
+        engine: sa.Engine,
+        sealer: Sealer,
+        keys: KeyStore,
+        handlers: HandlerTable,
     ) -> None:
         self.store = store
+        self.handlers = handlers
         self.engine = engine
         self.sealer = sealer
         self.keys = keys
@@ -209,9 +181,9 @@ class Projector:
                         known.get(n.id) or self.store.mapper.to_domain_event(n) for n in notes
                     ]
                 self._prefetch_keys(events)
-                writes = _Writes(conn)
+                writes = Writes(conn)
                 for note_id, domain_event in zip(ids, events, strict=True):
-                    for handler in _HANDLERS.get(type(domain_event).__qualname__, ()):
+                    for handler in self.handlers.get(type(domain_event).__qualname__, ()):
                         handler(self, writes, domain_event, note_id)
                 writes.flush()
                 if writes.shred:
@@ -287,12 +259,3 @@ class Projector:
     ) -> None:
         """Remember the indexes of a profile this process has just sealed (in memory only)."""
         self._hints[(contact_id, sealed)] = self.indexes_of(controller, profile, email_index)
-
-
-# Importing the handlers registers them.
-from processor.notices import handlers as _notice_handlers  # noqa: E402, F401
-from processor.readmodels import access_handlers as _access_handlers  # noqa: E402, F401
-from processor.readmodels import agreement_handlers as _agreement_handlers  # noqa: E402, F401
-from processor.readmodels import handlers as _handlers  # noqa: E402, F401
-from processor.readmodels import retention_handlers as _retention_handlers  # noqa: E402, F401
-from processor.readmodels import subprocessor_handlers as _sp_handlers  # noqa: E402, F401

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 from eventsourcing.sqlite import SQLiteDatastore
 
 from processor.readmodels import tables as t
+from processor.readmodels.writes import Writes
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -47,11 +48,7 @@ class _Inline:
 def rebuild(projector: Projector) -> int:
     """Empty every projected table and replay the whole event store; returns events applied."""
     # Imported here: the projector imports this module when it rebuilds.
-    from processor.readmodels.projector import (
-        _HANDLERS,
-        TRACKING_NAME,
-        _Writes,
-    )
+    from processor.readmodels.projector import TRACKING_NAME
 
     with projector.engine.begin() as conn:
         for table in reversed(t.PROJECTED_TABLES):
@@ -85,13 +82,13 @@ def rebuild(projector: Projector) -> int:
                 ahead = pool.submit(_read, projector, notes[-1].id)
                 events = [decode(n) for n in notes]
                 projector._prefetch_keys(events)  # noqa: SLF001 - the projector's own
-                writes = _Writes(conn)
+                writes = Writes(conn)
                 handlers: dict[type[Any], Sequence[Any]] = {}
                 for note, domain_event in zip(notes, events, strict=True):
                     kind = type(domain_event)
                     found = handlers.get(kind)
                     if found is None:
-                        found = handlers[kind] = _HANDLERS.get(kind.__qualname__, ())
+                        found = handlers[kind] = projector.handlers.get(kind.__qualname__, ())
                     for handler in found:
                         handler(projector, writes, domain_event, note.id)
                 writes.flush()

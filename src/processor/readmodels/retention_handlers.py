@@ -7,15 +7,14 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from processor.readmodels import tables as t
-from processor.readmodels.projector import handles
 from processor.sealing import records_subject
 
 if TYPE_CHECKING:
-    from processor.readmodels.projector import Projector, _Writes
+    from processor.readmodels.projector import Projector
+    from processor.readmodels.writes import Handler, Writes
 
 
-@handles("Message.MessageRecorded")
-def _message_recorded(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _message_recorded(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     w.insert(
         t.messages,
         {
@@ -37,8 +36,7 @@ def _message_recorded(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # 
     )
 
 
-@handles("Message.MessageBounced")
-def _message_bounced(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _message_bounced(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     w.execute(
         t.messages.update()
         .where(t.messages.c.message_id == str(e.originator_id))
@@ -46,8 +44,7 @@ def _message_bounced(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # n
     )
 
 
-@handles("Message.MessageContentShredded")
-def _message_shredded(p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _message_shredded(p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     w.flush()
     message_id = str(e.originator_id)
     key_id = w.conn.execute(
@@ -62,8 +59,7 @@ def _message_shredded(p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # n
     )
 
 
-@handles("SweepRun.SweepStarted")
-def _sweep_started(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _sweep_started(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     w.insert(
         t.sweep_runs,
         {
@@ -78,8 +74,7 @@ def _sweep_started(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noq
     )
 
 
-@handles("SweepRun.SweepBatchCompleted")
-def _sweep_batch(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _sweep_batch(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     runs = t.sweep_runs
     w.execute(
         runs.update()
@@ -113,7 +108,7 @@ def _sweep_batch(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa:
     )
 
 
-def _run_finished(w: _Writes, e: Any) -> None:  # noqa: ANN401
+def _run_finished(w: Writes, e: Any) -> None:  # noqa: ANN401
     w.execute(
         t.sweep_runs.update()
         .where(t.sweep_runs.c.run_id == str(e.originator_id))
@@ -121,18 +116,15 @@ def _run_finished(w: _Writes, e: Any) -> None:  # noqa: ANN401
     )
 
 
-@handles("SweepRun.SweepCompleted")
-def _sweep_completed(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _sweep_completed(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     _run_finished(w, e)
 
 
-@handles("SweepRun.SweepSuperseded")
-def _sweep_superseded(_p: Projector, w: _Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
+def _sweep_superseded(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401
     _run_finished(w, e)
 
 
-@handles("Controller.PersonalDataDeleted")
-def _data_deleted(p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+def _data_deleted(p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     ref: str = p.store.repository.get(e.originator_id, version=e.originator_version).ref
     # As for ContactErased: the records key goes with the data, even if the sweep died after
     # storing this event (RET-3, RET-5).
@@ -152,3 +144,16 @@ def _data_deleted(p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: 
             "policy_version": e.policy_version,
         },
     )
+
+
+# The events this module projects, for the table in `readmodels/registry.py`.
+HANDLERS: dict[str, Handler] = {
+    "Message.MessageRecorded": _message_recorded,
+    "Message.MessageBounced": _message_bounced,
+    "Message.MessageContentShredded": _message_shredded,
+    "SweepRun.SweepStarted": _sweep_started,
+    "SweepRun.SweepBatchCompleted": _sweep_batch,
+    "SweepRun.SweepCompleted": _sweep_completed,
+    "SweepRun.SweepSuperseded": _sweep_superseded,
+    "Controller.PersonalDataDeleted": _data_deleted,
+}

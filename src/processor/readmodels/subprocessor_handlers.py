@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from processor.readmodels import tables as t
-from processor.readmodels.projector import handles
 
 if TYPE_CHECKING:
-    from processor.readmodels.projector import Projector, _Writes
+    from processor.readmodels.projector import Projector
+    from processor.readmodels.writes import Handler, Writes
 
 subprocessors = sa.Table(
     "rm_subprocessors",
@@ -29,7 +29,7 @@ subprocessors = sa.Table(
 )
 
 
-def _registered(w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+def _registered(w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     sid = str(e.originator_id)
     w.execute(subprocessors.delete().where(subprocessors.c.subprocessor_id == sid))
     w.insert(
@@ -43,11 +43,16 @@ def _registered(w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     )
 
 
-@handles("SubProcessor.SubProcessorAdded")
-def _added(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+def _added(_p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     _registered(w, e, pos)
 
 
-@handles("SubProcessor.SubProcessorProposed")
-def _proposed(_p: Projector, w: _Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+def _proposed(_p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
     _registered(w, e, pos)
+
+
+# The events this module projects, for the table in `readmodels/registry.py`.
+HANDLERS: dict[str, Handler] = {
+    "SubProcessor.SubProcessorAdded": _added,
+    "SubProcessor.SubProcessorProposed": _proposed,
+}
