@@ -16,8 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 from processor.config import Settings, with_schema
-from processor.eventstore import eventstore_env
-from processor.storage import ensure_postgres_schema
+from processor.storage.engines import ensure_postgres_schema
+from processor.storage.eventstore import eventstore_env
 
 DEFAULT_POSTGRES_URL = "postgresql://root@127.0.0.1:5432/test"
 
@@ -77,7 +77,8 @@ class Backend:
         else:
             ensure_postgres_schema(settings.events_location())
         env = eventstore_env(settings)
-        # The library's own recorder: the processor's chunking one (processor.pgrecorder) is ours.
+        # The library's own recorder: the processor's chunking one (processor.storage.pgrecorder) is
+        # ours.
         env.pop("APPLICATION_RECORDER_TOPIC", None)
         return env
 

@@ -30,8 +30,8 @@ from bench.scenarios import (
     single_command,
     startup,
 )
-from processor import demo_data
 from processor.app import Processor
+from processor.demo import data as demo_data
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "results.json"

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.baselines import PlainApp, plain_contact, raw_read, read_decode
-from processor import demo_data
 from processor.app import Processor
 from processor.credentials import keeper
+from processor.demo import data as demo_data
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -259,16 +259,16 @@ def _check_large_sends(proc: Processor, recipients: int) -> None:
     """Refuse, rather than hang, a send PostgreSQL's library recorder cannot store.
 
     eventsourcing's pipelined insert of a few megabytes (5,000 messages or more) can hang, not
-    every time; `processor.pgrecorder` writes such a batch in chunks. Without it, send to at
+    every time; `processor.storage.pgrecorder` writes such a batch in chunks. Without it, send to at
     most 2,000 (`--campaign 2000`).
     """
-    from processor.pgrecorder import ChunkingPostgresRecorder
+    from processor.storage.pgrecorder import ChunkingPostgresRecorder
 
     chunking = isinstance(proc.store.recorder, ChunkingPostgresRecorder)
     if proc.settings.backend == "postgres" and not chunking and recipients > 2000:
         raise RuntimeError(
             f"a send to {recipients:,} recipients hangs in eventsourcing's PostgreSQL recorder: "
-            "use processor.pgrecorder (eventstore_env) or pass --campaign 2000"
+            "use processor.storage.pgrecorder (eventstore_env) or pass --campaign 2000"
         )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from processor.errors import InvalidInputError
+from processor.kernel.errors import InvalidInputError
 
 from .output import emit
 from .state import state

@@ -14,7 +14,7 @@ import click
 
 from processor.audit import render_html, render_json, render_markdown
 from processor.audit.report import build_report
-from processor.errors import FindingsError, InvalidInputError
+from processor.kernel.errors import FindingsError, InvalidInputError
 from processor.services.validation import iso_date
 
 from . import outfile

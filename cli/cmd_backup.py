@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from processor import masterrotation
 from processor.app import Processor
 from processor.backup import backup_keys, backup_store
 from processor.backup.restore import RestoreRequest, restore
-from processor.errors import ConfigurationError, RefusedError
-from processor.keystore import MasterKey
-from processor.storage import Engines
+from processor.kernel.errors import ConfigurationError, RefusedError
+from processor.keys import masterrotation
+from processor.keys.keystore import MasterKey
+from processor.storage.engines import Engines
 
 from .output import emit
 from .state import CliState, cli_via, resolve_clock, state
@@ -113,7 +113,7 @@ def _current_master(settings: Settings, engines: Engines) -> tuple[MasterKey, Pa
     With the file custodian that is the live generation's file (after a ratchet no longer
     `master.key`); a PKCS#11 key never leaves its token, so it is replaced by `keys ratchet`.
     """
-    from processor.custodian import FILE, PKCS11, FileCustodian, open_custodian
+    from processor.keys.custodian import FILE, PKCS11, FileCustodian, open_custodian
 
     kind = settings.custodian_kind()
     if kind == PKCS11:

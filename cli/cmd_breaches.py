@@ -19,7 +19,7 @@ from processor.breaches.domain import KINDS, MEASURE_KINDS, PHASES, STATUSES
 from processor.breaches.register import breach_clocks, parse_window
 from processor.breaches.responses import BreachResponsesService
 from processor.breaches.service import BreachesService
-from processor.errors import FindingsError
+from processor.kernel.errors import FindingsError
 from processor.services.validation import iso_datetime
 
 from . import outfile
@@ -381,7 +381,7 @@ def show(ctx: click.Context, breach_id: str) -> None:
 @click.pass_context
 def rotate_keys(ctx: click.Context, breach_id: str, new_master_key_file: Path) -> None:
     """Re-wrap every subject key under a new KEK and a new master key; record it (BR-5)."""
-    from processor import keyrotation
+    from processor.keys import rotation as keyrotation
 
     from .cmd_backup import rotate_master_command
 

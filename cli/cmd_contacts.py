@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from processor.errors import CannotWriteError, InvalidInputError
+from processor.kernel.errors import CannotWriteError, InvalidInputError
 from processor.services.columnmap import load_map_file, parse_maps
 from processor.services.validation import key_values
 

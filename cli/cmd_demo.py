@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from processor.demo import default_demo_dir, run_demo
-from processor.errors import RefusedError
+from processor.demo.scenario import default_demo_dir, run_demo
+from processor.kernel.errors import RefusedError
 
 from .output import emit
 from .state import state

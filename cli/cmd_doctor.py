@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import click
 
-from processor.errors import IntegrityFailureError, InvalidInputError, RefusedError
 from processor.integrity.doctor import run_doctor
 from processor.integrity.duplicates import repair_duplicates
 from processor.integrity.findings import Finding
 from processor.integrity.orphans import repair_orphans
+from processor.kernel.errors import IntegrityFailureError, InvalidInputError, RefusedError
 from processor.services import validation
 
 from .output import emit

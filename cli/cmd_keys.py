@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from processor import keyrotation
+from processor.keys import rotation as keyrotation
 
 from .options import NEW_MASTER_KEY_FILE
 from .output import emit

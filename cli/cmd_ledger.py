@@ -16,8 +16,8 @@ from ledger import (
     parse_checkpoint,
     verify_receipt,
 )
-from processor.errors import IntegrityFailureError, InvalidInputError
-from processor.ledgerservice import read_note_file
+from processor.kernel.errors import IntegrityFailureError, InvalidInputError
+from processor.link.service import read_note_file
 from processor.verifications import record_check
 
 from . import outfile
@@ -178,7 +178,7 @@ def ledger_witness(
 @click.pass_context
 def ledger_reanchor(ctx: click.Context, reason: str) -> None:
     """Start a lost or cut checkpoint log again from the current checkpoint (GDPA, recorded)."""
-    from processor.ledgercustody import reanchor
+    from processor.link.custody import reanchor
 
     st = state(ctx)
     out = reanchor(st.session(catch_up=False), reason)

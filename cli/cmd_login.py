@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from processor.credentials import keeper
-from processor.errors import InvalidInputError
+from processor.kernel.errors import InvalidInputError
 
 from .options import CREDENTIAL_OUT, USER_REQUEST
 from .output import emit

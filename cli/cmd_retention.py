@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from processor.errors import CannotWriteError, InvalidInputError
+from processor.kernel.errors import CannotWriteError, InvalidInputError
 from processor.services.validation import iso_datetime
 
 from . import outfile

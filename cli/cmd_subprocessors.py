@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from processor.errors import FindingsError
+from processor.kernel.errors import FindingsError
 from processor.services.validation import iso_date, iso_datetime
 from subprocessors import SubProcessorDetails
 

@@ -25,7 +25,7 @@ from ledger import (
     Witness,
     format_add_checkpoint,
 )
-from processor.errors import IntegrityFailureError, InvalidInputError
+from processor.kernel.errors import IntegrityFailureError, InvalidInputError
 
 from .output import emit
 from .state import state

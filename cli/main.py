@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from processor.errors import AccessDeniedError, ProcessorError, RefusedError
+from processor.kernel.errors import AccessDeniedError, ProcessorError, RefusedError
 
 from .command_index import INDEX, INDEXED_MODULES
 from .globalopts import hoist_global_options

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from processor.errors import CannotWriteError, InvalidInputError
+from processor.kernel.errors import CannotWriteError, InvalidInputError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from processor import clock as clocks
 from processor.app import Processor
-from processor.context import Via
 from processor.credentials import keeper
-from processor.errors import InvalidInputError, RefusedError
+from processor.kernel import clock as clocks
+from processor.kernel.context import Via
+from processor.kernel.errors import InvalidInputError, RefusedError
 from processor.services.validation import iso_datetime
 
 MAX_SIMULATED_YEARS = 100

@@ -24,8 +24,8 @@ from support import (
 )
 
 from processor.app import Processor
-from processor.clock import FixedClock
 from processor.config import Settings
+from processor.kernel.clock import FixedClock
 
 _skipped_postgres: list[str] = []
 _skipped_browser: list[str] = []

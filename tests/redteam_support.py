@@ -28,8 +28,8 @@ from eventsourcing.persistence import Mapper
 from support import UNDERTAKING, drop_schemas, login, make_settings
 
 from processor.app import Processor
-from processor.clock import FixedClock
-from processor.errors import AccessDeniedError
+from processor.kernel.clock import FixedClock
+from processor.kernel.errors import AccessDeniedError
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 CONSENT = "email:double-opt-in:signup form"

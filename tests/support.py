@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from processor.app import Processor
-from processor.clock import FixedClock
 from processor.config import Settings, with_schema
+from processor.kernel.clock import FixedClock
 from processor.session import Session
 
 POSTGRES_URL = os.environ.get("PROCESSOR_TEST_POSTGRES_URL", "")

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from support import login
 
-from processor.errors import AccessDeniedError, InvalidInputError, RefusedError
+from processor.kernel.errors import AccessDeniedError, InvalidInputError, RefusedError
 from processor.readmodels import tables as t
 
 

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from support import login
 
-from processor.errors import AccessDeniedError, RefusedError
+from processor.kernel.errors import AccessDeniedError, RefusedError
 from processor.readmodels import tables as t
 
 

@@ -14,7 +14,7 @@ import pytest
 from support import login
 
 from processor.domain.ids import controller_id
-from processor.errors import AccessDeniedError, InvalidInputError, RefusedError
+from processor.kernel.errors import AccessDeniedError, InvalidInputError, RefusedError
 from processor.policies import load_policies
 from subprocessors import load_edition_list
 

@@ -14,7 +14,7 @@ from processor.audit.challenges import ChallengesService, challenges
 from processor.audit.checks_summary import checks_evidence
 from processor.audit.contactpersons import ContactPersonsService
 from processor.audit.events import SupervisionChallenge
-from processor.errors import AccessDeniedError, InvalidInputError, NotFoundError
+from processor.kernel.errors import AccessDeniedError, InvalidInputError, NotFoundError
 
 SECRET = ("karen.secret@example.dk", "Karenina")
 

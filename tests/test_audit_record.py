@@ -15,7 +15,7 @@ from support import login
 
 from processor.audit import record
 from processor.audit.contactpersons import ContactPersonsService
-from processor.errors import AccessDeniedError
+from processor.kernel.errors import AccessDeniedError
 
 DPV = "https://w3id.org/dpv#"
 SECRET = ("karen.secret@example.dk", "Karenina")

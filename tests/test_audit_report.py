@@ -12,7 +12,7 @@ from support import UNDERTAKING, login
 from processor.audit import render_html, render_json, render_markdown
 from processor.audit.report import build_report
 from processor.breaches.service import BreachesService
-from processor.errors import AccessDeniedError, InvalidInputError, NotFoundError
+from processor.kernel.errors import AccessDeniedError, InvalidInputError, NotFoundError
 from subprocessors import SubProcessorDetails
 
 RENDERERS = (render_markdown.render, render_json.render, render_html.render)
@@ -204,7 +204,7 @@ def test_subprocessor_check_findings_are_deviations__SUB_6__AUD_1(story):
 
 def test_failed_ledger_verification_is_a_deviation__AUD_4(story):
     """With the newest signed checkpoint removed, verification fails and the report says so."""
-    from processor.ledgerservice import checkpoints
+    from processor.link.service import checkpoints
 
     with story.ledger.engine.begin() as conn:
         newest = conn.execute(sa.select(sa.func.max(checkpoints.c.size))).scalar_one()

@@ -80,7 +80,7 @@ def test_cli_fail_on_deviations_exits_1_after_writing__AUD_1(store, tmp_path):
 
 def test_demo_ends_by_writing_the_html_report__AUD_1(settings):
     """`processor demo` writes the GDPA's HTML report of its whole story and returns its path."""
-    from processor.demo import run_demo
+    from processor.demo.scenario import run_demo
 
     out = run_demo(settings, contacts=10)
     report = Path(out["report"])

@@ -11,7 +11,7 @@ from processor.audit import reviews
 from processor.audit.checks_summary import checks_evidence
 from processor.audit.events import RiskAssessmentReview, SecurityPolicyReview
 from processor.audit.reading import event_class, stored_events
-from processor.errors import AccessDeniedError, InvalidInputError
+from processor.kernel.errors import AccessDeniedError, InvalidInputError
 
 
 def test_reviews_are_events_with_their_next_due_date__AUD_6(proc, clock):

@@ -21,7 +21,7 @@ from processor.audit.samples import SamplesService
 from processor.domain.access import AccessGrant
 from processor.domain.messages import Message
 from processor.domain.users import User
-from processor.errors import AccessDeniedError, InvalidInputError, NotFoundError
+from processor.kernel.errors import AccessDeniedError, InvalidInputError, NotFoundError
 from subprocessors.outbox import OUTBOX_NAMESPACE, RecipientOutbox
 
 SECRET = ("karen.secret@example.dk", "Karenina", "other.person@example.dk")

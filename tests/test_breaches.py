@@ -13,13 +13,18 @@ from datetime import timedelta
 import pytest
 from support import login
 
-from processor import keyrotation
 from processor.breaches.domain import Breach
 from processor.breaches.impact import UNINTELLIGIBLE
 from processor.breaches.report import breach_evidence, timeline_svg
 from processor.breaches.responses import BreachResponsesService
 from processor.breaches.service import BreachesService
-from processor.errors import AccessDeniedError, InvalidInputError, NotFoundError, RefusedError
+from processor.kernel.errors import (
+    AccessDeniedError,
+    InvalidInputError,
+    NotFoundError,
+    RefusedError,
+)
+from processor.keys import rotation as keyrotation
 from processor.services.status import StatusService
 
 CONSENT = "email:double-opt-in:signup form"

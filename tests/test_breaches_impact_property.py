@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from support import fresh_store, login
 
 from processor.breaches import impact
-from processor.errors import ProcessorError
+from processor.kernel.errors import ProcessorError
 from processor.services.subprocessor_facts import SubprocessorRegistry
 from subprocessors import SubProcessorDetails, subprocessor_id
 from subprocessors.facts import start_of

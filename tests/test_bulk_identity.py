@@ -22,11 +22,11 @@ from support import login
 
 from ledger.sqlstore import ledger_nodes, raw_insert
 from processor.app import Processor
-from processor.errors import AccessDeniedError
-from processor.keystore import subject_keys
-from processor.ledgerservice import leaves
+from processor.kernel.errors import AccessDeniedError
+from processor.keys.keystore import subject_keys
+from processor.link.service import leaves
 from processor.readmodels import tables as t
-from processor.storage import bulk_insert
+from processor.storage.engines import bulk_insert
 
 CSV_A = (
     "email,first_name,last_name,phone,custom.shoe_size\n"
@@ -47,9 +47,9 @@ CSV_MANY = "email,first_name\n" + "".join(f"p{i}@many.example,P{i}\n" for i in r
 def every_batch_in_bulk(monkeypatch):
     """Send even a single row through the bulk writers, so small tables are compared too."""
     import ledger.sqlstore
-    import processor.storage
+    import processor.storage.engines
 
-    monkeypatch.setattr(processor.storage, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(processor.storage.engines, "BULK_MIN_ROWS", 1)
     monkeypatch.setattr(ledger.sqlstore, "_COPY_MIN_ROWS", 1)
 
 
@@ -187,8 +187,8 @@ def test_export_batch_loading_equals_the_repository(acme: Processor):
 def test_sqlite_synchronous_is_a_documented_setting(monkeypatch, tmp_path):
     """PROCESSOR_SQLITE_SYNCHRONOUS picks NORMAL (default) or FULL; anything else is refused."""
     from processor.config import Settings
-    from processor.errors import ConfigurationError
-    from processor.storage import Engines
+    from processor.kernel.errors import ConfigurationError
+    from processor.storage.engines import Engines
 
     settings = Settings(data_dir=tmp_path / "data")
 

@@ -25,11 +25,11 @@ import sqlalchemy as sa
 from support import START, UNDERTAKING, drop_schemas, login, make_settings
 
 from processor.app import Processor
-from processor.clock import FixedClock
-from processor.keystore import subject_keys
-from processor.ledgerservice import leaves
+from processor.kernel.clock import FixedClock
+from processor.keys.keystore import subject_keys
+from processor.keys.sealing import open_with_key
+from processor.link.service import leaves
 from processor.readmodels import tables as t
-from processor.sealing import open_with_key
 from processor.services.contacts import EVIDENCE, PROFILE, SOURCE
 
 CONTROLLER = "acme"

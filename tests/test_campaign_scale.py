@@ -2,7 +2,7 @@
 
 The send reads its recipients' events in batches and builds its `MessageRecorded` events
 directly; these tests hold it to what the one-by-one path decided and recorded (SUBJ-3, SUBJ-4,
-SUBJ-8, RET-7). On PostgreSQL, a large batch of events goes through `processor.pgrecorder` in
+SUBJ-8, RET-7). On PostgreSQL, a large batch of events goes through `processor.storage.pgrecorder` in
 chunks inside one transaction, because the library's pipelined insert of a few megabytes never
 returns.
 """
@@ -21,15 +21,15 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from support import POSTGRES_URL, UNDERTAKING, drop_schemas, login, make_settings
 
-from processor import pgrecorder
 from processor.app import Processor
 from processor.domain.messages import Message
-from processor.domain.rules import first_broken
 from processor.domain.sending import recipient_rules
+from processor.kernel.rules import first_broken
 from processor.readmodels import tables as t
 from processor.services import messages as messages_module
+from processor.storage.engines import pgrecorder
 
-RECORDER_TOPIC = "processor.pgrecorder:ChunkingPostgresRecorder"
+RECORDER_TOPIC = "processor.storage.pgrecorder:ChunkingPostgresRecorder"
 
 
 def add(proc: Processor, email: str, consent: str = "email:form", **extra: str) -> str:

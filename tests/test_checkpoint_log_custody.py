@@ -28,11 +28,11 @@ from ledger import CheckpointLog
 from processor.app import Processor
 from processor.domain.ids import store_id
 from processor.domain.store import Store
-from processor.errors import ConfigurationError, IntegrityFailureError, RefusedError
-from processor.freetext import open_records
-from processor.ledgercustody import REASON_PURPOSE, reanchor
-from processor.ledgerorigin import legacy_origin
-from processor.ledgerservice import checkpoints
+from processor.kernel.errors import ConfigurationError, IntegrityFailureError, RefusedError
+from processor.keys.freetext import open_records
+from processor.link.custody import REASON_PURPOSE, reanchor
+from processor.link.origin import legacy_origin
+from processor.link.service import checkpoints
 from processor.services.status import StatusService
 
 if TYPE_CHECKING:
@@ -41,8 +41,8 @@ if TYPE_CHECKING:
 
     from click.testing import Result
 
-    from processor.clock import FixedClock
     from processor.config import Settings
+    from processor.kernel.clock import FixedClock
 
 REASON = "Reanchor-Zorblax: the log disk was replaced on 2026-03-02"
 

@@ -18,7 +18,7 @@ from support import login
 
 from ledger import CheckpointError, CheckpointLog, Signer, checkpointlog
 from ledger.verifiedmark import VerifiedMark, mark_key
-from processor.errors import IntegrityFailureError
+from processor.kernel.errors import IntegrityFailureError
 
 if TYPE_CHECKING:
     from pathlib import Path

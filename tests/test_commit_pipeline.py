@@ -15,7 +15,7 @@ from support import login
 from test_record_mac import forge_gdpa
 
 from processor.app import Processor
-from processor.errors import IntegrityFailureError
+from processor.kernel.errors import IntegrityFailureError
 from processor.services.profile import ConsentInput, clean_profile
 
 

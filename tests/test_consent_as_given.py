@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from support import login
 
-from processor.errors import InvalidInputError
+from processor.kernel.errors import InvalidInputError
 from processor.services.columnmap import parse_maps, suggestion
 from processor.services.consent import EARLIEST, consent_time
 

@@ -7,7 +7,7 @@ from support import login
 
 from processor.audit.checks_summary import checks_evidence
 from processor.audit.contactpersons import ContactPersonsService, persons
-from processor.errors import AccessDeniedError, InvalidInputError, NotFoundError
+from processor.kernel.errors import AccessDeniedError, InvalidInputError, NotFoundError
 
 
 def _notices(proc, controller: str) -> list[dict]:

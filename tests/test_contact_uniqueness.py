@@ -3,7 +3,7 @@
 Issue 12 item 1: three concurrent imports of one file gave three copies of every contact, and
 four concurrent `contacts add` of one e-mail gave two, so `erase --email` missed copies. Issue
 18 item 7: case folding made `straße@` and `strasse@` one person. The mechanism is the
-per-controller write lock in `processor.writelock`; the repair is `doctor --repair-duplicates`.
+per-controller write lock in `processor.storage.writelock`; the repair is `doctor --repair-duplicates`.
 """
 
 from __future__ import annotations
@@ -21,18 +21,18 @@ from cli_helpers import Cli, new_settings, new_tenant, run_processor, write_rows
 from support import login, pg_engine
 
 from processor.app import Processor
-from processor.blindindex import blind_index, normalise_email
-from processor.errors import InvalidInputError, NotFoundError
 from processor.integrity.doctor import run_doctor
 from processor.integrity.duplicates import repair_duplicates
+from processor.kernel.errors import InvalidInputError, NotFoundError
+from processor.keys.blindindex import blind_index, normalise_email
 from processor.services.profile import ConsentInput
-from processor.storage import sqlite_files
+from processor.storage.engines import sqlite_files
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from processor.clock import FixedClock
     from processor.config import Settings
+    from processor.kernel.clock import FixedClock
 
 CONSENT = "email:double-opt-in:signup form"
 FULL_WIDTH_ANNE = (

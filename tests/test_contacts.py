@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 from support import login
 
-from processor.errors import InvalidInputError, NotFoundError, RefusedError
+from processor.kernel.errors import InvalidInputError, NotFoundError, RefusedError
 
 
 def test_add_records_fields_source_and_consent__SUBJ_1__SUBJ_2(acme):

@@ -56,11 +56,11 @@ from strategies import (
 )
 from support import BACKENDS, UNDERTAKING, fresh_store, login
 
-from processor.errors import NotFoundError, ProcessorError, RefusedError
 from processor.integrity.keycheck import check_keys
 from processor.integrity.rebuild import compare_read_models
+from processor.kernel.errors import NotFoundError, ProcessorError, RefusedError
+from processor.keys.sealing import Erased
 from processor.readmodels import tables as t
-from processor.sealing import Erased
 from processor.services.erasure import ERASURE_REASON
 from subprocessors import SubProcessorDetails
 

@@ -43,11 +43,11 @@ from support import UNDERTAKING, login
 
 from processor.app import Processor
 from processor.backup import copying
-from processor.clock import FixedClock
 from processor.config import Settings, with_schema
-from processor.eventstore import EventStore, eventstore_env
 from processor.integrity.keycheck import check_keys, event_facts
+from processor.kernel.clock import FixedClock
 from processor.readmodels import tables
+from processor.storage.eventstore import EventStore, eventstore_env
 from subprocessors import SubProcessorDetails
 
 TRIALS = int(os.environ.get("PROCESSOR_CRASH_TRIALS", "50"))

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from support import login
 
 from processor.credentials.secrets import credential_id_of
-from processor.errors import AccessDeniedError, RefusedError
+from processor.kernel.errors import AccessDeniedError, RefusedError
 from processor.readmodels import tables as t
 
 

@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import json_values
 
-from processor.blindindex import blind_index, normalise_email, normalise_phone
-from processor.errors import IntegrityFailureError, InvalidInputError
-from processor.keystore import KeyStore, MasterKey
-from processor.sealing import ERASED, Sealer, open_with_key, seal_with_key
+from processor.kernel.errors import IntegrityFailureError, InvalidInputError
+from processor.keys.blindindex import blind_index, normalise_email, normalise_phone
+from processor.keys.keystore import KeyStore, MasterKey
+from processor.keys.sealing import ERASED, Sealer, open_with_key, seal_with_key
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -147,7 +147,7 @@ def test_blind_index_depends_on_the_controller_key():
 @given(st.text(min_size=1, max_size=30))
 def test_master_key_must_be_hex(text):
     """A master key that is not 64 hex characters is a configuration error, never a crash."""
-    from processor.errors import ConfigurationError
+    from processor.kernel.errors import ConfigurationError
 
     if len(text.strip()) == 64:
         return

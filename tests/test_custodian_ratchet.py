@@ -21,12 +21,13 @@ from cli_helpers import Cli, new_settings, new_tenant
 from custodian_support import CUSTODIANS, custodian_env, make_token, with_custodian
 from support import BACKENDS, UNDERTAKING, drop_schemas, login
 
-from processor import keyratchet, keyrotation
 from processor.app import Processor
 from processor.backup.service import backup_keys
-from processor.custodian import FileCustodian
-from processor.errors import IntegrityFailureError
-from processor.keystore import (
+from processor.kernel.errors import IntegrityFailureError
+from processor.keys import ratchet as keyratchet
+from processor.keys import rotation as keyrotation
+from processor.keys.custodian import FileCustodian
+from processor.keys.keystore import (
     KeyWrapper,
     kek_name,
     key_encryption_keys,

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from cli_helpers import BACKENDS, Cli, new_tenant, shared_store
 from support import login
 
-from processor.errors import AccessDeniedError
 from processor.integrity.doctor import run_doctor
 from processor.integrity.keycheck import ALIVE_FOR_ERASED, DESTROYED_WITHOUT_EVENT, check_keys
 from processor.integrity.rebuild import ROW_MISSING, VALUE_DIFFERS
-from processor.keystore import subject_keys
+from processor.kernel.errors import AccessDeniedError
+from processor.keys.keystore import subject_keys
 from processor.readmodels import tables as t
 
 _meta = sa.MetaData()  # Tables, so that PostgreSQL's schema translation applies

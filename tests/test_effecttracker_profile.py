@@ -10,7 +10,7 @@ import pytest
 from support import UNDERTAKING, login
 
 from processor.app import Processor
-from processor.errors import ProcessorError
+from processor.kernel.errors import ProcessorError
 from processor.retention_policy import load_retention_policy
 
 US_ON_PRIVACY_SHIELD = ("Sendgrid", "Google LLC", "Dropbox, Inc.")

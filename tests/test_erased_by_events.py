@@ -20,12 +20,12 @@ from support import UNDERTAKING, login
 
 from processor.app import Processor
 from processor.domain.contacts import Contact
-from processor.errors import IntegrityFailureError, NotFoundError
 from processor.integrity.doctor import run_doctor
 from processor.integrity.keycheck import ALIVE_FOR_ERASED
-from processor.keystore import shredded_subjects, subject_keys
+from processor.kernel.errors import IntegrityFailureError, NotFoundError
+from processor.keys.keystore import shredded_subjects, subject_keys
+from processor.keys.sealing import ERASED
 from processor.readmodels import tables as t
-from processor.sealing import ERASED
 
 EMAIL = "resurrected.person@example.dk"
 

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from strategies import people
 from support import BACKENDS, fresh_store, login
 
-from processor.errors import NotFoundError, RefusedError
-from processor.freetext import open_for_subject
-from processor.sealing import ERASED
+from processor.kernel.errors import NotFoundError, RefusedError
+from processor.keys.freetext import open_for_subject
+from processor.keys.sealing import ERASED
 from processor.services.erasure import ERASURE_REASON
 
 

@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from support import login
 
 from processor.domain.ids import controller_id
-from processor.errors import AccessDeniedError, RefusedError
-from processor.freetext import ERASED_TEXT, open_for_subject, open_records
+from processor.kernel.errors import AccessDeniedError, RefusedError
+from processor.keys.freetext import ERASED_TEXT, open_for_subject, open_records
+from processor.keys.sealing import records_subject
 from processor.readmodels import tables as t
-from processor.sealing import records_subject
 from subprocessors import SubProcessorDetails
 
 EFFECTIVE = date(2026, 3, 12)  # ten days after the fixtures' START (2026-03-02 09:00)

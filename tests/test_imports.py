@@ -7,7 +7,7 @@ import io
 import pytest
 from support import login
 
-from processor.errors import InvalidInputError
+from processor.kernel.errors import InvalidInputError
 
 
 def _import(proc, data: bytes, rejects: io.StringIO | None = None, user: str = "alice"):

@@ -14,9 +14,10 @@ import pytest
 import sqlalchemy as sa
 from cli_helpers import BACKENDS, new_tenant, shared_store
 
-from processor import keklifecycle, keyrotation
-from processor.errors import IntegrityFailureError
-from processor.keystore import (
+from processor.kernel.errors import IntegrityFailureError
+from processor.keys import keklifecycle
+from processor.keys import rotation as keyrotation
+from processor.keys.keystore import (
     CustodianWrapper,
     KeyStore,
     KeyWrapper,
@@ -25,7 +26,7 @@ from processor.keystore import (
     subject_key_name,
     subject_keys,
 )
-from processor.sealing import ERASED, Sealer
+from processor.keys.sealing import ERASED, Sealer
 
 
 def _remnant(keys: KeyStore, subject: str) -> dict[str, object]:

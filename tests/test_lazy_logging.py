@@ -51,7 +51,7 @@ def test_configure_does_not_import_structlog_and_the_first_log_call_does():
 def test_an_unknown_level_fails_at_configure():
     """A wrong PROCESSOR_LOG_LEVEL is still refused at once, before anything is logged."""
     from processor import logs
-    from processor.errors import ConfigurationError
+    from processor.kernel.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="unknown PROCESSOR_LOG_LEVEL"):
         logs.configure("LOUD")

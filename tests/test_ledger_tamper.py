@@ -27,8 +27,8 @@ from support import login
 
 from ledger import Verifier, verify_receipt
 from ledger.sqlstore import ledger_nodes
-from processor.errors import AccessDeniedError, IntegrityFailureError
-from processor.ledgerservice import checkpoints, cosignatures, leaves
+from processor.kernel.errors import AccessDeniedError, IntegrityFailureError
+from processor.link.service import checkpoints, cosignatures, leaves
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -12,7 +12,7 @@ from support import UNDERTAKING, login
 from processor.app import Processor
 from processor.domain.messages import Message
 from processor.domain.sending import AccountEmailLimit, AccountMonthlyEmailLimit
-from processor.errors import ConflictError, RefusedError
+from processor.kernel.errors import ConflictError, RefusedError
 from processor.readmodels import tables as t
 from processor.services.messages import CONTENT
 

@@ -15,10 +15,15 @@ from cli_helpers import BACKENDS, Cli, new_tenant, shared_store
 from support import START, login
 
 from processor.domain.ids import user_id
-from processor.errors import AccessDeniedError, InvalidInputError, NotFoundError, RefusedError
+from processor.kernel.errors import (
+    AccessDeniedError,
+    InvalidInputError,
+    NotFoundError,
+    RefusedError,
+)
+from processor.keys.sealing import records_subject
 from processor.notices.domain import BREACH, SUSPECTED_MISUSE, Notice
 from processor.notices.service import new_notice
-from processor.sealing import records_subject
 
 ATTEMPTS = 5  # policies/profiles.toml: lockout_attempts of the standard profile
 

@@ -44,7 +44,7 @@ def test_no_obligation_id_has_neither_mechanism_nor_test__AUD_1():
 def test_every_listed_mechanism_that_exists_is_importable__AUD_1():
     """A mechanism entry names real code: a missing module or attribute is detected."""
     assert BY_ID["AUD-4"].present()
-    assert not Mechanism("X-1", "", "", "processor.ledgerservice:NoSuchThing").present()
+    assert not Mechanism("X-1", "", "", "processor.link.service:NoSuchThing").present()
     assert not Mechanism("X-2", "", "", "processor.no_such_module").present()
 
 

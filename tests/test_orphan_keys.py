@@ -76,7 +76,7 @@ def test_repair_destroys_keys_of_no_subject_only_when_confirmed_each_batch_an_ev
 
 def test_repair_is_refused_to_a_controllers_administrator__RET_5(acme, clock):
     """Only the people who may run the doctor may repair the key store."""
-    from processor.errors import AccessDeniedError
+    from processor.kernel.errors import AccessDeniedError
 
     _killed_import(acme, 1)
     clock.advance(ORPHAN_AGE + timedelta(minutes=1))

@@ -8,7 +8,7 @@ import pytest
 import structlog
 
 from processor import logs
-from processor.errors import ConfigurationError
+from processor.kernel.errors import ConfigurationError
 from processor.policies import CONTROLLER_ROLES, PROCESSOR_ROLES, load_policies
 
 

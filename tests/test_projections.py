@@ -62,7 +62,7 @@ def _apply(proc, op: str, n: int) -> None:
         elif op == "erase":
             alice.erasure.erase("acme", "request", contact=cid)
     except Exception as exc:
-        from processor.errors import ProcessorError
+        from processor.kernel.errors import ProcessorError
 
         assert isinstance(exc, ProcessorError)
 

@@ -21,7 +21,7 @@ from support import login
 
 import processor.readmodels.rebuild
 from processor.app import Processor
-from processor.errors import AccessDeniedError
+from processor.kernel.errors import AccessDeniedError
 from processor.readmodels import tables as t
 
 MANY = 40  # above the bulk writers' threshold, so the pages take the bulk path

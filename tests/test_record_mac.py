@@ -17,7 +17,7 @@ from test_ledger_tamper import EventTable
 from processor.credentials.secrets import new_credential
 from processor.domain.ids import user_id
 from processor.domain.users import User
-from processor.errors import IntegrityFailureError
+from processor.kernel.errors import IntegrityFailureError
 
 
 def forge_gdpa(proc, name: str) -> tuple[str, int]:

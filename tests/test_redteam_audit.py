@@ -43,8 +43,8 @@ from processor.audit.report import build_report
 from processor.audit.reviews import POLICY, RISK, ReviewsService
 from processor.audit.samples import SamplesService
 from processor.breaches.service import BreachesService
-from processor.clock import FixedClock
-from processor.errors import ConflictError, IntegrityFailureError
+from processor.kernel.clock import FixedClock
+from processor.kernel.errors import ConflictError, IntegrityFailureError
 
 SUBJECT = ("zorblattine.quixmirebeck@example.dk", "Zorblattine", "Quixmirebeck", "+4599887766")
 OTHER = ("wunderbaum.oddleigh@example.net", "Wunderbaum", "Oddleigh", "+4577001122")

@@ -41,8 +41,8 @@ from processor.breaches.domain import Breach
 from processor.breaches.report import timeline_svg
 from processor.breaches.responses import BreachResponsesService
 from processor.breaches.service import BreachesService
-from processor.clock import FixedClock
-from processor.errors import (
+from processor.kernel.clock import FixedClock
+from processor.kernel.errors import (
     AccessDeniedError,
     ConflictError,
     IntegrityFailureError,

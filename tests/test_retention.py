@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from support import login
 
 from processor.domain.ids import controller_id
-from processor.errors import InvalidInputError, RefusedError
+from processor.kernel.errors import InvalidInputError, RefusedError
 from processor.readmodels import tables as t
 
 EFFECTIVE = date(2026, 3, 12)  # ten days after the fixtures' START (2026-03-02 09:00)

@@ -23,8 +23,8 @@ from cli_helpers import OUR_VARS, PROCESSOR, run_processor
 from support import UNDERTAKING, login
 
 from processor.app import Processor
-from processor.clock import FixedClock
 from processor.config import Settings
+from processor.kernel.clock import FixedClock
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NOW = "2026-03-05T09:00:00+00:00"  # after the effective date of the `delete` instruction

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from support import BACKENDS, fresh_store, login
 
-from processor.errors import RefusedError
+from processor.kernel.errors import RefusedError
 from processor.readmodels import tables as t
 
 DAY = timedelta(days=1)

@@ -17,7 +17,7 @@ from test_retention import EFFECTIVE, add_contacts, day, erased_ids, sweep_at
 
 from ledger import Verifier, verify_receipt
 from ledger.errors import LedgerError
-from processor.errors import AccessDeniedError, RefusedError
+from processor.kernel.errors import AccessDeniedError, RefusedError
 from processor.readmodels import tables as t
 from processor.retention_policy import load_retention_policy
 from processor.services import sweeper as sweeper_module

@@ -20,7 +20,7 @@ from support import login
 from processor.app import Processor
 from processor.domain.messages import Message
 from processor.domain.sending import SMS_UNIT_CHARS, sms_units
-from processor.errors import RefusedError
+from processor.kernel.errors import RefusedError
 from processor.readmodels import tables as t
 from processor.services.messages import CONTENT
 from subprocessors import SubProcessorDetails

@@ -16,7 +16,7 @@ from support import login
 
 from processor.app import Processor
 from processor.domain.ids import user_id
-from processor.errors import AccessDeniedError
+from processor.kernel.errors import AccessDeniedError
 
 
 def _count_user_loads(proc: Processor, name: str) -> dict[str, int]:

@@ -16,8 +16,8 @@ from support import login
 from processor.credentials import service as credentials
 from processor.domain.ids import user_id
 from processor.domain.users import User
-from processor.errors import AccessDeniedError
 from processor.integrity.snapshots import check_snapshots
+from processor.kernel.errors import AccessDeniedError
 
 
 def _insert_forged_snapshot(proc, aggregate) -> None:

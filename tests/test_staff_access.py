@@ -9,7 +9,12 @@ import pytest
 from support import UNDERTAKING, login
 
 from processor.audit.samples import SamplesService
-from processor.errors import AccessDeniedError, ConflictError, InvalidInputError, RefusedError
+from processor.kernel.errors import (
+    AccessDeniedError,
+    ConflictError,
+    InvalidInputError,
+    RefusedError,
+)
 
 SECRET = {"email": "karen.secret@example.dk", "first_name": "Karenina", "last_name": "Skjoldborg"}
 

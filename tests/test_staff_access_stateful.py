@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from support import fresh_store, login
 
-from processor.errors import AccessDeniedError, ProcessorError
+from processor.kernel.errors import AccessDeniedError, ProcessorError
 
 VALUES = ("Qzsecret0Zq@example.dk", "Qzsecret1Zq@example.dk", "Qzsecret2Zq@example.dk")
 

@@ -12,7 +12,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from support import login
 
-from processor.errors import AccessDeniedError, InvalidInputError, NotFoundError, RefusedError
+from processor.kernel.errors import (
+    AccessDeniedError,
+    InvalidInputError,
+    NotFoundError,
+    RefusedError,
+)
 from subprocessors import RecipientOutbox, SubProcessorDetails, subprocessor_id
 
 SCC_LIST = {"Team.Blue Denmark A/S", "Ubivox Technologies ApS", "InMobile"}

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import fresh_store, login
 
-from processor.errors import InvalidInputError, RefusedError
+from processor.kernel.errors import InvalidInputError, RefusedError
 from subprocessors import SubProcessorDetails, may_process
 
 NAMES = ("Alpha Hosting A/S", "Bravo Mail Inc.")

@@ -15,12 +15,11 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, DomainEvent
 from eventsourcing.persistence import IntegrityError as ESIntegrityError
 
-from processor import clock as clocks
 from processor.config import Settings
 from processor.domain.ids import store_id
 from processor.domain.store import Store
-from processor.erasures import ErasureRegister
-from processor.errors import (
+from processor.kernel import clock as clocks
+from processor.kernel.errors import (
     ConfigurationError,
     ConflictError,
     IntegrityFailureError,
@@ -28,14 +27,14 @@ from processor.errors import (
     NotFoundError,
     RefusedError,
 )
-from processor.eventstore import EventStore, eventstore_env
-from processor.keystore import KeyStore
+from processor.keys.erasures import ErasureRegister
+from processor.keys.keystore import KeyStore
+from processor.keys.sealing import Sealer, records_subject
+from processor.link.recordmac import RECORD_KEY_NAME
 from processor.policies import Policies, load_policies
 from processor.readmodels.projector import Projector
 from processor.readmodels.registry import READ_MODEL_HANDLERS
-from processor.recordmac import RECORD_KEY_NAME
-from processor.sealing import Sealer, records_subject
-from processor.storage import (
+from processor.storage.engines import (
     Engines,
     check_private_sqlite_files,
     ensure_postgres_schema,
@@ -43,6 +42,7 @@ from processor.storage import (
     setup_lock,
     store_has_events,
 )
+from processor.storage.eventstore import EventStore, eventstore_env
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -50,8 +50,8 @@ if TYPE_CHECKING:
 
     from eventsourcing.persistence import Recording
 
-    from processor.context import Via
-    from processor.ledgerservice import LedgerService
+    from processor.kernel.context import Via
+    from processor.link.service import LedgerService
     from processor.session import Session
 
 
@@ -71,7 +71,7 @@ class Processor:
             ensure_postgres_schema(settings.events_location())
         elif not create_master_key and not (settings.data_dir / "events.sqlite").exists():
             raise ConfigurationError(f"no store in {settings.data_dir}: run `processor init` first")
-        from processor.custodian import open_custodian
+        from processor.keys.custodian import open_custodian
 
         custodian = open_custodian(settings, create=create_master_key)
         try:
@@ -94,15 +94,16 @@ class Processor:
         ):
             self.store = EventStore(env=eventstore_env(settings))
         self.sealer = Sealer(self.keys)
-        # Snapshots are trusted only with a MAC under a key-store key (processor.snapshotcover).
+        # Snapshots are trusted only with a MAC under a key-store key
+        # (processor.link.snapshotcover).
         self.store.cover_snapshots(lambda: self.keys.system_key("snapshot-mac"))
         # Every record is written with, and read only with, a MAC under a key-store key, so a
-        # row inserted by SQL is never taken for an event (processor.recordmac).
+        # row inserted by SQL is never taken for an event (processor.link.recordmac).
         self.store.seal_records_with(lambda: self.keys.system_key(RECORD_KEY_NAME))
         self.projector = Projector(
             self.store, self.engines.readmodels, self.sealer, self.keys, READ_MODEL_HANDLERS
         )
-        # The events, not the key store, decide who is erased (RET-5): see processor.erasures.
+        # The events, not the key store, decide who is erased (RET-5): see processor.keys.erasures.
         self.sealer.erasures = ErasureRegister(self.store, self.projector.position)
         self.clock: clocks.Clock = clock or clocks.SystemClock()
         self._ledger: LedgerService | None = None
@@ -345,7 +346,7 @@ class Processor:
     def ledger(self) -> LedgerService:
         """The tamper-evidence ledger over this store's events."""
         if self._ledger is None:
-            from processor.ledgerservice import LedgerService
+            from processor.link.service import LedgerService
 
             self._ledger = LedgerService(self)
         return self._ledger
@@ -419,7 +420,7 @@ class Processor:
         lockout and raises `AccessDeniedError` (ACC-8, ACC-12). `via` says through which channel
         the person acts (default: the Python API); every event of the session records it.
         """
-        from processor.context import Via
         from processor.credentials.service import authenticate
+        from processor.kernel.context import Via
 
         return authenticate(self, user, credential, via or Via("python"), command=command)

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
-from processor.errors import ConfigurationError
+from processor.kernel.errors import ConfigurationError
 
 if TYPE_CHECKING:
     # Imported where used: the key store pulls in cryptography and SQLAlchemy, which reading
     # settings (every CLI start) does not need.
-    from processor.keystore import MasterKey
+    from processor.keys.keystore import MasterKey
 
 DEFAULT_DATA_DIR = "processor-data"
 MASTER_KEY_FILE = "master.key"
@@ -94,7 +94,8 @@ class Settings:
     keystore_path: Path | None = None
     # The append-only checkpoint log kept outside the database (default: the config folder).
     checkpoint_log: Path | None = None
-    # The key custodian (processor.custodian): file, pkcs11, or none set (chosen from the above).
+    # The key custodian (processor.keys.custodian): file, pkcs11, or none set (chosen from the
+    # above).
     custodian: str | None = None
     pkcs11_module: str | None = None
     pkcs11_token: str | None = None
@@ -226,7 +227,7 @@ class Settings:
         With `create`, a missing file is made with a fresh random key; an existing one is used
         (a rerun of an interrupted `init`). The key store's check value proves it right.
         """
-        from processor.keystore import MasterKey
+        from processor.keys.keystore import MasterKey
 
         if self.master_key_hex:
             return MasterKey.from_hex(self.master_key_hex)

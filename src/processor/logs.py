@@ -16,7 +16,7 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any
 
-from processor.errors import ConfigurationError
+from processor.kernel.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from collections.abc import MutableMapping

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from processor.errors import ConfigurationError
+from processor.kernel.errors import ConfigurationError
 
 Edition = Literal["scc", "dpa-2018"]
 Account = Literal["demo", "freemium", "paying"]
@@ -182,7 +182,7 @@ class KeysPolicy(_Strict):
     kek_rotation_hours: int = Field(gt=0, le=24 * 31)
     rotate_after_erasure: bool = True
     # The longest an erased subject's remnant may stay openable: hours after the erasure by
-    # which the custodian's wrapping key must have been ratcheted (processor.keyratchet).
+    # which the custodian's wrapping key must have been ratcheted (processor.keys.ratchet).
     ratchet_hours: int = Field(default=24, gt=0, le=24 * 31)
 
 

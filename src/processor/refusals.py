@@ -13,11 +13,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, NoReturn
 
-from processor import context
 from processor.domain.denials import AccessDenial
 from processor.domain.ids import user_id
 from processor.domain.users import User
-from processor.errors import AccessDeniedError
+from processor.kernel import context
+from processor.kernel.errors import AccessDeniedError
 from processor.notices.domain import SUSPECTED_MISUSE, Notice
 from processor.notices.service import new_notice, records_erased
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
 
     from processor.app import Processor
-    from processor.context import Via
+    from processor.kernel.context import Via
 
 
 def refuse(

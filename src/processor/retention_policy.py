@@ -11,7 +11,7 @@ from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from processor.errors import ConfigurationError
+from processor.kernel.errors import ConfigurationError
 from processor.policies import Policies, read_policy_file
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, NoReturn
 
-from processor import context, refusals
+from processor import refusals
 from processor.domain.ids import user_id
 from processor.domain.users import User
+from processor.kernel import context
 
 if TYPE_CHECKING:
     from processor.app import Processor
-    from processor.context import Via
+    from processor.kernel.context import Via
     from processor.notices.service import NoticesService
     from processor.policies import RoleSpec
     from processor.services.access import AccessService

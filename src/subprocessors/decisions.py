@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from processor.domain.rules import Rule, first_broken
-from processor.errors import InvalidInputError
+from processor.kernel.errors import InvalidInputError
+from processor.kernel.rules import Rule, first_broken
 from subprocessors import rules, transfer_rules
 from subprocessors.facts import day_of, start_of
 

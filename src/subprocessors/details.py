@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid5
 
-from processor.errors import InvalidInputError
+from processor.kernel.errors import InvalidInputError
 from subprocessors.vocabulary import ACTIVITIES, TRANSFER_BASES
 
 SUBPROCESSOR_NAMESPACE = UUID("6f0c7a52-3b1e-5d55-9a51-2c1f4e0b7d10")

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any, Self
 
 from eventsourcing.domain import event
 
-from processor import clock
-from processor.domain.base import ProcessorAggregate
-from processor.domain.rules import enforce
-from processor.errors import InvalidInputError
+from processor.kernel import clock
+from processor.kernel.aggregate import ProcessorAggregate
+from processor.kernel.errors import InvalidInputError
+from processor.kernel.rules import enforce
 from subprocessors import rules
 from subprocessors.details import SubProcessorDetails, parse_day, subprocessor_id
 from subprocessors.facts import Objection, SubProcessorFacts, Supervision, day_of, start_of

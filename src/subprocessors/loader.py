@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from processor.errors import ConfigurationError, InvalidInputError, NotFoundError
+from processor.kernel.errors import ConfigurationError, InvalidInputError, NotFoundError
 from subprocessors.policy import EditionList, TransferPolicy
 
 POLICY_PACKAGE = "processor_policies"

@@ -22,8 +22,8 @@ from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import event
 
-from processor.domain.base import ProcessorAggregate
-from processor.errors import InvalidInputError, NotFoundError, RefusedError
+from processor.kernel.aggregate import ProcessorAggregate
+from processor.kernel.errors import InvalidInputError, NotFoundError, RefusedError
 from subprocessors.vocabulary import RECIPIENT_NOTICE_KINDS
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@
 
 Each rule is named after what it requires, knows the obligation it enforces, and explains
 itself with the dates involved. The `Rule` base and `enforce` (which turns a broken rule into
-`RefusedError`) are the kernel's (`processor.domain.rules`). The aggregate checks the command
+`RefusedError`) are the kernel's (`processor.kernel.rules`). The aggregate checks the command
 rules before it records an event; `decisions` checks the processing rules for `may_process`
 and `check`. One place, one wording. The Chapter V rules live in `transfer_rules`.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import ClassVar
 
-from processor.domain.rules import Rule
+from processor.kernel.rules import Rule
 
 
 def moment(at: datetime | None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from processor.errors import InvalidInputError
+from processor.kernel.errors import InvalidInputError
 from subprocessors.details import SubProcessorDetails
 from subprocessors.domain import SubProcessor
 from subprocessors.facts import TransferInstruction, day_of

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from processor.domain.rules import Rule
+from processor.kernel.rules import Rule
 from subprocessors.rules import moment
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from support import login
 
 from processor.domain.ids import user_id
-from processor.errors import RefusedError
+from processor.kernel.errors import RefusedError
 from processor.readmodels import tables as t
 
 

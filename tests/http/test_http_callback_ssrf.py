@@ -26,7 +26,7 @@ from opengdpr_client import CallbackServer, Client
 from processor.api.app import create_app
 from processor.api.opengdpr.destinations import Destinations, parse_allow, pinned_post
 from processor.api.opengdpr.domain import request_id
-from processor.errors import ConfigurationError
+from processor.kernel.errors import ConfigurationError
 
 DOMAIN = "processor.test"
 LOOPBACK = ("127.0.0.0/8", "::1/128")

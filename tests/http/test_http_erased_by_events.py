@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from processor.keystore import shredded_subjects, subject_keys
+from processor.keys.keystore import shredded_subjects, subject_keys
 
 EMAIL = "http.resurrected@example.com"
 

@@ -14,7 +14,7 @@ from opengdpr_client import Client
 
 from processor.api import publicurl
 from processor.api.app import create_app
-from processor.errors import ConfigurationError, InvalidInputError
+from processor.kernel.errors import ConfigurationError, InvalidInputError
 from processor.services.csvrows import MAX_LINE_BYTES, read_rows
 
 DOMAIN = "processor.test"

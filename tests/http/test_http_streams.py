@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from http_helpers import TestClient
 
 from processor.api.streams import StreamCutShortError, streamed
-from processor.errors import ConflictError
+from processor.kernel.errors import ConflictError
 
 
 def _app(write) -> FastAPI:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from processor import clock as processor_clock
-from processor.clock import FixedClock
+from processor.kernel import clock as processor_clock
+from processor.kernel.clock import FixedClock
 from subprocessors import EditionList, TransferPolicy, load_edition_list, load_transfer_policy
 
 

@@ -8,7 +8,7 @@ import pytest
 from eventsourcing.application import Application
 from subprocessor_strategies import make_details
 
-from processor.errors import InvalidInputError, NotFoundError, RefusedError
+from processor.kernel.errors import InvalidInputError, NotFoundError, RefusedError
 from subprocessors import (
     ControllerFacts,
     RecipientOutbox,

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from processor.errors import ConfigurationError, InvalidInputError, NotFoundError
+from processor.kernel.errors import ConfigurationError, InvalidInputError, NotFoundError
 from subprocessors import EditionList, TransferPolicy, edition_names, load_edition_list
 from subprocessors.loader import parse_policy
 

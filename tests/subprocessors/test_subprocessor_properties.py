@@ -27,8 +27,8 @@ from subprocessor_strategies import (
     controller_editions,
 )
 
-from processor import clock
-from processor.errors import InvalidInputError, RefusedError
+from processor.kernel import clock
+from processor.kernel.errors import InvalidInputError, RefusedError
 from subprocessors import (
     ControllerFacts,
     Decision,

@@ -10,7 +10,7 @@ import pytest
 from eventsourcing.application import Application
 from subprocessor_strategies import make_details
 
-from processor.errors import InvalidInputError, RefusedError
+from processor.kernel.errors import InvalidInputError, RefusedError
 from subprocessors import (
     ControllerFacts,
     SubProcessor,

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 
 from processor.api import deps, problems
 from processor.api.runtime import Runtime
-from processor.errors import ProcessorError
+from processor.kernel.errors import ProcessorError
 from processor.logs import get_logger
 
 if TYPE_CHECKING:
@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
     from starlette.responses import Response
 
-    from processor.clock import Clock
     from processor.config import Settings
+    from processor.kernel.clock import Clock
 
 API_VERSION = "1.0.0"
 

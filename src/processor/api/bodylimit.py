@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 from starlette.exceptions import HTTPException
 
-from processor.errors import ConfigurationError
+from processor.kernel.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send

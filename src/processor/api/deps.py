@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from processor.api import problems
 from processor.api.runtime import Runtime
-from processor.errors import InvalidInputError, ProcessorError
+from processor.kernel.errors import InvalidInputError, ProcessorError
 
 if TYPE_CHECKING:
     from fastapi.dependencies.models import Dependant

@@ -10,7 +10,7 @@ import base64
 import binascii
 from typing import Any, Final, TypeVar
 
-from processor.errors import InvalidInputError
+from processor.kernel.errors import InvalidInputError
 
 DEFAULT_LIMIT: Final = 100
 MAX_LIMIT: Final = 1000

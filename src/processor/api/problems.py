@@ -1,7 +1,8 @@
 """RFC 9457 problem details: every error over HTTP, with the CLI's own one-line message.
 
 The mapping from exception class to HTTP status lives here, beside the CLI's mapping to exit
-codes (`processor.errors`), so both layers say the same thing: the `detail` is exactly the line
+codes (`processor.kernel.errors`), so both layers say the same thing: the `detail` is exactly the
+line
 the CLI prints after `error:`, `rule` names the rule a refusal broke, and `exit_code` is the
 code the same failure gives on the command line.
 """
@@ -16,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from processor.errors import (
+from processor.kernel.errors import (
     AccessDeniedError,
     CannotWriteError,
     ConfigurationError,

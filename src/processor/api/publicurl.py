@@ -13,7 +13,7 @@ import os
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
-from processor.errors import ConfigurationError
+from processor.kernel.errors import ConfigurationError
 
 PUBLIC_URL_ENV: Final = "PROCESSOR_PUBLIC_URL"
 DEFAULT_BOUND: Final = "http://127.0.0.1:8080/"

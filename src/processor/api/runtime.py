@@ -3,7 +3,8 @@
 A worker process opens the store once and runs one request at a time against it (a lock):
 the store's sealer, ledger and projector are not made for concurrent use inside one process,
 and SQLite has one writer anyway. Several processes (PostgreSQL) run requests side by side;
-the store's optimistic concurrency and the controller write lock (`processor.writelock`) keep
+the store's optimistic concurrency and the controller write lock (`processor.storage.writelock`)
+keep
 them apart, and every request first catches up with what the others committed.
 """
 
@@ -15,16 +16,16 @@ from typing import TYPE_CHECKING, Final
 
 import sqlalchemy as sa
 
-from processor import clock as clocks
 from processor import refusals
 from processor.api.problems import NotAuthenticatedError
 from processor.app import Processor
-from processor.context import Via
 from processor.credentials.secrets import credential_id_of, matches
 from processor.credentials.service import AUTH_RULE
 from processor.domain.ids import user_id
 from processor.domain.users import User
-from processor.errors import AccessDeniedError, ConflictError, NotFoundError, RefusedError
+from processor.kernel import clock as clocks
+from processor.kernel.context import Via
+from processor.kernel.errors import AccessDeniedError, ConflictError, NotFoundError, RefusedError
 from processor.readmodels import tables as t
 
 if TYPE_CHECKING:

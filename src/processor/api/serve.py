@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from processor.config import Settings
-from processor.errors import RefusedError
+from processor.kernel.errors import RefusedError
 from processor.logs import configure
 
 if TYPE_CHECKING:

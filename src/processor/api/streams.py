@@ -19,7 +19,7 @@ import anyio.from_thread
 import anyio.to_thread
 from fastapi.responses import StreamingResponse
 
-from processor.errors import ConflictError
+from processor.kernel.errors import ConflictError
 from processor.logs import get_logger
 
 if TYPE_CHECKING:

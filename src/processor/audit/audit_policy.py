@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from processor.errors import ConfigurationError
+from processor.kernel.errors import ConfigurationError
 from processor.policies import read_policy_file
 
 Level = Literal["low", "medium", "high"]

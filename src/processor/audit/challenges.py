@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from processor.audit.events import SupervisionChallenge
 from processor.audit.reading import event_class, in_period, stored_events
-from processor.errors import InvalidInputError, NotFoundError
-from processor.freetext import seal_records
+from processor.kernel.errors import InvalidInputError, NotFoundError
+from processor.keys.freetext import seal_records
 from processor.notices.domain import SUPERVISION_CHALLENGED
 from processor.notices.service import new_notice
 

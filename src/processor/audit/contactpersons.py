@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from processor.audit.events import PROCESSOR_PARTY, ContactPersons, contact_persons_id
 from processor.audit.reading import event_class, in_period, stored_events
-from processor.errors import InvalidInputError
-from processor.freetext import open_records, seal_records
+from processor.kernel.errors import InvalidInputError
+from processor.keys.freetext import open_records, seal_records
 from processor.notices.domain import CONTACT_PERSONS_CHANGED
 from processor.notices.service import new_notice, records_erased
 from processor.services.validation import no_control

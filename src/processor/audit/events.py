@@ -6,7 +6,7 @@ review of an entry, a review of the risk assessment or the IT-security policy, a
 contact person, and a controller's challenge of a sub-processor's supervision.
 
 Free text (notes, review texts, contact details, reasons) arrives sealed: the services seal it
-with a records key before it reaches an aggregate, as everywhere else (`processor.freetext`).
+with a records key before it reaches an aggregate, as everywhere else (`processor.keys.freetext`).
 This module imports nothing but `eventsourcing` and the shared kernel.
 """
 
@@ -18,8 +18,8 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
 
-from processor.domain.base import ProcessorAggregate
-from processor.errors import InvalidInputError, NotFoundError
+from processor.kernel.aggregate import ProcessorAggregate
+from processor.kernel.errors import InvalidInputError, NotFoundError
 
 # @event methods' arguments become the event's attributes, read by the change log and checks.
 # ruff: noqa: ARG002

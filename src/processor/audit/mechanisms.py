@@ -251,7 +251,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
         "Every creation, update and deletion logged",
         "every event carries its actor, channel and time; the event store is the log; "
         "`audit changes` lists it",
-        "processor.domain.base:ProcessorAggregate",
+        "processor.kernel.aggregate:ProcessorAggregate",
     ),
     _m(
         "ACC-11",
@@ -378,7 +378,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
         "RET-5",
         "Deleted data is gone from backups (crypto-shredding)",
         "per-subject keys in a separate key store; erasure destroys the key",
-        "processor.keystore:KeyStore",
+        "processor.keys.keystore:KeyStore",
         "ContactErased",
         "MessageContentShredded",
     ),
@@ -457,7 +457,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
         "Logs cannot be altered or removed undetected",
         "Merkle ledger with signed checkpoints, record MACs, outside checkpoint log; `ledger "
         "verify` (its result is in this report)",
-        "processor.ledgerservice:LedgerService",
+        "processor.link.service:LedgerService",
     ),
     _m(
         "AUD-5",

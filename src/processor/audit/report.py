@@ -17,7 +17,7 @@ from processor.audit.coverage import index_tests
 from processor.audit.evidence import EventFacts, collect
 from processor.audit.mechanisms import MECHANISMS
 from processor.audit.objectives import OBJECTIVES
-from processor.errors import InvalidInputError
+from processor.kernel.errors import InvalidInputError
 from processor.verifications import record_check
 from processor.versions import versions
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, Final
 from processor.audit.audit_policy import audit_policy
 from processor.audit.events import RiskAssessmentReview, SecurityPolicyReview
 from processor.audit.reading import event_class, stored_events
-from processor.errors import InvalidInputError
-from processor.freetext import seal_records
+from processor.kernel.errors import InvalidInputError
+from processor.keys.freetext import seal_records
 
 if TYPE_CHECKING:
     from processor.app import Processor

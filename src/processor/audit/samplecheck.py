@@ -27,7 +27,7 @@ from processor.domain.controllers import Controller
 from processor.domain.ids import controller_id, user_id
 from processor.domain.sending import ACTIVITY_OF_CHANNEL
 from processor.domain.users import User
-from processor.errors import InvalidInputError, NotFoundError
+from processor.kernel.errors import InvalidInputError, NotFoundError
 from processor.services.access import SUPPORT_ACCESS
 
 if TYPE_CHECKING:

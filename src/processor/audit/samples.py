@@ -17,8 +17,8 @@ from processor.audit.audit_policy import audit_policy
 from processor.audit.events import AuditSample
 from processor.audit.populations import STAFF, USER_CHANGES
 from processor.audit.reading import event_class, in_period, stored_events
-from processor.errors import InvalidInputError, NotFoundError
-from processor.freetext import open_records, seal_records
+from processor.kernel.errors import InvalidInputError, NotFoundError
+from processor.keys.freetext import open_records, seal_records
 
 if TYPE_CHECKING:
     from processor.app import Processor

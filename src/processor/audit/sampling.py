@@ -18,7 +18,7 @@ from processor.audit.populations import POPULATIONS, STAFF, SUBPROCESSORS, USER_
 from processor.audit.reading import event_class, in_period, stored_events
 from processor.domain.access import AccessGrant, DataAccessRecord
 from processor.domain.messages import Message
-from processor.errors import InvalidInputError
+from processor.kernel.errors import InvalidInputError
 from subprocessors.outbox import RecipientOutbox
 
 if TYPE_CHECKING:

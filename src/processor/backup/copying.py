@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from processor.errors import ConfigurationError, IntegrityFailureError
+from processor.kernel.errors import ConfigurationError, IntegrityFailureError
 
 if TYPE_CHECKING:
     from pathlib import Path

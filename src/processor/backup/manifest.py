@@ -13,7 +13,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from processor.errors import IntegrityFailureError, InvalidInputError
+from processor.kernel.errors import IntegrityFailureError, InvalidInputError
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -35,25 +35,25 @@ from processor.backup.manifest import EVENTS, KEYS, Manifest
 from processor.backup.service import DATA_FILES, EVENTS_DUMP, KEYS_DUMP, KEYS_FILE
 from processor.backup.verify import verify_backup
 from processor.config import PostgresLocation, Settings, private_dir
-from processor.custodian import open_custodian
-from processor.errors import (
+from processor.integrity.keycheck import EventFacts, key_store_state
+from processor.kernel.errors import (
     ConfigurationError,
     IntegrityFailureError,
     InvalidInputError,
     RefusedError,
 )
-from processor.eventstore import EventStore, eventstore_env
-from processor.integrity.keycheck import EventFacts, key_store_state
-from processor.keystore import KeyStore
-from processor.ledgerservice import checkpoint_log_path
-from processor.recordmac import RECORD_KEY_NAME
-from processor.storage import _sqlite_engine
+from processor.keys.custodian import open_custodian
+from processor.keys.keystore import KeyStore
+from processor.link.recordmac import RECORD_KEY_NAME
+from processor.link.service import checkpoint_log_path
+from processor.storage.engines import _sqlite_engine
+from processor.storage.eventstore import EventStore, eventstore_env
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from processor.app import Processor
-    from processor.custodian import Custodian
+    from processor.keys.custodian import Custodian
 
 MARKER = "restore-in-progress"
 _WANTED = frozenset(
@@ -218,7 +218,7 @@ def _open_backup_keys(engine: sa.Engine, custodian: Custodian, at: datetime) -> 
 
 
 def _backup_generation(conn: sa.Connection) -> int | None:
-    from processor.keystore import _CHECK_NAME, key_store_check
+    from processor.keys.keystore import _CHECK_NAME, key_store_check
 
     schema = (conn.get_execution_options().get("schema_translate_map") or {}).get(None)
     if not sa.inspect(conn).has_table(key_store_check.name, schema):
@@ -394,7 +394,7 @@ def _event_facts(settings: Settings, keys: KeyStore) -> EventFacts:
     """Read the restored event log's creations, erasures and shreddings (nothing is served)."""
     store = EventStore(env=eventstore_env(settings))
     seal = getattr(store, "seal_records_with", None)
-    if seal is not None:  # records carry a MAC under a key-store key (processor.recordmac)
+    if seal is not None:  # records carry a MAC under a key-store key (processor.link.recordmac)
         seal(lambda: keys.system_key(RECORD_KEY_NAME, create=False))
     facts = EventFacts()
     try:
@@ -455,7 +455,7 @@ def _destroy_again(
         }
         if keys.custodian.can_ratchet:
             # The re-destroyed keys' KEK was copied (staging files, WAL): its wrapping goes too.
-            from processor.keyratchet import ratchet
+            from processor.keys.ratchet import ratchet
 
             report.kek_rotation["wrapping_generation"] = ratchet(keys, at).generation
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from processor.backup import copying
 from processor.backup.manifest import EVENTS, KEYS, MANIFEST, Manifest, kind_of, sha256_file
 from processor.config import private_dir
-from processor.errors import InvalidInputError, RefusedError
-from processor.ledgerservice import checkpoint_log_path
+from processor.kernel.errors import InvalidInputError, RefusedError
+from processor.link.service import checkpoint_log_path
 
 if TYPE_CHECKING:
     from pathlib import Path

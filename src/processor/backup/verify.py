@@ -25,8 +25,8 @@ from ledger import (
     verify_checkpoint,
     verify_log,
 )
-from processor.errors import IntegrityFailureError, RefusedError
-from processor.ledgerservice import checkpoint_log_path, checkpoints
+from processor.kernel.errors import IntegrityFailureError, RefusedError
+from processor.link.service import checkpoint_log_path, checkpoints
 
 if TYPE_CHECKING:
     from processor.app import Processor

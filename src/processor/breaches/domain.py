@@ -21,8 +21,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
-from processor.domain.base import ProcessorAggregate
-from processor.domain.rules import Rule, enforce
+from processor.kernel.aggregate import ProcessorAggregate
+from processor.kernel.rules import Rule, enforce
 
 KINDS: Final = ("confidentiality", "integrity", "availability")
 PHASES: Final = ("initial", "follow-up", "final")

@@ -33,7 +33,7 @@ from processor.domain.contacts import Contact
 from processor.domain.controllers import Controller
 from processor.domain.ids import controller_id
 from processor.domain.messages import Message
-from processor.errors import InvalidInputError
+from processor.kernel.errors import InvalidInputError
 from subprocessors import facts_as_of, may_process
 from subprocessors.domain import effective_at
 from subprocessors.facts import start_of

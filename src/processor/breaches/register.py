@@ -13,7 +13,7 @@ from processor.breaches.clocks import Clock, clocks_for
 from processor.breaches.domain import REGISTER_ID, Breach, BreachRegister
 from processor.domain.controllers import Controller
 from processor.domain.ids import controller_id
-from processor.errors import InvalidInputError
+from processor.kernel.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from datetime import datetime

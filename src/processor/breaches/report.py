@@ -15,7 +15,7 @@ from processor.breaches import timeline
 from processor.breaches.clocks import policy_clocks
 from processor.breaches.domain import Breach
 from processor.breaches.register import affected, breach_clocks, register_of
-from processor.errors import NotFoundError
+from processor.kernel.errors import NotFoundError
 
 if TYPE_CHECKING:
     from datetime import datetime

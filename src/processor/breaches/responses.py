@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from processor.breaches.clocks import AUTHORITY_HOURS
 from processor.breaches.domain import SUBJECT_EXCEPTIONS, Breach
 from processor.breaches.service import PURPOSE, BreachesService, checked_text
-from processor.errors import InvalidInputError, RefusedError
-from processor.freetext import seal_records
+from processor.kernel.errors import InvalidInputError, RefusedError
+from processor.keys.freetext import seal_records
 
 if TYPE_CHECKING:
     from processor.session import Session

@@ -29,8 +29,8 @@ from processor.breaches.domain import (
     BreachRegister,
 )
 from processor.breaches.register import affected, breach_clocks, edition_of, register_of
-from processor.errors import InvalidInputError, NotFoundError, RefusedError
-from processor.freetext import open_records, seal_records
+from processor.kernel.errors import InvalidInputError, NotFoundError, RefusedError
+from processor.keys.freetext import open_records, seal_records
 from processor.notices.domain import BREACH
 from processor.notices.service import new_notice
 from processor.services.subprocessor_facts import SubprocessorRegistry

@@ -20,7 +20,7 @@ from processor.domain.contacts import Contact
 if TYPE_CHECKING:
     from uuid import UUID
 
-    from processor.domain.base import ProcessorAggregate
+    from processor.kernel.aggregate import ProcessorAggregate
 
 
 @cache

@@ -13,7 +13,7 @@ import stat
 from typing import TYPE_CHECKING
 
 from processor.config import config_home
-from processor.errors import ConfigurationError, InvalidInputError
+from processor.kernel.errors import ConfigurationError, InvalidInputError
 
 if TYPE_CHECKING:
     from pathlib import Path

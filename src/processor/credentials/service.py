@@ -16,7 +16,7 @@ from processor.domain.users import User
 
 if TYPE_CHECKING:
     from processor.app import Processor
-    from processor.context import Via
+    from processor.kernel.context import Via
     from processor.session import Session
 
 AUTH_RULE = "CredentialMustBeValid"

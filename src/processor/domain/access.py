@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 from eventsourcing.domain import event
 
-from processor.domain.base import ProcessorAggregate
-from processor.errors import RefusedError
+from processor.kernel.aggregate import ProcessorAggregate
+from processor.kernel.errors import RefusedError
 
 PENDING, APPROVED, DENIED, REVOKED = "pending", "approved", "denied", "revoked"
 

@@ -14,8 +14,8 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from processor.domain.base import ProcessorAggregate
-from processor.errors import NotFoundError, RefusedError
+from processor.kernel.aggregate import ProcessorAggregate
+from processor.kernel.errors import NotFoundError, RefusedError
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from datetime import date, datetime
 
 from eventsourcing.domain import event
 
-from processor.domain.base import ProcessorAggregate
 from processor.domain.ids import controller_id
 from processor.domain.retention import Termination, check_can_terminate, check_can_withdraw
+from processor.kernel.aggregate import ProcessorAggregate
 
 SENSITIVE_DATA = "sensitive-data"
 

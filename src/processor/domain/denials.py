@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from eventsourcing.domain import event
 
-from processor.domain.base import ProcessorAggregate
+from processor.kernel.aggregate import ProcessorAggregate
 
 
 class AccessDenial(ProcessorAggregate):

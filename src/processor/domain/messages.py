@@ -21,8 +21,8 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
 
-from processor.domain.base import ProcessorAggregate
 from processor.domain.ids import controller_id
+from processor.kernel.aggregate import ProcessorAggregate
 
 CHANNELS = ("email", "sms")
 

@@ -10,7 +10,7 @@ administrator can cancel during the wait, so a takeover attempt is seen by the p
 would lock out. The credential it issues is handed over (its holder must replace it first).
 
 Events are past-tense facts on one `AccountRecovery` aggregate per recovery; the rules below
-take the dataclass shape of `processor.domain.rules` and say why in one line.
+take the dataclass shape of `processor.kernel.rules` and say why in one line.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import ClassVar, Final
 
 from eventsourcing.domain import event
 
-from processor.domain.base import ProcessorAggregate
-from processor.domain.rules import Rule
+from processor.kernel.aggregate import ProcessorAggregate
+from processor.kernel.rules import Rule
 
 STARTED: Final = "started"
 APPROVED: Final = "approved"

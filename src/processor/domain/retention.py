@@ -21,8 +21,8 @@ from typing import Any, Literal
 
 from eventsourcing.domain import event
 
-from processor.domain.base import ProcessorAggregate
-from processor.errors import RefusedError
+from processor.kernel.aggregate import ProcessorAggregate
+from processor.kernel.errors import RefusedError
 
 INSTRUCTIONS = ("delete", "return", "retain")
 Status = Literal["open", "scheduled", "held", "due", "deleted"]

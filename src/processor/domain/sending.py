@@ -6,7 +6,7 @@ controller (never by the processor on its own, INSTR-7), relies on a documented 
 that list and channel (SUBJ-8) and who are still subscribed to that list (SUBJ-3). The account's
 terms limit the volume, counted as the terms count it (SUBJ-7).
 
-The rules take the kernel's `Rule` shape (`processor.domain.rules`), as the sub-processor rules do:
+The rules take the kernel's `Rule` shape (`processor.kernel.rules`), as the sub-processor rules do:
 each is named after what it requires, carries its obligation id, and explains itself without
 naming the person.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from processor.domain.rules import Rule
+from processor.kernel.rules import Rule
 
 if TYPE_CHECKING:
     from processor.domain.contacts import Contact

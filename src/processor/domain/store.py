@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from eventsourcing.domain import event
 
-from processor.domain.base import ProcessorAggregate
 from processor.domain.ids import store_id
+from processor.kernel.aggregate import ProcessorAggregate
 
 
 class Store(ProcessorAggregate):

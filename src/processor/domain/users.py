@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from eventsourcing.domain import event
 
-from processor.domain.base import ProcessorAggregate
 from processor.domain.ids import user_id
+from processor.kernel.aggregate import ProcessorAggregate
 
 
 class User(ProcessorAggregate):

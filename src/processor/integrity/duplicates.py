@@ -1,6 +1,6 @@
 """Duplicate live contacts (one controller, one normalised e-mail): found and repaired (SUBJ-4).
 
-The services never create them (`processor.writelock`), but stores written before that lock,
+The services never create them (`processor.storage.writelock`), but stores written before that lock,
 or events written by hand, may hold them, and then an erasure by e-mail reaches one copy and
 leaves the others findable, exportable and subscribed. The doctor lists them (`duplicates`);
 the controller's administrator repairs them with `doctor --repair-duplicates --controller ID
@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from processor.errors import RefusedError
 from processor.integrity.findings import Finding
+from processor.kernel.errors import RefusedError
 from processor.readmodels import tables as t
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from processor.integrity.findings import Finding
 from processor.integrity.keycheck import event_facts
-from processor.sqltypes import UTCDateTime
+from processor.storage.sqltypes import UTCDateTime
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -19,16 +19,16 @@ import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 
 from processor.integrity.findings import Finding
+from processor.keys.sealing import Sealer
 from processor.readmodels import tables as t
 from processor.readmodels.projector import Projector
-from processor.sealing import Sealer
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
     from processor.app import Processor
-    from processor.keystore import KeyStore
+    from processor.keys.keystore import KeyStore
 
 ROW_MISSING: Final = "row missing from the live read model"
 ROW_EXTRA: Final = "row in the live read model that no event made"

@@ -13,8 +13,8 @@ from typing import Final
 
 from eventsourcing.domain import event
 
-from processor.domain.base import ProcessorAggregate
-from processor.errors import RefusedError
+from processor.kernel.aggregate import ProcessorAggregate
+from processor.kernel.errors import RefusedError
 
 SUSPECTED_MISUSE: Final = "suspected-misuse"
 SUBPROCESSOR_CHANGE: Final = "subprocessor-change"

@@ -16,10 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from processor.errors import IntegrityFailureError, InvalidInputError, NotFoundError, RefusedError
+from processor.kernel.errors import (
+    IntegrityFailureError,
+    InvalidInputError,
+    NotFoundError,
+    RefusedError,
+)
+from processor.keys.sealing import records_subject
 from processor.notices.domain import KINDS, Notice
 from processor.readmodels import tables as t
-from processor.sealing import records_subject
 
 if TYPE_CHECKING:
     from processor.app import Processor

@@ -15,26 +15,26 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from processor.blindindex import (
+from processor.kernel.errors import InvalidInputError
+from processor.keys.blindindex import (
     EMAIL_RULE,
     blind_index,
     normalise_email,
     normalise_phone,
     pseudonym,
 )
-from processor.errors import InvalidInputError
+from processor.keys.sealing import Erased
 from processor.readmodels import tables as t
 from processor.readmodels.writes import Writes
-from processor.sealing import Erased
 
 if TYPE_CHECKING:
     from eventsourcing.domain import DomainEventProtocol
     from eventsourcing.persistence import Recording
 
-    from processor.eventstore import EventStore
-    from processor.keystore import KeyStore
+    from processor.keys.keystore import KeyStore
+    from processor.keys.sealing import Sealer
     from processor.readmodels.writes import HandlerTable
-    from processor.sealing import Sealer
+    from processor.storage.eventstore import EventStore
 
 BATCH = 1000
 TRACKING_NAME = "readmodels"

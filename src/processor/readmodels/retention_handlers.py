@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from processor.keys.sealing import records_subject
 from processor.readmodels import tables as t
-from processor.sealing import records_subject
 
 if TYPE_CHECKING:
     from processor.readmodels.projector import Projector

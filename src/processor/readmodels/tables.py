@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from processor.sqltypes import UTCDateTime
+from processor.storage.sqltypes import UTCDateTime
 
 metadata = sa.MetaData()
 

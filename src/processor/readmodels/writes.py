@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from processor.storage import bulk_insert
+from processor.storage.engines import bulk_insert
 
 if TYPE_CHECKING:
     import sqlalchemy as sa

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from processor.domain.access import DENIED, AccessGrant, DataAccessRecord
-from processor.errors import InvalidInputError, NotFoundError
-from processor.freetext import open_records, seal_records
+from processor.kernel.errors import InvalidInputError, NotFoundError
+from processor.keys.freetext import open_records, seal_records
+from processor.keys.sealing import Erased
 from processor.readmodels import tables as t
-from processor.sealing import Erased
 from processor.services.agreements import usable
 
 if TYPE_CHECKING:

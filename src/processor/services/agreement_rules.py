@@ -1,6 +1,6 @@
 """Rules of the agreement and its instructions as small named objects (INSTR-2/5, RET-1/4).
 
-Built on the kernel's `Rule` (`processor.domain.rules`), like the sub-processor rules: a frozen
+Built on the kernel's `Rule` (`processor.kernel.rules`), like the sub-processor rules: a frozen
 dataclass per rule, named after what it requires, carrying its obligation id and the dates it
 judged; `enforce` turns a broken rule into one `RefusedError` whose rule name is the class name.
 """
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar
 
-from processor.domain.rules import Rule
+from processor.kernel.rules import Rule
 
 
 @dataclass(frozen=True)

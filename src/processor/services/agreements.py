@@ -18,9 +18,9 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, get_args
 
 from processor.domain.controllers import FLAGGED, WITHDRAWN, Controller, Instruction
-from processor.domain.rules import enforce
-from processor.errors import InvalidInputError, RefusedError
-from processor.freetext import open_records, seal_records
+from processor.kernel.errors import InvalidInputError, RefusedError
+from processor.kernel.rules import enforce
+from processor.keys.freetext import open_records, seal_records
 from processor.notices.domain import (
     INSTRUCTION_FLAGGED,
     LEGAL_REQUIREMENT,

@@ -16,7 +16,7 @@ import re
 import tomllib
 from typing import TYPE_CHECKING
 
-from processor.errors import InvalidInputError
+from processor.kernel.errors import InvalidInputError
 from processor.services import validation as v
 
 if TYPE_CHECKING:

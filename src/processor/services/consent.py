@@ -14,7 +14,7 @@ import dataclasses
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
-from processor.errors import InvalidInputError
+from processor.kernel.errors import InvalidInputError
 from processor.services.profile import ConsentInput
 
 if TYPE_CHECKING:

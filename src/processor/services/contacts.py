@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from processor.blindindex import blind_index, normalise_email
 from processor.domain.contacts import Contact
-from processor.errors import InvalidInputError, NotFoundError, RefusedError
-from processor.freetext import open_for_subject
+from processor.kernel.errors import InvalidInputError, NotFoundError, RefusedError
+from processor.keys.blindindex import blind_index, normalise_email
+from processor.keys.freetext import open_for_subject
+from processor.keys.sealing import ERASED, Erased
 from processor.readmodels import tables as t
-from processor.sealing import ERASED, Erased
 from processor.services import validation as v
 from processor.services.consent import as_given
 from processor.services.lifecycle import check_account_open
@@ -27,7 +27,7 @@ from processor.services.profile import (
     clean_profile,
     field_names,
 )
-from processor.writelock import contact_writes
+from processor.storage.writelock import contact_writes
 
 if TYPE_CHECKING:
     from processor.domain.controllers import Controller

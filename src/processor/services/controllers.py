@@ -10,11 +10,11 @@ from processor.credentials import service as credentials
 from processor.domain.controllers import Controller
 from processor.domain.ids import controller_id
 from processor.domain.users import User
-from processor.errors import InvalidInputError, NotFoundError, RefusedError
-from processor.freetext import open_records, seal_records
+from processor.kernel.errors import InvalidInputError, NotFoundError, RefusedError
+from processor.keys.freetext import open_records, seal_records
+from processor.keys.sealing import records_subject
 from processor.policies import Account, Edition
 from processor.readmodels import tables as t
-from processor.sealing import records_subject
 from processor.services import agreements, user_requests
 from processor.services import validation as v
 from processor.services.lifecycle import decision_dict

@@ -18,7 +18,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from processor.domain.contacts import Contact
-from processor.errors import CannotWriteError, InvalidInputError, NotFoundError, RefusedError
+from processor.kernel.errors import CannotWriteError, InvalidInputError, NotFoundError, RefusedError
 from processor.services.evidence import erasure_event
 
 if TYPE_CHECKING:

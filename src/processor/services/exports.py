@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import sqlalchemy as sa
 
-from processor.errors import InvalidInputError
+from processor.kernel.errors import InvalidInputError
 from processor.readmodels import tables as t
 from processor.services.csvcells import neutralise
 

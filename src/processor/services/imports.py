@@ -4,7 +4,8 @@ Rows are validated one by one; bad rows go to the rejects file with their reason
 them is stored. Good rows are saved 1,000 at a time: keys first (one insert), then every event of
 the batch in one event-store transaction, so a contact is never half-written. Re-importing the
 same file adds nothing: rows are matched to existing contacts by blind index, under the
-controller's write lock (`processor.writelock`), so concurrent imports never add a person twice.
+controller's write lock (`processor.storage.writelock`), so concurrent imports never add a person
+twice.
 
 A row for a person who was erased before is added as a new contact and counted in `added`:
 the import cannot tell. Knowing that an address was erased needs something that recognises it
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 import sqlalchemy as sa
 
 from processor.bulk.contacts import contact_added
-from processor.errors import InvalidInputError, NotFoundError, ProcessorError, RefusedError
+from processor.kernel.errors import InvalidInputError, NotFoundError, ProcessorError, RefusedError
 from processor.readmodels import tables as t
 from processor.services import validation as v
 from processor.services.columnmap import header_mapper
@@ -34,13 +35,13 @@ from processor.services.profile import (
     check_sensitive_fields,
     clean_profile,
 )
-from processor.writelock import contact_writes
+from processor.storage.writelock import contact_writes
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
-    from processor.domain.base import ProcessorAggregate
     from processor.domain.contacts import Contact
+    from processor.kernel.aggregate import ProcessorAggregate
     from processor.session import Session
 
 BATCH = 1000
@@ -185,7 +186,7 @@ class ImportService:
         result: ImportResult,
         source: str,
     ) -> None:
-        """Save one batch under the controller's write lock (see `processor.writelock`).
+        """Save one batch under the controller's write lock (see `processor.storage.writelock`).
 
         Another import of the same file waits here, then finds this batch's contacts in the
         read models and subscribes or skips them: one live contact per e-mail (SUBJ-4).

@@ -18,8 +18,8 @@ from processor.domain.retention import (
     closed_reason,
     decide,
 )
-from processor.errors import InvalidInputError, RefusedError
-from processor.freetext import open_records_optional, seal_records, seal_records_optional
+from processor.kernel.errors import InvalidInputError, RefusedError
+from processor.keys.freetext import open_records_optional, seal_records, seal_records_optional
 from processor.retention_policy import decision_policy_version, load_retention_policy
 from processor.services import validation as v
 from processor.services.agreements import termination_flag

@@ -24,12 +24,12 @@ from eventsourcing.utils import get_topic
 
 from processor.domain.contacts import Contact
 from processor.domain.messages import CHANNELS, Message
-from processor.domain.rules import first_broken
 from processor.domain.sending import covering_lists, recipient_rules, sms_units
-from processor.errors import ConflictError, InvalidInputError, NotFoundError
+from processor.kernel.errors import ConflictError, InvalidInputError, NotFoundError
+from processor.kernel.rules import first_broken
+from processor.keys.sealing import Erased
 from processor.readmodels import tables as t
 from processor.retention_policy import decision_policy_version, load_retention_policy
-from processor.sealing import Erased
 from processor.services import validation as v
 from processor.services.lifecycle import check_account_open
 from processor.services.sending import Carrier, SendChecks, month_start

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
-from processor.errors import InvalidInputError, NotFoundError
+from processor.kernel.errors import InvalidInputError, NotFoundError
 from processor.services.subprocessor_facts import SubprocessorRegistry
 from processor.services.subprocessor_views import iso
 from subprocessors import RecipientOutbox, recipients

@@ -28,15 +28,15 @@ from processor.domain.recovery import (
     recovery_id,
 )
 from processor.domain.users import User
-from processor.errors import InvalidInputError, NotFoundError
-from processor.freetext import open_records, seal_records
+from processor.kernel.errors import InvalidInputError, NotFoundError
+from processor.keys.freetext import open_records, seal_records
 from processor.notices.domain import ACCOUNT_RECOVERY
 from processor.notices.service import new_notice
 from processor.readmodels import tables as t
 from processor.services import validation as v
 
 if TYPE_CHECKING:
-    from processor.domain.rules import Rule
+    from processor.kernel.rules import Rule
     from processor.notices.domain import Notice
     from processor.session import Session
 

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from processor.domain.retention import Decision
-from processor.errors import RefusedError
+from processor.kernel.errors import RefusedError
+from processor.keys.sealing import records_subject
 from processor.readmodels import tables as t
 from processor.retention_policy import load_retention_policy
-from processor.sealing import records_subject
 from processor.services.evidence import controller_evidence, data_deleted_event, swept_totals
 from processor.services.lifecycle import account_facts, decision_dict
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from processor.errors import InvalidInputError
-from processor.freetext import seal_records
+from processor.kernel.errors import InvalidInputError
+from processor.keys.freetext import seal_records
 from processor.readmodels import tables as t
 from processor.retention_policy import decision_policy_version
 from processor.services.csvcells import neutralise

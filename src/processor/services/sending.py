@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from processor.domain.rules import first_broken
 from processor.domain.sending import (
     ACTIVITY_OF_CHANNEL,
     MESSAGE_INSTRUCTION_KINDS,
@@ -30,13 +29,14 @@ from processor.domain.sending import (
     MessageMustBeSentForController,
     MessageMustRelyOnInstruction,
 )
+from processor.kernel.rules import first_broken
 from processor.readmodels import tables as t
 from processor.services.agreements import rely_on
 from subprocessors import approved_from
 
 if TYPE_CHECKING:
     from processor.domain.controllers import Controller
-    from processor.domain.rules import Rule
+    from processor.kernel.rules import Rule
     from processor.session import Session
     from subprocessors import Decision
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from processor.errors import InvalidInputError, RefusedError
-from processor.freetext import seal_records
+from processor.kernel.errors import InvalidInputError, RefusedError
+from processor.keys.freetext import seal_records
 from processor.readmodels import tables as t
 from processor.services import user_requests
 
@@ -62,7 +62,7 @@ class StaffService:
     def _target(self, name: str) -> User:
         user = self.s.find_user(name)
         if user is None:
-            from processor.errors import NotFoundError
+            from processor.kernel.errors import NotFoundError
 
             raise NotFoundError(f"unknown user {name!r}")
         return user

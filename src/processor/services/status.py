@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from processor.breaches.register import overdue_clocks
-from processor.errors import IntegrityFailureError, NotFoundError
-from processor.ledgerwitness import newest_cosignature_time
+from processor.kernel.errors import IntegrityFailureError, NotFoundError
+from processor.link.witness import newest_cosignature_time
 from processor.readmodels import tables as t
 from processor.verifications import last_verification
 from processor.versions import STORE_SCHEMA_VERSION
 
 if TYPE_CHECKING:
-    from processor.ledgerservice import LedgerService
+    from processor.link.service import LedgerService
     from processor.session import Session
 
 
@@ -119,7 +119,7 @@ class StatusService:
             ],
         }
         result["attention"] = _attention(result, sweep_due=not plan.is_empty)
-        from processor.keyrotation import attention as key_attention
+        from processor.keys.rotation import attention as key_attention
 
         result["attention"] += key_attention(proc)  # the custodian and its ratchet (RET-5)
         return result

@@ -27,8 +27,8 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from processor.domain.controllers import Controller
-from processor.errors import InvalidInputError, NotFoundError
-from processor.freetext import open_records
+from processor.kernel.errors import InvalidInputError, NotFoundError
+from processor.keys.freetext import open_records
 from processor.policies import Edition
 from processor.readmodels import tables as t
 from processor.readmodels.subprocessor_handlers import subprocessors as registry

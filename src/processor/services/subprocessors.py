@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from processor.errors import InvalidInputError, RefusedError
-from processor.freetext import open_records, seal_records
+from processor.kernel.errors import InvalidInputError, RefusedError
+from processor.keys.freetext import open_records, seal_records
 from processor.readmodels import tables as t
 from processor.services import validation as v
 from processor.services.recipient_notices import NOTICE_KINDS, RecipientNotices, entry_id

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import IntegrityError as ESIntegrityError
 
 from processor.domain.retention import SweepRun
-from processor.errors import ConflictError
+from processor.kernel.errors import ConflictError
+from processor.keys.sealing import records_subject
 from processor.retention_policy import decision_policy_version
-from processor.sealing import records_subject
 from processor.services.agreements import trial_end_notice
 from processor.services.evidence import controller_evidence, swept_totals
 from processor.services.lifecycle import account_facts

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from processor.errors import InvalidInputError
+from processor.kernel.errors import InvalidInputError
 from processor.notices.domain import USER_REQUEST_RECORDED
 from processor.notices.service import new_notice
 from processor.services.agreements import rely_on

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from processor.credentials import service as credentials
 from processor.domain.users import User
-from processor.errors import InvalidInputError, NotFoundError, RefusedError
+from processor.kernel.errors import InvalidInputError, NotFoundError, RefusedError
 from processor.policies import CONTROLLER_ROLES, PROCESSOR_ROLES
 from processor.readmodels import tables as t
 from processor.services import user_requests

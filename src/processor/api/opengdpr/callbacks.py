@@ -23,11 +23,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from processor import context
 from processor.api.opengdpr.destinations import CallbackDestinationError, pinned_post
 from processor.api.opengdpr.domain import OpenGdprRegister, OpenGdprRequest, register_id
 from processor.api.runtime import HTTP
-from processor.errors import ProcessorError
+from processor.kernel import context
+from processor.kernel.errors import ProcessorError
 from processor.logs import get_logger
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
 
-from processor.domain.base import ProcessorAggregate
-from processor.errors import RefusedError
+from processor.kernel.aggregate import ProcessorAggregate
+from processor.kernel.errors import RefusedError
 
 _NAMESPACE: Final = UUID("3c2f5a8e-41b7-4f0e-9a51-0d6b8e7c2f19")
 PENDING: Final = "pending"

@@ -35,7 +35,7 @@ from processor.api.opengdpr.domain import (
     request_id,
 )
 from processor.api.opengdpr.signing import BodySigner
-from processor.errors import InvalidInputError, NotFoundError, ProcessorError, RefusedError
+from processor.kernel.errors import InvalidInputError, NotFoundError, ProcessorError, RefusedError
 from processor.logs import get_logger
 from processor.services.profile import typed_fields
 

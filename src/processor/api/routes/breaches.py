@@ -28,7 +28,7 @@ from processor.breaches import timeline as timelines
 from processor.breaches.register import breach_clocks, parse_window
 from processor.breaches.responses import BreachResponsesService
 from processor.breaches.service import BreachesService
-from processor.errors import InvalidInputError
+from processor.kernel.errors import InvalidInputError
 from processor.services.validation import iso_datetime
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from processor.api.deps import CredentialDep, RuntimeDep
 from processor.api.problems import ERROR_RESPONSES
 from processor.api.rejects import RejectsCollector
 from processor.api.streams import reading, streamed
-from processor.errors import InvalidInputError
+from processor.kernel.errors import InvalidInputError
 from processor.services.columnmap import parse_maps
 from processor.services.profile import typed_fields
 

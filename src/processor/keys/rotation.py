@@ -4,7 +4,7 @@ A destroyed subject key can outlive its deletion as a wrapped remnant (PostgreSQ
 and WAL, a filesystem's freed blocks). The remnant is wrapped by the KEK of its generation, so
 it becomes useless once that KEK is destroyed, which a rotation does after re-wrapping every
 live key. But the old KEK row outlives its deletion in the same way, wrapped under the
-custodian's wrapping key; so every rotation is followed by the ratchet (`processor.keyratchet`),
+custodian's wrapping key; so every rotation is followed by the ratchet (`processor.keys.ratchet`),
 which destroys that wrapping key too. `keys.toml` says how long that may take; the erasure path
 and `processor keys rotate-kek` call in here.
 """
@@ -14,14 +14,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from processor import keyratchet
+from processor.keys import ratchet as keyratchet
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from processor.app import Processor
-    from processor.keklifecycle import RotationResult
-    from processor.keyratchet import RatchetResult
+    from processor.keys.keklifecycle import RotationResult
+    from processor.keys.ratchet import RatchetResult
     from processor.session import Session
 
 

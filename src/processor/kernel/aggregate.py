@@ -1,6 +1,6 @@
 """The base aggregate: every event says who did it, through which channel, and when.
 
-Timestamps come from the injected clock (`processor.clock`), never from the wall clock,
+Timestamps come from the injected clock (`processor.kernel.clock`), never from the wall clock,
 so that deadlines can be tested and simulated. The actor is an explicit argument of every
 command method (ACC-10: every creation, change and deletion is logged with its actor).
 """
@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from processor import clock, context
+from processor.kernel import clock, context
 
 
 class ProcessorAggregate(Aggregate):

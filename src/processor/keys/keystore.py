@@ -26,16 +26,16 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from processor.custodian import WrappingGenerationGoneError
-from processor.errors import ConfigurationError, IntegrityFailureError
-from processor.sqltypes import UTCDateTime
-from processor.storage import bulk_insert
+from processor.kernel.errors import ConfigurationError, IntegrityFailureError
+from processor.keys.custodian import WrappingGenerationGoneError
+from processor.storage.engines import bulk_insert
+from processor.storage.sqltypes import UTCDateTime
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from processor.custodian import Custodian
-    from processor.keklifecycle import KekStatus, RotationResult
+    from processor.keys.custodian import Custodian
+    from processor.keys.keklifecycle import KekStatus, RotationResult
 
 KEY_BYTES = 32
 _NONCE = 12
@@ -83,7 +83,7 @@ key_store_check = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("wrap_generation", sa.Integer, nullable=False, server_default="1"),
 )
-# Which custodian holds the wrapping keys, and when the ratchet last ran (processor.keyratchet).
+# Which custodian holds the wrapping keys, and when the ratchet last ran (processor.keys.ratchet).
 key_custodian = sa.Table(
     "key_custodian",
     metadata,
@@ -201,7 +201,7 @@ class KeyStore:
         Everything happens in one transaction: when the check value does not open, it rolls
         back and nothing is written. A `MasterKey` is taken as the operator's fixed key.
         """
-        from processor.custodian import FixedCustodian
+        from processor.keys.custodian import FixedCustodian
 
         self._engine = engine
         self._custodian = (
@@ -235,14 +235,14 @@ class KeyStore:
 
     @property
     def custodian(self) -> Custodian:
-        """Where the wrapping keys are (processor.custodian)."""
+        """Where the wrapping keys are (processor.keys.custodian)."""
         return self._custodian
 
     # -- the custodian and its check value -----------------------------------------------------
 
     def _check_custodian(self, conn: sa.Connection, now: datetime, *, new: bool) -> None:
         """Refuse a custodian of another kind than the one this key store was made with."""
-        from processor.custodian import family
+        from processor.keys.custodian import family
 
         row = conn.execute(
             sa.select(key_custodian.c.kind, key_custodian.c.detail).where(
@@ -286,7 +286,7 @@ class KeyStore:
             except IntegrityFailureError:
                 ok = False
             if not ok:
-                from processor.masterrotation import pending_rotation
+                from processor.keys.masterrotation import pending_rotation
 
                 if pending_rotation(conn) == "committed":
                     raise IntegrityFailureError(
@@ -367,7 +367,7 @@ class KeyStore:
     ) -> KeyWrapper | CustodianWrapper:
         """The unwrapped KEK of a generation (cached by its wrapped bytes for this process)."""
         if generation == LEGACY_GENERATION:
-            from processor.custodian import FIRST_GENERATION
+            from processor.keys.custodian import FIRST_GENERATION
 
             return CustodianWrapper(self._custodian, FIRST_GENERATION)  # was `master.key`
         if wrapped is None or wrap_generation is None:
@@ -405,15 +405,15 @@ class KeyStore:
 
         Each step commits on its own and the old KEK goes only when no key uses it, so a
         rotation killed anywhere loses nothing; running it again finishes the job. The
-        lifecycle lives in `processor.keklifecycle`.
+        lifecycle lives in `processor.keys.keklifecycle`.
         """
-        from processor import keklifecycle
+        from processor.keys import keklifecycle
 
         return keklifecycle.rotate_kek(self, at, batch_size=batch_size)
 
     def kek_status(self) -> KekStatus:
         """The current KEK generation and age, keys per generation, and the last erasure."""
-        from processor import keklifecycle
+        from processor.keys import keklifecycle
 
         return keklifecycle.kek_status(self)
 

@@ -11,14 +11,14 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from processor.demo_cast import cast_login
-from processor.errors import RefusedError
+from processor.demo.cast import cast_login
+from processor.kernel.errors import RefusedError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from processor.app import Processor
-    from processor.clock import FixedClock
+    from processor.kernel.clock import FixedClock
 
 SHOES, BOOKS = "nordic-shoes", "fjord-books"
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from processor.custodian import PKCS11, Custodian
-from processor.errors import ConfigurationError, IntegrityFailureError
+from processor.kernel.errors import ConfigurationError, IntegrityFailureError
+from processor.keys.custodian import PKCS11, Custodian
 
 if TYPE_CHECKING:
     from processor.config import Settings

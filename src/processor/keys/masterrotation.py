@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from processor.errors import IntegrityFailureError, InvalidInputError
-from processor.keystore import (
+from processor.kernel.errors import IntegrityFailureError, InvalidInputError
+from processor.keys.keystore import (
     _CHECK_NAME,
     _CHECK_VALUE,
     LEGACY_GENERATION,
@@ -37,13 +37,13 @@ from processor.keystore import (
     subject_keys,
     system_keys,
 )
-from processor.sqltypes import UTCDateTime
+from processor.storage.sqltypes import UTCDateTime
 
 if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
 
-    from processor.keystore import MasterKey
+    from processor.keys.keystore import MasterKey
 
 _metadata = sa.MetaData()
 master_rotation = sa.Table(
@@ -208,7 +208,7 @@ def key_opens(engine: sa.Engine, key: MasterKey) -> bool:
 def read_or_create_key_file(path: Path) -> tuple[str, bool]:
     """The new master key from `path` (0600), or a fresh random one written there; and if new."""
     from processor.config import check_private
-    from processor.keystore import MasterKey
+    from processor.keys.keystore import MasterKey
 
     if path.exists():
         check_private(path, 0o600)

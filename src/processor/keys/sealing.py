@@ -5,7 +5,7 @@ and the aggregate cache only ever hold ciphertext. Opening a value whose key was
 yields `ERASED` instead of raising: erased history stays readable as history.
 
 The key store alone does not decide what is erased: a key it offers for a subject whose
-erasure the events record is never used (`processor.erasures`), and reading such a subject is
+erasure the events record is never used (`processor.keys.erasures`), and reading such a subject is
 an integrity failure, because the key was put back behind the application's back.
 """
 
@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from processor.errors import IntegrityFailureError
+from processor.kernel.errors import IntegrityFailureError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
-    from processor.keystore import KeyStore
+    from processor.keys.keystore import KeyStore
 
 _PREFIX: Final = "s1."
 _NONCE: Final = 12

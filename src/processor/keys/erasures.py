@@ -30,7 +30,7 @@ from processor.domain.contacts import Contact
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from processor.eventstore import EventStore
+    from processor.storage.eventstore import EventStore
 
 CONTACT_ERASED: Final = get_topic(Contact.__dict__["ContactErased"])
 """The stored topic of a contact's erasure: the subject id is the contact's own id."""

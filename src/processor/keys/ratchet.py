@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from processor.errors import ConflictError, RefusedError
-from processor.keystore import (
+from processor.kernel.errors import ConflictError, RefusedError
+from processor.keys.keystore import (
     _CHECK_NAME,
     _CUSTODIAN_ROW,
     LEGACY_GENERATION,
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from processor.keystore import KeyStore
+    from processor.keys.keystore import KeyStore
 
 
 @dataclass(frozen=True)

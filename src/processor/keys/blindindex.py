@@ -26,7 +26,7 @@ import unicodedata
 
 import idna
 
-from processor.errors import InvalidInputError
+from processor.kernel.errors import InvalidInputError
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE_STRIP = re.compile(r"[\s\-().]")

@@ -16,13 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from processor.app import Processor
-from processor.clock import FixedClock
 from processor.config import Settings
-from processor.demo_breach import tell_breach
-from processor.demo_cast import cast_login
-from processor.demo_data import people, write_csv
-from processor.demo_retention import tell_retention
-from processor.errors import AccessDeniedError, RefusedError
+from processor.demo.breach import tell_breach
+from processor.demo.cast import cast_login
+from processor.demo.data import people, write_csv
+from processor.demo.retention import tell_retention
+from processor.kernel.clock import FixedClock
+from processor.kernel.errors import AccessDeniedError, RefusedError
 from processor.readmodels import tables as t
 from processor.session import Session
 from processor.verifications import record_check

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from ledger.sqlstore import copy_rows
 from processor.config import PostgresLocation, Settings, check_private, private_dir
-from processor.errors import ConfigurationError
+from processor.kernel.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

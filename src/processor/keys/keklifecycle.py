@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from processor.keystore import (
+from processor.keys.keystore import (
     _with_kek,
     key_encryption_keys,
     shredded_subjects,
@@ -29,7 +29,7 @@ from processor.keystore import (
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
 
-    from processor.keystore import KeyStore
+    from processor.keys.keystore import KeyStore
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 from eventsourcing.utils import get_topic
 
-from processor.recordmac import MacMapper
-from processor.snapshotcover import CoveredSnapshotStore
+from processor.link.recordmac import MacMapper
+from processor.link.snapshotcover import CoveredSnapshotStore
 from subprocessors.outbox import RecipientOutbox
 
 if TYPE_CHECKING:
@@ -208,8 +208,8 @@ def eventstore_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_SCHEMA": loc.schema,
             "POSTGRES_POOL_SIZE": "2",
             # Large batches in chunks, in one transaction, outside psycopg's pipeline, where a
-            # statement of a few megabytes never completes (`processor.pgrecorder`).
-            "APPLICATION_RECORDER_TOPIC": "processor.pgrecorder:ChunkingPostgresRecorder",
+            # statement of a few megabytes never completes (`processor.storage.pgrecorder`).
+            "APPLICATION_RECORDER_TOPIC": "processor.storage.pgrecorder:ChunkingPostgresRecorder",
         }
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",

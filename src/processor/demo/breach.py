@@ -16,13 +16,13 @@ from processor.breaches.register import breach_clocks
 from processor.breaches.responses import BreachResponsesService
 from processor.breaches.service import BreachesService
 from processor.breaches.timeline import as_svg
-from processor.demo_cast import cast_login
+from processor.demo.cast import cast_login
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from processor.app import Processor
-    from processor.clock import FixedClock
+    from processor.kernel.clock import FixedClock
 
 SHOES = "nordic-shoes"
 

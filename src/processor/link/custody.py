@@ -23,8 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from processor.errors import InvalidInputError, RefusedError
-from processor.freetext import seal_records
+from processor.kernel.errors import InvalidInputError, RefusedError
+from processor.keys.freetext import seal_records
 
 if TYPE_CHECKING:
     from pathlib import Path

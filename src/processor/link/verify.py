@@ -22,16 +22,16 @@ from eventsourcing.sqlite import SQLiteDatastore
 from ledger import CheckpointError, LeafRecord, MerkleTree, VerifyReport, verify_checkpoint
 from ledger.sqlstore import ledger_nodes
 from ledger.verify import RecordRow, verify_pages
-from processor.errors import IntegrityFailureError
-from processor.ledgercustody import LogCustody
-from processor.ledgerservice import Anchor, checkpoints, leaves
-from processor.recordmac import MacMapper, record_mac
+from processor.kernel.errors import IntegrityFailureError
+from processor.link.custody import LogCustody
+from processor.link.recordmac import MacMapper, record_mac
+from processor.link.service import Anchor, checkpoints, leaves
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
     from ledger import CosignatureVerifier, Verifier
-    from processor.ledgerservice import LedgerService
+    from processor.link.service import LedgerService
 
 # Records per page: about a megabyte of sealed state, and few enough round trips that the
 # statement overhead disappears next to the rows.
@@ -281,7 +281,7 @@ def verify(  # noqa: PLR0911, PLR0912 - one early return per kind of failure, in
     stored = {int(r.size): r for r in rows}
     if outside_error is not None:
         return _failed(report, str(outside_error), None, None)
-    # The log must still hold what the store published (`processor.ledgercustody`).
+    # The log must still hold what the store published (`processor.link.custody`).
     custody = LogCustody(
         service.checkpoint_log().path,
         newest,

@@ -24,17 +24,17 @@ from ledger import (
     parse_size_response,
 )
 from ledger.note import EM_DASH, parse_note
-from processor.errors import (
+from processor.kernel.errors import (
     ConfigurationError,
     IntegrityFailureError,
     InvalidInputError,
     NotFoundError,
 )
-from processor.ledgerservice import checkpoints, cosignatures
+from processor.link.service import checkpoints, cosignatures
 
 if TYPE_CHECKING:
     from ledger import CosignatureVerifier
-    from processor.ledgerservice import LedgerService
+    from processor.link.service import LedgerService
 
 # A cosignature/v1 signature: key ID (4), timestamp (8, big-endian), Ed25519 signature (64).
 _COSIGNATURE_BYTES: Final = 4 + 8 + 64

@@ -78,7 +78,7 @@ def _pg_caught_up(proc: Processor, conn: sa.Connection) -> bool:
     as three reads in a row, and costs one round trip instead of three pooled connections each
     with BEGIN, SELECT and COMMIT.
     """
-    from processor.ledgerservice import leaves
+    from processor.link.service import leaves
     from processor.readmodels import tables as t
     from processor.readmodels.projector import TRACKING_NAME
 

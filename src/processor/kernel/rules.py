@@ -6,7 +6,8 @@ its name. Aggregates `enforce` command rules, which turns a broken one into the 
 (`RefusedError`, exit 1); use cases that judge a list in order take the `first_broken`.
 
 Part of the small kernel (with errors, clock and the base aggregate): it imports nothing of ours
-but `processor.errors`, so `processor`, `subprocessors` and `ledger` users may all build on it.
+but `processor.kernel.errors`, so `processor`, `subprocessors` and `ledger` users may all build on
+it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
-from processor.errors import RefusedError
+from processor.kernel.errors import RefusedError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

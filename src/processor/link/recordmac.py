@@ -22,7 +22,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from processor.errors import IntegrityFailureError
+from processor.kernel.errors import IntegrityFailureError
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from processor.errors import RefusedError
-from processor.sealing import ERASED, records_subject
+from processor.kernel.errors import RefusedError
+from processor.keys.sealing import ERASED, records_subject
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -4,7 +4,7 @@ The key store keeps KEKs, system keys and its check value wrapped under a *wrapp
 database cannot forget: an old KEK row survives in PostgreSQL's WAL, in a `pg_dump`, in a copy of
 `keys.sqlite` and in every key-store backup. What it wraps is safe only if the wrapping key that
 opens it is destroyed somewhere destruction is real. The custodian holds those wrapping keys by
-generation, and the ratchet (`processor.keyratchet`) makes generation n+1, re-wraps everything
+generation, and the ratchet (`processor.keys.ratchet`) makes generation n+1, re-wraps everything
 live under it and destroys generation n: every copy wrapped under n is then undecryptable.
 
 - `FileCustodian` (the embedded default): generation g is a 0600 file in the store's key folder;
@@ -13,7 +13,7 @@ live under it and destroys generation n: every copy wrapped under n is then unde
   still keep the old bytes: that rests on trust (docs/security-model.md).
 - `FixedCustodian`: a master key the operator gives (PROCESSOR_MASTER_KEY, --master-key-file).
   We do not own that secret, so we cannot destroy it: it cannot ratchet, and `status` says so.
-- `Pkcs11Custodian` (`processor.custodian_pkcs11`): an AES key generated inside an HSM or a
+- `Pkcs11Custodian` (`processor.keys.custodian_pkcs11`): an AES key generated inside an HSM or a
   cloud KMS's PKCS#11 token, never extractable; wrapping happens inside the token.
 """
 
@@ -24,7 +24,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from processor.errors import (
+from processor.kernel.errors import (
     ConfigurationError,
     IntegrityFailureError,
     ProcessorError,
@@ -33,7 +33,7 @@ from processor.errors import (
 
 if TYPE_CHECKING:
     from processor.config import Settings
-    from processor.keystore import MasterKey
+    from processor.keys.keystore import MasterKey
 
 FILE = "file"
 FIXED = "fixed"
@@ -150,7 +150,7 @@ class FileCustodian(Custodian):
         key = self._keys.get(generation)
         if key is None:
             from processor.config import check_private
-            from processor.keystore import MasterKey
+            from processor.keys.keystore import MasterKey
 
             path = self.path(generation)
             if not path.exists():
@@ -169,7 +169,7 @@ class FileCustodian(Custodian):
 
     def ratchet(self) -> int:
         """Write generation n+1 as a new random 0600 key file (never over an existing one)."""
-        from processor.keystore import MasterKey
+        from processor.keys.keystore import MasterKey
 
         generation = self.generation + 1
         path = self.path(generation)
@@ -290,7 +290,7 @@ def open_custodian(settings: Settings, *, create: bool) -> Custodian:
     """
     kind = settings.custodian_kind()
     if kind == PKCS11:
-        from processor.custodian_pkcs11 import Pkcs11Custodian
+        from processor.keys.custodian_pkcs11 import Pkcs11Custodian
 
         return Pkcs11Custodian.from_settings(settings, create=create)
     if kind == FIXED:

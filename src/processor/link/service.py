@@ -42,15 +42,15 @@ from ledger.sqlstore import raw_insert
 from ledger.tree import frontier
 from ledger.verifiedmark import mark_key
 from processor.config import config_home
-from processor.errors import (
+from processor.kernel.errors import (
     ConfigurationError,
     IntegrityFailureError,
     InvalidInputError,
     NotFoundError,
 )
-from processor.ledgercustody import LogCustody
-from processor.ledgerorigin import store_origin, unique_origin
-from processor.sqltypes import UTCDateTime
+from processor.link.custody import LogCustody
+from processor.link.origin import store_origin, unique_origin
+from processor.storage.sqltypes import UTCDateTime
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -154,7 +154,7 @@ class LedgerService:
 
     @property
     def origin(self) -> str:
-        """The log's origin line, fixed for the store's life (see `processor.ledgerorigin`).
+        """The log's origin line, fixed for the store's life (see `processor.link.origin`).
 
         The origin recorded at `init` (`LedgerOriginChosen`: a name plus the signing key's
         hash, unique per store); a store made before that event existed keeps its legacy one.
@@ -308,7 +308,7 @@ class LedgerService:
     def reanchoring(self) -> Iterator[Restart]:
         """While a GDPA's re-anchoring commits: the log is set aside and started again.
 
-        Only `processor.ledgercustody.reanchor` uses it, after recording why.
+        Only `processor.link.custody.reanchor` uses it, after recording why.
         """
         self._restart = Restart()
         try:
@@ -604,7 +604,7 @@ class LedgerService:
 
     def iter_records(self) -> Iterator[LeafRecord]:
         """Every stored record in notification order, a page at a time (memory stays flat)."""
-        from processor.ledgerverify import iter_records
+        from processor.link.verify import iter_records
 
         return iter_records(self)
 
@@ -617,23 +617,23 @@ class LedgerService:
     ) -> VerifyReport:
         """Recompute the tree from the stored records and check every checkpoint seen anywhere.
 
-        See `processor.ledgerverify.verify` (imported when used: it imports this module).
+        See `processor.link.verify.verify` (imported when used: it imports this module).
         """
-        from processor.ledgerverify import verify
+        from processor.link.verify import verify
 
         return verify(self, progress, since=since, witness=witness)
 
-    # -- witnesses (`processor.ledgerwitness`, imported when used: it imports this module) -----
+    # -- witnesses (`processor.link.witness`, imported when used: it imports this module) -----
 
     def cosigned_note(self, size: int) -> str:
         """The stored checkpoint of `size` with every stored witness cosignature appended."""
-        from processor import ledgerwitness
+        from processor.link import witness as ledgerwitness
 
         return ledgerwitness.cosigned_note(self, size)
 
     def cosignature(self, size: int, witness: CosignatureVerifier) -> int:
         """When `witness` validly cosigned checkpoint `size`; CheckpointError if it did not."""
-        from processor import ledgerwitness
+        from processor.link import witness as ledgerwitness
 
         return ledgerwitness.cosignature(self, size, witness)
 
@@ -641,7 +641,7 @@ class LedgerService:
         self, size: int, lines: str, witness: CosignatureVerifier | None = None
     ) -> None:
         """Keep witness cosignature line(s) for checkpoint `size`; checked when `witness` given."""
-        from processor import ledgerwitness
+        from processor.link import witness as ledgerwitness
 
         ledgerwitness.store_cosignature(self, size, lines, witness)
 
@@ -649,7 +649,7 @@ class LedgerService:
         self, url: str, witness: CosignatureVerifier | None = None
     ) -> dict[str, Any]:
         """Send the newest checkpoint to a C2SP witness with a proof from the witness's size."""
-        from processor import ledgerwitness
+        from processor.link import witness as ledgerwitness
 
         return ledgerwitness.submit_to_witness(self, url, witness)
 

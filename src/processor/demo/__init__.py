@@ -1,0 +1,1 @@
+"""The demo scenario (`processor demo`): its cast, data, breach and retention acts."""

@@ -1,0 +1,1 @@
+"""The desk: the use cases a signed-in person works with, one place above the services."""

@@ -1,0 +1,1 @@
+"""Storage: the database engines, the event store and its recorders, SQL types, write locks."""
