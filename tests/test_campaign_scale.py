@@ -27,7 +27,7 @@ from processor.domain.sending import recipient_rules
 from processor.kernel.rules import first_broken
 from processor.readmodels import tables as t
 from processor.services import messages as messages_module
-from processor.storage.engines import pgrecorder
+from processor.storage import pgrecorder
 
 RECORDER_TOPIC = "processor.storage.pgrecorder:ChunkingPostgresRecorder"
 
