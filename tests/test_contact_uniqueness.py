@@ -3,7 +3,7 @@
 Issue 12 item 1: three concurrent imports of one file gave three copies of every contact, and
 four concurrent `contacts add` of one e-mail gave two, so `erase --email` missed copies. Issue
 18 item 7: case folding made `straße@` and `strasse@` one person. The mechanism is the
-per-controller write lock in `processor.storage.writelock`; the repair is `doctor --repair-duplicates`.
+per-controller write lock in `processor.services.writelock`; the repair is `doctor --repair-duplicates`.
 """
 
 from __future__ import annotations

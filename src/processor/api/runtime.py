@@ -3,7 +3,7 @@
 A worker process opens the store once and runs one request at a time against it (a lock):
 the store's sealer, ledger and projector are not made for concurrent use inside one process,
 and SQLite has one writer anyway. Several processes (PostgreSQL) run requests side by side;
-the store's optimistic concurrency and the controller write lock (`processor.storage.writelock`)
+the store's optimistic concurrency and the controller write lock (`processor.services.writelock`)
 keep
 them apart, and every request first catches up with what the others committed.
 """

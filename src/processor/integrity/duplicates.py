@@ -1,7 +1,7 @@
 """Duplicate live contacts (one controller, one normalised e-mail): found and repaired (SUBJ-4).
 
-The services never create them (`processor.storage.writelock`), but stores written before that lock,
-or events written by hand, may hold them, and then an erasure by e-mail reaches one copy and
+The services never create them (`processor.services.writelock`), but stores written before that
+lock, or events written by hand, may hold them, and then an erasure by e-mail reaches one copy and
 leaves the others findable, exportable and subscribed. The doctor lists them (`duplicates`);
 the controller's administrator repairs them with `doctor --repair-duplicates --controller ID
 --confirm`. The repair keeps the oldest copy and merges each younger copy into it, each step

@@ -27,7 +27,7 @@ from processor.services.profile import (
     clean_profile,
     field_names,
 )
-from processor.storage.writelock import contact_writes
+from processor.services.writelock import contact_writes
 
 if TYPE_CHECKING:
     from processor.domain.controllers import Controller

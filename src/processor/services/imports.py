@@ -4,7 +4,7 @@ Rows are validated one by one; bad rows go to the rejects file with their reason
 them is stored. Good rows are saved 1,000 at a time: keys first (one insert), then every event of
 the batch in one event-store transaction, so a contact is never half-written. Re-importing the
 same file adds nothing: rows are matched to existing contacts by blind index, under the
-controller's write lock (`processor.storage.writelock`), so concurrent imports never add a person
+controller's write lock (`processor.services.writelock`), so concurrent imports never add a person
 twice.
 
 A row for a person who was erased before is added as a new contact and counted in `added`:
@@ -35,7 +35,7 @@ from processor.services.profile import (
     check_sensitive_fields,
     clean_profile,
 )
-from processor.storage.writelock import contact_writes
+from processor.services.writelock import contact_writes
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -186,7 +186,7 @@ class ImportService:
         result: ImportResult,
         source: str,
     ) -> None:
-        """Save one batch under the controller's write lock (see `processor.storage.writelock`).
+        """Save one batch under the controller's write lock (see `processor.services.writelock`).
 
         Another import of the same file waits here, then finds this batch's contacts in the
         read models and subscribes or skips them: one live contact per e-mail (SUBJ-4).
