@@ -178,7 +178,7 @@ def ledger_witness(
 @click.pass_context
 def ledger_reanchor(ctx: click.Context, reason: str) -> None:
     """Start a lost or cut checkpoint log again from the current checkpoint (GDPA, recorded)."""
-    from processor.link.custody import reanchor
+    from processor.services.ledger import reanchor
 
     st = state(ctx)
     out = reanchor(st.session(catch_up=False), reason)

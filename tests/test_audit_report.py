@@ -204,7 +204,7 @@ def test_subprocessor_check_findings_are_deviations__SUB_6__AUD_1(story):
 
 def test_failed_ledger_verification_is_a_deviation__AUD_4(story):
     """With the newest signed checkpoint removed, verification fails and the report says so."""
-    from processor.link.service import checkpoints
+    from processor.link.tables import checkpoints
 
     with story.ledger.engine.begin() as conn:
         newest = conn.execute(sa.select(sa.func.max(checkpoints.c.size))).scalar_one()

@@ -24,7 +24,7 @@ from ledger.sqlstore import ledger_nodes, raw_insert
 from processor.app import Processor
 from processor.kernel.errors import AccessDeniedError
 from processor.keys.keystore import subject_keys
-from processor.link.service import leaves
+from processor.link.tables import leaves
 from processor.readmodels import tables as t
 from processor.storage.engines import bulk_insert
 

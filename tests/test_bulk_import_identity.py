@@ -28,7 +28,7 @@ from processor.app import Processor
 from processor.kernel.clock import FixedClock
 from processor.keys.keystore import subject_keys
 from processor.keys.sealing import open_with_key
-from processor.link.service import leaves
+from processor.link.tables import leaves
 from processor.readmodels import tables as t
 from processor.services.contacts import EVIDENCE, PROFILE, SOURCE
 

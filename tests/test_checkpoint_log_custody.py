@@ -30,9 +30,9 @@ from processor.domain.ids import store_id
 from processor.domain.store import Store
 from processor.kernel.errors import ConfigurationError, IntegrityFailureError, RefusedError
 from processor.keys.freetext import open_records
-from processor.link.custody import REASON_PURPOSE, reanchor
 from processor.link.origin import legacy_origin
-from processor.link.service import checkpoints
+from processor.link.tables import checkpoints
+from processor.services.ledger import REASON_PURPOSE, reanchor
 from processor.services.status import StatusService
 
 if TYPE_CHECKING:

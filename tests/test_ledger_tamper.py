@@ -28,7 +28,7 @@ from support import login
 from ledger import Verifier, verify_receipt
 from ledger.sqlstore import ledger_nodes
 from processor.kernel.errors import AccessDeniedError, IntegrityFailureError
-from processor.link.service import checkpoints, cosignatures, leaves
+from processor.link.tables import checkpoints, cosignatures, leaves
 
 if TYPE_CHECKING:
     from pathlib import Path

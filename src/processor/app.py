@@ -348,7 +348,14 @@ class Processor:
         if self._ledger is None:
             from processor.link.service import LedgerService
 
-            self._ledger = LedgerService(self)
+            self._ledger = LedgerService(
+                engine=self.engines.ledger,
+                store=self.store,
+                keys=self.keys,
+                settings=self.settings,
+                now=self.now,
+                store_info=self.store_info,
+            )
         return self._ledger
 
     def commit(self, *aggregates: Aggregate | Aggregate.Event) -> list[Recording[Any]]:

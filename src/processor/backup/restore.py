@@ -45,7 +45,7 @@ from processor.kernel.errors import (
 from processor.keys.custodian import open_custodian
 from processor.keys.keystore import KeyStore
 from processor.link.recordmac import RECORD_KEY_NAME
-from processor.link.service import checkpoint_log_path
+from processor.link.tables import checkpoint_log_path
 from processor.storage.engines import _sqlite_engine
 from processor.storage.eventstore import EventStore, eventstore_env
 

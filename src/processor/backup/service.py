@@ -17,7 +17,7 @@ from processor.backup import copying
 from processor.backup.manifest import EVENTS, KEYS, MANIFEST, Manifest, kind_of, sha256_file
 from processor.config import private_dir
 from processor.kernel.errors import InvalidInputError, RefusedError
-from processor.link.service import checkpoint_log_path
+from processor.link.tables import checkpoint_log_path
 
 if TYPE_CHECKING:
     from pathlib import Path

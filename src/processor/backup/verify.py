@@ -26,7 +26,7 @@ from ledger import (
     verify_log,
 )
 from processor.kernel.errors import IntegrityFailureError, RefusedError
-from processor.link.service import checkpoint_log_path, checkpoints
+from processor.link.tables import checkpoint_log_path, checkpoints
 
 if TYPE_CHECKING:
     from processor.app import Processor

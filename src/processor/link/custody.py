@@ -11,28 +11,22 @@ leaves the log ahead, never behind). A log that is missing, holds no checkpoint 
 or ends below the store's newest checkpoint is therefore an integrity failure (exit 3) for
 `ledger verify`, `doctor` and every command that signs, until a GDPA re-anchors it.
 
-Re-anchoring (`processor ledger reanchor --reason TEXT`, GDPA only) records
-`CheckpointLogReanchored` (what the log held, what the store had published, the reason sealed),
-sets the old log file aside (kept, never deleted) and starts the log again from the checkpoint
-that covers that very event. It is refused when the log is not behind: it cannot be used to
-forget checkpoints the store no longer extends (a rollback).
+Re-anchoring (`processor ledger reanchor --reason TEXT`, GDPA only; the use case is
+`processor.services.ledger.reanchor`) records `CheckpointLogReanchored` (what the log held, what
+the store had published, the reason sealed), sets the old log file aside (kept, never deleted)
+and starts the log again from the checkpoint that covers that very event. It is refused when
+the log is not behind: it cannot be used to forget checkpoints the store no longer extends (a
+rollback).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from processor.kernel.errors import InvalidInputError, RefusedError
-from processor.keys.freetext import seal_records
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from processor.session import Session
-
-PERMISSION = "ledger.reanchor"
-REASON_PURPOSE = "checkpoint-log-reanchor-reason"
 REANCHOR_HINT = "a GDPA must find out why and run `processor ledger reanchor --reason TEXT`"
 
 
@@ -65,43 +59,3 @@ class LogCustody:
             f"to tree size {self.published}: the log was deleted, emptied or cut; "
             f"{REANCHOR_HINT}"
         )
-
-
-def reanchor(session: Session, reason: str) -> dict[str, Any]:
-    """Start the checkpoint log again from the store's current checkpoint, recorded (GDPA)."""
-    session.authorize(PERMISSION, command="ledger reanchor")
-    text = reason.strip()
-    if not text:
-        raise InvalidInputError("give --reason: why the checkpoint log is started again")
-    proc = session.proc
-    ledger = proc.ledger
-    custody = ledger.custody(tolerate_unreadable=True)
-    if custody.published == 0:
-        raise RefusedError(
-            "the ledger has signed no checkpoint yet: there is nothing to re-anchor",
-            rule="CheckpointLogMustBeBehind",
-        )
-    if not custody.behind:
-        raise RefusedError(
-            f"the checkpoint log {custody.path} holds tree size {custody.log_size}, at least "
-            f"the store's newest checkpoint ({custody.published}): it is not behind, there is "
-            "nothing to re-anchor",
-            rule="CheckpointLogMustBeBehind",
-        )
-    store = proc.store_info()
-    with proc.using_clock():
-        store.reanchor_checkpoint_log(
-            actor=session.user_name,
-            log_size=custody.log_size if custody.exists else 0,
-            store_size=custody.published,
-            reason=seal_records(proc, None, REASON_PURPOSE, text),
-        )
-        with ledger.reanchoring() as restarted:
-            proc.commit(store)
-    return {
-        "checkpoint_log": str(custody.path),
-        "log_size_before": custody.log_size,
-        "published_before": custody.published,
-        "restarted_at_size": ledger.size(),
-        "old_log_kept_as": None if restarted.kept is None else str(restarted.kept),
-    }

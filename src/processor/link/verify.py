@@ -1,6 +1,6 @@
 """`ledger verify`: the whole event log checked against every checkpoint seen anywhere (AUD-4).
 
-Split from `ledgerservice` (which keeps `LedgerService.verify` as a delegate) because it reads
+Apart from `processor.link.keeper` (`LedgerService.verify` is a delegate to it) because it reads
 the store its own way: a whole-log verify is a read of every record, so it reads them in large
 pages with one plain SQL statement (only the five columns a leaf covers, no notification
 objects), checks each record MAC with one-shot HMACs, and reads the stored leaf hashes of a
@@ -24,14 +24,16 @@ from ledger.sqlstore import ledger_nodes
 from ledger.verify import RecordRow, verify_pages
 from processor.kernel.errors import IntegrityFailureError
 from processor.link.custody import LogCustody
+from processor.link.keeper import Anchor
 from processor.link.recordmac import MacMapper, record_mac
-from processor.link.service import Anchor, checkpoints, leaves
+from processor.link.tables import checkpoints, leaves
+from processor.link.witness import cosignature
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
     from ledger import CosignatureVerifier, Verifier
-    from processor.link.service import LedgerService
+    from processor.link.keeper import LedgerKeeper
 
 # Records per page: about a megabyte of sealed state, and few enough round trips that the
 # statement overhead disappears next to the rows.
@@ -74,12 +76,12 @@ class PageReader:
     did), so an earlier finding is still reported first.
     """
 
-    def __init__(self, service: LedgerService, page: int = VERIFY_PAGE) -> None:
+    def __init__(self, service: LedgerKeeper, page: int = VERIFY_PAGE) -> None:
         self.service = service
         self.page = page
         self.count = 0
         self.bad_position: int | None = None
-        recorder: Any = service.proc.store.recorder
+        recorder: Any = service.store.recorder
         self._recorder = recorder
         self._postgres = not isinstance(recorder.datastore, SQLiteDatastore)
         # The store's reader turns the id column into a UUID only when ids are UUIDs.
@@ -118,7 +120,7 @@ class PageReader:
 
     def pages(self) -> Iterator[list[RecordRow]]:
         """Every stored record in notification order, as (position, id, version, topic, state)."""
-        mapper = self.service.proc.store.mapper
+        mapper = self.service.store.mapper
         assert isinstance(mapper, MacMapper)  # noqa: S101 - the event store's construct_mapper
         key = mapper.key()
         last = 0
@@ -166,7 +168,7 @@ class PageReader:
         # store's own check is the one that counts, and the record is handed on.
 
 
-def iter_records(service: LedgerService) -> Iterator[LeafRecord]:
+def iter_records(service: LedgerKeeper) -> Iterator[LeafRecord]:
     """Every stored record in notification order, a page at a time (memory stays flat)."""
     last = 0
     while records := service._records(last):  # noqa: SLF001 - the service's own reader
@@ -174,7 +176,7 @@ def iter_records(service: LedgerService) -> Iterator[LeafRecord]:
         last = records[-1].position
 
 
-def leaf_position(service: LedgerService, index: int) -> int | None:
+def leaf_position(service: LedgerKeeper, index: int) -> int | None:
     """The position the ledger recorded for a leaf (None if it holds no such leaf)."""
     with service.engine.connect() as conn:
         position = conn.execute(
@@ -183,7 +185,7 @@ def leaf_position(service: LedgerService, index: int) -> int | None:
     return None if position is None else int(position)
 
 
-def outside_anchors(service: LedgerService, verifier: Verifier, since: str | None) -> list[Anchor]:
+def outside_anchors(service: LedgerKeeper, verifier: Verifier, since: str | None) -> list[Anchor]:
     """Every checkpoint held outside the database: the checkpoint log, and `since`."""
     log = service.checkpoint_log()
     anchors = [
@@ -216,7 +218,7 @@ def _stored_leaves(conn: sa.Connection) -> Callable[[int, int], Mapping[int, byt
 
 
 def verify(  # noqa: PLR0911, PLR0912 - one early return per kind of failure, in order
-    service: LedgerService,
+    service: LedgerKeeper,
     progress: Callable[[int], None] | None = None,
     *,
     since: str | None = None,
@@ -326,7 +328,7 @@ def verify(  # noqa: PLR0911, PLR0912 - one early return per kind of failure, in
             )
     if witness is not None and rows:
         try:
-            service.cosignature(int(rows[-1].size), witness)
+            cosignature(service, int(rows[-1].size), witness)
         except CheckpointError as exc:
             return _failed(report, f"witness {witness.name}: {exc}", None, None)
     return report

@@ -1,7 +1,8 @@
 """Witnesses: cosigned checkpoints, and sending the newest checkpoint to a C2SP witness (AUD-4).
 
-Split from `ledgerservice` (whose `cosigned_note`, `cosignature`, `store_cosignature` and
-`submit_to_witness` are delegates to these): a witness is another party that keeps the newest
+Built on `processor.link.keeper` (`LedgerService`'s `cosignature`, `store_cosignature` and
+`submit_to_witness` are delegates to these; the keeper reads the stored cosignatures itself, in
+`cosigned_note`, for its consistency proofs): a witness is another party that keeps the newest
 checkpoint it saw and cosigns only checkpoints consistent with it, so a rollback of the whole
 store is refused by someone outside it.
 """
@@ -30,39 +31,27 @@ from processor.kernel.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from processor.link.service import checkpoints, cosignatures
+from processor.link.tables import checkpoints, cosignatures
 
 if TYPE_CHECKING:
     from ledger import CosignatureVerifier
-    from processor.link.service import LedgerService
+    from processor.link.keeper import LedgerKeeper
 
 # A cosignature/v1 signature: key ID (4), timestamp (8, big-endian), Ed25519 signature (64).
 _COSIGNATURE_BYTES: Final = 4 + 8 + 64
 WITNESS_TIMEOUT: Final = 10.0  # seconds: a witness that does not answer fails the command, bounded
 
 
-def cosigned_note(service: LedgerService, size: int) -> str:
-    """The stored checkpoint of `size` with every stored witness cosignature appended."""
-    note = service.checkpoint_note(size)
-    with service.engine.connect() as conn:
-        lines = conn.execute(
-            sa.select(cosignatures.c.line)
-            .where(cosignatures.c.size == size)
-            .order_by(cosignatures.c.witness)
-        ).scalars()
-        return add_signature_lines(note, "".join(str(line) for line in lines))
-
-
-def cosignature(service: LedgerService, size: int, witness: CosignatureVerifier) -> int:
+def cosignature(service: LedgerKeeper, size: int, witness: CosignatureVerifier) -> int:
     """When `witness` validly cosigned checkpoint `size`; CheckpointError if it did not."""
     try:
-        note = cosigned_note(service, size)
+        note = service.cosigned_note(size)
     except NotFoundError as exc:
         raise CheckpointError(str(exc)) from None
     return witness.verify_note(note).timestamp
 
 
-def newest_cosignature_time(service: LedgerService) -> datetime | None:
+def newest_cosignature_time(service: LedgerKeeper) -> datetime | None:
     """When a witness last cosigned one of this store's checkpoints (None: never).
 
     Read from the stored cosignature/v1 lines (key ID, the witness's timestamp, signature)
@@ -85,7 +74,7 @@ def newest_cosignature_time(service: LedgerService) -> datetime | None:
 
 
 def store_cosignature(
-    service: LedgerService, size: int, lines: str, witness: CosignatureVerifier | None = None
+    service: LedgerKeeper, size: int, lines: str, witness: CosignatureVerifier | None = None
 ) -> None:
     """Keep witness cosignature line(s) for checkpoint `size`; checked when `witness` given.
 
@@ -125,12 +114,12 @@ def store_cosignature(
         ).scalar()
     when = signed_at.isoformat() if isinstance(signed_at, datetime) else ""
     service._publish(  # noqa: SLF001 - the service's own log
-        cosigned_note(service, size), when
+        service.cosigned_note(size), when
     )
 
 
 def submit_to_witness(
-    service: LedgerService, url: str, witness: CosignatureVerifier | None = None
+    service: LedgerKeeper, url: str, witness: CosignatureVerifier | None = None
 ) -> dict[str, Any]:
     """Send the newest checkpoint to a C2SP witness with a proof from the witness's size.
 

@@ -21,7 +21,7 @@ from processor.verifications import last_verification
 from processor.versions import STORE_SCHEMA_VERSION
 
 if TYPE_CHECKING:
-    from processor.link.service import LedgerService
+    from processor.app import Processor
     from processor.session import Session
 
 
@@ -57,7 +57,7 @@ class StatusService:
             head = None
         verified = last_verification(self.proc.settings)
         return {
-            **_custody(ledger),
+            **_custody(self.proc),
             "size": head["size"] if head else 0,
             "root": head["root"] if head else None,
             "signed_at": head["signed_at"] if head else None,
@@ -125,15 +125,16 @@ class StatusService:
         return result
 
 
-def _custody(ledger: LedgerService) -> dict[str, Any]:
+def _custody(proc: Processor) -> dict[str, Any]:
     """The checkpoint log's custody and the witnesses' freshness (AUD-4, `ledgercustody`)."""
+    ledger = proc.ledger
     try:
         problem = ledger.custody().problem()
     except IntegrityFailureError as exc:
         problem = str(exc)
     last = newest_cosignature_time(ledger)
-    hours = ledger.proc.policies.ledger.witness_interval_hours
-    overdue = last is not None and ledger.proc.now() - last > timedelta(hours=hours)
+    hours = proc.policies.ledger.witness_interval_hours
+    overdue = last is not None and proc.now() - last > timedelta(hours=hours)
     return {
         "checkpoint_log_problem": problem,
         "witness": {

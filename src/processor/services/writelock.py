@@ -39,6 +39,9 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from processor.config import private_dir
+from processor.link.tables import leaves
+from processor.readmodels import tables as t
+from processor.readmodels.projector import TRACKING_NAME
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -78,10 +81,6 @@ def _pg_caught_up(proc: Processor, conn: sa.Connection) -> bool:
     as three reads in a row, and costs one round trip instead of three pooled connections each
     with BEGIN, SELECT and COMMIT.
     """
-    from processor.link.service import leaves
-    from processor.readmodels import tables as t
-    from processor.readmodels.projector import TRACKING_NAME
-
     recorder: Any = proc.store.recorder
     events = sa.table(recorder.events_table_name, schema=recorder.datastore.schema)
     row = conn.execute(
