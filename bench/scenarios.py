@@ -16,6 +16,7 @@ from bench.baselines import PlainApp, plain_contact, raw_read, read_decode
 from processor.app import Processor
 from processor.credentials import keeper
 from processor.demo import data as demo_data
+from processor.readmodels.rebuild import rebuild
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -185,7 +186,7 @@ def read_side(proc: Processor) -> dict[str, Any]:
     """
     decode = [read_decode(proc)]
     start = time.perf_counter()
-    rebuilt = proc.projector.rebuild()
+    rebuilt = rebuild(proc.projector)
     rebuild_s = time.perf_counter() - start
     decode.append(read_decode(proc))
     proc.end_command()

@@ -10,7 +10,8 @@ import click
 
 from processor.app import Processor
 from processor.backup import backup_keys, backup_store
-from processor.backup.restore import RestoreRequest, restore
+from processor.backup.restore import restore
+from processor.backup.restoring import RestoreRequest
 from processor.kernel.errors import ConfigurationError, RefusedError
 from processor.keys import masterrotation
 from processor.keys.keystore import MasterKey
@@ -20,7 +21,7 @@ from .output import emit
 from .state import CliState, cli_via, resolve_clock, state
 
 if TYPE_CHECKING:
-    from processor.backup.restore import RestoreReport
+    from processor.backup.restoring import RestoreReport
     from processor.config import Settings
 
 _DIR = click.Path(file_okay=False, path_type=Path)

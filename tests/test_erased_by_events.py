@@ -26,6 +26,7 @@ from processor.kernel.errors import IntegrityFailureError, NotFoundError
 from processor.keys.keystore import shredded_subjects, subject_keys
 from processor.keys.sealing import ERASED
 from processor.readmodels import tables as t
+from processor.readmodels.rebuild import rebuild
 
 EMAIL = "resurrected.person@example.dk"
 
@@ -132,7 +133,7 @@ def test_key_put_back_is_never_used_by_the_projector_and_the_doctor_names_it__RE
         for f in report["findings"]
         if f["check"] == "keystore"
     ] == [(ALIVE_FOR_ERASED, cid)]
-    acme.projector.rebuild()
+    rebuild(acme.projector)
     with acme.engines.readmodels.connect() as conn:
         row = conn.execute(
             sa.select(t.contacts.c.email_index, t.contacts.c.erased).where(

@@ -24,6 +24,7 @@ from processor.kernel.errors import (
 from processor.keys.sealing import records_subject
 from processor.notices.domain import BREACH, SUSPECTED_MISUSE, Notice
 from processor.notices.service import new_notice
+from processor.readmodels.rebuild import rebuild
 
 ATTEMPTS = 5  # policies/profiles.toml: lockout_attempts of the standard profile
 
@@ -182,7 +183,7 @@ def test_rebuilt_notices_equal_the_live_ones__ACC_14(acme):
     alice = login(acme, "alice")
     alice.notices.ack(alice.notices.list()[0]["notice_id"])
     live = login(acme, "grete").notices.list()
-    acme.projector.rebuild()
+    rebuild(acme.projector)
     assert login(acme, "grete").notices.list() == live
     assert [n["controller"] for n in live] == ["acme", "beta"]
 

@@ -1,6 +1,6 @@
 """A full rebuild stores exactly the rows the incremental projection stored (issue 17).
 
-`Projector.rebuild` has a loop of its own (`processor.readmodels.rebuild`: large pages, a
+`processor.readmodels.rebuild.rebuild` has a loop of its own (large pages, a
 read-ahead thread, one commit per page); the incremental path is `Projector.catch_up`, run by
 every command. The rebuild is only a projection if it gives the same tables: these tests fill
 every read-model table through real commands (imports large enough for the bulk writers,
@@ -80,7 +80,7 @@ def test_rebuild_stores_the_rows_of_the_incremental_projection_byte_for_byte(acm
     _fill(acme)
     live = _stored(acme)
     assert all(live[f"rm_{name}"] for name in ("contacts", "memberships", "consents", "messages"))
-    applied = acme.projector.rebuild()
+    applied = processor.readmodels.rebuild.rebuild(acme.projector)
     assert applied == acme.store.recorder.max_notification_id()
     assert _stored(acme) == live
     assert acme.projector.position() == acme.store.recorder.max_notification_id()
@@ -90,25 +90,25 @@ def test_rebuild_in_one_page_equals_the_rebuild_in_many(acme):
     """The page size changes nothing: one large page gives the same rows as the live tables."""
     _fill(acme)
     live = _stored(acme)
-    acme.projector.rebuild()
+    processor.readmodels.rebuild.rebuild(acme.projector)
     assert _stored(acme) == live
 
 
 def test_rebuild_then_catch_up_applies_nothing_twice(acme, small_pages):
     """After a rebuild the tracking position is the end of the log: catch-up finds nothing."""
     _fill(acme)
-    acme.projector.rebuild()
+    processor.readmodels.rebuild.rebuild(acme.projector)
     assert acme.projector.catch_up() == 0
     login(acme, "alice").contacts.add("acme", "news", "fay@example.com", "email:form")
     live = _stored(acme)
-    acme.projector.rebuild()
+    processor.readmodels.rebuild.rebuild(acme.projector)
     assert _stored(acme) == live
 
 
 def test_rebuild_keeps_erased_contacts_unindexed__RET_5(acme, small_pages):
     """RET-5: an erased contact's blind indexes stay empty after a rebuild (its key is gone)."""
     _fill(acme)
-    acme.projector.rebuild()
+    processor.readmodels.rebuild.rebuild(acme.projector)
     with acme.engines.readmodels.connect() as conn:
         erased = conn.execute(
             sa.select(t.contacts.c.email_index, t.contacts.c.phone_index).where(

@@ -19,6 +19,7 @@ from ledger import Verifier, verify_receipt
 from ledger.errors import LedgerError
 from processor.kernel.errors import AccessDeniedError, RefusedError
 from processor.readmodels import tables as t
+from processor.readmodels.rebuild import rebuild
 from processor.retention_policy import load_retention_policy
 from processor.services import sweeper as sweeper_module
 
@@ -184,5 +185,5 @@ def test_rebuilt_retention_read_models_equal_the_live_ones__RET_3(acme, clock):
 
     live = snapshot()
     assert all(live.values())
-    acme.projector.rebuild()
+    rebuild(acme.projector)
     assert snapshot() == live

@@ -7,7 +7,8 @@ says was destroyed, and rotates the key-encryption key, before the store is serv
 """
 
 from processor.backup.manifest import EVENTS, KEYS, Manifest
-from processor.backup.restore import RestoreReport, restore_in_progress
+from processor.backup.restore import restore_in_progress
+from processor.backup.restoring import RestoreReport
 from processor.backup.service import backup_keys, backup_store
 
 __all__ = [

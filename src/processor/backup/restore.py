@@ -22,16 +22,16 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from eventsourcing.persistence import PersistenceError
 
 from processor.backup import copying
 from processor.backup.manifest import EVENTS, KEYS, Manifest
+from processor.backup.restoring import RestoreReport, RestoreRequest
 from processor.backup.service import DATA_FILES, EVENTS_DUMP, KEYS_DUMP, KEYS_FILE
 from processor.backup.verify import verify_backup
 from processor.config import PostgresLocation, Settings, private_dir
@@ -71,50 +71,6 @@ _WANTED = frozenset(
 def restore_in_progress(settings: Settings) -> Path:
     """The marker of an unfinished restore into this store (in its config folder)."""
     return settings.key_dir() / MARKER
-
-
-@dataclass
-class RestoreReport:
-    """What a restore did."""
-
-    records: int = 0
-    ledger_size: int = 0
-    keys_restored: bool = False
-    destroyed_again: list[str] = field(default_factory=list)
-    tombstoned: int = 0
-    kek_rotation: dict[str, Any] = field(default_factory=dict)
-    keys_missing: list[str] = field(default_factory=list)
-    lost_records: int = 0
-    outside_checkpoints_checked: int = 0
-    archived_checkpoint_log: str | None = None
-    resumed: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        """The report as JSON data."""
-        return {
-            "records": self.records,
-            "ledger_size": self.ledger_size,
-            "keys_restored": self.keys_restored,
-            "keys_destroyed_again": len(self.destroyed_again),
-            "subjects_destroyed_again": self.destroyed_again,
-            "tombstones_added": self.tombstoned,
-            "kek_rotation": self.kek_rotation,
-            "keys_missing": len(self.keys_missing),
-            "lost_records": self.lost_records,
-            "outside_checkpoints_checked": self.outside_checkpoints_checked,
-            "archived_checkpoint_log": self.archived_checkpoint_log,
-            "resumed": self.resumed,
-        }
-
-
-@dataclass(frozen=True)
-class RestoreRequest:
-    """Where from, and what the person restoring accepts."""
-
-    source: Path
-    keys_from: Path | None = None
-    public_key: str | None = None
-    accept_loss: bool = False
 
 
 def restore(

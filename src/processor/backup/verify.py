@@ -31,7 +31,7 @@ from processor.link.tables import checkpoint_log_path, checkpoints
 if TYPE_CHECKING:
     from processor.app import Processor
     from processor.backup.manifest import Manifest
-    from processor.backup.restore import RestoreReport, RestoreRequest
+    from processor.backup.restoring import RestoreReport, RestoreRequest
 
 
 def verify_backup(

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 from processor.readmodels import tables as t
 
 if TYPE_CHECKING:
-    from processor.readmodels.projector import Projector
-    from processor.readmodels.writes import Handler, Writes
+    from processor.readmodels.projector import Handler, Projector
+    from processor.readmodels.writes import Writes
 
 
 def _user(w: Writes, e: Any, **values: Any) -> None:  # noqa: ANN401

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from processor.readmodels import tables as t
 
 if TYPE_CHECKING:
-    from processor.readmodels.projector import Projector
-    from processor.readmodels.writes import Handler, Writes
+    from processor.readmodels.projector import Handler, Projector
+    from processor.readmodels.writes import Writes
 
 
 def _ref(p: Projector, e: Any) -> str:  # noqa: ANN401 - an event

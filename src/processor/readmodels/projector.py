@@ -10,7 +10,7 @@ index that could confirm a person's e-mail after their key is destroyed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -33,12 +33,16 @@ if TYPE_CHECKING:
 
     from processor.keys.keystore import KeyStore
     from processor.keys.sealing import Sealer
-    from processor.readmodels.writes import HandlerTable
     from processor.storage.eventstore import EventStore
 
 BATCH = 1000
 TRACKING_NAME = "readmodels"
 SCHEMA_NAME = "readmodels-schema"
+
+# A handler applies one event (at its notification id) to the read models.
+Handler = Callable[["Projector", Writes, Any, int], None]
+# The projector's table: event class `__qualname__` -> its handlers, run in this order.
+HandlerTable = Mapping[str, Sequence[Handler]]
 
 
 def schema_fingerprint() -> int:
@@ -196,12 +200,6 @@ class Projector:
                 applied += len(ids)
             if until is not None and ids[-1] >= until:
                 return applied  # reached `until`: a further pass would read nothing
-
-    def rebuild(self) -> int:
-        """Drop every projected table and replay the whole event store (`rebuild.rebuild`)."""
-        from processor.readmodels.rebuild import rebuild
-
-        return rebuild(self)
 
     def _prefetch_keys(self, events: list[DomainEventProtocol[Any]]) -> None:
         ids = [

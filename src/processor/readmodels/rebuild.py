@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 from eventsourcing.sqlite import SQLiteDatastore
 
 from processor.readmodels import tables as t
+from processor.readmodels.projector import TRACKING_NAME
 from processor.readmodels.writes import Writes
 
 if TYPE_CHECKING:
@@ -47,9 +48,6 @@ class _Inline:
 
 def rebuild(projector: Projector) -> int:
     """Empty every projected table and replay the whole event store; returns events applied."""
-    # Imported here: the projector imports this module when it rebuilds.
-    from processor.readmodels.projector import TRACKING_NAME
-
     with projector.engine.begin() as conn:
         for table in reversed(t.PROJECTED_TABLES):
             conn.execute(table.delete())

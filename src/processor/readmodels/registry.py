@@ -25,7 +25,7 @@ from processor.readmodels import (
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from processor.readmodels.writes import Handler, HandlerTable
+    from processor.readmodels.projector import Handler, HandlerTable
 
 # In the order their handlers run for one event (the order the projector's imports gave).
 MODULES: Final[tuple[ModuleType, ...]] = (

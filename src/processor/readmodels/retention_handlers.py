@@ -10,8 +10,8 @@ from processor.keys.sealing import records_subject
 from processor.readmodels import tables as t
 
 if TYPE_CHECKING:
-    from processor.readmodels.projector import Projector
-    from processor.readmodels.writes import Handler, Writes
+    from processor.readmodels.projector import Handler, Projector
+    from processor.readmodels.writes import Writes
 
 
 def _message_recorded(_p: Projector, w: Writes, e: Any, _pos: int) -> None:  # noqa: ANN401

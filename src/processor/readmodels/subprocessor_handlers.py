@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from processor.readmodels import tables as t
 
 if TYPE_CHECKING:
-    from processor.readmodels.projector import Projector
-    from processor.readmodels.writes import Handler, Writes
+    from processor.readmodels.projector import Handler, Projector
+    from processor.readmodels.writes import Writes
 
 subprocessors = sa.Table(
     "rm_subprocessors",

@@ -1,22 +1,20 @@
-"""What a read-model handler is handed: the batch's buffered writes, and the handler's shape.
+"""What a read-model handler is handed besides the event: the batch's buffered writes.
 
-Kept apart from the projector so that the handler modules and the table of handlers
-(`readmodels/registry.py`) need nothing of the projector at run time: the projector is given
-the table when it is built, and no handler module imports the projector to register itself.
+Kept apart from the projector so that the handler modules need nothing of the projector at run
+time, and so that both the projector's catch-up and the full rebuild (`readmodels/rebuild.py`)
+write through it while this module knows neither. The handler's shape (`Handler`) and the
+table of handlers (`HandlerTable`) belong to the projector, which runs them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from processor.storage.engines import bulk_insert
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
-
-    from processor.readmodels.projector import Projector
 
 
 class Writes:
@@ -41,9 +39,3 @@ class Writes:
         for table, rows in self._inserts.items():
             bulk_insert(self.conn, table, rows)
         self._inserts.clear()
-
-
-# A handler applies one event (at its notification id) to the read models.
-Handler = Callable[["Projector", Writes, Any, int], None]
-# The projector's table: event class `__qualname__` -> its handlers, run in this order.
-HandlerTable = Mapping[str, Sequence[Handler]]
