@@ -30,7 +30,6 @@ from processor.kernel.errors import (
 from processor.keys.erasures import ErasureRegister
 from processor.keys.keystore import KeyStore
 from processor.keys.sealing import Sealer, records_subject
-from processor.link.recordmac import RECORD_KEY_NAME
 from processor.policies import Policies, load_policies
 from processor.readmodels.projector import Projector
 from processor.readmodels.registry import READ_MODEL_HANDLERS
@@ -43,6 +42,7 @@ from processor.storage.engines import (
     store_has_events,
 )
 from processor.storage.eventstore import EventStore, eventstore_env
+from processor.storage.recordmac import RECORD_KEY_NAME
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -95,10 +95,10 @@ class Processor:
             self.store = EventStore(env=eventstore_env(settings))
         self.sealer = Sealer(self.keys)
         # Snapshots are trusted only with a MAC under a key-store key
-        # (processor.link.snapshotcover).
+        # (processor.storage.snapshotcover).
         self.store.cover_snapshots(lambda: self.keys.system_key("snapshot-mac"))
         # Every record is written with, and read only with, a MAC under a key-store key, so a
-        # row inserted by SQL is never taken for an event (processor.link.recordmac).
+        # row inserted by SQL is never taken for an event (processor.storage.recordmac).
         self.store.seal_records_with(lambda: self.keys.system_key(RECORD_KEY_NAME))
         self.projector = Projector(
             self.store, self.engines.readmodels, self.sealer, self.keys, READ_MODEL_HANDLERS

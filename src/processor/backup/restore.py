@@ -44,10 +44,10 @@ from processor.kernel.errors import (
 )
 from processor.keys.custodian import open_custodian
 from processor.keys.keystore import KeyStore
-from processor.link.recordmac import RECORD_KEY_NAME
 from processor.link.tables import checkpoint_log_path
 from processor.storage.engines import _sqlite_engine
 from processor.storage.eventstore import EventStore, eventstore_env
+from processor.storage.recordmac import RECORD_KEY_NAME
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -350,7 +350,7 @@ def _event_facts(settings: Settings, keys: KeyStore) -> EventFacts:
     """Read the restored event log's creations, erasures and shreddings (nothing is served)."""
     store = EventStore(env=eventstore_env(settings))
     seal = getattr(store, "seal_records_with", None)
-    if seal is not None:  # records carry a MAC under a key-store key (processor.link.recordmac)
+    if seal is not None:  # records carry a MAC under a key-store key (processor.storage.recordmac)
         seal(lambda: keys.system_key(RECORD_KEY_NAME, create=False))
     facts = EventFacts()
     try:

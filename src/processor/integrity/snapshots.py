@@ -1,6 +1,6 @@
 """List the snapshot rows that the snapshot store would ignore (forged or of a foreign type).
 
-A forged snapshot already decides nothing (`processor.link.snapshotcover`), but someone wrote it
+A forged snapshot already decides nothing (`processor.storage.snapshotcover`), but someone wrote it
 with
 access to the events database, and that is worth a finding of its own.
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from eventsourcing.persistence import StoredEvent
 
 from processor.integrity.findings import Finding
-from processor.link.snapshotcover import CoveredSnapshotStore
+from processor.storage.snapshotcover import CoveredSnapshotStore
 
 if TYPE_CHECKING:
     from processor.app import Processor

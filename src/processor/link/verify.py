@@ -25,9 +25,9 @@ from ledger.verify import RecordRow, verify_pages
 from processor.kernel.errors import IntegrityFailureError
 from processor.link.custody import LogCustody
 from processor.link.keeper import Anchor
-from processor.link.recordmac import MacMapper, record_mac
 from processor.link.tables import checkpoints, leaves
 from processor.link.witness import cosignature
+from processor.storage.recordmac import MacMapper, record_mac
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping

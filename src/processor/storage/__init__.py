@@ -1,1 +1,1 @@
-"""Storage: the database engines, the event store and its recorders, SQL types, write locks."""
+"""Storage: database engines and locks, the event store, its record and snapshot MACs, SQL types."""

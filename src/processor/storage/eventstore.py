@@ -15,8 +15,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 from eventsourcing.utils import get_topic
 
-from processor.link.recordmac import MacMapper
-from processor.link.snapshotcover import CoveredSnapshotStore
+from processor.storage.recordmac import MacMapper
+from processor.storage.snapshotcover import CoveredSnapshotStore
 from subprocessors.outbox import RecipientOutbox
 
 if TYPE_CHECKING:
