@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from processor.kernel.errors import InvalidInputError, RefusedError
-from processor.keys.freetext import seal_records
+from processor.keys import seal_records
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -94,7 +94,7 @@ def reanchor(session: Session, reason: str) -> dict[str, Any]:
             actor=session.user_name,
             log_size=custody.log_size if custody.exists else 0,
             store_size=custody.published,
-            reason=seal_records(proc, None, REASON_PURPOSE, text),
+            reason=seal_records(proc.sealer, None, REASON_PURPOSE, text),
         )
         with ledger.reanchoring() as restarted:
             proc.commit(store)
