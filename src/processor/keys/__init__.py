@@ -24,13 +24,11 @@ from processor.keys.blindindex import (
 )
 from processor.keys.custodian import (
     FileCustodian,
-    FixedCustodian,
     master_key,
     open_custodian,
 )
 from processor.keys.erasures import ErasureRegister
 from processor.keys.freetext import (
-    ERASED_TEXT,
     open_for_subject,
     open_records,
     open_records_optional,
@@ -52,7 +50,6 @@ __all__ = [
     "CHECK_NAME",
     "EMAIL_RULE",
     "ERASED",
-    "ERASED_TEXT",
     "FILE",
     "PKCS11",
     "PROCESSOR_RECORDS",
@@ -60,7 +57,6 @@ __all__ = [
     "Erased",
     "ErasureRegister",
     "FileCustodian",
-    "FixedCustodian",
     "KekStatus",
     "KeyStore",
     "MasterKey",
