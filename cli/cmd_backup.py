@@ -13,8 +13,7 @@ from processor.backup import backup_keys, backup_store
 from processor.backup.restore import restore
 from processor.backup.restoring import RestoreRequest
 from processor.kernel.errors import ConfigurationError, RefusedError
-from processor.keys import masterrotation
-from processor.keys.keystore import MasterKey
+from processor.keys import MasterKey, masterrotation
 from processor.storage.engines import Engines
 
 from .output import emit
@@ -114,7 +113,7 @@ def _current_master(settings: Settings, engines: Engines) -> tuple[MasterKey, Pa
     With the file custodian that is the live generation's file (after a ratchet no longer
     `master.key`); a PKCS#11 key never leaves its token, so it is replaced by `keys ratchet`.
     """
-    from processor.keys.custodian import FILE, PKCS11, FileCustodian, open_custodian
+    from processor.keys import FILE, PKCS11, FileCustodian, master_key, open_custodian
 
     kind = settings.custodian_kind()
     if kind == PKCS11:
@@ -124,7 +123,7 @@ def _current_master(settings: Settings, engines: Engines) -> tuple[MasterKey, Pa
             rule="MasterKeyMustBeAFile",
         )
     if kind != FILE:
-        return settings.master_key(create=False), (
+        return master_key(settings, create=False), (
             None if settings.master_key_hex else settings.master_key_path()
         )
     custodian = open_custodian(settings, create=False)

@@ -381,7 +381,7 @@ def show(ctx: click.Context, breach_id: str) -> None:
 @click.pass_context
 def rotate_keys(ctx: click.Context, breach_id: str, new_master_key_file: Path) -> None:
     """Re-wrap every subject key under a new KEK and a new master key; record it (BR-5)."""
-    from processor.keys import rotation as keyrotation
+    from processor.services import keys as keyservice
 
     from .cmd_backup import rotate_master_command
 
@@ -389,7 +389,7 @@ def rotate_keys(ctx: click.Context, breach_id: str, new_master_key_file: Path) -
     service = _service(st)
     service.check_rotation(breach_id)
     with service.proc.using_clock():
-        kek = keyrotation.rotate_kek(service.s)
+        kek = keyservice.rotate_kek(service.s)
     service.record_rotation(
         breach_id,
         "key-encryption key",

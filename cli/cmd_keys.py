@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from processor.keys import rotation as keyrotation
+from processor.services import keys as keyservice
 
 from .options import NEW_MASTER_KEY_FILE
 from .output import emit
@@ -23,7 +23,7 @@ def keys() -> None:
 def keys_status(ctx: click.Context) -> None:
     """Show the custodian, the KEK and wrapping generations, and when rotation is due."""
     st = state(ctx)
-    data = keyrotation.status(st.session())
+    data = keyservice.status(st.session())
     per = ", ".join(f"gen {g}: {n}" for g, n in data["keys_per_generation"].items()) or "none"
     cust = data["custodian"]
     if cust["can_ratchet"]:
@@ -63,9 +63,7 @@ def keys_rotate_kek(ctx: click.Context, *, if_due: bool) -> None:
     st = state(ctx)
     session = st.session()
     with session.proc.using_clock():
-        due = (
-            keyrotation.rotate_kek_when_due(session) if if_due else keyrotation.rotate_kek(session)
-        )
+        due = keyservice.rotate_kek_when_due(session) if if_due else keyservice.rotate_kek(session)
     if due is None:
         emit(
             {"rotated": False},
@@ -93,7 +91,7 @@ def keys_ratchet(ctx: click.Context) -> None:
     st = state(ctx)
     session = st.session()
     with session.proc.using_clock():
-        data = keyrotation.ratchet(session)
+        data = keyservice.ratchet(session)
     emit(data, as_json=st.as_json, text=_ratchet_text(data))
 
 

@@ -18,7 +18,7 @@ from cli_helpers import BACKENDS, Cli, drop_schemas, new_settings, new_tenant
 from processor.app import Processor
 from processor.config import Settings
 from processor.integrity.keycheck import ALIVE_FOR_ERASED, check_keys
-from processor.keys.keystore import MasterKey
+from processor.keys import MasterKey
 from processor.keys.masterrotation import rotate_master
 
 

@@ -24,7 +24,7 @@ from processor.kernel.errors import (
     NotFoundError,
     RefusedError,
 )
-from processor.keys import rotation as keyrotation
+from processor.services import keys as keyservice
 from processor.services.status import StatusService
 
 CONSENT = "email:double-opt-in:signup form"
@@ -252,14 +252,14 @@ def test_measures_and_key_rotation_are_recorded_and_told__BR_5(acme, clock):
     grete.update(opened["id"], measures=["Key store host isolated"], measure_at=taken)
     session = login(acme, "grete")
     with acme.using_clock():
-        rotated = keyrotation.rotate_kek(session)
+        rotated = keyservice.rotate_kek(session)
     grete.record_rotation(opened["id"], "key-encryption key", {"generation": rotated["generation"]})
     breach = acme.find(__import__("uuid").UUID(opened["id"]))
     assert isinstance(breach, Breach)
     assert breach.key_rotations[0]["detail"] == {"generation": rotated["generation"]}
     assert [m["kind"] for m in breach.measures] == ["contain", "change-keys"]
     assert breach.measures[0]["at"] == taken
-    status = keyrotation.status(session)
+    status = keyservice.status(session)
     assert set(status["keys_per_generation"]) == {str(rotated["generation"])}
     svg = timeline_svg(acme, opened["id"])
     assert svg.count('class="mark"') >= 4

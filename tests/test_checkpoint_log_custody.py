@@ -195,7 +195,7 @@ def test_gdpa_reanchor_clears_it_and_is_recorded__AUD_4(store):
     assert event.actor == "grete"
     assert (event.log_size, event.store_size) == (cut_at, was)
     assert REASON not in event.reason, "the reason must be sealed"
-    assert open_records(store, None, REASON_PURPOSE, event.reason) == REASON
+    assert open_records(store.sealer, None, REASON_PURPOSE, event.reason) == REASON
 
     assert run(store, "grete", "ledger", "verify").exit_code == 0
     assert run(store, "grete", "doctor").exit_code == 0

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from strategies import json_values
 
 from processor.kernel.errors import IntegrityFailureError, InvalidInputError
+from processor.keys import KeyStore, MasterKey
 from processor.keys.blindindex import blind_index, normalise_email, normalise_phone
-from processor.keys.keystore import KeyStore, MasterKey
 from processor.keys.sealing import ERASED, Sealer, open_with_key, seal_with_key
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

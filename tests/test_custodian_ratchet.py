@@ -25,15 +25,15 @@ from processor.app import Processor
 from processor.backup.service import backup_keys
 from processor.kernel.errors import IntegrityFailureError
 from processor.keys import ratchet as keyratchet
-from processor.keys import rotation as keyrotation
 from processor.keys.custodian import FileCustodian
 from processor.keys.keystore import (
-    KeyWrapper,
     kek_name,
     key_encryption_keys,
     subject_key_name,
     subject_keys,
 )
+from processor.keys.wrapping import KeyWrapper
+from processor.services import keys as keyservice
 
 
 @pytest.fixture(params=CUSTODIANS)
@@ -167,7 +167,7 @@ def test_kek_copies_in_wal_dumps_and_backups_open_nothing_after_the_ratchet__RET
 
     login(proc, "alice").erasure.erase("acme", "Art. 17 request", contact=gone)
     assert proc.keys.is_shredded(gone)
-    result = keyrotation.rotate_kek(login(proc, "grete"))  # `keys rotate-kek`
+    result = keyservice.rotate_kek(login(proc, "grete"))  # `keys rotate-kek`
     assert result["ratchet"] is not None
     assert result["ratchet"]["destroyed_wrapping_generations"] == [1]
 

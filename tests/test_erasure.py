@@ -87,7 +87,7 @@ def test_erasure_destroys_the_key_and_records_who_why_when__RET_5(acme, clock):
     assert (last.actor, last.timestamp) == ("alice", clock.now())
     # The reason is about this subject alone: sealed with its key, gone with it (RET-5).
     assert last.reason != "request"
-    assert open_for_subject(acme, cid, ERASURE_REASON, last.reason) == "[erased]"
+    assert open_for_subject(acme.sealer, cid, ERASURE_REASON, last.reason) == "[erased]"
 
 
 def test_erased_contact_cannot_be_changed_or_erased_again(acme):

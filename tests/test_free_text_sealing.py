@@ -155,13 +155,13 @@ def _readable(proc, cid: str, held: dict[str, Any]) -> dict[str, str]:
         ("Contact.ProcessingObjectedTo", "object"),
     ):
         for _e, token in _tokens(proc, qualname, "reason"):
-            got[f"contacts-{action}--reason"] = open_for_subject(proc, cid, "reason", token)
+            got[f"contacts-{action}--reason"] = open_for_subject(proc.sealer, cid, "reason", token)
     for e, token in _tokens(proc, "Contact.ContactAdded", "source"):
         if str(e.originator_id) == cid:
-            got["contacts-import-FILE"] = open_for_subject(proc, cid, "source", token)
+            got["contacts-import-FILE"] = open_for_subject(proc.sealer, cid, "source", token)
     for _e, token in _tokens(proc, "Contact.ContactErased", "reason"):
         if str(_e.originator_id) == cid:
-            got["erase--reason"] = open_for_subject(proc, cid, "erasure-reason", token)
+            got["erase--reason"] = open_for_subject(proc.sealer, cid, "erasure-reason", token)
     show = login(proc, "sam").controllers.show("acme")
     got["controllers-instruct--text"] = show["instructions"][0]["text"]
     log = grete.access.log(controller="acme")
@@ -178,11 +178,13 @@ def _readable(proc, cid: str, held: dict[str, Any]) -> dict[str, str]:
     team_blue = next(r for r in staff_view if r["name"] == "Team.Blue Denmark A/S")
     got["subprocessors-supervise--finding"] = team_blue["supervisions"][0]["finding"]
     for _e, token in _tokens(proc, "SubProcessor.SubProcessorRetired", "reason"):
-        got["subprocessors-retire--reason"] = open_records(proc, None, "retire-reason", token)
+        got["subprocessors-retire--reason"] = open_records(
+            proc.sealer, None, "retire-reason", token
+        )
     got["controllers-terminate--legal-ground"] = held["legal_ground"]
     for _e, token in _tokens(proc, "Controller.TerminationWithdrawn", "reason"):
         got["controllers-withdraw-termination--reason"] = open_records(
-            proc, "acme", "termination-withdrawal-reason", token
+            proc.sealer, "acme", "termination-withdrawal-reason", token
         )
     got["controllers-terminate--return-to"] = str(
         login(proc, "alice").lifecycle.termination_texts(
@@ -197,7 +199,7 @@ def _readable(proc, cid: str, held: dict[str, Any]) -> dict[str, str]:
         for _e, token in _tokens(proc, qualname, attr):
             if token:
                 owner = "acme" if field == "users-unlock--note" else None
-                got[field] = open_records(proc, owner, purpose, token)
+                got[field] = open_records(proc.sealer, owner, purpose, token)
     return got
 
 

@@ -11,7 +11,7 @@ from processor.app import Processor
 from processor.config import Settings
 from processor.domain.ids import user_id
 from processor.kernel.errors import ConfigurationError
-from processor.keys.keystore import MasterKey
+from processor.keys import MasterKey
 
 RIGHT_KEY = "5b1f0c7e9a2d4836b0e1f3a5c7d9e2b4a6c8e0f2d4b6a8c0e2f4a6b8d0c2e4f6"
 WRONG_KEY = "e3a1c5f7092b4d6f8a0c2e4b6d8f1a3c5e7b9d0f2a4c6e8b0d2f4a6c8e1b3d5f"

@@ -15,18 +15,17 @@ import sqlalchemy as sa
 from cli_helpers import BACKENDS, new_tenant, shared_store
 
 from processor.kernel.errors import IntegrityFailureError
-from processor.keys import keklifecycle
+from processor.keys import kek_status, keklifecycle, rotate_kek
 from processor.keys import rotation as keyrotation
 from processor.keys.keystore import (
-    CustodianWrapper,
     KeyStore,
-    KeyWrapper,
     kek_name,
     key_encryption_keys,
     subject_key_name,
     subject_keys,
 )
 from processor.keys.sealing import ERASED, Sealer
+from processor.keys.wrapping import CustodianWrapper, KeyWrapper
 
 
 def _remnant(keys: KeyStore, subject: str) -> dict[str, object]:
@@ -87,8 +86,10 @@ def test_erased_key_remnant_fails_to_decrypt_after_kek_rotation__RET_5(proc, clo
 
     clock.advance(timedelta(minutes=5))
     proc.sealer.shred([gone], proc.now())
-    assert keyrotation.kek_status(proc)["due_now"], "an erasure makes a rotation due"
-    result = keyrotation.rotate_kek_if_due(proc)
+    assert keyrotation.kek_status(proc.keys, proc.policies.keys, proc.now)["due_now"], (
+        "an erasure makes a rotation due"
+    )
+    result = keyrotation.rotate_kek_if_due(proc.keys, proc.policies.keys, proc.now)
     assert result is not None
 
     custodian = proc.keys.custodian
@@ -109,19 +110,19 @@ def test_erased_key_remnant_fails_to_decrypt_after_kek_rotation__RET_5(proc, clo
     assert fresh.open(alive, "profile", sealed[alive]) == {"email": f"{alive}@example.dk"}
     assert fresh.open(gone, "profile", sealed[gone]) is ERASED
     assert _remnant(proc.keys, alive)["kek_generation"] == new_gen
-    assert keyrotation.kek_status(proc)["due_now"] is False
+    assert keyrotation.kek_status(proc.keys, proc.policies.keys, proc.now)["due_now"] is False
 
 
 def test_kek_rotation_is_due_on_schedule__RET_5(proc, clock):
     """Without erasures the KEK is still rotated: due `kek_rotation_hours` after it was made."""
-    status = keyrotation.kek_status(proc)
+    status = keyrotation.kek_status(proc.keys, proc.policies.keys, proc.now)
     hours = proc.policies.keys.kek_rotation_hours
     assert hours == 24
     assert status["due_now"] is False
-    assert keyrotation.rotate_kek_if_due(proc) is None
+    assert keyrotation.rotate_kek_if_due(proc.keys, proc.policies.keys, proc.now) is None
     clock.advance(timedelta(hours=hours))
-    assert keyrotation.kek_status(proc)["due_now"] is True
-    assert keyrotation.rotate_kek_if_due(proc) is not None
+    assert keyrotation.kek_status(proc.keys, proc.policies.keys, proc.now)["due_now"] is True
+    assert keyrotation.rotate_kek_if_due(proc.keys, proc.policies.keys, proc.now) is not None
 
 
 def test_a_rotation_killed_before_destroying_is_finished_by_the_next__RET_5(proc, monkeypatch):
@@ -136,16 +137,18 @@ def test_a_rotation_killed_before_destroying_is_finished_by_the_next__RET_5(proc
     with monkeypatch.context() as patch:
         patch.setattr(keklifecycle, "destroy_unused_keks", killed)
         with pytest.raises(KeyboardInterrupt):
-            proc.keys.rotate_kek(proc.now(), batch_size=3)
-    status = proc.keys.kek_status()
+            rotate_kek(proc.keys, proc.now(), batch_size=3)
+    status = kek_status(proc.keys)
     assert status.generation == 2
-    assert keyrotation.kek_status(proc)["due_now"], "the old KEK is still there: due at once"
+    assert keyrotation.kek_status(proc.keys, proc.policies.keys, proc.now)["due_now"], (
+        "the old KEK is still there: due at once"
+    )
     fresh = Sealer(proc.keys)
     assert all(fresh.open(s, "p", sealed[s]) == s for s in subjects)
 
-    result = proc.keys.rotate_kek(proc.now(), batch_size=3)
+    result = rotate_kek(proc.keys, proc.now(), batch_size=3)
     assert result.destroyed_generations == (1, 2)
-    assert proc.keys.kek_status().keys_per_generation == {3: len(subjects) + 1}  # + records key
+    assert kek_status(proc.keys).keys_per_generation == {3: len(subjects) + 1}  # + records key
     fresh = Sealer(proc.keys)
     assert all(fresh.open(s, "p", sealed[s]) == s for s in subjects)
 

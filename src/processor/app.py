@@ -27,9 +27,7 @@ from processor.kernel.errors import (
     NotFoundError,
     RefusedError,
 )
-from processor.keys.erasures import ErasureRegister
-from processor.keys.keystore import KeyStore
-from processor.keys.sealing import Sealer, records_subject
+from processor.keys import ErasureRegister, KeyStore, Sealer, master_key, records_subject
 from processor.policies import Policies, load_policies
 from processor.readmodels.projector import Projector
 from processor.readmodels.registry import READ_MODEL_HANDLERS
@@ -71,7 +69,7 @@ class Processor:
             ensure_postgres_schema(settings.events_location())
         elif not create_master_key and not (settings.data_dir / "events.sqlite").exists():
             raise ConfigurationError(f"no store in {settings.data_dir}: run `processor init` first")
-        from processor.keys.custodian import open_custodian
+        from processor.keys import open_custodian
 
         custodian = open_custodian(settings, create=create_master_key)
         try:
@@ -251,7 +249,7 @@ class Processor:
                 "good, then run init again"
             )
         if settings.master_key_hex or settings.master_key_path().exists():
-            settings.master_key(create=False)  # malformed, weak or open to others: refused now
+            master_key(settings, create=False)  # malformed, weak or open to others: refused now
         elif settings.backend == "sqlite" and settings.keystore_file().exists():
             keys = settings.keystore_file()
             if keys.stat().st_size:

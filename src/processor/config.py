@@ -14,15 +14,9 @@ import os
 import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from processor.kernel.errors import ConfigurationError
-
-if TYPE_CHECKING:
-    # Imported where used: the key store pulls in cryptography and SQLAlchemy, which reading
-    # settings (every CLI start) does not need.
-    from processor.keys.keystore import MasterKey
 
 DEFAULT_DATA_DIR = "processor-data"
 MASTER_KEY_FILE = "master.key"
@@ -220,33 +214,6 @@ class Settings:
                     f"the {what} {path} is inside the data directory: {WHY_KEYS_APART} "
                     "(give --allow-keys-in-data-dir to do it anyway)"
                 )
-
-    def master_key(self, *, create: bool) -> MasterKey:
-        """The master key: PROCESSOR_MASTER_KEY (hex), or the 0600 file `master_key_path()`.
-
-        With `create`, a missing file is made with a fresh random key; an existing one is used
-        (a rerun of an interrupted `init`). The key store's check value proves it right.
-        """
-        from processor.keys.keystore import MasterKey
-
-        if self.master_key_hex:
-            return MasterKey.from_hex(self.master_key_hex)
-        path = self.master_key_path()
-        if not path.exists():
-            if not create:
-                raise ConfigurationError(
-                    f"no master key at {path}: run `processor init`, or set "
-                    "PROCESSOR_MASTER_KEY / --master-key-file"
-                )
-            key = MasterKey.generate_hex()
-            private_dir(path.parent)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(key + "\n")
-        check_private(path, 0o600)
-        if path.parent == self.key_dir():
-            check_private(path.parent, 0o700)
-        return MasterKey.from_hex(path.read_text(encoding="ascii"))
 
 
 def private_dir(path: Path) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 from processor.audit.events import SupervisionChallenge
 from processor.audit.reading import event_class, in_period, stored_events
 from processor.kernel.errors import InvalidInputError, NotFoundError
-from processor.keys.freetext import seal_records
+from processor.keys import seal_records
 from processor.notices.domain import SUPERVISION_CHALLENGED
 from processor.notices.service import new_notice
 
@@ -77,7 +77,7 @@ class ChallengesService:
                 controller=controller,
                 subprocessor=sp.name,
                 supervision_on=on.isoformat() if on else None,
-                reason=seal_records(self.proc, controller, REASON, reason.strip()),
+                reason=seal_records(self.proc.sealer, controller, REASON, reason.strip()),
                 new_audit_requested=new_audit,
                 policy_version=self.proc.policies.version,
             )

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 from processor.audit.events import PROCESSOR_PARTY, ContactPersons, contact_persons_id
 from processor.audit.reading import event_class, in_period, stored_events
 from processor.kernel.errors import InvalidInputError
-from processor.keys.freetext import open_records, seal_records
+from processor.keys import open_records, seal_records
 from processor.notices.domain import CONTACT_PERSONS_CHANGED
 from processor.notices.service import new_notice, records_erased
 from processor.services.validation import no_control
@@ -50,7 +50,7 @@ def persons(proc: Processor, party: str) -> dict[str, dict[str, str]]:
     controller = _party_controller(party)
     shown: dict[str, dict[str, str]] = {}
     for role, sealed in sorted(found.persons.items()):
-        text = open_records(proc, controller, PURPOSE, sealed)
+        text = open_records(proc.sealer, controller, PURPOSE, sealed)
         try:
             shown[role] = dict(json.loads(text))
         except ValueError:
@@ -127,7 +127,10 @@ class ContactPersonsService:
             agg = self._aggregate(party)
             replaced = role in agg.persons
             sealed = seal_records(
-                self.proc, _party_controller(party), PURPOSE, json.dumps(details, sort_keys=True)
+                self.proc.sealer,
+                _party_controller(party),
+                PURPOSE,
+                json.dumps(details, sort_keys=True),
             )
             agg.record(actor=self.s.user_name, role=role, details=sealed, replaced=replaced)
             change = "changed" if replaced else "added"

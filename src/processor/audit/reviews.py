@@ -16,7 +16,7 @@ from processor.audit.audit_policy import audit_policy
 from processor.audit.events import RiskAssessmentReview, SecurityPolicyReview
 from processor.audit.reading import event_class, stored_events
 from processor.kernel.errors import InvalidInputError
-from processor.keys.freetext import seal_records
+from processor.keys import seal_records
 
 if TYPE_CHECKING:
     from processor.app import Processor
@@ -90,7 +90,7 @@ class ReviewsService:
                 f"(the audit policy: every {_interval(kind).days} days)"
             )
         with self.proc.using_clock():
-            sealed = seal_records(self.proc, None, REVIEW_TEXT, text.strip())
+            sealed = seal_records(self.proc.sealer, None, REVIEW_TEXT, text.strip())
             review = _CLASSES[kind](
                 actor=self.s.user_name,
                 text=sealed,

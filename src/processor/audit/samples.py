@@ -18,7 +18,7 @@ from processor.audit.events import AuditSample
 from processor.audit.populations import STAFF, USER_CHANGES
 from processor.audit.reading import event_class, in_period, stored_events
 from processor.kernel.errors import InvalidInputError, NotFoundError
-from processor.keys.freetext import open_records, seal_records
+from processor.keys import open_records, seal_records
 
 if TYPE_CHECKING:
     from processor.app import Processor
@@ -126,7 +126,7 @@ class SamplesService:
             raise InvalidInputError(f"--note is longer than {TEXT_MAX} characters")
         sample.entry(entry)  # unknown entries are refused before anything is sealed
         with self.proc.using_clock():
-            sealed = seal_records(self.proc, None, REVIEW_NOTE, note.strip())
+            sealed = seal_records(self.proc.sealer, None, REVIEW_NOTE, note.strip())
             sample.review(actor=self.s.user_name, entry=entry, finding=finding, note=sealed)
             self.proc.commit(sample)
         return self.describe(sample)
@@ -175,7 +175,7 @@ class SamplesService:
                 "finding": review["finding"],
                 "by": review["by"],
                 "at": review["at"],
-                "note": open_records(self.proc, None, REVIEW_NOTE, review["note"]),
+                "note": open_records(self.proc.sealer, None, REVIEW_NOTE, review["note"]),
             }
         )
         return shown

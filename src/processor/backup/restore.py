@@ -42,8 +42,7 @@ from processor.kernel.errors import (
     InvalidInputError,
     RefusedError,
 )
-from processor.keys.custodian import open_custodian
-from processor.keys.keystore import KeyStore
+from processor.keys import KeyStore, open_custodian, rotate_kek
 from processor.link.tables import checkpoint_log_path
 from processor.storage.engines import _sqlite_engine
 from processor.storage.eventstore import EventStore, eventstore_env
@@ -53,7 +52,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from processor.app import Processor
-    from processor.keys.custodian import Custodian
+    from processor.keys import Custodian
 
 MARKER = "restore-in-progress"
 _WANTED = frozenset(
@@ -174,7 +173,7 @@ def _open_backup_keys(engine: sa.Engine, custodian: Custodian, at: datetime) -> 
 
 
 def _backup_generation(conn: sa.Connection) -> int | None:
-    from processor.keys.keystore import _CHECK_NAME, key_store_check
+    from processor.keys import CHECK_NAME, key_store_check
 
     schema = (conn.get_execution_options().get("schema_translate_map") or {}).get(None)
     if not sa.inspect(conn).has_table(key_store_check.name, schema):
@@ -183,7 +182,7 @@ def _backup_generation(conn: sa.Connection) -> int | None:
     if "wrap_generation" not in columns:
         return 1  # a backup from before the custodian: wrapped by `master.key`, generation 1
     value = conn.execute(
-        sa.select(key_store_check.c.wrap_generation).where(key_store_check.c.name == _CHECK_NAME)
+        sa.select(key_store_check.c.wrap_generation).where(key_store_check.c.name == CHECK_NAME)
     ).scalar()
     return None if value is None else int(value)
 
@@ -403,7 +402,7 @@ def _destroy_again(
     report.tombstoned = len([s for s in gone if s not in dead])
     keys.destroy_subject_keys(gone, at)
     if report.destroyed_again or report.keys_restored:
-        result = keys.rotate_kek(at)
+        result = rotate_kek(keys, at)
         report.kek_rotation = {
             "generation": result.generation,
             "rewrapped": result.rewrapped,

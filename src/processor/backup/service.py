@@ -17,6 +17,7 @@ from processor.backup import copying
 from processor.backup.manifest import EVENTS, KEYS, MANIFEST, Manifest, kind_of, sha256_file
 from processor.config import private_dir
 from processor.kernel.errors import InvalidInputError, RefusedError
+from processor.keys import kek_status
 from processor.link.tables import checkpoint_log_path
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def backup_keys(session: Session, out: Path) -> dict[str, Any]:
     proc = session.proc
     _prepare(out, KEYS)
     settings = proc.settings
-    status = proc.keys.kek_status()
+    status = kek_status(proc.keys)
     if settings.backend == "sqlite":
         method, name = "sqlite-online-backup", KEYS_FILE
         copying.sqlite_copy(settings.keystore_file(), out / name)

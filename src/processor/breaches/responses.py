@@ -16,7 +16,7 @@ from processor.breaches.clocks import AUTHORITY_HOURS
 from processor.breaches.domain import SUBJECT_EXCEPTIONS, Breach
 from processor.breaches.service import PURPOSE, BreachesService, checked_text
 from processor.kernel.errors import InvalidInputError, RefusedError
-from processor.keys.freetext import seal_records
+from processor.keys import seal_records
 
 if TYPE_CHECKING:
     from processor.session import Session
@@ -88,7 +88,7 @@ class BreachResponsesService:
                 at,
                 authority,
                 checked_text(reference, "--reference"),
-                seal_records(self.proc, controller, PURPOSE, reason),
+                seal_records(self.proc.sealer, controller, PURPOSE, reason),
                 required=not not_required,
             )
             self.proc.commit(breach)
@@ -125,7 +125,10 @@ class BreachResponsesService:
                 at,
                 exception,
                 seal_records(
-                    self.proc, controller, PURPOSE, checked_text(justification, "--justification")
+                    self.proc.sealer,
+                    controller,
+                    PURPOSE,
+                    checked_text(justification, "--justification"),
                 ),
             )
             self.proc.commit(breach)

@@ -30,7 +30,7 @@ from processor.breaches.domain import (
 )
 from processor.breaches.register import affected, breach_clocks, edition_of, register_of
 from processor.kernel.errors import InvalidInputError, NotFoundError, RefusedError
-from processor.keys.freetext import open_records, seal_records
+from processor.keys import open_records, seal_records
 from processor.notices.domain import BREACH
 from processor.notices.service import new_notice
 from processor.services.subprocessor_facts import SubprocessorRegistry
@@ -109,7 +109,7 @@ class BreachesService:
         return found
 
     def _open(self, token: str) -> str:
-        return open_records(self.proc, None, PURPOSE, token)
+        return open_records(self.proc.sealer, None, PURPOSE, token)
 
     def facts(self, breach: Breach) -> dict[str, Any]:
         """The breach's register entry, free text opened (times as ISO strings)."""
@@ -163,14 +163,19 @@ class BreachesService:
                 for n in notified
             ],
             "authority_notices": {
-                ref: {**a, "delay_reason": open_records(self.proc, ref, PURPOSE, a["delay_reason"])}
+                ref: {
+                    **a,
+                    "delay_reason": open_records(self.proc.sealer, ref, PURPOSE, a["delay_reason"]),
+                }
                 for ref, a in breach.authority_notices.items()
                 if controller in (None, ref)
             },
             "subject_notices": {
                 ref: {
                     **d,
-                    "justification": open_records(self.proc, ref, PURPOSE, d["justification"]),
+                    "justification": open_records(
+                        self.proc.sealer, ref, PURPOSE, d["justification"]
+                    ),
                 }
                 for ref, d in breach.subject_notices.items()
                 if controller in (None, ref)
@@ -219,9 +224,11 @@ class BreachesService:
                 actor=self.s.user_name,
                 number=len(register.breaches) + 1,
                 kinds=sorted(set(kinds), key=KINDS.index),
-                nature=seal_records(self.proc, None, PURPOSE, nature),
-                cause=seal_records(self.proc, None, PURPOSE, checked_text(cause, "--cause")),
-                discovery=seal_records(self.proc, None, PURPOSE, checked_text(discovery, "--how")),
+                nature=seal_records(self.proc.sealer, None, PURPOSE, nature),
+                cause=seal_records(self.proc.sealer, None, PURPOSE, checked_text(cause, "--cause")),
+                discovery=seal_records(
+                    self.proc.sealer, None, PURPOSE, checked_text(discovery, "--how")
+                ),
                 discovered_at=discovered_at,
                 aware_at=aware,
                 occurred_from=occurred_from,
@@ -229,7 +236,7 @@ class BreachesService:
                 systems=chosen,
                 # It names a person (who the controllers contact): sealed like other free text.
                 contact_point=seal_records(
-                    self.proc,
+                    self.proc.sealer,
                     None,
                     PURPOSE,
                     checked_text(contact_point, "--contact-point") or self.s.user_name,
@@ -315,17 +322,21 @@ class BreachesService:
                     self.s.user_name,
                     phase=phase,
                     status=status,
-                    reason=seal_records(self.proc, None, PURPOSE, checked_text(reason, "--reason")),
+                    reason=seal_records(
+                        self.proc.sealer, None, PURPOSE, checked_text(reason, "--reason")
+                    ),
                     occurred_from=occurred_from,
                     occurred_to=occurred_to,
                     systems=chosen,
-                    cause=seal_records(self.proc, None, PURPOSE, checked_text(cause, "--cause")),
+                    cause=seal_records(
+                        self.proc.sealer, None, PURPOSE, checked_text(cause, "--cause")
+                    ),
                 )
             for text in texts:
                 breach.take_measure(
                     self.s.user_name,
                     measure_kind,
-                    seal_records(self.proc, None, PURPOSE, text),
+                    seal_records(self.proc.sealer, None, PURPOSE, text),
                     measure_at or now,
                 )
             if (occurred_from or occurred_to or chosen) and breach.systems:
@@ -410,8 +421,8 @@ class BreachesService:
                     phase,
                     clock.due,
                     hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest(),
-                    seal_records(self.proc, None, PURPOSE, consequences),
-                    seal_records(self.proc, None, PURPOSE, measures),
+                    seal_records(self.proc.sealer, None, PURPOSE, consequences),
+                    seal_records(self.proc.sealer, None, PURPOSE, measures),
                 )
                 made.append(note)
                 given.append(
@@ -436,7 +447,7 @@ class BreachesService:
         breach = self.get(breach_id)
         text = checked_text(review, "--review", required=True)
         with self.proc.using_clock():
-            breach.close(self.s.user_name, seal_records(self.proc, None, PURPOSE, text))
+            breach.close(self.s.user_name, seal_records(self.proc.sealer, None, PURPOSE, text))
             self.proc.commit(breach)
         return self.view(breach)
 
@@ -456,7 +467,7 @@ class BreachesService:
                 breach.take_measure(
                     self.s.user_name,
                     "change-keys",
-                    seal_records(self.proc, None, PURPOSE, text),
+                    seal_records(self.proc.sealer, None, PURPOSE, text),
                     self.proc.now(),
                 )
             self.proc.commit(breach)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 import sqlalchemy as sa
 
 from processor.integrity.findings import Finding
-from processor.keys.sealing import PROCESSOR_RECORDS, records_subject
+from processor.keys import PROCESSOR_RECORDS, records_subject
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 
 from processor.integrity.findings import Finding
-from processor.keys.sealing import Sealer
+from processor.keys import Sealer
 from processor.readmodels import tables as t
 from processor.readmodels.projector import Projector
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from processor.app import Processor
-    from processor.keys.keystore import KeyStore
+    from processor.keys import KeyStore
 
 ROW_MISSING: Final = "row missing from the live read model"
 ROW_EXTRA: Final = "row in the live read model that no event made"

@@ -15,100 +15,33 @@ live under it and destroys generation n: every copy wrapped under n is then unde
   We do not own that secret, so we cannot destroy it: it cannot ratchet, and `status` says so.
 - `Pkcs11Custodian` (`processor.keys.custodian_pkcs11`): an AES key generated inside an HSM or a
   cloud KMS's PKCS#11 token, never extractable; wrapping happens inside the token.
+
+The `Custodian` interface and the kinds are in `processor.keys.wrapping`, below this module, so
+the PKCS#11 custodian builds on them without importing the file and fixed ones.
 """
 
 from __future__ import annotations
 
 import os
-from abc import ABC, abstractmethod
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from processor.kernel.errors import (
-    ConfigurationError,
-    IntegrityFailureError,
-    ProcessorError,
-    RefusedError,
+from processor.config import check_private, private_dir
+from processor.kernel.errors import ConfigurationError, RefusedError
+from processor.keys.wrapping import (
+    FILE,
+    FIRST_GENERATION,
+    FIXED,
+    KINDS,
+    PKCS11,
+    Custodian,
+    MasterKey,
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from processor.config import Settings
-    from processor.keys.keystore import MasterKey
-
-FILE = "file"
-FIXED = "fixed"
-PKCS11 = "pkcs11"
-KINDS = (FILE, PKCS11, FIXED)
-FIRST_GENERATION = 1
-
-
-def family(kind: str) -> str:
-    """Key material that is 32 bytes in a file or variable (file, fixed) versus a token."""
-    return PKCS11 if kind == PKCS11 else FILE
-
-
-class WrappingGenerationGoneError(IntegrityFailureError):
-    """A key is wrapped under a generation the custodian no longer holds (a ratchet destroyed it).
-
-    Read in the instant between another process's ratchet commit and its destroy step, a retry
-    sees the re-wrapped row; anywhere else it means a copy from before the ratchet.
-    """
-
-
-class Custodian(ABC):
-    """Holds the destroyable wrapping keys of one store, by generation."""
-
-    kind: str = ""
-
-    @property
-    @abstractmethod
-    def can_ratchet(self) -> bool:
-        """Whether this custodian can make new generations and destroy old ones."""
-
-    @abstractmethod
-    def generations(self) -> tuple[int, ...]:
-        """Every generation this custodian still holds, oldest first."""
-
-    @property
-    def generation(self) -> int:
-        """The newest generation held (0 when none yet)."""
-        held = self.generations()
-        return held[-1] if held else 0
-
-    @abstractmethod
-    def wrap(self, generation: int, name: str, key: bytes) -> bytes:
-        """Encrypt `key` under the wrapping key of `generation`, binding `name`."""
-
-    @abstractmethod
-    def unwrap(self, generation: int, name: str, wrapped: bytes) -> bytes:
-        """Decrypt a key wrapped under `generation`; a wrong name or key is an integrity failure."""
-
-    @abstractmethod
-    def ratchet(self) -> int:
-        """Make generation n+1 (n the newest held) and return it."""
-
-    @abstractmethod
-    def destroy(self, generation: int) -> None:
-        """Destroy a generation's wrapping key for good (a no-op when it is already gone)."""
-
-    def describe(self) -> str:
-        """Where the wrapping keys are, for `keys status` and error messages."""
-        return self.kind
-
-    def why_not_ratchet(self) -> str:
-        """Why this custodian cannot ratchet, and how to move to one that can."""
-        return ""
-
-    def close(self) -> None:  # noqa: B027 - most custodians hold no session
-        """Let go of any session the custodian holds."""
-
-    def missing(self, generation: int) -> ProcessorError:
-        """The error for a key store wrapped under a generation this custodian does not hold."""
-        return WrappingGenerationGoneError(
-            f"the key store is wrapped under wrapping-key generation {generation}, which the "
-            f"{self.describe()} custodian no longer holds (destroyed by a ratchet, RET-5): "
-            "keys and copies from before that ratchet cannot be opened"
-        )
+    from processor.kernel.errors import ProcessorError
 
 
 class FileCustodian(Custodian):
@@ -149,9 +82,6 @@ class FileCustodian(Custodian):
     def _key(self, generation: int) -> MasterKey:
         key = self._keys.get(generation)
         if key is None:
-            from processor.config import check_private
-            from processor.keys.keystore import MasterKey
-
             path = self.path(generation)
             if not path.exists():
                 raise self.missing(generation)
@@ -169,8 +99,6 @@ class FileCustodian(Custodian):
 
     def ratchet(self) -> int:
         """Write generation n+1 as a new random 0600 key file (never over an existing one)."""
-        from processor.keys.keystore import MasterKey
-
         generation = self.generation + 1
         path = self.path(generation)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -297,7 +225,7 @@ def open_custodian(settings: Settings, *, create: bool) -> Custodian:
         source = (
             "PROCESSOR_MASTER_KEY" if settings.master_key_hex else f"{settings.master_key_file}"
         )
-        return FixedCustodian(settings.master_key(create=create), source)
+        return FixedCustodian(master_key(settings, create=create), source)
     if kind != FILE:
         raise ConfigurationError(
             f"unknown key custodian {kind!r}: use one of {', '.join(KINDS[:2])}"
@@ -312,9 +240,34 @@ def open_custodian(settings: Settings, *, create: bool) -> Custodian:
                 raise custodian.missing(FIRST_GENERATION)  # no key store to open either
             # Not refused here: the key store says first whether it was made with a token.
             return custodian
-        settings.master_key(create=True)  # generation 1: master.key, 0600, in a 0700 folder
+        master_key(settings, create=True)  # generation 1: master.key, 0600, in a 0700 folder
     elif folder == settings.key_dir():
-        from processor.config import check_private
-
         check_private(folder, 0o700)
     return custodian
+
+
+def master_key(settings: Settings, *, create: bool) -> MasterKey:
+    """The master key: PROCESSOR_MASTER_KEY (hex), or the 0600 file `master_key_path()`.
+
+    With `create`, a missing file is made with a fresh random key; an existing one is used
+    (a rerun of an interrupted `init`). The key store's check value proves it right. It lives
+    here, not on `Settings`, so reading settings (every CLI start) never imports the keys.
+    """
+    if settings.master_key_hex:
+        return MasterKey.from_hex(settings.master_key_hex)
+    path = settings.master_key_path()
+    if not path.exists():
+        if not create:
+            raise ConfigurationError(
+                f"no master key at {path}: run `processor init`, or set "
+                "PROCESSOR_MASTER_KEY / --master-key-file"
+            )
+        key = MasterKey.generate_hex()
+        private_dir(path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key + "\n")
+    check_private(path, 0o600)
+    if path.parent == settings.key_dir():
+        check_private(path.parent, 0o700)
+    return MasterKey.from_hex(path.read_text(encoding="ascii"))

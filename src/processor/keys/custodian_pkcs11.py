@@ -17,7 +17,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from processor.kernel.errors import ConfigurationError, IntegrityFailureError
-from processor.keys.custodian import PKCS11, Custodian
+from processor.keys.wrapping import PKCS11, Custodian
 
 if TYPE_CHECKING:
     from processor.config import Settings

@@ -10,7 +10,8 @@ snapshots and read models only hold the token, and it becomes unreadable when it
 - Processor-wide text (staff reviews, supervision findings, ...) is sealed with the processor's
   records key.
 
-Opening never raises for a destroyed key: the text reads `[erased]`.
+Opening never raises for a destroyed key: the text reads `[erased]`. Every function takes the
+`Sealer` (the processor's `proc.sealer`), which is all it uses.
 """
 
 from __future__ import annotations
@@ -23,26 +24,26 @@ from processor.keys.sealing import ERASED, records_subject
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from processor.app import Processor
+    from processor.keys.sealing import Sealer
 
 _SEALED: Final = "s1."
 ERASED_TEXT: Final = str(ERASED)
 
 
-def create_records_key(proc: Processor, controller: str | None, at: datetime) -> None:
+def create_records_key(sealer: Sealer, controller: str | None, at: datetime) -> None:
     """Create the records key of a controller (or of the processor, for None)."""
-    proc.sealer.new_subjects([records_subject(controller)], at)
+    sealer.new_subjects([records_subject(controller)], at)
 
 
-def seal_for_subject(proc: Processor, subject_id: str, purpose: str, text: str) -> str:
+def seal_for_subject(sealer: Sealer, subject_id: str, purpose: str, text: str) -> str:
     """Seal text about one data subject with that subject's key (empty text stays empty)."""
     if not text:
         return text
-    return proc.sealer.seal(subject_id, purpose, text)
+    return sealer.seal(subject_id, purpose, text)
 
 
 def seal_records(
-    proc: Processor,
+    sealer: Sealer,
     controller: str | None,
     purpose: str,
     text: str,
@@ -58,44 +59,44 @@ def seal_records(
     if not text:
         return text
     subject = records_subject(controller)
-    if proc.sealer.key(subject) is None and or_processor:
+    if sealer.key(subject) is None and or_processor:
         subject = records_subject(None)
-    if proc.sealer.key(subject) is None:
+    if sealer.key(subject) is None:
         raise RefusedError(
             f"{controller}: the controller's data is already deleted, no new records are kept",
             rule="ControllerDataMustNotBeDeleted",
         )
-    return proc.sealer.seal(subject, purpose, text)
+    return sealer.seal(subject, purpose, text)
 
 
 def seal_records_optional(
-    proc: Processor, controller: str | None, purpose: str, text: str | None
+    sealer: Sealer, controller: str | None, purpose: str, text: str | None
 ) -> str | None:
     """`seal_records` for an optional field: None stays None."""
-    return None if text is None else seal_records(proc, controller, purpose, text)
+    return None if text is None else seal_records(sealer, controller, purpose, text)
 
 
-def open_for_subject(proc: Processor, subject_id: str, purpose: str, token: str) -> str:
+def open_for_subject(sealer: Sealer, subject_id: str, purpose: str, token: str) -> str:
     """Open text sealed with a subject's key; `[erased]` once the subject is erased."""
-    return _open(proc, subject_id, purpose, token)
+    return _open(sealer, subject_id, purpose, token)
 
 
-def open_records(proc: Processor, controller: str | None, purpose: str, token: str) -> str:
+def open_records(sealer: Sealer, controller: str | None, purpose: str, token: str) -> str:
     """Open a controller's (or the processor's) free text; `[erased]` after its deletion."""
-    return _open(proc, records_subject(controller), purpose, token)
+    return _open(sealer, records_subject(controller), purpose, token)
 
 
 def open_records_optional(
-    proc: Processor, controller: str | None, purpose: str, token: str | None
+    sealer: Sealer, controller: str | None, purpose: str, token: str | None
 ) -> str | None:
     """`open_records` for an optional field: None stays None."""
-    return None if token is None else open_records(proc, controller, purpose, token)
+    return None if token is None else open_records(sealer, controller, purpose, token)
 
 
-def _open(proc: Processor, subject: str, purpose: str, token: str) -> str:
+def _open(sealer: Sealer, subject: str, purpose: str, token: str) -> str:
     # Text that was never sealed (empty, or written by the system, such as a sweep's rule
     # citation) is shown as it is.
     if not token.startswith(_SEALED):
         return token
-    opened = proc.sealer.open(subject, purpose, token)
+    opened = sealer.open(subject, purpose, token)
     return ERASED_TEXT if opened is ERASED else str(opened)

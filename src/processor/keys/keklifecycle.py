@@ -1,11 +1,10 @@
 """The KEK lifecycle: rotating the key-encryption key and destroying old generations (RET-5).
 
-Split from `keystore` for size: the key store keeps the key hierarchy's tables and the everyday
-reads and writes of subject and system keys; this module makes a new KEK generation, re-wraps
-every live subject key under it, destroys the generations no key uses any more, and reports the
-hierarchy's state. `KeyStore.rotate_kek` and `KeyStore.kek_status` delegate here, so callers do
-not change. It reaches into the key store's own KEK cache and wrapping (`_kek`, `_new_kek`,
-`_purge_dead_copies`): it is the same component, in a second file.
+The key store (`keystore`) keeps the key hierarchy's tables and the everyday reads and writes of
+subject and system keys; this module, above it, makes a new KEK generation, re-wraps every live
+subject key under it, destroys the generations no key uses any more, and reports the hierarchy's
+state. It works on a `KeyStore` through the store's public KEK methods (`kek`, `new_kek`,
+`forget_keks`, `purge_dead_copies`), so the store never imports it.
 
 Each step commits on its own and an old KEK goes only when no key uses it, so a rotation killed
 anywhere loses nothing; running it again finishes the job.
@@ -19,11 +18,11 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from processor.keys.keystore import (
-    _with_kek,
     key_encryption_keys,
     shredded_subjects,
     subject_key_name,
     subject_keys,
+    with_kek,
 )
 
 if TYPE_CHECKING:
@@ -70,21 +69,21 @@ def rotate_kek(store: KeyStore, at: datetime, *, batch_size: int = 500) -> Rotat
         wrap_generation = store.wrap_generation(conn)  # share-locked: no ratchet meanwhile
         conn.execute(
             key_encryption_keys.insert(),
-            {"generation": generation, "wrapped": store._new_kek(generation, wrap_generation),  # noqa: SLF001 - the store's own wrapping
+            {"generation": generation, "wrapped": store.new_kek(generation, wrap_generation),
              "created_at": at, "wrap_generation": wrap_generation},
         )  # fmt: skip
-        new = store._kek(generation, _wrapped_kek(conn, generation), wrap_generation)  # noqa: SLF001 - the store's own cache
+        new = store.kek(generation, _wrapped_kek(conn, generation), wrap_generation)
     rewrapped = 0
     while True:
         with engine.begin() as conn:
             rows = conn.execute(
-                _with_kek(subject_keys.c.subject_id, subject_keys.c.wrapped)
+                with_kek(subject_keys.c.subject_id, subject_keys.c.wrapped)
                 .where(subject_keys.c.kek_generation < generation)
                 .limit(batch_size)
                 .with_for_update(of=subject_keys)
             ).all()
             for sid, wrapped, old, old_kek, old_wrap in rows:
-                key = store._kek(old, old_kek, old_wrap).unwrap(subject_key_name(sid, old), wrapped)  # noqa: SLF001 - the store's own cache
+                key = store.kek(old, old_kek, old_wrap).unwrap(subject_key_name(sid, old), wrapped)
                 conn.execute(
                     subject_keys.update()
                     .where(subject_keys.c.subject_id == sid)
@@ -98,7 +97,7 @@ def rotate_kek(store: KeyStore, at: datetime, *, batch_size: int = 500) -> Rotat
         if len(rows) < batch_size:
             break
     destroyed = destroy_unused_keks(store, below=generation)
-    store._purge_dead_copies(keks=bool(destroyed))  # noqa: SLF001 - the store's own files
+    store.purge_dead_copies(keks=bool(destroyed))
     return RotationResult(generation, rewrapped, destroyed)
 
 
@@ -139,7 +138,7 @@ def destroy_unused_keks(store: KeyStore, below: int) -> tuple[int, ...]:
                     key_encryption_keys.delete().where(key_encryption_keys.c.generation == gen)
                 )
                 destroyed.append(gen)
-    store._keks.clear()  # noqa: SLF001 - no unwrapped KEK outlives its destruction
+    store.forget_keks()
     return tuple(destroyed)
 
 

@@ -14,7 +14,9 @@ the remnant no longer opens with anything that still exists. The KEK table is ti
 be rewritten physically (VACUUM FULL) on every rotation, which the big subject-key table cannot.
 
 A check value (a known constant sealed under the master key) lets every open prove the master
-key right before anything is written. Rotating and destroying KEKs is `keklifecycle`.
+key right before anything is written. Rotating and destroying KEKs is `keklifecycle`, which
+works on a `KeyStore` through its public KEK methods (`kek`, `new_kek`, `forget_keks`,
+`purge_dead_copies`); the wrapping keys themselves are `wrapping` and `custodian`.
 """
 
 from __future__ import annotations
@@ -24,25 +26,32 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from processor.kernel.errors import ConfigurationError, IntegrityFailureError
-from processor.keys.custodian import WrappingGenerationGoneError
+from processor.keys.custodian import FixedCustodian
+from processor.keys.wrapping import (
+    FIRST_GENERATION,
+    KEY_BYTES,
+    CustodianWrapper,
+    KeyWrapper,
+    MasterKey,
+    WrappingGenerationGoneError,
+    family,
+)
 from processor.storage.engines import bulk_insert
 from processor.storage.sqltypes import UTCDateTime
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from processor.keys.custodian import Custodian
-    from processor.keys.keklifecycle import KekStatus, RotationResult
+    from processor.keys.wrapping import Custodian
 
-KEY_BYTES = 32
-_NONCE = 12
-_CHECK_NAME = "master-key-check"
-_CHECK_VALUE = b"processor key store: the master key is right (v1)"
+# The check value: a known constant sealed under the wrapping key, by which every open proves
+# the key right. Public because the ratchet and the master-key rotation re-wrap it, and a
+# restore reads it to tell whether a key backup belongs to the store.
+CHECK_NAME = "master-key-check"
+CHECK_VALUE = b"processor key store: the master key is right (v1)"
 LEGACY_GENERATION = 0  # subject keys wrapped by the master key itself, before KEKs existed
-_MIN_DISTINCT_BYTES = 8
 
 metadata = sa.MetaData()
 subject_keys = sa.Table(
@@ -93,75 +102,20 @@ key_custodian = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("last_ratchet_at", UTCDateTime(), nullable=True),
 )
-_CUSTODIAN_ROW = "custodian"
+# An unfinished master-key rotation's marker (`processor.keys.masterrotation`). Its own metadata:
+# only that rotation creates it, and an open of the key store only asks whether it is there.
+rotation_metadata = sa.MetaData()
+master_rotation = sa.Table(
+    "master_rotation",
+    rotation_metadata,
+    sa.Column("name", sa.String(16), primary_key=True),
+    sa.Column("new_check", sa.LargeBinary, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),  # started | committed
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+)
+# The one row of `key_custodian` (the ratchet stamps `last_ratchet_at` on it).
+CUSTODIAN_ROW = "custodian"
 _WRAPPED_TABLES = ("key_encryption_keys", "system_keys", "key_store_check")
-
-
-def weakness(key: bytes) -> str | None:
-    """Why `key` is too weak to be a master key, or None.
-
-    Catches what people type by hand or copy from examples: one byte repeated (all-zero
-    included), a short pattern repeated, a counting sequence, or very few distinct bytes.
-    """
-    steps = {(key[i + 1] - key[i]) % 256 for i in range(len(key) - 1)}
-    if len(steps) == 1:
-        return "its bytes are all equal or count up/down"
-    for period in (2, 4, 8, 16):
-        if key == key[:period] * (len(key) // period):
-            return f"it repeats a {period}-byte pattern"
-    if len(set(key)) < _MIN_DISTINCT_BYTES:
-        return f"it has fewer than {_MIN_DISTINCT_BYTES} distinct bytes"
-    return None
-
-
-class KeyWrapper:
-    """Wraps and unwraps keys (AES-256-GCM, the wrapped key's name bound as associated data)."""
-
-    def __init__(self, key: bytes) -> None:
-        if len(key) != KEY_BYTES:
-            raise ConfigurationError("the master key must be 32 bytes (64 hex characters)")
-        self._aead = AESGCM(key)
-
-    def wrap(self, name: str, key: bytes) -> bytes:
-        """Encrypt `key`; `name` is bound as associated data so wrapped keys cannot be swapped."""
-        nonce = os.urandom(_NONCE)
-        return nonce + self._aead.encrypt(nonce, key, name.encode())
-
-    def unwrap(self, name: str, wrapped: bytes) -> bytes:
-        """Decrypt a wrapped key; a wrong key or a swapped row is an integrity failure."""
-        try:
-            return self._aead.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], name.encode())
-        except Exception:  # noqa: BLE001 - any failure here means the key cannot be trusted
-            raise IntegrityFailureError(
-                f"key {name!r} cannot be unwrapped: wrong master key or altered key store"
-            ) from None
-
-
-class MasterKey(KeyWrapper):
-    """The root of the hierarchy: wraps KEKs and system keys; weak keys are refused."""
-
-    def __init__(self, key: bytes) -> None:
-        super().__init__(key)
-        why = weakness(key)
-        if why is not None:
-            raise ConfigurationError(f"the master key is weak ({why}): generate a random one")
-
-    @classmethod
-    def from_hex(cls, text: str) -> MasterKey:
-        """Parse a master key given as 64 hex characters (PROCESSOR_MASTER_KEY)."""
-        try:
-            raw = bytes.fromhex(text.strip())
-        except ValueError:
-            raise ConfigurationError("the master key must be 64 hex characters") from None
-        return cls(raw)
-
-    @staticmethod
-    def generate_hex() -> str:
-        """A fresh random master key as hex (what `init` writes to the key file)."""
-        while True:
-            key = os.urandom(KEY_BYTES)
-            if weakness(key) is None:  # practically always on the first draw
-                return key.hex()
 
 
 def kek_name(generation: int) -> str:
@@ -172,22 +126,6 @@ def kek_name(generation: int) -> str:
 def subject_key_name(subject_id: str, generation: int) -> str:
     """The associated data a subject key is wrapped under (its subject and KEK generation)."""
     return subject_id if generation == LEGACY_GENERATION else f"{subject_id}@kek:{generation}"
-
-
-class CustodianWrapper:
-    """One custodian generation seen as a `KeyWrapper` (the keys the master key used to wrap)."""
-
-    def __init__(self, custodian: Custodian, generation: int) -> None:
-        self._custodian = custodian
-        self.generation = generation
-
-    def wrap(self, name: str, key: bytes) -> bytes:
-        """Wrap inside the custodian under this generation."""
-        return self._custodian.wrap(self.generation, name, key)
-
-    def unwrap(self, name: str, wrapped: bytes) -> bytes:
-        """Unwrap inside the custodian under this generation."""
-        return self._custodian.unwrap(self.generation, name, wrapped)
 
 
 class KeyStore:
@@ -201,8 +139,6 @@ class KeyStore:
         Everything happens in one transaction: when the check value does not open, it rolls
         back and nothing is written. A `MasterKey` is taken as the operator's fixed key.
         """
-        from processor.keys.custodian import FixedCustodian
-
         self._engine = engine
         self._custodian = (
             FixedCustodian(custodian) if isinstance(custodian, MasterKey) else custodian
@@ -218,7 +154,7 @@ class KeyStore:
             ).scalar():
                 conn.execute(
                     key_encryption_keys.insert(),
-                    {"generation": 1, "wrapped": self._new_kek(1, generation),
+                    {"generation": 1, "wrapped": self.new_kek(1, generation),
                      "created_at": now, "wrap_generation": generation},
                 )  # fmt: skip
         # A ratchet that committed and then died left older generations: destroy them now.
@@ -242,11 +178,9 @@ class KeyStore:
 
     def _check_custodian(self, conn: sa.Connection, now: datetime, *, new: bool) -> None:
         """Refuse a custodian of another kind than the one this key store was made with."""
-        from processor.keys.custodian import family
-
         row = conn.execute(
             sa.select(key_custodian.c.kind, key_custodian.c.detail).where(
-                key_custodian.c.name == _CUSTODIAN_ROW
+                key_custodian.c.name == CUSTODIAN_ROW
             )
         ).first()
         if row is None:
@@ -254,7 +188,7 @@ class KeyStore:
                 return  # a file store opened with a token: the check value refuses it below
             conn.execute(
                 key_custodian.insert(),
-                {"name": _CUSTODIAN_ROW, "kind": self._custodian.kind,
+                {"name": CUSTODIAN_ROW, "kind": self._custodian.kind,
                  "detail": self._custodian.describe(), "created_at": now},
             )  # fmt: skip
             return
@@ -273,7 +207,7 @@ class KeyStore:
         """Prove the custodian right; return the wrapping generation the store is under."""
         row = conn.execute(
             sa.select(key_store_check.c.sealed, key_store_check.c.wrap_generation).where(
-                key_store_check.c.name == _CHECK_NAME
+                key_store_check.c.name == CHECK_NAME
             )
         ).first()
         self._check_custodian(conn, now, new=row is None and not self._has_keys(conn))
@@ -282,12 +216,10 @@ class KeyStore:
             if generation not in self._custodian.generations():
                 raise self._custodian.missing(generation)
             try:
-                ok = self._custodian.unwrap(generation, _CHECK_NAME, row[0]) == _CHECK_VALUE
+                ok = self._custodian.unwrap(generation, CHECK_NAME, row[0]) == CHECK_VALUE
             except IntegrityFailureError:
                 ok = False
             if not ok:
-                from processor.keys.masterrotation import pending_rotation
-
                 if pending_rotation(conn) == "committed":
                     raise IntegrityFailureError(
                         "the key store was re-wrapped under a new master key that is not "
@@ -312,8 +244,8 @@ class KeyStore:
             self._custodian.unwrap(generation, legacy[0], legacy[1])
         conn.execute(
             key_store_check.insert(),
-            {"name": _CHECK_NAME,
-             "sealed": self._custodian.wrap(generation, _CHECK_NAME, _CHECK_VALUE),
+            {"name": CHECK_NAME,
+             "sealed": self._custodian.wrap(generation, CHECK_NAME, CHECK_VALUE),
              "created_at": now, "wrap_generation": generation},
         )  # fmt: skip
         return generation
@@ -327,7 +259,7 @@ class KeyStore:
         return int(
             conn.execute(
                 sa.select(key_store_check.c.wrap_generation)
-                .where(key_store_check.c.name == _CHECK_NAME)
+                .where(key_store_check.c.name == CHECK_NAME)
                 .with_for_update(read=True)
             ).scalar_one()
         )
@@ -359,16 +291,19 @@ class KeyStore:
 
     # -- key-encryption keys -------------------------------------------------------------------
 
-    def _new_kek(self, generation: int, wrap_generation: int) -> bytes:
+    def new_kek(self, generation: int, wrap_generation: int) -> bytes:
+        """A fresh random KEK of `generation`, wrapped by the custodian (for the KEK lifecycle)."""
         return self._custodian.wrap(wrap_generation, kek_name(generation), os.urandom(KEY_BYTES))
 
-    def _kek(
+    def kek(
         self, generation: int, wrapped: bytes | None, wrap_generation: int | None = None
     ) -> KeyWrapper | CustodianWrapper:
-        """The unwrapped KEK of a generation (cached by its wrapped bytes for this process)."""
-        if generation == LEGACY_GENERATION:
-            from processor.keys.custodian import FIRST_GENERATION
+        """The unwrapped KEK of a generation (cached by its wrapped bytes for this process).
 
+        Public for the KEK lifecycle and the ratchet (`keklifecycle`, `ratchet`), which re-wrap
+        subject keys and KEKs with the store's own cache.
+        """
+        if generation == LEGACY_GENERATION:
             return CustodianWrapper(self._custodian, FIRST_GENERATION)  # was `master.key`
         if wrapped is None or wrap_generation is None:
             raise IntegrityFailureError(
@@ -398,24 +333,7 @@ class KeyStore:
             raise IntegrityFailureError(
                 "the key store has no key-encryption key: key store altered"
             )
-        return row[0], self._kek(row[0], row[1], row[2])
-
-    def rotate_kek(self, at: datetime, *, batch_size: int = 500) -> RotationResult:
-        """Make a new KEK, re-wrap every live subject key under it, destroy the old KEKs.
-
-        Each step commits on its own and the old KEK goes only when no key uses it, so a
-        rotation killed anywhere loses nothing; running it again finishes the job. The
-        lifecycle lives in `processor.keys.keklifecycle`.
-        """
-        from processor.keys import keklifecycle
-
-        return keklifecycle.rotate_kek(self, at, batch_size=batch_size)
-
-    def kek_status(self) -> KekStatus:
-        """The current KEK generation and age, keys per generation, and the last erasure."""
-        from processor.keys import keklifecycle
-
-        return keklifecycle.kek_status(self)
+        return row[0], self.kek(row[0], row[1], row[2])
 
     # -- subject keys --------------------------------------------------------------------------
 
@@ -475,11 +393,11 @@ class KeyStore:
         # One statement reads each key with its KEK, so a concurrent rotation is seen either
         # wholly before or wholly after.
         for sid, wrapped, gen, kek, wgen in conn.execute(
-            _with_kek(subject_keys.c.subject_id, subject_keys.c.wrapped).where(
+            with_kek(subject_keys.c.subject_id, subject_keys.c.wrapped).where(
                 subject_keys.c.subject_id.in_(chunk)
             )
         ):
-            found[sid] = self._kek(gen, kek, wgen).unwrap(subject_key_name(sid, gen), wrapped)
+            found[sid] = self.kek(gen, kek, wgen).unwrap(subject_key_name(sid, gen), wrapped)
 
     def destroy_subject_keys(self, subject_ids: Iterable[str], at: datetime) -> int:
         """Destroy keys (crypto-shredding) and leave tombstones; returns how many were destroyed.
@@ -506,7 +424,7 @@ class KeyStore:
                 if rows:
                     conn.execute(shredded_subjects.insert(), rows)
         if destroyed:
-            self._purge_dead_copies()
+            self.purge_dead_copies()
         return destroyed
 
     def is_shredded(self, subject_id: str) -> bool:
@@ -553,7 +471,11 @@ class KeyStore:
             )
             return key
 
-    def _purge_dead_copies(self, *, keks: bool = False, wrapped: bool = False) -> None:
+    def forget_keks(self) -> None:
+        """Drop every unwrapped KEK this process holds: none outlives its destruction."""
+        self._keks.clear()
+
+    def purge_dead_copies(self, *, keks: bool = False, wrapped: bool = False) -> None:
         """Make destroyed keys physically unrecoverable from the store's files, as far as we can.
 
         SQLite runs with `secure_delete` (freed cells and pages are zeroed) and a rollback
@@ -571,8 +493,11 @@ class KeyStore:
                 conn.execute(sa.text(f"VACUUM FULL {_qualified(conn, table)}"))
 
 
-def _with_kek(*columns: Any) -> sa.Select[Any]:  # noqa: ANN401 - SQLAlchemy column objects
-    """Select subject-key columns with the generation and wrapped KEK that opens each."""
+def with_kek(*columns: Any) -> sa.Select[Any]:  # noqa: ANN401 - SQLAlchemy column objects
+    """Select subject-key columns with the generation and wrapped KEK that opens each.
+
+    Public for the KEK rotation (`keklifecycle`), which reads keys with their KEK the same way.
+    """
     return sa.select(
         *columns,
         subject_keys.c.kek_generation,
@@ -584,6 +509,14 @@ def _with_kek(*columns: Any) -> sa.Select[Any]:  # noqa: ANN401 - SQLAlchemy col
         subject_keys.c.kek_generation == key_encryption_keys.c.generation,
         isouter=True,
     )
+
+
+def pending_rotation(conn: sa.Connection) -> str | None:
+    """The state of an unfinished master-key rotation, if any (for error messages)."""
+    if not sa.inspect(conn).has_table(master_rotation.name, _schema(conn)):
+        return None
+    state = conn.execute(sa.select(master_rotation.c.state)).scalar()
+    return None if state is None else str(state)
 
 
 def _schema(conn: sa.Connection) -> str | None:

@@ -25,35 +25,28 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from processor.config import check_private
 from processor.kernel.errors import IntegrityFailureError, InvalidInputError
+from processor.keys.keklifecycle import rotate_kek
 from processor.keys.keystore import (
-    _CHECK_NAME,
-    _CHECK_VALUE,
+    CHECK_NAME,
+    CHECK_VALUE,
     LEGACY_GENERATION,
     KeyStore,
     kek_name,
     key_encryption_keys,
     key_store_check,
+    master_rotation,
+    rotation_metadata,
     subject_keys,
     system_keys,
 )
-from processor.storage.sqltypes import UTCDateTime
+from processor.keys.wrapping import MasterKey
 
 if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
 
-    from processor.keys.keystore import MasterKey
-
-_metadata = sa.MetaData()
-master_rotation = sa.Table(
-    "master_rotation",
-    _metadata,
-    sa.Column("name", sa.String(16), primary_key=True),
-    sa.Column("new_check", sa.LargeBinary, nullable=False),
-    sa.Column("state", sa.String(16), nullable=False),  # started | committed
-    sa.Column("started_at", UTCDateTime(), nullable=False),
-)
 _ROW = "master"
 
 
@@ -69,7 +62,7 @@ class MasterRotation:
 
 def _opens(key: MasterKey, sealed: bytes) -> bool:
     try:
-        return key.unwrap(_CHECK_NAME, sealed) == _CHECK_VALUE
+        return key.unwrap(CHECK_NAME, sealed) == CHECK_VALUE
     except IntegrityFailureError:
         return False
 
@@ -79,9 +72,9 @@ def rotate_master(
 ) -> MasterRotation:
     """Re-wrap everything the master key wraps under `new` (steps 1-3 of the module docstring)."""
     with engine.begin() as conn:
-        _metadata.create_all(conn)
+        rotation_metadata.create_all(conn)
         sealed = conn.execute(
-            sa.select(key_store_check.c.sealed).where(key_store_check.c.name == _CHECK_NAME)
+            sa.select(key_store_check.c.sealed).where(key_store_check.c.name == CHECK_NAME)
         ).scalar_one()
         pending = conn.execute(sa.select(master_rotation)).first()
         if _opens(new, sealed):
@@ -97,12 +90,12 @@ def rotate_master(
         if pending is None:
             conn.execute(
                 master_rotation.insert(),
-                {"name": _ROW, "new_check": new.wrap(_CHECK_NAME, _CHECK_VALUE),
+                {"name": _ROW, "new_check": new.wrap(CHECK_NAME, CHECK_VALUE),
                  "state": "started", "started_at": at},
             )  # fmt: skip
     legacy = _count_legacy(engine)
     if legacy:
-        KeyStore(engine, old, at=at).rotate_kek(at)
+        rotate_kek(KeyStore(engine, old, at=at), at)
     with engine.begin() as conn:
         keks = conn.execute(
             sa.select(
@@ -125,8 +118,8 @@ def rotate_master(
             )
         conn.execute(
             key_store_check.update()
-            .where(key_store_check.c.name == _CHECK_NAME)
-            .values(sealed=new.wrap(_CHECK_NAME, _CHECK_VALUE))
+            .where(key_store_check.c.name == CHECK_NAME)
+            .values(sealed=new.wrap(CHECK_NAME, CHECK_VALUE))
         )
         conn.execute(master_rotation.update().values(state="committed"))
     return MasterRotation("rotated", len(keks), len(names), legacy)
@@ -145,16 +138,8 @@ def _count_legacy(engine: sa.Engine) -> int:
 def finish(engine: sa.Engine) -> None:
     """Forget the rotation once the new key is installed where the store reads it (step 4)."""
     with engine.begin() as conn:
-        _metadata.create_all(conn)
+        rotation_metadata.create_all(conn)
         conn.execute(master_rotation.delete())
-
-
-def pending_rotation(conn: sa.Connection) -> str | None:
-    """The state of an unfinished master-key rotation, if any (for error messages)."""
-    if not sa.inspect(conn).has_table(master_rotation.name, _schema(conn)):
-        return None
-    state = conn.execute(sa.select(master_rotation.c.state)).scalar()
-    return None if state is None else str(state)
 
 
 def _schema(conn: sa.Connection) -> str | None:
@@ -189,9 +174,7 @@ def wrap_generation(engine: sa.Engine) -> int:
         if "wrap_generation" not in columns:
             return 1
         value = conn.execute(
-            sa.select(key_store_check.c.wrap_generation).where(
-                key_store_check.c.name == _CHECK_NAME
-            )
+            sa.select(key_store_check.c.wrap_generation).where(key_store_check.c.name == CHECK_NAME)
         ).scalar()
     return 1 if value is None else int(value)
 
@@ -200,16 +183,13 @@ def key_opens(engine: sa.Engine, key: MasterKey) -> bool:
     """Tell whether `key` opens the key store's check value (read-only)."""
     with engine.connect() as conn:
         sealed = conn.execute(
-            sa.select(key_store_check.c.sealed).where(key_store_check.c.name == _CHECK_NAME)
+            sa.select(key_store_check.c.sealed).where(key_store_check.c.name == CHECK_NAME)
         ).scalar()
     return sealed is not None and _opens(key, sealed)
 
 
 def read_or_create_key_file(path: Path) -> tuple[str, bool]:
     """The new master key from `path` (0600), or a fresh random one written there; and if new."""
-    from processor.config import check_private
-    from processor.keys.keystore import MasterKey
-
     if path.exists():
         check_private(path, 0o600)
         text = path.read_text(encoding="ascii").strip()

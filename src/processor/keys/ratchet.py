@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from processor.kernel.errors import ConflictError, RefusedError
+from processor.keys.keklifecycle import rotate_kek
 from processor.keys.keystore import (
-    _CHECK_NAME,
-    _CUSTODIAN_ROW,
+    CHECK_NAME,
+    CUSTODIAN_ROW,
     LEGACY_GENERATION,
     kek_name,
     key_custodian,
@@ -65,18 +66,18 @@ def ratchet(
     if not custodian.can_ratchet:
         raise RefusedError(custodian.why_not_ratchet(), rule="CustodianMustBeAbleToRatchet")
     if _legacy_keys(store):
-        store.rotate_kek(at)
+        rotate_kek(store, at)
     new = custodian.ratchet()
     # Should this fail, n+1 is left unused and the next ratchet destroys it. It is not
     # destroyed here: a commit that failed to answer may still have committed.
     keks, names = _rewrap(store, new, at)
-    store._keks.clear()  # noqa: SLF001 - no unwrapped KEK outlives a ratchet in this process
+    store.forget_keks()  # no unwrapped KEK outlives a ratchet in this process
     if after_commit is not None:
         after_commit()
     destroyed = tuple(g for g in custodian.generations() if g < new)
     for generation in destroyed:
         custodian.destroy(generation)
-    store._purge_dead_copies(wrapped=True)  # noqa: SLF001 - the store's own files
+    store.purge_dead_copies(wrapped=True)
     return RatchetResult(new, keks, names, destroyed)
 
 
@@ -97,7 +98,7 @@ def _rewrap(store: KeyStore, new: int, at: datetime) -> tuple[int, int]:
         # The exclusive lock waits for every writer that wraps under the current generation.
         current = conn.execute(
             sa.select(key_store_check.c.wrap_generation)
-            .where(key_store_check.c.name == _CHECK_NAME)
+            .where(key_store_check.c.name == CHECK_NAME)
             .with_for_update()
         ).scalar_one()
         if current >= new:
@@ -138,21 +139,21 @@ def _rewrap(store: KeyStore, new: int, at: datetime) -> tuple[int, int]:
                 )
             )
         sealed = conn.execute(
-            sa.select(key_store_check.c.sealed).where(key_store_check.c.name == _CHECK_NAME)
+            sa.select(key_store_check.c.sealed).where(key_store_check.c.name == CHECK_NAME)
         ).scalar_one()
         conn.execute(
             key_store_check.update()
-            .where(key_store_check.c.name == _CHECK_NAME)
+            .where(key_store_check.c.name == CHECK_NAME)
             .values(
                 sealed=custodian.wrap(
-                    new, _CHECK_NAME, custodian.unwrap(current, _CHECK_NAME, sealed)
+                    new, CHECK_NAME, custodian.unwrap(current, CHECK_NAME, sealed)
                 ),
                 wrap_generation=new,
             )
         )
         conn.execute(
             key_custodian.update()
-            .where(key_custodian.c.name == _CUSTODIAN_ROW)
+            .where(key_custodian.c.name == CUSTODIAN_ROW)
             .values(last_ratchet_at=at)
         )
     return len(keks), len(names)
@@ -186,13 +187,11 @@ def ratchet_status(store: KeyStore) -> RatchetStatus:
     """Which custodian, which generation, when the ratchet last ran."""
     with store.engine.connect() as conn:
         generation = conn.execute(
-            sa.select(key_store_check.c.wrap_generation).where(
-                key_store_check.c.name == _CHECK_NAME
-            )
+            sa.select(key_store_check.c.wrap_generation).where(key_store_check.c.name == CHECK_NAME)
         ).scalar_one()
         row = conn.execute(
             sa.select(key_custodian.c.created_at, key_custodian.c.last_ratchet_at).where(
-                key_custodian.c.name == _CUSTODIAN_ROW
+                key_custodian.c.name == CUSTODIAN_ROW
             )
         ).first()
     custodian = store.custodian

@@ -67,7 +67,7 @@ if TYPE_CHECKING:
 
     from processor.config import Settings
     from processor.domain.store import Store
-    from processor.keys.keystore import KeyStore
+    from processor.keys import KeyStore
     from processor.storage.eventstore import EventStore
 
 SIGNING_KEY = "ledger-signing-ed25519"

@@ -22,7 +22,7 @@ from processor.kernel.errors import (
     NotFoundError,
     RefusedError,
 )
-from processor.keys.sealing import records_subject
+from processor.keys import records_subject
 from processor.notices.domain import KINDS, Notice
 from processor.readmodels import tables as t
 

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from processor.kernel.errors import InvalidInputError
-from processor.keys.blindindex import (
+from processor.keys import (
     EMAIL_RULE,
+    Erased,
     blind_index,
     normalise_email,
     normalise_phone,
     pseudonym,
 )
-from processor.keys.sealing import Erased
 from processor.readmodels import tables as t
 from processor.readmodels.writes import Writes
 
@@ -31,8 +31,7 @@ if TYPE_CHECKING:
     from eventsourcing.domain import DomainEventProtocol
     from eventsourcing.persistence import Recording
 
-    from processor.keys.keystore import KeyStore
-    from processor.keys.sealing import Sealer
+    from processor.keys import KeyStore, Sealer
     from processor.storage.eventstore import EventStore
 
 BATCH = 1000

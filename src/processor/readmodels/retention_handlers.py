@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from processor.keys.sealing import records_subject
+from processor.keys import records_subject
 from processor.readmodels import tables as t
 
 if TYPE_CHECKING:

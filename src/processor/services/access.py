@@ -16,8 +16,7 @@ import sqlalchemy as sa
 
 from processor.domain.access import DENIED, AccessGrant, DataAccessRecord
 from processor.kernel.errors import InvalidInputError, NotFoundError
-from processor.keys.freetext import open_records, seal_records
-from processor.keys.sealing import Erased
+from processor.keys import Erased, open_records, seal_records
 from processor.readmodels import tables as t
 from processor.services.agreements import usable
 
@@ -199,7 +198,7 @@ class AccessService:
             grant = AccessGrant(
                 actor=self.s.user_name,
                 controller=controller,
-                reason=seal_records(self.proc, controller, GRANT_REASON, reason.strip()),
+                reason=seal_records(self.proc.sealer, controller, GRANT_REASON, reason.strip()),
                 contacts=scope,
                 hours=length,
                 policy_version=self.proc.policies.version,
@@ -231,7 +230,7 @@ class AccessService:
             "grant": str(grant.id),
             "staff": grant.staff,
             "controller": grant.controller,
-            "reason": open_records(self.proc, grant.controller, GRANT_REASON, grant.reason),
+            "reason": open_records(self.proc.sealer, grant.controller, GRANT_REASON, grant.reason),
             "scope": "whole controller"
             if not grant.contacts
             else f"{len(grant.contacts)} contact{'s' if len(grant.contacts) != 1 else ''}",
@@ -255,7 +254,9 @@ class AccessService:
             else:
                 if not reason.strip():
                     raise InvalidInputError("a denial needs a reason (--reason)")
-                sealed = seal_records(self.proc, grant.controller, DENIAL_REASON, reason.strip())
+                sealed = seal_records(
+                    self.proc.sealer, grant.controller, DENIAL_REASON, reason.strip()
+                )
                 grant.deny(actor=self.s.user_name, reason=sealed)
             self.proc.commit(grant)
         return self.describe(grant)
@@ -277,7 +278,11 @@ class AccessService:
             # Withdrawing access is never refused: after the controller's data was deleted its
             # records key is gone, so the processor's keeps the reason.
             sealed = seal_records(
-                self.proc, grant.controller, REVOCATION_REASON, reason.strip(), or_processor=True
+                self.proc.sealer,
+                grant.controller,
+                REVOCATION_REASON,
+                reason.strip(),
+                or_processor=True,
             )
             grant.revoke(actor=self.s.user_name, reason=sealed or "revoked")
             self.proc.commit(grant)
@@ -369,4 +374,4 @@ class AccessService:
         purpose = _REASON_PURPOSES.get(kind)
         if purpose is None or controller is None:
             return reason
-        return open_records(self.proc, controller, purpose, reason)
+        return open_records(self.proc.sealer, controller, purpose, reason)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, get_args
 from processor.domain.controllers import FLAGGED, WITHDRAWN, Controller, Instruction
 from processor.kernel.errors import InvalidInputError, RefusedError
 from processor.kernel.rules import enforce
-from processor.keys.freetext import open_records, seal_records
+from processor.keys import open_records, seal_records
 from processor.notices.domain import (
     INSTRUCTION_FLAGGED,
     LEGAL_REQUIREMENT,
@@ -211,8 +211,8 @@ class AgreementsService:
                 edition=edition,
                 signed_on=day,
                 text_sha256=digest,
-                processor_signatory=seal_records(self.proc, ref, SIGNATORY, signatories[0]),
-                controller_signatory=seal_records(self.proc, ref, SIGNATORY, signatories[1]),
+                processor_signatory=seal_records(self.proc.sealer, ref, SIGNATORY, signatories[0]),
+                controller_signatory=seal_records(self.proc.sealer, ref, SIGNATORY, signatories[1]),
                 in_force=in_force,
                 policy_version=self.proc.policies.version,
             )
@@ -253,10 +253,10 @@ class AgreementsService:
                 "text_sha256": d.text_sha256,
                 "signed_by": {
                     "processor": open_records(
-                        self.proc, ctrl.ref, SIGNATORY, d.processor_signatory
+                        self.proc.sealer, ctrl.ref, SIGNATORY, d.processor_signatory
                     ),
                     "controller": open_records(
-                        self.proc, ctrl.ref, SIGNATORY, d.controller_signatory
+                        self.proc.sealer, ctrl.ref, SIGNATORY, d.controller_signatory
                     ),
                 },
                 "recorded_at": d.recorded_at.isoformat(),
@@ -296,7 +296,7 @@ class AgreementsService:
             ctrl.flag_instruction(
                 actor=self.s.user_name,
                 number=number,
-                reason=seal_records(self.proc, ref, FLAG_REASON, reason.strip()),
+                reason=seal_records(self.proc.sealer, ref, FLAG_REASON, reason.strip()),
                 policy_version=self.proc.policies.version,
             )
             notice = new_notice(
@@ -356,7 +356,7 @@ class AgreementsService:
         with self.proc.using_clock():
             ctrl.record_legal_requirement(
                 actor=self.s.user_name,
-                text=seal_records(self.proc, ref, LEGAL_TEXT, text.strip()),
+                text=seal_records(self.proc.sealer, ref, LEGAL_TEXT, text.strip()),
                 policy_version=self.proc.policies.version,
             )
             notice = new_notice(

@@ -14,9 +14,7 @@ import sqlalchemy as sa
 
 from processor.domain.contacts import Contact
 from processor.kernel.errors import InvalidInputError, NotFoundError, RefusedError
-from processor.keys.blindindex import blind_index, normalise_email
-from processor.keys.freetext import open_for_subject
-from processor.keys.sealing import ERASED, Erased
+from processor.keys import ERASED, Erased, blind_index, normalise_email, open_for_subject
 from processor.readmodels import tables as t
 from processor.services import validation as v
 from processor.services.consent import as_given
@@ -369,7 +367,7 @@ class ContactsService:
             "erased_at": agg.erased_at.isoformat() if agg.erased_at else None,
             "fields": str(ERASED) if erased else profile,
             "field_names": agg.fields,
-            "source": open_for_subject(self.proc, cid, SOURCE, agg.source),
+            "source": open_for_subject(self.proc.sealer, cid, SOURCE, agg.source),
             "added_at": agg.created_on.isoformat(),
             "added_by": agg.added_by,
             "restricted": agg.restricted,

@@ -11,8 +11,7 @@ from processor.domain.controllers import Controller
 from processor.domain.ids import controller_id
 from processor.domain.users import User
 from processor.kernel.errors import InvalidInputError, NotFoundError, RefusedError
-from processor.keys.freetext import open_records, seal_records
-from processor.keys.sealing import records_subject
+from processor.keys import open_records, records_subject, seal_records
 from processor.policies import Account, Edition
 from processor.readmodels import tables as t
 from processor.services import agreements, user_requests
@@ -144,7 +143,7 @@ class ControllersService:
             controller.record_instruction(
                 actor=self.s.user_name,
                 kind=kind,
-                text=seal_records(self.proc, ref, INSTRUCTION_TEXT, text.strip()),
+                text=seal_records(self.proc.sealer, ref, INSTRUCTION_TEXT, text.strip()),
                 details=details,
             )
             self.proc.commit(controller)
@@ -194,7 +193,7 @@ class ControllersService:
                     # INSTR-2: flagged (processing on it waits), confirmed, withdrawn, or None.
                     "flag": c.instruction_state(n),
                     "kind": i.kind,
-                    "text": open_records(self.proc, c.ref, INSTRUCTION_TEXT, i.text),
+                    "text": open_records(self.proc.sealer, c.ref, INSTRUCTION_TEXT, i.text),
                     "details": i.details,
                     "given_at": i.given_at.isoformat(),
                     "given_by": i.given_by,

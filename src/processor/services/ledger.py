@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from processor.kernel.errors import InvalidInputError, RefusedError
-from processor.keys.freetext import seal_records
+from processor.keys import seal_records
 
 if TYPE_CHECKING:
     from processor.session import Session
@@ -46,7 +46,7 @@ def reanchor(session: Session, reason: str) -> dict[str, Any]:
             actor=session.user_name,
             log_size=custody.log_size if custody.exists else 0,
             store_size=custody.published,
-            reason=seal_records(proc, None, REASON_PURPOSE, text),
+            reason=seal_records(proc.sealer, None, REASON_PURPOSE, text),
         )
         with ledger.reanchoring() as restarted:
             proc.commit(store)

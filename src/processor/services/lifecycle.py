@@ -19,7 +19,7 @@ from processor.domain.retention import (
     decide,
 )
 from processor.kernel.errors import InvalidInputError, RefusedError
-from processor.keys.freetext import open_records_optional, seal_records, seal_records_optional
+from processor.keys import open_records_optional, seal_records, seal_records_optional
 from processor.retention_policy import decision_policy_version, load_retention_policy
 from processor.services import validation as v
 from processor.services.agreements import termination_flag
@@ -89,9 +89,11 @@ class LifecycleService:
         if term is None:
             return {"return_to": None, "legal_ground": None}
         return {
-            "return_to": open_records_optional(self.proc, ctrl.ref, RETURN_TO, term.return_to),
+            "return_to": open_records_optional(
+                self.proc.sealer, ctrl.ref, RETURN_TO, term.return_to
+            ),
             "legal_ground": open_records_optional(
-                self.proc, ctrl.ref, LEGAL_GROUND, term.legal_ground
+                self.proc.sealer, ctrl.ref, LEGAL_GROUND, term.legal_ground
             ),
         }
 
@@ -127,10 +129,13 @@ class LifecycleService:
                 effective=day,
                 instruction=instruction,
                 return_to=seal_records_optional(
-                    self.proc, ref, RETURN_TO, return_to.strip() if return_to else None
+                    self.proc.sealer, ref, RETURN_TO, return_to.strip() if return_to else None
                 ),
                 legal_ground=seal_records_optional(
-                    self.proc, ref, LEGAL_GROUND, legal_ground.strip() if legal_ground else None
+                    self.proc.sealer,
+                    ref,
+                    LEGAL_GROUND,
+                    legal_ground.strip() if legal_ground else None,
                 ),
                 retain_until=v.iso_date(retain_until, "--retain-until") if retain_until else None,
                 deletion_after_days=terms.deletion_after_termination_days,
@@ -165,7 +170,7 @@ class LifecycleService:
         with self.proc.using_clock():
             ctrl.withdraw_termination(
                 actor=self.s.user_name,
-                reason=seal_records(self.proc, ref, WITHDRAWAL_REASON, reason.strip()),
+                reason=seal_records(self.proc.sealer, ref, WITHDRAWAL_REASON, reason.strip()),
                 policy_version=decision_policy_version(self.proc.policies),
             )
             self.proc.commit(ctrl)

@@ -27,7 +27,7 @@ from processor.domain.messages import CHANNELS, Message
 from processor.domain.sending import covering_lists, recipient_rules, sms_units
 from processor.kernel.errors import ConflictError, InvalidInputError, NotFoundError
 from processor.kernel.rules import first_broken
-from processor.keys.sealing import Erased
+from processor.keys import Erased
 from processor.readmodels import tables as t
 from processor.retention_policy import decision_policy_version, load_retention_policy
 from processor.services import validation as v

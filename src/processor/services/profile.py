@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from processor.kernel.errors import InvalidInputError, RefusedError
-from processor.keys.blindindex import normalise_email, normalise_phone
+from processor.keys import normalise_email, normalise_phone
 from processor.services import validation as v
 from processor.services.agreements import check_kind
 

@@ -29,7 +29,7 @@ from processor.domain.recovery import (
 )
 from processor.domain.users import User
 from processor.kernel.errors import InvalidInputError, NotFoundError
-from processor.keys.freetext import open_records, seal_records
+from processor.keys import open_records, seal_records
 from processor.notices.domain import ACCOUNT_RECOVERY
 from processor.notices.service import new_notice
 from processor.readmodels import tables as t
@@ -165,7 +165,7 @@ class RecoveryService:
                 number=number,
                 user=user,
                 new_user=existing is None,
-                verification=seal_records(self.proc, c.ref, VERIFICATION, reference),
+                verification=seal_records(self.proc.sealer, c.ref, VERIFICATION, reference),
                 wait_hours=wait.recovery_wait_hours,
                 notified_administrators=admins,
                 notified_contact_persons=contact_roles,
@@ -222,7 +222,7 @@ class RecoveryService:
         if len(reason) > TEXT_MAX:
             raise InvalidInputError(f"--reason is longer than {TEXT_MAX} characters")
         with self.proc.using_clock():
-            sealed = seal_records(self.proc, controller, CANCEL_REASON, reason.strip())
+            sealed = seal_records(self.proc.sealer, controller, CANCEL_REASON, reason.strip())
             recovery.cancel(actor=self.s.user_name, reason=sealed)
             self.proc.commit(recovery)
         return self.describe(recovery)
@@ -291,7 +291,7 @@ class RecoveryService:
             "new_user": recovery.new_user,
             "state": recovery.state,
             "verification": open_records(
-                self.proc, recovery.controller, VERIFICATION, recovery.verification
+                self.proc.sealer, recovery.controller, VERIFICATION, recovery.verification
             ),
             "started_at": recovery.created_on.isoformat(),
             "started_by": recovery.started_by,

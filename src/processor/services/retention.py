@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from processor.domain.retention import Decision
 from processor.kernel.errors import RefusedError
-from processor.keys.sealing import records_subject
+from processor.keys import records_subject
 from processor.readmodels import tables as t
 from processor.retention_policy import load_retention_policy
 from processor.services.evidence import controller_evidence, data_deleted_event, swept_totals

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from processor.kernel.errors import InvalidInputError
-from processor.keys.freetext import seal_records
+from processor.keys import seal_records
 from processor.readmodels import tables as t
 from processor.retention_policy import decision_policy_version
 from processor.services.csvcells import neutralise
@@ -134,7 +134,7 @@ class ReturnService:
         with self.proc.using_clock():
             ctrl.record_return(
                 actor=self.s.user_name,
-                return_to=seal_records(self.proc, controller, RETURN_TO, return_to),
+                return_to=seal_records(self.proc.sealer, controller, RETURN_TO, return_to),
                 files={name: dict(info) for name, info in files.items()},
                 manifest_sha256=digest,
                 policy_version=decision_policy_version(self.proc.policies),

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from processor.kernel.errors import InvalidInputError, RefusedError
-from processor.keys.freetext import seal_records
+from processor.keys import seal_records
 from processor.readmodels import tables as t
 from processor.services import user_requests
 
@@ -76,7 +76,7 @@ class StaffService:
                 "a revoked user cannot be reviewed back into access", rule="RevokedIsFinal"
             )
         with self.proc.using_clock():
-            sealed = seal_records(self.proc, user.controller, REVIEW_NOTE, note.strip())
+            sealed = seal_records(self.proc.sealer, user.controller, REVIEW_NOTE, note.strip())
             user.review(actor=self.s.user_name, note=sealed)
             self.proc.commit(user)
         return {"name": name, "reviewed_at": user.last_review.isoformat()}
@@ -112,7 +112,11 @@ class StaffService:
             # A deleted controller's users can still be revoked: its records key is gone, so
             # the reason is kept under the processor's.
             sealed = seal_records(
-                self.proc, user.controller, REVOCATION_REASON, reason.strip(), or_processor=True
+                self.proc.sealer,
+                user.controller,
+                REVOCATION_REASON,
+                reason.strip(),
+                or_processor=True,
             )
             user.revoke(actor=self.s.user_name, reason=sealed)
             self.proc.commit(user, *requested)
@@ -125,7 +129,7 @@ class StaffService:
         if not user.locked:
             raise RefusedError(f"user {name!r} is not locked", rule="UnlockNeedsLock")
         with self.proc.using_clock():
-            sealed = seal_records(self.proc, user.controller, UNLOCK_NOTE, note.strip())
+            sealed = seal_records(self.proc.sealer, user.controller, UNLOCK_NOTE, note.strip())
             user.unlock(actor=self.s.user_name, note=sealed)
             self.proc.commit(user)
         return {"name": name, "locked": False}

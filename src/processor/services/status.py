@@ -121,7 +121,8 @@ class StatusService:
         result["attention"] = _attention(result, sweep_due=not plan.is_empty)
         from processor.keys.rotation import attention as key_attention
 
-        result["attention"] += key_attention(proc)  # the custodian and its ratchet (RET-5)
+        # The custodian and its ratchet (RET-5).
+        result["attention"] += key_attention(proc.keys, proc.policies.keys, proc.now)
         return result
 
 

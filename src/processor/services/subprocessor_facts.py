@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from processor.domain.controllers import Controller
 from processor.kernel.errors import InvalidInputError, NotFoundError
-from processor.keys.freetext import open_records
+from processor.keys import open_records
 from processor.policies import Edition
 from processor.readmodels import tables as t
 from processor.readmodels.subprocessor_handlers import subprocessors as registry
@@ -230,7 +230,7 @@ class SubprocessorRegistry:
 
     def open_text(self, controller: str | None, purpose: str, token: str) -> str:
         """Open registry free text sealed with a records key (`[erased]` after a deletion)."""
-        return open_records(self.proc, controller, purpose, token)
+        return open_records(self.proc.sealer, controller, purpose, token)
 
     def _names(self) -> dict[UUID, str]:
         with self.proc.engines.readmodels.connect() as conn:

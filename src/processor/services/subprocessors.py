@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from processor.kernel.errors import InvalidInputError, RefusedError
-from processor.keys.freetext import open_records, seal_records
+from processor.keys import open_records, seal_records
 from processor.readmodels import tables as t
 from processor.services import validation as v
 from processor.services.recipient_notices import NOTICE_KINDS, RecipientNotices, entry_id
@@ -205,7 +205,7 @@ class SubprocessorsService(RecipientNotices):
         self.s.controllers.get(controller)
         sp = self.get(name)
         with self.proc.using_clock():
-            sealed = seal_records(self.proc, controller, OBJECTION_REASON, reason.strip())
+            sealed = seal_records(self.proc.sealer, controller, OBJECTION_REASON, reason.strip())
             sp.object_to(controller, sealed, actor=self.s.user_name)
             self.proc.commit(sp)
         objection = sp.objections[controller]
@@ -213,7 +213,9 @@ class SubprocessorsService(RecipientNotices):
             "subprocessor": sp.name,
             "controller": controller,
             "objected_at": objection.at.isoformat(),
-            "reason": open_records(self.proc, controller, OBJECTION_REASON, objection.reason),
+            "reason": open_records(
+                self.proc.sealer, controller, OBJECTION_REASON, objection.reason
+            ),
             "effect": f"{sp.name} will never process data of controller {controller}",
         }
 
@@ -240,7 +242,7 @@ class SubprocessorsService(RecipientNotices):
         sp = self.get(name)
         with self.proc.using_clock():
             sp.retire(
-                seal_records(self.proc, None, RETIRE_REASON, reason.strip()),
+                seal_records(self.proc.sealer, None, RETIRE_REASON, reason.strip()),
                 actor=self.s.user_name,
             )
             self.proc.commit(sp)
@@ -277,7 +279,7 @@ class SubprocessorsService(RecipientNotices):
             sp.supervise(
                 on or day_of(self.proc.now()),
                 method,
-                seal_records(self.proc, None, SUPERVISION_FINDING, finding.strip()),
+                seal_records(self.proc.sealer, None, SUPERVISION_FINDING, finding.strip()),
                 actor=self.s.user_name,
             )
             self.proc.commit(sp)

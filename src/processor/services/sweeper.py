@@ -17,7 +17,7 @@ from eventsourcing.persistence import IntegrityError as ESIntegrityError
 
 from processor.domain.retention import SweepRun
 from processor.kernel.errors import ConflictError
-from processor.keys.sealing import records_subject
+from processor.keys import records_subject
 from processor.retention_policy import decision_policy_version
 from processor.services.agreements import trial_end_notice
 from processor.services.evidence import controller_evidence, swept_totals
