@@ -31,6 +31,7 @@ from bench.scenarios import UNDERTAKING
 from processor.app import Processor
 from processor.config import Settings
 from processor.credentials import keeper
+from processor.services.setup import initialise
 
 CONTROLLERS = [f"shard{i}" for i in range(4)]
 LIST = "news"
@@ -42,7 +43,7 @@ def _admin(controller: str) -> str:
 
 def setup(settings: Settings) -> None:
     """A store with four paying controllers, each with an administrator whose credential is kept."""
-    with Processor.init(
+    with initialise(
         settings,
         gdpa_undertaking=UNDERTAKING,
         manager_undertaking=UNDERTAKING,

@@ -16,6 +16,7 @@ from bench.baselines import PlainApp, plain_contact, raw_read, read_decode
 from processor.app import Processor
 from processor.credentials import keeper
 from processor.demo import data as demo_data
+from processor.services.setup import initialise
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,7 +37,7 @@ def setup_store(settings: Settings) -> None:
     Alice's credential is kept the way `processor login` keeps it, so the benchmark's child
     processes act as her through the product's own authentication.
     """
-    with Processor.init(
+    with initialise(
         settings,
         gdpa_undertaking=UNDERTAKING,
         manager_undertaking=UNDERTAKING,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from processor.app import Processor
+from processor.services.setup import initialise
 
 from .cmd_audit_parties import controller_contacts
 from .cmd_login import check_new_file, credential_notice, write_credential
@@ -92,7 +93,7 @@ def init(
         resolve_clock(simulation=False, last_event=None)  # raises the refusal
     outs = _credential_paths(credential_out, (gdpa, system_manager))
     clock = resolve_clock(simulation, None)
-    proc = Processor.init(
+    proc = initialise(
         st.settings,
         gdpa=gdpa,
         system_manager=system_manager,

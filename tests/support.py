@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from processor.app import Processor
 from processor.config import Settings, with_schema
 from processor.kernel.clock import FixedClock
+from processor.services.setup import initialise
 from processor.session import Session
 
 POSTGRES_URL = os.environ.get("PROCESSOR_TEST_POSTGRES_URL", "")
@@ -89,7 +90,7 @@ class fresh_store:  # noqa: N801 - used like a function: `with fresh_store(backe
         self.clock = clock or FixedClock(START)
 
     def __enter__(self) -> Processor:
-        self.proc = Processor.init(
+        self.proc = initialise(
             self.settings,
             gdpa_undertaking=UNDERTAKING,
             manager_undertaking=UNDERTAKING,

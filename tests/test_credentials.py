@@ -169,9 +169,9 @@ def test_each_processor_role_needs_an_undertaking_as_its_policy_says__ACC_1(proc
 
 def test_init_users_without_undertaking_can_only_record_it__ACC_1(settings, clock):
     """The GDPA and system manager made without dates are pending until they record their own."""
-    from processor.app import Processor
+    from processor.services.setup import initialise
 
-    proc = Processor.init(settings, gdpa="grete", system_manager="sam", clock=clock)
+    proc = initialise(settings, gdpa="grete", system_manager="sam", clock=clock)
     try:
         grete = proc.login("grete", proc.issued["grete"])
         with pytest.raises(RefusedError, match="StaffMustBeBoundAndTrained"):

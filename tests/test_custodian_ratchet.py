@@ -34,6 +34,7 @@ from processor.keys.keystore import (
     subject_key_name,
     subject_keys,
 )
+from processor.services.setup import initialise
 
 
 @pytest.fixture(params=CUSTODIANS)
@@ -52,7 +53,7 @@ def custodied(settings, kind, tmp_path_factory):
 @pytest.fixture
 def shop(custodied, clock):
     """An initialised store with controller acme (admin alice), on the custodian under test."""
-    proc = Processor.init(
+    proc = initialise(
         custodied,
         gdpa="grete",
         system_manager="sam",
@@ -360,7 +361,7 @@ def test_opening_with_the_wrong_custodian_is_a_one_line_error__RET_5(
 
 def test_a_key_store_from_before_the_custodian_opens_as_generation_one__RET_5(settings):
     """A key store without wrapping generations is upgraded in place: everything is generation 1."""
-    proc = Processor.init(
+    proc = initialise(
         settings,
         gdpa="grete",
         system_manager="sam",

@@ -18,7 +18,6 @@ from cli_helpers import BACKENDS, Cli, new_tenant, shared_store
 from custodian_support import make_token, with_custodian
 from support import UNDERTAKING, login
 
-from processor.app import Processor
 from processor.domain.contacts import Contact
 from processor.integrity.doctor import run_doctor
 from processor.integrity.keycheck import ALIVE_FOR_ERASED
@@ -26,6 +25,7 @@ from processor.kernel.errors import IntegrityFailureError, NotFoundError
 from processor.keys.keystore import shredded_subjects, subject_keys
 from processor.keys.sealing import ERASED
 from processor.readmodels import tables as t
+from processor.services.setup import initialise
 
 EMAIL = "resurrected.person@example.dk"
 
@@ -82,7 +82,7 @@ def test_key_put_back_after_erasure_makes_show_and_export_fail_naming_doctor__RE
 def acme_in_softhsm(settings, clock, tmp_path_factory):
     """A store whose wrapping key lives in a SoftHSM2 token (the PKCS#11 custodian)."""
     token = make_token(tmp_path_factory.getbasetemp() / "softhsm")
-    proc = Processor.init(
+    proc = initialise(
         with_custodian(settings, "pkcs11", token),
         gdpa="grete",
         system_manager="sam",

@@ -225,10 +225,10 @@ def test_no_staff_access_profile_opens_no_grant__ACC_11(tmp_path, backend):
     """Under the no-staff-access profile no grant can be opened and no support view shown."""
     from support import login, make_settings
 
-    from processor.app import Processor
+    from processor.services.setup import initialise
 
     settings, schemas = make_settings(backend, tmp_path)
-    proc = Processor.init(
+    proc = initialise(
         settings,
         gdpa_undertaking=UNDERTAKING,
         manager_undertaking=UNDERTAKING,

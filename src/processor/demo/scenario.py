@@ -24,6 +24,7 @@ from processor.demo.retention import tell_retention
 from processor.kernel.clock import FixedClock
 from processor.kernel.errors import AccessDeniedError, RefusedError
 from processor.readmodels import tables as t
+from processor.services.setup import initialise
 from processor.session import Session
 from processor.verifications import record_check
 from subprocessors import SubProcessorDetails
@@ -39,7 +40,7 @@ def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noq
     """Build the scenario in `settings`' store and return what happened."""
     clock = FixedClock(START)
     work = settings.data_dir / "demo-files"
-    proc = Processor.init(
+    proc = initialise(
         settings,
         gdpa_undertaking=UNDERTAKING,
         manager_undertaking=UNDERTAKING,
