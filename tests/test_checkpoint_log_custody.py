@@ -242,7 +242,7 @@ def test_reanchor_cannot_hide_a_rollback__AUD_4(store):
         conn.execute(checkpoints.delete().where(checkpoints.c.size == newest))
     # (Through the API: the command line's record of the refusal cannot be signed either.)
     with pytest.raises(RefusedError, match="it is not behind, there is nothing to re-anchor"):
-        reanchor(login(store, "grete"), REASON)
+        reanchor(login(store, "grete").session, REASON)
     assert reanchor_events(store) == []
 
 
@@ -406,7 +406,7 @@ def test_a_store_with_the_legacy_origin_still_verifies__AUD_4(
 
 def witness_warnings(proc: Processor) -> list[str]:
     with proc.using_clock():
-        status = StatusService(login(proc, "grete")).status()
+        status = StatusService(login(proc, "grete").session).status()
     return [line for line in status["attention"] if "no witness has cosigned" in line]
 
 

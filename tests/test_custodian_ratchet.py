@@ -160,7 +160,7 @@ def test_kek_copies_in_wal_dumps_and_backups_open_nothing_after_the_ratchet__RET
     saved = {str(r["subject_id"]): r for r in _rows(proc, subject_keys)}[gone]
     assert _openings(proc, saved_keks, saved, live=False) >= 1, "the saved copies work today"
     dump = _copy_key_store(proc, tmp_path / "keys-copy")
-    backup_keys(login(proc, "grete"), tmp_path / "key-backup")
+    backup_keys(login(proc, "grete").session, tmp_path / "key-backup")
     backup = b"".join(p.read_bytes() for p in (tmp_path / "key-backup").iterdir())
     for kek in saved_keks:
         assert _held(dump, kek["wrapped"]), "the copy holds the KEK: the attack is real"

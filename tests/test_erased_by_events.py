@@ -126,7 +126,7 @@ def test_key_put_back_and_read_model_relisted_still_fails_export_and_lists__RET_
 def test_key_put_back_is_never_used_by_the_projector_and_the_doctor_names_it__RET_5__AUD_4(acme):
     """`doctor` reports the key that came back; a rebuild derives no index from it."""
     cid = _erased_with_key_put_back(acme)
-    report = run_doctor(login(acme, "grete"))
+    report = run_doctor(login(acme, "grete").session)
     assert [
         (f["problem"], f["key"].split(" ")[0])
         for f in report["findings"]

@@ -186,12 +186,12 @@ def test_sample_check_is_recorded_with_findings__ACC_7(desk):
     g = login(desk, "sven").access.request("acme", "ticket")["grant"]
     login(desk, "alice").access.decide(g, approve=True)
     login(desk, "sven").access.reveal(g, p)
-    result = SamplesService(login(desk, "grete")).draw(size=5, seed=7)
+    result = SamplesService(login(desk, "grete").session).draw(size=5, seed=7)
     assert result["size"] >= 1
     assert result["deviations"] == 0
-    assert [s["sample"] for s in SamplesService(login(desk, "grete")).list()["samples"]] == [
-        result["sample"]
-    ]
+    assert [
+        s["sample"] for s in SamplesService(login(desk, "grete").session).list()["samples"]
+    ] == [result["sample"]]
 
 
 def test_repeated_refusals_lock_the_user_until_a_gdpa_unlocks__ACC_8(desk):
