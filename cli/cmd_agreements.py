@@ -1,7 +1,7 @@
 """The agreement kept and the instructions judged (INSTR-2, INSTR-5, INSTR-6, RET-4).
 
 `controllers agreement / accept / flag-instruction / confirm-instruction / withdraw-instruction /
-legal-requirement / upgrade`. Thin: each command calls `session.agreements`.
+legal-requirement / upgrade`. Thin: each command calls `desk.agreements`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`controllers recovery start / approve / cancel / complete / list` (ACC-13, AUD-5).
 
 The four-eyes account recovery of a controller left without a working administrator. Thin:
-each command calls `session.recovery`; cmd_admin attaches the group to `controllers`.
+each command calls `desk.recovery`; cmd_admin attaches the group to `controllers`.
 """
 
 from __future__ import annotations

@@ -17,11 +17,11 @@ def cast_login(proc: Processor, name: str) -> Desk:
     Keeping it in the tester's configuration directory lets the commands the demo prints run as
     written (`--as grete`).
     """
-    session = login(proc, name, proc.issued[name])
-    user = session.find_user(name)
+    person = login(proc, name, proc.issued[name])
+    user = person.find_user(name)
     if user is not None and user.credential_handed_over:
         # A first administrator replaces the credential the system manager handed over (ACC-13).
-        session.users.rotate_credential(name)
-        session = login(proc, name, proc.issued[name])
+        person.users.rotate_credential(name)
+        person = login(proc, name, proc.issued[name])
     keeper.keep(proc.settings, name, proc.issued[name])
-    return session
+    return person
