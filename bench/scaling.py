@@ -28,9 +28,11 @@ from typing import Any
 
 from bench.backends import Backend, postgres_url
 from bench.scenarios import UNDERTAKING
+from processor import desk
 from processor.app import Processor
 from processor.config import Settings
 from processor.credentials import keeper
+from processor.services.setup import initialise
 
 CONTROLLERS = [f"shard{i}" for i in range(4)]
 LIST = "news"
@@ -42,19 +44,19 @@ def _admin(controller: str) -> str:
 
 def setup(settings: Settings) -> None:
     """A store with four paying controllers, each with an administrator whose credential is kept."""
-    with Processor.init(
+    with initialise(
         settings,
         gdpa_undertaking=UNDERTAKING,
         manager_undertaking=UNDERTAKING,
         gdpa="grete",
         system_manager="sam",
     ) as proc:
-        sam = proc.login("sam", proc.issued["sam"])
+        sam = desk.login(proc, "sam", proc.issued["sam"])
         for ref in CONTROLLERS:
             sam.controllers.register(ref, f"{ref} A/S", "DK", "paying", "scc", admin=_admin(ref))
         for ref in CONTROLLERS:
             user = _admin(ref)
-            proc.login(user, proc.issued[user]).users.rotate_credential(user)
+            desk.login(proc, user, proc.issued[user]).users.rotate_credential(user)
             keeper.keep(settings, user, proc.issued[user])
 
 
@@ -70,7 +72,7 @@ def writer(
     try:
         with Processor.open(settings) as proc:
             user = _admin(controller)
-            session = proc.login(user, keeper.kept(settings, user) or "")
+            session = desk.login(proc, user, keeper.kept(settings, user) or "")
             time.sleep(max(0.0, start_at - time.time()))
             end = start_at + seconds
             cpu = time.process_time()

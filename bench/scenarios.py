@@ -13,16 +13,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.baselines import PlainApp, plain_contact, raw_read, read_decode
+from processor import desk
 from processor.app import Processor
 from processor.credentials import keeper
 from processor.demo import data as demo_data
 from processor.readmodels.rebuild import rebuild
+from processor.services.setup import initialise
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from processor.config import Settings
-    from processor.session import Session
+    from processor.desk import Desk
 
 CONTROLLER = "acme"
 LIST = "news"
@@ -37,23 +39,24 @@ def setup_store(settings: Settings) -> None:
     Alice's credential is kept the way `processor login` keeps it, so the benchmark's child
     processes act as her through the product's own authentication.
     """
-    with Processor.init(
+    with initialise(
         settings,
         gdpa_undertaking=UNDERTAKING,
         manager_undertaking=UNDERTAKING,
         gdpa="grete",
         system_manager="sam",
     ) as proc:
-        proc.login("sam", proc.issued["sam"]).controllers.register(
+        desk.login(proc, "sam", proc.issued["sam"]).controllers.register(
             CONTROLLER, "Acme A/S", "DK", "paying", "scc", admin=USER
         )
-        proc.login(USER, proc.issued[USER]).users.rotate_credential(USER)  # handed over: replace
+        alice = desk.login(proc, USER, proc.issued[USER])
+        alice.users.rotate_credential(USER)  # handed over: replace
         keeper.keep(settings, USER, proc.issued[USER])
 
 
-def as_alice(proc: Processor) -> Session:
-    """Alice's session on a store made by `setup_store`."""
-    return proc.login(USER, keeper.kept(proc.settings, USER) or "")
+def as_alice(proc: Processor) -> Desk:
+    """Alice's desk on a store made by `setup_store`."""
+    return desk.login(proc, USER, keeper.kept(proc.settings, USER) or "")
 
 
 def _median_ms(samples: list[float]) -> float:

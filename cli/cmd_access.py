@@ -20,7 +20,7 @@ from .state import state
 def users_review(ctx: click.Context, name: str, note: str) -> None:
     """Record a periodic review of a person's authorisation (ACC-2)."""
     st = state(ctx)
-    emit(st.session().staff.review(name, note), as_json=st.as_json, text=f"reviewed {name}")
+    emit(st.desk().staff.review(name, note), as_json=st.as_json, text=f"reviewed {name}")
 
 
 @users.command("revoke")
@@ -31,7 +31,7 @@ def users_review(ctx: click.Context, name: str, note: str) -> None:
 def users_revoke(ctx: click.Context, name: str, reason: str, request: int | None) -> None:
     """Withdraw a user's access from now on: credentials and grants they hold die (ACC-2)."""
     st = state(ctx)
-    result = st.session().staff.revoke(name, reason, request=request)
+    result = st.desk().staff.revoke(name, reason, request=request)
     emit(result, as_json=st.as_json, text=f"revoked {name}")
 
 
@@ -42,7 +42,7 @@ def users_revoke(ctx: click.Context, name: str, reason: str, request: int | None
 def users_unlock(ctx: click.Context, name: str, note: str) -> None:
     """Lift a lockout after repeated refused attempts (ACC-8)."""
     st = state(ctx)
-    emit(st.session().staff.unlock(name, note), as_json=st.as_json, text=f"unlocked {name}")
+    emit(st.desk().staff.unlock(name, note), as_json=st.as_json, text=f"unlocked {name}")
 
 
 @users.command("staff")
@@ -50,7 +50,7 @@ def users_unlock(ctx: click.Context, name: str, note: str) -> None:
 def users_staff(ctx: click.Context) -> None:
     """The registry of processor staff: confidentiality, training, reviews (ACC-1, ACC-3)."""
     st = state(ctx)
-    rows = st.session().staff.registry()
+    rows = st.desk().staff.registry()
     lines = [
         f"{r['name']:<16} {r['role']:<15} confidentiality {r['confidentiality_signed'] or '-':<10} "
         f"trained {r['trained'] or '-':<10} review due {r['review_due'][:10]}"
@@ -77,7 +77,7 @@ def support_view(
 ) -> None:
     """Contacts by pseudonym with non-identifying facts only."""
     st = state(ctx)
-    data = st.session().access.support_view(controller, list_name, pseudonym)
+    data = st.desk().access.support_view(controller, list_name, pseudonym)
     lines = [f"{data['count']} contacts, {data['shown']} shown"]
     for c in data["contacts"]:
         lists = ", ".join(
@@ -118,7 +118,7 @@ def access_request(
 ) -> None:
     """Ask the controller for access (ACC-4)."""
     st = state(ctx)
-    g = st.session().access.request(controller, reason, list(contacts), hours)
+    g = st.desk().access.request(controller, reason, list(contacts), hours)
     emit(g, as_json=st.as_json, text=_grant_text(g))
 
 
@@ -128,7 +128,7 @@ def access_request(
 def access_approve(ctx: click.Context, grant: str) -> None:
     """Approve a request (the controller's administrator)."""
     st = state(ctx)
-    g = st.session().access.decide(grant, approve=True)
+    g = st.desk().access.decide(grant, approve=True)
     emit(g, as_json=st.as_json, text=_grant_text(g))
 
 
@@ -139,7 +139,7 @@ def access_approve(ctx: click.Context, grant: str) -> None:
 def access_deny(ctx: click.Context, grant: str, reason: str) -> None:
     """Deny a request (the controller's administrator)."""
     st = state(ctx)
-    g = st.session().access.decide(grant, approve=False, reason=reason)
+    g = st.desk().access.decide(grant, approve=False, reason=reason)
     emit(g, as_json=st.as_json, text=_grant_text(g))
 
 
@@ -150,7 +150,7 @@ def access_deny(ctx: click.Context, grant: str, reason: str) -> None:
 def access_revoke(ctx: click.Context, grant: str, reason: str) -> None:
     """Revoke a grant."""
     st = state(ctx)
-    g = st.session().access.revoke(grant, reason)
+    g = st.desk().access.revoke(grant, reason)
     emit(g, as_json=st.as_json, text=_grant_text(g))
 
 
@@ -161,7 +161,7 @@ def access_revoke(ctx: click.Context, grant: str, reason: str) -> None:
 def access_reveal(ctx: click.Context, grant: str, pseudonym: str) -> None:
     """Show a contact's identifying data inside an active grant; the reveal is logged first."""
     st = state(ctx)
-    emit(st.session().access.reveal(grant, pseudonym), as_json=st.as_json)
+    emit(st.desk().access.reveal(grant, pseudonym), as_json=st.as_json)
 
 
 @access.command("log")
@@ -179,7 +179,7 @@ def access_log(
 ) -> None:
     """Reveals, grants, views and refused attempts (administrators: their own data only)."""
     st = state(ctx)
-    rows = st.session().access.log(
+    rows = st.desk().access.log(
         controller,
         staff,
         iso_datetime(since, "--since") if since else None,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from processor.app import Processor
+from processor.services.setup import initialise
 
 from .cmd_audit_parties import controller_contacts
 from .cmd_login import check_new_file, credential_notice, write_credential
@@ -92,7 +93,7 @@ def init(
         resolve_clock(simulation=False, last_event=None)  # raises the refusal
     outs = _credential_paths(credential_out, (gdpa, system_manager))
     clock = resolve_clock(simulation, None)
-    proc = Processor.init(
+    proc = initialise(
         st.settings,
         gdpa=gdpa,
         system_manager=system_manager,
@@ -173,7 +174,7 @@ def users_add(
     """Add a user with one role and a personal credential (printed once)."""
     st = state(ctx)
     check_new_file(credential_out)
-    result = st.session().users.add(
+    result = st.desk().users.add(
         name, role, controller, confidentiality_signed, trained, request=request
     )
     write_credential(credential_out, result["credential"])
@@ -189,7 +190,7 @@ def users_add(
 def users_list(ctx: click.Context, controller: str | None) -> None:
     """List users (controller users see only their own controller's)."""
     st = state(ctx)
-    rows = st.session().users.list(controller)
+    rows = st.desk().users.list(controller)
     text = "\n".join(
         f"{r['name']:<24} {r['role']:<15} {r['controller'] or '(processor)'}" for r in rows
     )
@@ -233,7 +234,7 @@ def controllers_register(
     """Register a controller on an agreement edition, with its first administrator."""
     st = state(ctx)
     check_new_file(admin_credential_out)
-    result = st.session().controllers.register(
+    result = st.desk().controllers.register(
         controller_id, name, country, account, agreement, cvr, admin
     )
     text = f"registered controller {controller_id}"
@@ -287,7 +288,7 @@ def controllers_instruct(
         "account": account,
     }  # fmt: skip
     details = {key: value for key, value in given.items() if value is not None}
-    result = st.session().controllers.instruct(controller_id, kind, text, details)
+    result = st.desk().controllers.instruct(controller_id, kind, text, details)
     emit(
         result,
         as_json=st.as_json,
@@ -301,7 +302,7 @@ def controllers_instruct(
 def controllers_show(ctx: click.Context, controller_id: str) -> None:
     """Show a controller's account, agreement terms, instructions and counts."""
     st = state(ctx)
-    emit(st.session().controllers.show(controller_id), as_json=st.as_json)
+    emit(st.desk().controllers.show(controller_id), as_json=st.as_json)
 
 
 def register(cli: click.Group) -> None:

@@ -1,7 +1,7 @@
 """The agreement kept and the instructions judged (INSTR-2, INSTR-5, INSTR-6, RET-4).
 
 `controllers agreement / accept / flag-instruction / confirm-instruction / withdraw-instruction /
-legal-requirement / upgrade`. Thin: each command calls `session.agreements`.
+legal-requirement / upgrade`. Thin: each command calls `desk.agreements`.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def agreement(
         text = text_file.read_bytes()
     except OSError as exc:
         raise InvalidInputError(f"cannot read --text-file: {exc.strerror}") from None
-    result = st.session().agreements.record(
+    result = st.desk().agreements.record(
         controller_id, edition, signed_on, text, processor_signatory, controller_signatory
     )
     emit(
@@ -62,7 +62,7 @@ def agreement(
 def accept(ctx: click.Context, controller_id: str, edition: str) -> None:
     """Accept the pending amendment (controller administrator): its terms apply from now."""
     st = state(ctx)
-    result = st.session().agreements.accept(controller_id, edition)
+    result = st.desk().agreements.accept(controller_id, edition)
     emit(result, as_json=st.as_json, text=f"{controller_id} is now on the {edition} agreement")
 
 
@@ -74,7 +74,7 @@ def accept(ctx: click.Context, controller_id: str, edition: str) -> None:
 def flag_instruction(ctx: click.Context, controller_id: str, number: int, reason: str) -> None:
     """Flag instruction NUMBER as infringing the law and tell the controller (GDPA, INSTR-2)."""
     st = state(ctx)
-    result = st.session().agreements.flag(controller_id, number, reason)
+    result = st.desk().agreements.flag(controller_id, number, reason)
     emit(
         result,
         as_json=st.as_json,
@@ -89,7 +89,7 @@ def flag_instruction(ctx: click.Context, controller_id: str, number: int, reason
 def confirm_instruction(ctx: click.Context, controller_id: str, number: int) -> None:
     """Confirm a flagged instruction (controller administrator): processing on it may go on."""
     st = state(ctx)
-    result = st.session().agreements.settle(controller_id, number, confirm=True)
+    result = st.desk().agreements.settle(controller_id, number, confirm=True)
     emit(result, as_json=st.as_json, text=f"instruction {number} of {controller_id} confirmed")
 
 
@@ -100,7 +100,7 @@ def confirm_instruction(ctx: click.Context, controller_id: str, number: int) -> 
 def withdraw_instruction(ctx: click.Context, controller_id: str, number: int) -> None:
     """Withdraw a flagged instruction (controller administrator): nothing relies on it."""
     st = state(ctx)
-    result = st.session().agreements.settle(controller_id, number, confirm=False)
+    result = st.desk().agreements.settle(controller_id, number, confirm=False)
     emit(result, as_json=st.as_json, text=f"instruction {number} of {controller_id} withdrawn")
 
 
@@ -111,7 +111,7 @@ def withdraw_instruction(ctx: click.Context, controller_id: str, number: int) ->
 def legal_requirement(ctx: click.Context, controller_id: str, text: str) -> None:
     """Record and tell the controller of a legally required processing, before it (INSTR-6)."""
     st = state(ctx)
-    result = st.session().agreements.legal_requirement(controller_id, text)
+    result = st.desk().agreements.legal_requirement(controller_id, text)
     emit(result, as_json=st.as_json, text=f"{controller_id} notified of the legal requirement")
 
 
@@ -127,7 +127,7 @@ def legal_requirement(ctx: click.Context, controller_id: str, text: str) -> None
 def upgrade(ctx: click.Context, controller_id: str, account: str, request: int | None) -> None:
     """Upgrade the account on the controller's request (system manager); its data is kept."""
     st = state(ctx)
-    result = st.session().agreements.upgrade(controller_id, account, request)
+    result = st.desk().agreements.upgrade(controller_id, account, request)
     emit(result, as_json=st.as_json, text=f"{controller_id} upgraded to {account}; data kept")
 
 

@@ -79,7 +79,7 @@ def changes_(
 ) -> None:
     """Every creation, change and deletion with actor, time and fields changed (ACC-10)."""
     st = state(ctx)
-    session = st.session()
+    session = st.desk()
     user = session.authorize("audit.read", command="audit changes", controller=controller)
     # A controller's administrator reads its own controller's changes only.
     controller = user.controller or controller

@@ -81,7 +81,9 @@ def restore_command(
     def authorize(proc: Processor) -> None:
         if not st.user:
             raise ConfigurationError("no user: give --as NAME (a GDPA or system manager)")
-        session = proc.login(st.user, st.credential() or "", via=cli_via(), command="restore")
+        from processor.desk import login
+
+        session = login(proc, st.user, st.credential() or "", via=cli_via(), command="restore")
         session.authorize("store.restore", command="restore")
 
     report = restore(st.settings, request, open_store=open_store, authorize=authorize)

@@ -65,7 +65,7 @@ def contacts_add(
     from processor.services.profile import typed_fields
 
     st = state(ctx)
-    session = st.session()
+    session = st.desk()
     extra = typed_fields(session.proc.policies.fields, key_values(fields), "--field")
     options = {"email": email, "phone": phone, "first_name": first_name, "last_name": last_name}
     both = [k for k, val in options.items() if val is not None and k in extra]
@@ -141,7 +141,7 @@ def contacts_import(
         if rejects.exists() and rejects.resolve() == file.resolve():
             raise InvalidInputError("the rejects file must not be the file being imported")
         target = outfile.plan(rejects, force=force, what="rejects file")
-    session = st.session()
+    session = st.desk()
     standard = session.proc.policies.fields.standard
     columns = {
         **(load_map_file(map_file, standard) if map_file is not None else {}),
@@ -203,7 +203,7 @@ def contacts_update(
 ) -> None:
     """Rectify a contact's fields (an empty value removes the field)."""
     st = state(ctx)
-    session = st.session()
+    session = st.desk()
     from processor.services.profile import typed_fields
 
     given = typed_fields(session.proc.policies.fields, key_values(sets), "--set")
@@ -219,7 +219,7 @@ def contacts_update(
 def contacts_unsubscribe(ctx: click.Context, controller: str, contact: str, list_name: str) -> None:
     """Unsubscribe from a list: sending stops, the data stays (SUBJ-3)."""
     st = state(ctx)
-    result = st.session().contacts.unsubscribe(controller, contact, list_name)
+    result = st.desk().contacts.unsubscribe(controller, contact, list_name)
     emit(result, as_json=st.as_json, text=f"unsubscribed from {list_name}")
 
 
@@ -231,7 +231,7 @@ def _state_command(action: str, doc: str) -> click.Command:
     @click.pass_context
     def command(ctx: click.Context, controller: str, contact: str, reason: str) -> None:
         st = state(ctx)
-        result = st.session().contacts.set_state(action, controller, contact, reason)
+        result = st.desk().contacts.set_state(action, controller, contact, reason)
         emit(result, as_json=st.as_json)
 
     return command
@@ -252,7 +252,7 @@ for _action, _doc in (
 def contacts_find(ctx: click.Context, controller: str, email: str) -> None:
     """Find a contact by e-mail (through the blind index)."""
     st = state(ctx)
-    emit(st.session().contacts.find(controller, email), as_json=st.as_json)
+    emit(st.desk().contacts.find(controller, email), as_json=st.as_json)
 
 
 @contacts.command("show")
@@ -262,7 +262,7 @@ def contacts_find(ctx: click.Context, controller: str, email: str) -> None:
 def contacts_show(ctx: click.Context, controller: str, contact: str) -> None:
     """Show everything held about one contact."""
     st = state(ctx)
-    emit(st.session().contacts.show(controller, contact), as_json=st.as_json)
+    emit(st.desk().contacts.show(controller, contact), as_json=st.as_json)
 
 
 @click.group()
@@ -278,7 +278,7 @@ def lists() -> None:
 def lists_show(ctx: click.Context, controller: str, list_name: str, limit: int | None) -> None:
     """The current members: subscribed, not restricted, not objected, not erased."""
     st = state(ctx)
-    data = st.session().contacts.list_members(controller, list_name, limit)
+    data = st.desk().contacts.list_members(controller, list_name, limit)
     lines = [printable(f"{data['list']}: {data['count']} current members")]
     for m in data["members"]:
         name = f"{m['first_name'] or ''} {m['last_name'] or ''}".strip()
@@ -333,7 +333,7 @@ def export(
 ) -> None:
     """Export one subject or all contacts (SUBJ-4, SUBJ-6), or return all data (RET-2)."""
     st = state(ctx)
-    session = st.session()
+    session = st.desk()
     whole = everything and not contact and not email
     if write_return(st, session, controller, out, everything=whole, force=force):
         return
@@ -393,7 +393,7 @@ def erase(
     st = state(ctx)
     # Checked before erasing, so a path that can never take the receipt costs nothing.
     target = outfile.plan(receipt, force=force, what="receipt") if receipt else None
-    result = st.session().erasure.erase(controller, reason, contact, email)
+    result = st.desk().erasure.erase(controller, reason, contact, email)
     details = result["metadata"]["details"]
     if target is not None:
         try:

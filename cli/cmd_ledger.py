@@ -326,7 +326,7 @@ def receipts_issue(
     if certificate_of is not None and controller is not None:
         raise InvalidInputError("--controller goes with --erasure; --certificate names its own")
     target = outfile.plan(out, force=force, what="receipt") if out else None
-    session = st.session()
+    session = st.desk()
     if contact is not None:
         receipt = session.erasure.reissue(contact, controller)
     else:

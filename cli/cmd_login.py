@@ -66,7 +66,9 @@ def login(ctx: click.Context, name: str, credential_file: str | None) -> None:
         text = click.prompt(f"credential for {name}", hide_input=True).strip()
     if not text:
         raise InvalidInputError("no credential given")
-    session = st.processor().login(name, text, via=cli_via())
+    from processor import desk
+
+    session = desk.login(st.processor(), name, text, via=cli_via())
     session.authorize("self.credential", command="login")
     path = keeper.keep(st.settings, name, text)
     emit(
@@ -104,7 +106,7 @@ def users_credential(
     if not rotate:
         raise InvalidInputError("give --rotate to issue a new credential (the old one dies)")
     check_new_file(credential_out)
-    result = st.session().users.rotate_credential(name, request=request)
+    result = st.desk().users.rotate_credential(name, request=request)
     write_credential(credential_out, result["credential"])
     if st.user == name:
         # A person rotating their own credential stays logged in with the new one.
@@ -129,7 +131,7 @@ def users_undertaking(
     A pending GDPA or system manager records their own; the system manager records others'.
     """
     st = state(ctx)
-    result = st.session().users.record_undertaking(name, confidentiality_signed, trained)
+    result = st.desk().users.record_undertaking(name, confidentiality_signed, trained)
     emit(result, as_json=st.as_json, text=f"recorded the undertaking and training of {name}")
 
 

@@ -36,7 +36,7 @@ def notices(ctx: click.Context, controller: str | None, unacknowledged: bool) ->
     if ctx.invoked_subcommand is not None:
         return
     st = state(ctx)
-    rows = st.session().notices.list(controller, unacknowledged=unacknowledged)
+    rows = st.desk().notices.list(controller, unacknowledged=unacknowledged)
     emit({"notices": rows}, as_json=st.as_json, text=_text(rows))
 
 
@@ -46,7 +46,7 @@ def notices(ctx: click.Context, controller: str | None, unacknowledged: bool) ->
 def notices_ack(ctx: click.Context, notice_id: str) -> None:
     """Record that the controller read notice ID (once)."""
     st = state(ctx)
-    result = st.session().notices.ack(notice_id)
+    result = st.desk().notices.ack(notice_id)
     emit(
         result,
         as_json=st.as_json,

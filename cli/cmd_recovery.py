@@ -1,7 +1,7 @@
 """`controllers recovery start / approve / cancel / complete / list` (ACC-13, AUD-5).
 
 The four-eyes account recovery of a controller left without a working administrator. Thin:
-each command calls `session.recovery`; cmd_admin attaches the group to `controllers`.
+each command calls `desk.recovery`; cmd_admin attaches the group to `controllers`.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def recovery_start(
 ) -> None:
     """Start a recovery (system manager); the administrators and contact persons are told."""
     st = state(ctx)
-    result = st.session().recovery.start(controller_id, user_name, verification)
+    result = st.desk().recovery.start(controller_id, user_name, verification)
     emit(result, as_json=st.as_json, text=_line(result))
 
 
@@ -53,7 +53,7 @@ def recovery_start(
 def recovery_approve(ctx: click.Context, controller_id: str, number: int) -> None:
     """Approve a recovery (GDPA, not its starter); the waiting period starts now."""
     st = state(ctx)
-    result = st.session().recovery.approve(controller_id, number)
+    result = st.desk().recovery.approve(controller_id, number)
     emit(result, as_json=st.as_json, text=_line(result))
 
 
@@ -65,7 +65,7 @@ def recovery_approve(ctx: click.Context, controller_id: str, number: int) -> Non
 def recovery_cancel(ctx: click.Context, controller_id: str, number: int, reason: str) -> None:
     """Cancel an open recovery (any administrator of the controller, or the GDPA)."""
     st = state(ctx)
-    result = st.session().recovery.cancel(controller_id, number, reason)
+    result = st.desk().recovery.cancel(controller_id, number, reason)
     emit(result, as_json=st.as_json, text=_line(result))
 
 
@@ -80,7 +80,7 @@ def recovery_complete(
     """Issue the recovered administrator's credential after the wait (printed once, handed over)."""
     st = state(ctx)
     check_new_file(credential_out)
-    result = st.session().recovery.complete(controller_id, number)
+    result = st.desk().recovery.complete(controller_id, number)
     write_credential(credential_out, result["credential"])
     text = (
         _line(result)
@@ -96,7 +96,7 @@ def recovery_complete(
 def recovery_list(ctx: click.Context, controller_id: str) -> None:
     """List a controller's recoveries."""
     st = state(ctx)
-    rows = st.session().recovery.list(controller_id)
+    rows = st.desk().recovery.list(controller_id)
     emit(
         {"recoveries": rows},
         as_json=st.as_json,

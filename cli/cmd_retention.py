@@ -18,7 +18,7 @@ from .output import emit
 from .state import state
 
 if TYPE_CHECKING:
-    from processor.session import Session
+    from processor.desk import Desk
 
     from .state import CliState
 
@@ -46,7 +46,7 @@ def terminate(
 ) -> None:
     """Record the end of the collaboration and the instruction for the data (RET-1/2/6)."""
     st = state(ctx)
-    result = st.session().lifecycle.terminate(
+    result = st.desk().lifecycle.terminate(
         controller_id, effective, instruction, return_to, legal_ground, retain_until
     )
     data = result["data"]
@@ -65,7 +65,7 @@ def terminate(
 def withdraw_termination(ctx: click.Context, controller_id: str, reason: str) -> None:
     """Withdraw a termination: the collaboration continues, nothing is due."""
     st = state(ctx)
-    result = st.session().lifecycle.withdraw(controller_id, reason)
+    result = st.desk().lifecycle.withdraw(controller_id, reason)
     emit(result, as_json=st.as_json, text=f"withdrew the termination of {controller_id}")
 
 
@@ -103,7 +103,7 @@ def _due_text(data: dict[str, Any]) -> str:
 def retention_due(ctx: click.Context, at: str | None) -> None:
     """List what is due for deletion and why (rule, dates, counts)."""
     st = state(ctx)
-    data = st.session().retention.due(_at(at))
+    data = st.desk().retention.due(_at(at))
     emit(data, as_json=st.as_json, text=_due_text(data))
 
 
@@ -114,7 +114,7 @@ def retention_due(ctx: click.Context, at: str | None) -> None:
 def retention_sweep(ctx: click.Context, at: str | None, dry_run: bool) -> None:
     """Crypto-shred everything due, in batches; safe to interrupt and rerun."""
     st = state(ctx)
-    session = st.session()
+    session = st.desk()
     show_bar = sys.stderr.isatty() and not st.as_json
     bar: Any = None
 
@@ -159,7 +159,7 @@ def retention_certificate(
     """The deletion certificate (RET-3), verifiable offline with `receipts verify`."""
     st = state(ctx)
     target = outfile.plan(out, force=force, what="certificate") if out else None
-    cert = st.session().retention.certificate(controller_id)
+    cert = st.desk().retention.certificate(controller_id)
     if out is None or target is None:
         click.echo(json.dumps(cert, indent=2))
         return
@@ -227,7 +227,7 @@ def messages_send(
 ) -> None:
     """Send on a list: only to subscribed contacts whose consent covers the channel."""
     st = state(ctx)
-    result = st.session().messages.send(
+    result = st.desk().messages.send(
         controller_id, list_name, channel, subject, _body(body_file),
         campaign=campaign, via=via, instruction=instruction,
     )  # fmt: skip
@@ -266,7 +266,7 @@ def messages_record(
 ) -> None:
     """Record one message to one contact, under the same rules as a send."""
     st = state(ctx)
-    result = st.session().messages.record(
+    result = st.desk().messages.record(
         controller_id, contact, channel, subject, _body(body_file),
         list_name=list_name, via=via, instruction=instruction, test=test,
     )  # fmt: skip
@@ -284,7 +284,7 @@ def messages_record(
 def messages_bounce(ctx: click.Context, controller_id: str, message_id: str) -> None:
     """Record that a message bounced; it still counts as sent (SUBJ-7)."""
     st = state(ctx)
-    result = st.session().messages.bounce(controller_id, message_id)
+    result = st.desk().messages.bounce(controller_id, message_id)
     emit(result, as_json=st.as_json, text=f"message {message_id} bounced (still counted)")
 
 
@@ -294,7 +294,7 @@ def messages_bounce(ctx: click.Context, controller_id: str, message_id: str) -> 
 def messages_usage(ctx: click.Context, controller_id: str) -> None:
     """The account's usage as the terms count it (SUBJ-7)."""
     st = state(ctx)
-    emit(st.session().messages.usage(controller_id), as_json=st.as_json)
+    emit(st.desk().messages.usage(controller_id), as_json=st.as_json)
 
 
 @messages.command("show")
@@ -304,7 +304,7 @@ def messages_usage(ctx: click.Context, controller_id: str) -> None:
 def messages_show(ctx: click.Context, controller_id: str, message_id: str) -> None:
     """Show a message; shredded content shows as erased."""
     st = state(ctx)
-    emit(st.session().messages.show(controller_id, message_id), as_json=st.as_json)
+    emit(st.desk().messages.show(controller_id, message_id), as_json=st.as_json)
 
 
 def register(cli: click.Group) -> None:
@@ -319,7 +319,7 @@ def register(cli: click.Group) -> None:
 
 def write_return(
     st: CliState,
-    session: Session,
+    session: Desk,
     controller: str,
     out: Path | None,
     *,

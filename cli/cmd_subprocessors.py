@@ -172,7 +172,7 @@ subprocessors.add_command(challenge)  # SUB-7 (cmd_audit_parties)
 def list_(ctx: click.Context, controller: str | None, at: str | None) -> None:
     """List sub-processors with agreement, notices, objections and supervision results."""
     st = state(ctx)
-    result = st.session().subprocessors.listing(controller, _as_of(at))
+    result = st.desk().subprocessors.listing(controller, _as_of(at))
     lines = [
         f"as of {result['at']}"
         + (f", controller {result['controller']}" if result["controller"] else "")
@@ -203,7 +203,7 @@ def add(
 ) -> None:
     """Enter a sub-processor on approved lists, for controllers who sign from now on (SUB-1)."""
     st = state(ctx)
-    result = st.session().subprocessors.add(
+    result = st.desk().subprocessors.add(
         _details(name, **fields), editions=editions, listed_from=_day(listed_from, "--listed-from")
     )
     text = "\n".join([f"added {result['name']}", *_entry_text(result)])
@@ -224,7 +224,7 @@ def propose(
 ) -> None:
     """Propose an added or replacing sub-processor: written notice to every affected controller."""
     st = state(ctx)
-    result = st.session().subprocessors.propose(_details(name, **fields), replaces=replaces)
+    result = st.desk().subprocessors.propose(_details(name, **fields), replaces=replaces)
     head = f"proposed {result['subprocessor']}"
     if result["replaces"]:
         head += f" to replace {result['replaces']}"
@@ -246,7 +246,7 @@ def propose(
 def object_(ctx: click.Context, name: str, controller: str, reason: str) -> None:
     """Object, for a controller, to a proposed sub-processor during its notice period (SUB-3)."""
     st = state(ctx)
-    result = st.session().subprocessors.object_to(name, controller, reason)
+    result = st.desk().subprocessors.object_to(name, controller, reason)
     emit(result, as_json=st.as_json, text=f"recorded objection: {result['effect']}")
 
 
@@ -256,7 +256,7 @@ def object_(ctx: click.Context, name: str, controller: str, reason: str) -> None
 def engage(ctx: click.Context, name: str) -> None:
     """Engage a proposed sub-processor once every notice period has run (SUB-2)."""
     st = state(ctx)
-    result = st.session().subprocessors.engage(name)
+    result = st.desk().subprocessors.engage(name)
     text = f"engaged {result['subprocessor']} at {result['engaged_at']}"
     if result["blocked_by_objection"]:
         text += f"; never for {', '.join(result['blocked_by_objection'])} (objected)"
@@ -270,7 +270,7 @@ def engage(ctx: click.Context, name: str) -> None:
 def retire(ctx: click.Context, name: str, reason: str) -> None:
     """Take a sub-processor off every list."""
     st = state(ctx)
-    result = st.session().subprocessors.retire(name, reason)
+    result = st.desk().subprocessors.retire(name, reason)
     emit(result, as_json=st.as_json, text=f"retired {result['subprocessor']}")
 
 
@@ -293,7 +293,7 @@ def agreement(
 ) -> None:
     """Record the sub-processor agreement, so a copy can be produced on request (SUB-5)."""
     st = state(ctx)
-    result = st.session().subprocessors.record_agreement(
+    result = st.desk().subprocessors.record_agreement(
         name,
         agreement_ref,
         agreement_date=_day(agreement_date, "--date"),
@@ -309,7 +309,7 @@ def agreement(
 def check(ctx: click.Context, controller: str | None, at: str | None) -> None:
     """Flag every broken rule; exit 0 when none, 1 when there are findings (for cron)."""
     st = state(ctx)
-    result = st.session().subprocessors.check(controller, _as_of(at))
+    result = st.desk().subprocessors.check(controller, _as_of(at))
     findings = result["findings"]
     text = "\n".join(
         f"{f['controller']}  {f['subprocessor']}  {f['rule']} ({f['obligation']}"
@@ -342,7 +342,7 @@ def check(ctx: click.Context, controller: str | None, at: str | None) -> None:
 def supervise(ctx: click.Context, name: str, method: str, finding: str, on: str | None) -> None:
     """Document a supervision of a sub-processor and its finding (SUB-7)."""
     st = state(ctx)
-    result = st.session().subprocessors.supervise(name, method, finding, _day(on, "--date"))
+    result = st.desk().subprocessors.supervise(name, method, finding, _day(on, "--date"))
     emit(result, as_json=st.as_json, text=f"recorded supervision of {result['subprocessor']}")
 
 
@@ -354,7 +354,7 @@ def outbox(ctx: click.Context, controller: str | None) -> None:
     if ctx.invoked_subcommand is not None:
         return
     st = state(ctx)
-    result = st.session().subprocessors.outbox(controller)
+    result = st.desk().subprocessors.outbox(controller)
     text = "\n".join(
         f"{e['id']}  {e['controller']}  {e['kind']}  contact {e['contact_id']}  "
         f"to {e['subprocessor']}  queued {e['queued_at']}"
@@ -371,7 +371,7 @@ def outbox_ack(ctx: click.Context, entry_id: str, controller: str | None) -> Non
     """Record that the recipient confirmed one outbox entry."""
     st = state(ctx)
     parent = ctx.parent.params.get("controller") if ctx.parent is not None else None
-    result = st.session().subprocessors.acknowledge(entry_id, controller or parent)
+    result = st.desk().subprocessors.acknowledge(entry_id, controller or parent)
     emit(
         result,
         as_json=st.as_json,

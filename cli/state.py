@@ -22,6 +22,7 @@ MAX_SIMULATED_YEARS = 100
 
 if TYPE_CHECKING:
     from processor.config import Settings
+    from processor.desk import Desk
     from processor.session import Session
 
 
@@ -35,7 +36,7 @@ class CliState:
     credential_file: str | None = None
     command: str = "cli"
     _proc: Processor | None = field(default=None, repr=False)
-    _session: Session | None = field(default=None, repr=False)
+    _desk: Desk | None = field(default=None, repr=False)
 
     def processor(self, *, catch_up: bool = True) -> Processor:
         """Open the store once per invocation, with the clock resolved for it.
@@ -71,14 +72,14 @@ class CliState:
             return None
         return keeper.kept(self.settings, self.user)
 
-    def session(self, *, catch_up: bool = True) -> Session:
-        """The authenticated session of the acting user (`--as` or PROCESSOR_USER, ACC-12).
+    def desk(self, *, catch_up: bool = True) -> Desk:
+        """The desk of the acting user (`--as` or PROCESSOR_USER, ACC-12), logged in once.
 
         Without a valid credential the command is refused, and the failure is recorded and
         counts towards the user's lockout (ACC-8).
         """
-        if self._session is not None:
-            return self._session
+        if self._desk is not None:
+            return self._desk
         if not self.user:
             raise InvalidInputError("no user: give --as NAME or set PROCESSOR_USER")
         text = self.credential()
@@ -86,16 +87,22 @@ class CliState:
         ctx = click.get_current_context(silent=True)
         command = ctx.command_path.partition(" ")[2] if ctx is not None else "cli"
         self.command = command or "cli"
-        self._session = proc.login(self.user, text or "", via=cli_via(), command=command or "cli")
-        return self._session
+        from processor.desk import login
+
+        self._desk = login(proc, self.user, text or "", via=cli_via(), command=command or "cli")
+        return self._desk
+
+    def session(self, *, catch_up: bool = True) -> Session:
+        """The authenticated session of the acting user: who acts, and may they (`desk`)."""
+        return self.desk(catch_up=catch_up).session
 
     def current_session(self) -> Session | None:
         """The session if one was authenticated in this invocation."""
-        return self._session
+        return self._desk.session if self._desk is not None else None
 
     def close(self) -> None:
         """Close the store if it was opened."""
-        self._session = None
+        self._desk = None
         if self._proc is not None:
             self._proc.close()
             self._proc = None

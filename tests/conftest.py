@@ -26,6 +26,7 @@ from support import (
 from processor.app import Processor
 from processor.config import Settings
 from processor.kernel.clock import FixedClock
+from processor.services.setup import initialise
 
 _skipped_postgres: list[str] = []
 _skipped_browser: list[str] = []
@@ -70,7 +71,7 @@ def clock() -> FixedClock:
 @pytest.fixture
 def proc(settings: Settings, clock: FixedClock):
     """An initialised store with GDPA `grete` and system manager `sam`."""
-    processor = Processor.init(
+    processor = initialise(
         settings,
         gdpa_undertaking=UNDERTAKING,
         manager_undertaking=UNDERTAKING,

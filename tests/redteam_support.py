@@ -30,6 +30,7 @@ from support import UNDERTAKING, drop_schemas, login, make_settings
 from processor.app import Processor
 from processor.kernel.clock import FixedClock
 from processor.kernel.errors import AccessDeniedError
+from processor.services.setup import initialise
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 CONSENT = "email:double-opt-in:signup form"
@@ -71,7 +72,7 @@ def simulation_store(
     with contextlib.ExitStack() as stack:
         where = tmp_path or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix)))
         settings, schemas = make_settings(backend, where)
-        proc = Processor.init(
+        proc = initialise(
             settings, gdpa="grete", system_manager="sam", simulation=True, clock=clock,
             gdpa_undertaking=UNDERTAKING, manager_undertaking=UNDERTAKING,
         )  # fmt: skip

@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from processor import desk
 from processor.app import Processor
 from processor.config import Settings, with_schema
+from processor.desk import Desk
 from processor.kernel.clock import FixedClock
-from processor.session import Session
+from processor.services.setup import initialise
 
 POSTGRES_URL = os.environ.get("PROCESSOR_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("PROCESSOR_REQUIRE_POSTGRES") == "1"
@@ -60,10 +62,10 @@ def make_settings(backend: str, tmp_path: Path) -> tuple[Settings, list[str]]:
     return settings, [schema, f"{schema}_keys"]
 
 
-def login(proc: Processor, name: str) -> Session:
-    """The session of `name`, logged in with the credential this process issued to them.
+def login(proc: Processor, name: str) -> Desk:
+    """The desk of `name`, logged in with the credential this process issued to them.
 
-    Tests act as people the way every caller does: through `Processor.login` and a personal
+    Tests act as people the way every caller does: through `processor.desk.login` and a personal
     credential (ACC-12). The credential comes from `proc.issued`, where the processor leaves
     the text of each credential it issued for the caller that asked for it.
     """
@@ -71,13 +73,13 @@ def login(proc: Processor, name: str) -> Session:
         credential = proc.issued[name]
     except KeyError:
         credential = "pcr1_000000000000_no-credential-was-issued-in-this-process"
-    session = proc.login(name, credential)
-    user = session.find_user(name)
+    person = desk.login(proc, name, credential)
+    user = person.find_user(name)
     if user is not None and user.credential_handed_over:
         # Handed over by the processor's staff: replace it, as its holder must (ACC-13).
-        session.users.rotate_credential(name)
-        session = proc.login(name, proc.issued[name])
-    return session
+        person.users.rotate_credential(name)
+        person = desk.login(proc, name, proc.issued[name])
+    return person
 
 
 class fresh_store:  # noqa: N801 - used like a function: `with fresh_store(backend) as proc:`
@@ -89,7 +91,7 @@ class fresh_store:  # noqa: N801 - used like a function: `with fresh_store(backe
         self.clock = clock or FixedClock(START)
 
     def __enter__(self) -> Processor:
-        self.proc = Processor.init(
+        self.proc = initialise(
             self.settings,
             gdpa_undertaking=UNDERTAKING,
             manager_undertaking=UNDERTAKING,

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from support import login
 
+from processor import desk
 from processor.kernel.errors import AccessDeniedError, RefusedError
 from processor.readmodels import tables as t
 
@@ -65,7 +66,9 @@ def test_recovery_journey_four_eyes_wait_and_cancel__ACC_13__AUD_5__ACC_14(acme,
     from processor.audit.contactpersons import ContactPersonsService
 
     alice = login(acme, "alice")
-    ContactPersonsService(alice).set("acme", "data-protection", "Dora Dahl", "dora@acme.example")
+    ContactPersonsService(alice.session).set(
+        "acme", "data-protection", "Dora Dahl", "dora@acme.example"
+    )
     login(acme, "grete")
     started = _start(acme)
     assert started["state"] == "started"
@@ -99,11 +102,11 @@ def test_recovery_journey_four_eyes_wait_and_cancel__ACC_13__AUD_5__ACC_14(acme,
     clock.advance(timedelta(hours=1))
     done = login(acme, "sam").recovery.complete("acme", 2)
     assert done["state"] == "completed"
-    recovered = acme.login("alice2", done["credential"])
+    recovered = desk.login(acme, "alice2", done["credential"])
     with pytest.raises(AccessDeniedError, match="CredentialMustBeTheHoldersOwn"):
         recovered.contacts.add("acme", "news", "x@example.dk", "email:form")
     recovered.users.rotate_credential("alice2")
-    own = acme.login("alice2", acme.issued["alice2"])
+    own = desk.login(acme, "alice2", acme.issued["alice2"])
     notices = [n for n in own.notices.list("acme") if n["kind"] == "account-recovery"]
     assert len(notices) == 3  # the cancelled one started; the second started and completed
     for notice in notices:
@@ -128,7 +131,7 @@ def test_one_open_recovery_at_a_time_and_only_for_the_controllers_administrator_
 def _audit(proc):
     from processor.audit.samples import SamplesService
 
-    return SamplesService(login(proc, "grete"))
+    return SamplesService(login(proc, "grete").session)
 
 
 def test_staff_user_changes_are_deviation_candidates_until_reviewed__ACC_13__ACC_7(acme, clock):
@@ -139,7 +142,7 @@ def test_staff_user_changes_are_deviation_candidates_until_reviewed__ACC_13__ACC
     from processor.services.status import StatusService
 
     grete = login(acme, "grete")
-    assert StatusService(grete).status()["staff_user_changes_unreviewed"] == []
+    assert StatusService(grete.session).status()["staff_user_changes_unreviewed"] == []
     number = login(acme, "alice").controllers.instruct(
         "acme", "user-request", "add Carl", {"change": "add", "user": "carl", "role": "support"}
     )["number"]
@@ -149,7 +152,7 @@ def test_staff_user_changes_are_deviation_candidates_until_reviewed__ACC_13__ACC
     clock.advance(timedelta(hours=72))
     login(acme, "sam").recovery.complete("acme", 1)
 
-    status = StatusService(grete).status()
+    status = StatusService(grete.session).status()
     changes = status["staff_user_changes_unreviewed"]
     assert [(c["user"], c["change"], c["actor"]) for c in changes] == [
         ("carl", "added", "sam"),
@@ -158,7 +161,7 @@ def test_staff_user_changes_are_deviation_candidates_until_reviewed__ACC_13__ACC
         ("alice2", "credential", "sam"),
     ]
     assert any("staff changes to controllers' users" in line for line in status["attention"])
-    kinds = {d["kind"] for d in build_report(grete)["deviations"]}
+    kinds = {d["kind"] for d in build_report(grete.session)["deviations"]}
     assert "staff-user-change-unreviewed" in kinds
 
     for of, size in (("staff", 1), ("subprocessors", 1), ("user-changes", 10)):
@@ -168,8 +171,8 @@ def test_staff_user_changes_are_deviation_candidates_until_reviewed__ACC_13__ACC
         assert all(e["findings"] == ["staff-changed-a-controllers-user"] for e in sampled)
     for entry in sampled:
         _audit(acme).review(sample["sample"], entry["entry"], "ok", "alice asked; ticket 4711")
-    assert StatusService(grete).status()["staff_user_changes_unreviewed"] == []
-    kinds = {d["kind"] for d in build_report(grete)["deviations"]}
+    assert StatusService(grete.session).status()["staff_user_changes_unreviewed"] == []
+    kinds = {d["kind"] for d in build_report(grete.session)["deviations"]}
     assert "staff-user-change-unreviewed" not in kinds
     later = _audit(acme).draw(size=5, seed=7, of="staff")
     assert [e for e in later["entries"] if e["kind"] == "user-change"] == []

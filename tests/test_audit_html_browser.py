@@ -107,7 +107,7 @@ def not_blank(raw: bytes) -> float:
 @pytest.fixture
 def report_file(acme, clock, tmp_path):
     planted_story(acme, clock)
-    model = build_report(login(acme, "grete"))
+    model = build_report(login(acme, "grete").session)
     path = tmp_path / "report.html"
     path.write_text(render_html.render(model), encoding="utf-8")
     return path, model

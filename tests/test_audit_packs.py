@@ -26,7 +26,7 @@ def supervised(acme, clock):
     grete = login(acme, "grete")
     name = grete.subprocessors.listing(controller="acme")["subprocessors"][0]["name"]
     grete.subprocessors.supervise(name, "questionnaire", "answers complete", on=date(2026, 3, 1))
-    persons = ContactPersonsService(grete)
+    persons = ContactPersonsService(grete.session)
     persons.set("processor", "representative", "Rasmus Rep", "rep@processor.example")
     persons.set("processor", "data-protection", "Grete Dahl", "dpo@processor.example")
     return acme, name
@@ -62,7 +62,7 @@ def test_challenge_is_recorded_and_notified__SUB_7(supervised):
     """A challenge is an event, a notice the processor's staff see, and shows in the pack."""
     proc, name = supervised
     alice = login(proc, "alice")
-    done = ChallengesService(alice).challenge(name, "the questionnaire is self-assessed")
+    done = ChallengesService(alice.session).challenge(name, "the questionnaire is self-assessed")
     assert done["supervision_on"] == "2026-03-01"
     assert done["new_audit_requested"] is True
     challenge = proc.find(uuid.UUID(done["challenge"]))
@@ -83,8 +83,8 @@ def test_challenge_needs_a_controller_a_reason_and_a_known_supervision__SUB_7(su
     """Staff cannot challenge; an empty reason or an unknown supervision date is refused."""
     proc, name = supervised
     with pytest.raises(AccessDeniedError):
-        ChallengesService(login(proc, "grete")).challenge(name, "x")
-    alice = ChallengesService(login(proc, "alice"))
+        ChallengesService(login(proc, "grete").session).challenge(name, "x")
+    alice = ChallengesService(login(proc, "alice").session)
     with pytest.raises(InvalidInputError):
         alice.challenge(name, "  ")
     with pytest.raises(NotFoundError):

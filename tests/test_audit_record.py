@@ -25,10 +25,10 @@ SECRET = ("karen.secret@example.dk", "Karenina")
 def recorded(acme):
     """Acme and beta with a contact, contact persons on both sides."""
     login(acme, "alice").contacts.add("acme", "news", SECRET[0], "email:form", first_name=SECRET[1])
-    ContactPersonsService(login(acme, "grete")).set(
+    ContactPersonsService(login(acme, "grete").session).set(
         "processor", "data-protection", "Grete Dahl", "dpo@processor.example"
     )
-    ContactPersonsService(login(acme, "alice")).set(
+    ContactPersonsService(login(acme, "alice").session).set(
         "acme", "representative", "Alice Holm", "alice@acme.example"
     )
     return acme
@@ -64,7 +64,7 @@ def _expanded_keys(node: object) -> set[str]:
 
 def test_record_names_processor_gdpa_and_every_controller_with_contacts__AUD_3(recorded):
     """Processor, GDPA contact, each controller with contact persons, categories, measures."""
-    rec = record.build(login(recorded, "grete"))
+    rec = record.build(login(recorded, "grete").session)
     assert rec["processor"]["contact_persons"]["data-protection"]["email"] == (
         "dpo@processor.example"
     )
@@ -89,7 +89,7 @@ def test_record_names_processor_gdpa_and_every_controller_with_contacts__AUD_3(r
 
 def test_dpv_record_is_valid_json_ld_in_the_dpv_vocabulary__AUD_3(recorded):
     """PyLD expands it offline; every property maps to an IRI; the types are DPV classes."""
-    doc = record.as_dpv(record.build(login(recorded, "grete")))
+    doc = record.as_dpv(record.build(login(recorded, "grete").session))
     expanded = jsonld.expand(json.loads(json.dumps(doc)))
     used = _keys(doc)
     iris = _expanded_keys(expanded)
@@ -111,7 +111,7 @@ def test_dpv_record_is_valid_json_ld_in_the_dpv_vocabulary__AUD_3(recorded):
 
 def test_dpv_context_is_embedded_and_never_fetched__AUD_3(recorded):
     """No remote context: a loader that refuses every fetch still expands the record."""
-    doc = record.as_dpv(record.build(login(recorded, "grete")))
+    doc = record.as_dpv(record.build(login(recorded, "grete").session))
 
     def refuse(url: str, options: object = None) -> None:
         raise AssertionError(f"fetched {url}")
@@ -123,4 +123,4 @@ def test_dpv_context_is_embedded_and_never_fetched__AUD_3(recorded):
 def test_only_the_gdpa_reads_the_record__AUD_3(recorded):
     """A controller's administrator and support staff may not read the whole record."""
     with pytest.raises(AccessDeniedError):
-        record.build(login(recorded, "alice"))
+        record.build(login(recorded, "alice").session)

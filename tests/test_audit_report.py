@@ -63,7 +63,7 @@ def planted_story(proc, clock) -> None:
         )
     )  # fmt: skip
     bob.subprocessors.object_to("Plumbrook ApS", "beta", FREE["objection"])
-    BreachesService(grete).open(kinds=["confidentiality"], nature=FREE["breach"],
+    BreachesService(grete.session).open(kinds=["confidentiality"], nature=FREE["breach"],
                                 systems=["hosting"])  # fmt: skip
     clock.advance(timedelta(hours=25))  # acme's 24-hour breach clock is now overdue (BR-1)
 
@@ -82,7 +82,7 @@ def _evidence(model, key: str) -> dict[str, int]:
 
 def test_report_has_objectives_a_to_i_with_ids_mechanisms_and_live_counts__AUD_1(story):
     """Each objective lists its ids with mechanisms, and its counts are the period's events."""
-    model = build_report(login(story, "grete"))
+    model = build_report(login(story, "grete").session)
     assert [o["key"] for o in model["objectives"]] == list("ABCDEFGHI")
     for objective in model["objectives"]:
         assert objective["obligations"], objective["key"]
@@ -111,17 +111,17 @@ def test_the_period_limits_the_counts__AUD_1(story, clock):
     """A period before the story counts none of its events."""
     day = clock.now().date()
     grete = login(story, "grete")
-    later = build_report(grete, start=day + timedelta(days=1), end=day + timedelta(days=2))
+    later = build_report(grete.session, start=day + timedelta(days=1), end=day + timedelta(days=2))
     assert _evidence(later, "B")["reveals of identifying data"] == 0
     assert later["events_in_period"] == 0
     with pytest.raises(InvalidInputError):
-        build_report(grete, start=day, end=day - timedelta(days=1))
+        build_report(grete.session, start=day, end=day - timedelta(days=1))
 
 
 def test_report_never_contains_planted_personal_data__AUD_1(story):
     """Names, e-mails, phones and free text planted in the store appear in no format."""
     for controller in (None, "acme", "beta"):
-        model = build_report(login(story, "grete"), controller=controller)
+        model = build_report(login(story, "grete").session, controller=controller)
         for render in RENDERERS:
             text = render(model).casefold()
             for value in PLANTED:
@@ -130,12 +130,12 @@ def test_report_never_contains_planted_personal_data__AUD_1(story):
 
 def test_controller_report_covers_only_that_controller__AUD_1__ACC_9(story):
     """Acme's report counts acme's events only; beta's objection is not in it."""
-    model = build_report(login(story, "alice"), controller="acme")
+    model = build_report(login(story, "alice").session, controller="acme")
     assert model["scope"]["controller"] == "acme"
     assert [c["controller"] for c in model["system"]["controllers"]] == ["acme"]
     assert _evidence(model, "B")["reveals of identifying data"] == 1
     assert _evidence(model, "F")["objections"] == 0
-    beta = build_report(login(story, "bob"), controller="beta")
+    beta = build_report(login(story, "bob").session, controller="beta")
     assert _evidence(beta, "B")["reveals of identifying data"] == 0
     assert _evidence(beta, "F")["objections"] == 1
     # The breach on the shared hosting affects both: each report counts it.
@@ -149,27 +149,27 @@ def test_only_audit_readers_and_own_administrators_may_run_it__AUD_1__ACC_9(stor
     the system manager are refused, and each refusal is recorded.
     """
     refused = [
-        (lambda: build_report(login(story, "bob"), controller="acme")),
-        (lambda: build_report(login(story, "alice"))),
-        (lambda: build_report(login(story, "sam"))),
-        (lambda: build_report(login(story, "mia"), controller="acme")),
+        (lambda: build_report(login(story, "bob").session, controller="acme")),
+        (lambda: build_report(login(story, "alice").session)),
+        (lambda: build_report(login(story, "sam").session)),
+        (lambda: build_report(login(story, "mia").session, controller="acme")),
     ]
     for attempt in refused:
         with pytest.raises(AccessDeniedError):
             attempt()
     with pytest.raises(NotFoundError):
-        build_report(login(story, "grete"), controller="nope")
-    model = build_report(login(story, "grete"))
+        build_report(login(story, "grete").session, controller="nope")
+    model = build_report(login(story, "grete").session)
     assert model["refusals_by_rule"].get("RoleMustGrantPermission", 0) >= 2
     assert model["refusals_by_rule"].get("ControllerUsersSeeOnlyTheirOwn", 0) >= 2
 
 
 def test_overdue_staff_review_and_sample_are_deviations__AUD_1__ACC_2__ACC_7(story, clock):
     """Past the review period, every staff member is overdue, and no sample was drawn."""
-    fresh = build_report(login(story, "grete"))
+    fresh = build_report(login(story, "grete").session)
     assert "staff-review-overdue" not in {d["kind"] for d in fresh["deviations"]}
     clock.advance(timedelta(days=400))
-    model = build_report(login(story, "grete"))
+    model = build_report(login(story, "grete").session)
     kinds = {d["kind"]: d for d in model["deviations"]}
     assert kinds["staff-review-overdue"]["obligation"] == "ACC-2"
     assert kinds["staff-review-overdue"]["objective"] == "C"
@@ -181,7 +181,7 @@ def test_overdue_staff_review_and_sample_are_deviations__AUD_1__ACC_2__ACC_7(sto
 
 def test_overdue_breach_clock_is_a_deviation__BR_1__AUD_1(story):
     """Acme's breach notice, due 24 hours after awareness and not given, is flagged."""
-    model = build_report(login(story, "grete"))
+    model = build_report(login(story, "grete").session)
     overdue = [d for d in model["deviations"] if d["kind"] == "breach-clock-overdue"]
     assert [d["obligation"] for d in overdue] == ["BR-1"]
     assert "acme" in overdue[0]["text"]
@@ -195,7 +195,7 @@ def test_subprocessor_check_findings_are_deviations__SUB_6__AUD_1(story):
     """Every `subprocessors check` finding is counted, grouped by rule, as a deviation."""
     grete = login(story, "grete")
     findings = grete.subprocessors.check()["findings"]
-    model = build_report(grete)
+    model = build_report(grete.session)
     assert model["subprocessor_findings"]["total"] == len(findings)
     shown = [d for d in model["deviations"] if d["kind"] == "subprocessor-finding"]
     assert sum(int(d["text"].split("`: ")[1].split(" x ")[0]) for d in shown) == len(findings)
@@ -209,7 +209,7 @@ def test_failed_ledger_verification_is_a_deviation__AUD_4(story):
     with story.ledger.engine.begin() as conn:
         newest = conn.execute(sa.select(sa.func.max(checkpoints.c.size))).scalar_one()
         conn.execute(sa.delete(checkpoints).where(checkpoints.c.size == newest))
-    model = build_report(login(story, "grete"))
+    model = build_report(login(story, "grete").session)
     assert model["ledger"]["verification"]["ok"] is False
     failed = [d for d in model["deviations"] if d["kind"] == "ledger-verification-failed"]
     assert len(failed) == 1
@@ -219,7 +219,7 @@ def test_failed_ledger_verification_is_a_deviation__AUD_4(story):
 
 def test_json_is_the_model_and_markdown_has_every_section__AUD_1(story):
     """The JSON rendering round-trips the model; Markdown has every objective and appendix."""
-    model = build_report(login(story, "grete"))
+    model = build_report(login(story, "grete").session)
     assert json.loads(render_json.render(model))["deviations"] == model["deviations"]
     text = render_markdown.render(model)
     for heading in (

@@ -89,7 +89,7 @@ class Page(HTMLParser):
 @pytest.fixture
 def page(acme, clock):
     planted_story(acme, clock)
-    html = render_html.render(build_report(login(acme, "grete")))
+    html = render_html.render(build_report(login(acme, "grete").session))
     parsed = Page()
     parsed.feed(html)
     parsed.close()

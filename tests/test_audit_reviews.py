@@ -16,7 +16,7 @@ from processor.kernel.errors import AccessDeniedError, InvalidInputError
 
 def test_reviews_are_events_with_their_next_due_date__AUD_6(proc, clock):
     """A risk review and a policy review are recorded as events; the clocks follow them."""
-    grete = reviews.ReviewsService(login(proc, "grete"))
+    grete = reviews.ReviewsService(login(proc, "grete").session)
     today = clock.now().date()
     risk = grete.record(reviews.RISK, "risks re-assessed; no change", today + timedelta(days=90))
     policy = grete.record(reviews.POLICY, "policy reviewed", None)
@@ -38,7 +38,7 @@ def test_reviews_are_events_with_their_next_due_date__AUD_6(proc, clock):
 
 def test_an_overdue_review_is_flagged__AUD_6(proc, clock):
     """Past its next date a review is overdue; without any review, a year after init."""
-    grete = reviews.ReviewsService(login(proc, "grete"))
+    grete = reviews.ReviewsService(login(proc, "grete").session)
     grete.record(reviews.RISK, "assessed", clock.now().date() + timedelta(days=30))
     clock.advance(timedelta(days=31))
     evidence = checks_evidence(proc, controller=None, start=None, end=None)
@@ -53,7 +53,7 @@ def test_an_overdue_review_is_flagged__AUD_6(proc, clock):
 
 def test_the_security_policy_is_reviewed_at_least_yearly__AUD_6(proc, clock):
     """A next date beyond a year, in the past, or missing for the risk review is refused."""
-    grete = reviews.ReviewsService(login(proc, "grete"))
+    grete = reviews.ReviewsService(login(proc, "grete").session)
     today = clock.now().date()
     with pytest.raises(InvalidInputError, match="at most"):
         grete.record(reviews.POLICY, "reviewed", today + timedelta(days=400))
@@ -64,4 +64,4 @@ def test_the_security_policy_is_reviewed_at_least_yearly__AUD_6(proc, clock):
     with pytest.raises(InvalidInputError, match="text"):
         grete.record(reviews.RISK, " ", today + timedelta(days=1))
     with pytest.raises(AccessDeniedError):
-        reviews.ReviewsService(login(proc, "sam")).record(reviews.POLICY, "x", None)
+        reviews.ReviewsService(login(proc, "sam").session).record(reviews.POLICY, "x", None)

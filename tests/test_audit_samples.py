@@ -78,7 +78,7 @@ def test_sample_finds_a_forged_reveal_after_expiry__ACC_7(desk, clock):
     first, _ = _contact_ids(desk)
     clock.advance(timedelta(hours=3))
     _forge_reveal(desk, g, "sven", first)
-    result = SamplesService(login(desk, "grete")).draw(size=50, seed=1)
+    result = SamplesService(login(desk, "grete").session).draw(size=50, seed=1)
     reveals = [e for e in result["entries"] if e["kind"] == "revealed"]
     assert [e["findings"] for e in reveals] == [[], ["after-expiry"]]
     assert result["deviations"] == 1
@@ -89,7 +89,7 @@ def test_sample_finds_a_reveal_outside_the_grants_scope__ACC_7(desk):
     g = _honest_reveal(desk)
     _, second = _contact_ids(desk)
     _forge_reveal(desk, g, "sven", second)
-    result = SamplesService(login(desk, "grete")).draw(size=50, seed=2)
+    result = SamplesService(login(desk, "grete").session).draw(size=50, seed=2)
     reveals = [e for e in result["entries"] if e["kind"] == "revealed"]
     assert [e["findings"] for e in reveals] == [[], ["outside-scope"]]
 
@@ -119,7 +119,7 @@ def test_sample_finds_a_person_without_training__ACC_7(desk):
         grant.approve(actor="alice", automatic=False, instruction="")
         desk.commit(grant)
     _forge_reveal(desk, str(grant.id), "una", first)
-    result = SamplesService(login(desk, "grete")).draw(size=50, seed=3)
+    result = SamplesService(login(desk, "grete").session).draw(size=50, seed=3)
     (found,) = [e["findings"] for e in result["entries"] if e["actor"] == "una"]
     assert "person-not-trained" in found
     assert "person-not-bound" in found
@@ -129,7 +129,7 @@ def test_a_clean_log_has_no_findings_and_the_sample_is_reproducible__ACC_7(desk)
     """Honest reveals and views pass; the same seed draws the same entries."""
     _honest_reveal(desk)
     _honest_reveal(desk)
-    grete = SamplesService(login(desk, "grete"))
+    grete = SamplesService(login(desk, "grete").session)
     first = grete.draw(size=3, seed=11)
     again = grete.draw(size=3, seed=11)
     assert first["population"] == 4  # two reveals and two support views
@@ -142,7 +142,7 @@ def test_a_clean_log_has_no_findings_and_the_sample_is_reproducible__ACC_7(desk)
 def test_sample_and_review_are_events_and_never_show_values__ACC_7(desk):
     """Drawing records `AuditSampleDrawn`, a review `SampleEntryReviewed`; no value is shown."""
     _honest_reveal(desk)
-    grete = SamplesService(login(desk, "grete"))
+    grete = SamplesService(login(desk, "grete").session)
     drawn = grete.draw(size=2, seed=5)
     sample = desk.find(uuid.UUID(drawn["sample"]))
     assert isinstance(sample, AuditSample)
@@ -165,13 +165,13 @@ def test_sample_and_review_are_events_and_never_show_values__ACC_7(desk):
 def test_only_the_gdpa_draws_samples__ACC_7(desk):
     """Support staff may not draw or review samples; the refusal is recorded."""
     with pytest.raises(AccessDeniedError):
-        SamplesService(login(desk, "sven")).draw(size=1, seed=1)
+        SamplesService(login(desk, "sven").session).draw(size=1, seed=1)
 
 
 def test_policy_says_when_a_sample_is_due_and_flags_an_overdue_one__ACC_7(desk, clock):
     """The audit policy's interval runs from the last sample; past it, the sample is overdue."""
     _honest_reveal(desk)
-    grete = SamplesService(login(desk, "grete"))
+    grete = SamplesService(login(desk, "grete").session)
     grete.draw(size=1, seed=1)
     evidence = checks_evidence(desk, controller=None, start=None, end=None)
     assert evidence["samples"]["overdue"] is False
@@ -189,7 +189,7 @@ def test_sample_of_subprocessors_checks_each_carrier_against_its_engagement__SUB
     alice.controllers.instruct("acme", "marketing", "Send our newsletter.")
     contact = _contact_ids(desk)[0]
     alice.messages.record("acme", contact, "email", "Hello", list_name="news")
-    grete = SamplesService(login(desk, "grete"))
+    grete = SamplesService(login(desk, "grete").session)
     result = grete.draw(size=10, seed=4, of="subprocessors")
     carried = [e for e in result["entries"] if e["kind"] == "carried"]
     assert len(carried) == 1
@@ -222,7 +222,7 @@ def test_sample_finds_a_message_carried_outside_the_approved_activity__SUB_8(des
             instruction=honest.instruction,
         )
         desk.commit(forged)
-    result = SamplesService(login(desk, "grete")).draw(size=10, seed=4, of="subprocessors")
+    result = SamplesService(login(desk, "grete").session).draw(size=10, seed=4, of="subprocessors")
     findings = {e["entry"]: e["findings"] for e in result["entries"] if e["kind"] == "carried"}
     assert sorted(map(bool, findings.values())) == [False, True]
     assert result["deviations"] == 1
@@ -246,7 +246,7 @@ def test_sample_checks_changes_passed_on_to_recipients__SUB_8(desk):
     with desk.using_clock():
         outbox.queue("erasure", "ref-forged", [uuid.UUID(theirs[0])], actor="alice")
         desk.commit(outbox)
-    result = SamplesService(grete).draw(size=50, seed=8, of="subprocessors")
+    result = SamplesService(grete.session).draw(size=50, seed=8, of="subprocessors")
     passed = [e for e in result["entries"] if e["kind"] == "passed-on"]
     assert len(passed) >= 2
     flagged = [e for e in passed if e["findings"]]

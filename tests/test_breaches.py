@@ -32,12 +32,12 @@ UBIVOX = "Ubivox Technologies ApS"  # acme's e-mail sub-processor from its signe
 
 
 def breaches(proc, user: str) -> BreachesService:
-    return BreachesService(login(proc, user))
+    return BreachesService(login(proc, user).session)
 
 
 def responses(proc, user: str) -> BreachResponsesService:
     """The controller's part of a breach (its notices and export), as `user`."""
-    return BreachResponsesService(login(proc, user))
+    return BreachResponsesService(login(proc, user).session)
 
 
 def add(proc, user: str, ref: str, email: str, **fields: str) -> str:
@@ -71,7 +71,7 @@ def test_notice_one_minute_late_on_both_editions__BR_1(acme, clock):
     assert [
         c["controller"] for c in overdue["breaches"][0]["clocks"] if c["state"] == "overdue"
     ] == ["acme"]
-    attention = StatusService(login(acme, "grete")).status()["attention"]
+    attention = StatusService(login(acme, "grete").session).status()["attention"]
     assert any("breach" in line for line in attention)
     late = grete.notify(first["id"], controllers=["acme"])["notices"][0]
     assert late["on_time"] is False

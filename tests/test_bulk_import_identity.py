@@ -31,6 +31,7 @@ from processor.keys.sealing import open_with_key
 from processor.link.tables import leaves
 from processor.readmodels import tables as t
 from processor.services.contacts import EVIDENCE, PROFILE, SOURCE
+from processor.services.setup import initialise
 
 CONTROLLER = "acme"
 
@@ -91,7 +92,7 @@ class _Store:
 
     def __init__(self, backend: str, folder: Path) -> None:
         self.settings, self.schemas = make_settings(backend, folder)
-        self.proc = Processor.init(
+        self.proc = initialise(
             self.settings,
             gdpa_undertaking=UNDERTAKING,
             manager_undertaking=UNDERTAKING,

@@ -27,6 +27,7 @@ from processor.domain.sending import recipient_rules
 from processor.kernel.rules import first_broken
 from processor.readmodels import tables as t
 from processor.services import messages as messages_module
+from processor.services.setup import initialise
 from processor.storage import pgrecorder
 
 RECORDER_TOPIC = "processor.storage.pgrecorder:ChunkingPostgresRecorder"
@@ -233,7 +234,7 @@ def test_a_send_through_the_chunking_recorder_is_signed_and_projected__RET_7(
     settings, schemas = make_settings("postgres", tmp_path)
     monkeypatch.setenv("APPLICATION_RECORDER_TOPIC", RECORDER_TOPIC)
     monkeypatch.setattr(pgrecorder, "CHUNK_EVENTS", 3)
-    proc = Processor.init(
+    proc = initialise(
         settings, gdpa="grete", system_manager="sam", clock=clock,
         gdpa_undertaking=UNDERTAKING, manager_undertaking=UNDERTAKING,
     )  # fmt: skip

@@ -33,6 +33,7 @@ from processor.keys.freetext import open_records
 from processor.link.origin import legacy_origin
 from processor.link.tables import checkpoints
 from processor.services.ledger import REASON_PURPOSE, reanchor
+from processor.services.setup import initialise
 from processor.services.status import StatusService
 
 if TYPE_CHECKING:
@@ -241,7 +242,7 @@ def test_reanchor_cannot_hide_a_rollback__AUD_4(store):
         conn.execute(checkpoints.delete().where(checkpoints.c.size == newest))
     # (Through the API: the command line's record of the refusal cannot be signed either.)
     with pytest.raises(RefusedError, match="it is not behind, there is nothing to re-anchor"):
-        reanchor(login(store, "grete"), REASON)
+        reanchor(login(store, "grete").session, REASON)
     assert reanchor_events(store) == []
 
 
@@ -298,7 +299,7 @@ def test_a_log_ahead_of_the_store_after_a_crash_is_fine__AUD_4(store, monkeypatc
 def second(backend: str, tmp_path: Path, clock: FixedClock) -> Iterator[Processor]:
     """Another store on the same backend, with controller acme and its administrator alice."""
     settings, schemas = make_settings(backend, tmp_path / "second")
-    proc = Processor.init(
+    proc = initialise(
         settings, gdpa="grete", system_manager="sam", clock=clock,
         gdpa_undertaking=UNDERTAKING, manager_undertaking=UNDERTAKING,
     )  # fmt: skip
@@ -365,7 +366,7 @@ def test_a_store_with_the_legacy_origin_still_verifies__AUD_4(
     """AUD-4: a store made before origins named the key keeps its legacy origin and verifies."""
     # The previous version recorded no origin at `init`.
     monkeypatch.setattr(Store, "choose_ledger_origin", lambda *_, **__: None)
-    proc = Processor.init(
+    proc = initialise(
         settings, gdpa="grete", system_manager="sam", clock=clock,
         gdpa_undertaking=UNDERTAKING, manager_undertaking=UNDERTAKING,
     )  # fmt: skip
@@ -405,7 +406,7 @@ def test_a_store_with_the_legacy_origin_still_verifies__AUD_4(
 
 def witness_warnings(proc: Processor) -> list[str]:
     with proc.using_clock():
-        status = StatusService(login(proc, "grete")).status()
+        status = StatusService(login(proc, "grete").session).status()
     return [line for line in status["attention"] if "no witness has cosigned" in line]
 
 

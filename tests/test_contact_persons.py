@@ -20,7 +20,7 @@ def _notices(proc, controller: str) -> list[dict]:
 
 def test_processor_contact_change_is_notified_to_every_controller__AUD_5(acme):
     """A new data-protection contact of the processor becomes a notice to acme and to beta."""
-    done = ContactPersonsService(login(acme, "grete")).set(
+    done = ContactPersonsService(login(acme, "grete").session).set(
         "processor", "data-protection", "Grete Dahl", "dpo@processor.example", "+45 11 22 33 44"
     )
     assert done["notified"] == 2
@@ -33,7 +33,7 @@ def test_processor_contact_change_is_notified_to_every_controller__AUD_5(acme):
 
 def test_controller_contact_change_is_notified_to_the_processor__AUD_5(acme):
     """Acme's administrator records, replaces and removes its representative; each is a notice."""
-    alice = ContactPersonsService(login(acme, "alice"))
+    alice = ContactPersonsService(login(acme, "alice").session)
     alice.set("acme", "representative", "Alice Holm", "alice@acme.example")
     alice.set("acme", "representative", "Anders Holm", "anders@acme.example")
     assert persons(acme, "acme")["representative"]["name"] == "Anders Holm"
@@ -50,15 +50,17 @@ def test_controller_contact_change_is_notified_to_the_processor__AUD_5(acme):
 def test_each_party_changes_only_its_own_contact_persons__AUD_5(acme):
     """Beta's administrator cannot change acme's; support staff cannot change the processor's."""
     with pytest.raises(AccessDeniedError):
-        ContactPersonsService(login(acme, "bob")).set("acme", "security", "Bo", "bo@beta.example")
+        ContactPersonsService(login(acme, "bob").session).set(
+            "acme", "security", "Bo", "bo@beta.example"
+        )
     login(acme, "sam").users.add(
         "sven", "support", confidentiality_signed="2026-01-05", trained="2026-01-06"
     )
     with pytest.raises(AccessDeniedError):
-        ContactPersonsService(login(acme, "sven")).set(
+        ContactPersonsService(login(acme, "sven").session).set(
             "processor", "security", "Sven", "sven@processor.example"
         )
-    alice = ContactPersonsService(login(acme, "alice"))
+    alice = ContactPersonsService(login(acme, "alice").session)
     with pytest.raises(InvalidInputError):
         alice.set("acme", "representative", "Alice", "not-an-address")
     with pytest.raises(InvalidInputError):

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from cli_helpers import Cli, new_settings, new_tenant, run_processor, write_rows
 from support import login, pg_engine
 
+from processor import desk
 from processor.app import Processor
 from processor.integrity.doctor import run_doctor
 from processor.integrity.duplicates import repair_duplicates
@@ -134,7 +135,7 @@ def test_four_concurrent_adds_of_one_email_leave_one_live_contact__SUBJ_4(
     def add(i: int) -> Any:
         spelling = ("Anne.Quixote@Example.org", "anne.quixote@EXAMPLE.ORG")[i % 2]
         with Processor.open(settings, acme.clock) as own:
-            session = own.login("alice", acme.issued["alice"])
+            session = desk.login(own, "alice", acme.issued["alice"])
             return session.contacts.add("acme", f"list-{i}", spelling, CONSENT)
 
     results = _run_together([lambda i=i: add(i) for i in range(4)])
@@ -253,7 +254,7 @@ def test_after_erasure_nothing_in_the_store_confirms_the_email__RET_5(
         for needle in (email, normalised, "zoë.unique", index, index.upper()):
             assert needle.encode() not in raw, f"{needle!r} survives the erasure"
         with pytest.raises(NotFoundError):
-            reopened.login("alice", acme.issued["alice"]).contacts.find("acme", email)
+            desk.login(reopened, "alice", acme.issued["alice"]).contacts.find("acme", email)
     finally:
         reopened.close()
 
@@ -284,17 +285,17 @@ def test_doctor_finds_and_repairs_planted_duplicates__SUBJ_4(
     clock.advance(timedelta(minutes=1))
     second = _plant_copy(acme, "dup@example.org", "news")
     alice.contacts.set_state("object", "acme", second, "stop")
-    report = run_doctor(login(acme, "grete"))
+    report = run_doctor(login(acme, "grete").session)
     assert report["counts"]["duplicates"] == 1
     finding = next(f for f in report["findings"] if f["check"] == "duplicates")
     assert finding["live"] == [keep, first, second] and finding["key"] == "acme"
     assert "dup@" not in str(report)
 
-    plan = repair_duplicates(alice, "acme", confirm=False)
+    plan = repair_duplicates(alice.session, "acme", confirm=False)
     assert plan["groups"] == [{"keep": keep, "erase": [first, second]}]
     assert not plan["repaired"] and _live(acme, "acme") == 3
 
-    done = repair_duplicates(alice, "acme", confirm=True)
+    done = repair_duplicates(alice.session, "acme", confirm=True)
     assert [r["erased"] for r in done["repaired"]] == [first, second]
     assert _live(acme, "acme") == 1
     kept = alice.contacts.find("acme", "dup@example.org")
@@ -305,7 +306,7 @@ def test_doctor_finds_and_repairs_planted_duplicates__SUBJ_4(
     assert reasons == [True, True]
     erased = list(acme.store.events.get(uuid.UUID(first)))[-1]
     assert type(erased).__qualname__ == "Contact.ContactErased"
-    assert run_doctor(login(acme, "grete"))["ok"] is True
+    assert run_doctor(login(acme, "grete").session)["ok"] is True
 
 
 def test_doctor_repair_on_the_command_line_needs_confirmation__SUBJ_4(
@@ -315,7 +316,7 @@ def test_doctor_repair_on_the_command_line_needs_confirmation__SUBJ_4(
     tenant = new_tenant(cli_store)
     keep = tenant.add("twice@example.org")
     with cli_store.open() as proc:
-        admin = proc.login(tenant.admin, cli_store.credentials[tenant.admin])
+        admin = desk.login(proc, tenant.admin, cli_store.credentials[tenant.admin])
         with proc.using_clock():
             copy = admin.contacts.new_contact(
                 tenant.ref, {"email": "twice@example.org"}, "news", ConsentInput.parse(CONSENT), "x"

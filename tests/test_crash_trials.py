@@ -47,6 +47,7 @@ from processor.config import Settings, with_schema
 from processor.integrity.keycheck import check_keys, event_facts
 from processor.kernel.clock import FixedClock
 from processor.readmodels import tables
+from processor.services.setup import initialise
 from processor.storage.eventstore import EventStore, eventstore_env
 from subprocessors import SubProcessorDetails
 
@@ -87,7 +88,7 @@ def _import(proc: Processor, ref: str, admin: str, n: int, prefix: str) -> list[
 
 
 def _build(settings: Settings, base: Path) -> Template:
-    proc = Processor.init(
+    proc = initialise(
         settings, gdpa="grete", system_manager="sam", simulation=True, clock=FixedClock(T0),
         gdpa_undertaking=UNDERTAKING, manager_undertaking=UNDERTAKING,
     )  # fmt: skip

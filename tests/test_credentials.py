@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 from support import login
 
+from processor import desk
 from processor.credentials.secrets import credential_id_of
 from processor.kernel.errors import AccessDeniedError, RefusedError
 from processor.readmodels import tables as t
@@ -24,9 +25,9 @@ def denials_of(proc, actor: str) -> list[tuple[str, str]]:
 def test_a_name_alone_opens_no_session__ACC_12(acme):
     """Without the person's credential, a user name gets nothing: the attempt is recorded."""
     with pytest.raises(AccessDeniedError, match="CredentialMustBeValid"):
-        acme.login("alice", "")
+        desk.login(acme, "alice", "")
     with pytest.raises(AccessDeniedError, match="CredentialMustBeValid"):
-        acme.login("alice", acme.issued["mia"])  # another person's credential
+        desk.login(acme, "alice", acme.issued["mia"])  # another person's credential
     assert denials_of(acme, "alice") == [
         ("login", "CredentialMustBeValid"),
         ("login", "CredentialMustBeValid"),
@@ -51,8 +52,8 @@ def test_a_rotated_credential_stops_working_at_once__ACC_12(acme):
     new = acme.issued["mia"]
     assert new != old
     with pytest.raises(AccessDeniedError, match="CredentialMustBeValid"):
-        acme.login("mia", old)
-    assert acme.login("mia", new).contacts is not None
+        desk.login(acme, "mia", old)
+    assert desk.login(acme, "mia", new).contacts is not None
     mia = login(acme, "alice").find_user("mia")
     assert mia is not None
     assert len(mia.refusals) == 1  # the failed authentication counts towards the lockout
@@ -63,17 +64,17 @@ def test_revoking_a_user_kills_their_credential__ACC_2__ACC_12(acme):
     old = acme.issued["mia"]
     login(acme, "alice").staff.revoke("mia", "left the company")
     with pytest.raises(AccessDeniedError, match="UserMustNotBeRevoked"):
-        acme.login("mia", old)
+        desk.login(acme, "mia", old)
     with pytest.raises(AccessDeniedError, match="CredentialMustBeValid"):
-        acme.login("mia", acme.issued["ben"])
+        desk.login(acme, "mia", acme.issued["ben"])
 
 
 def test_failed_authentications_lock_the_user__ACC_8(acme):
     """Five failed authentications in the window lock the user, even with the right one after."""
     for _ in range(5):
         with pytest.raises(AccessDeniedError):
-            acme.login("mia", "pcr1_000000000000_guess")
-    session = acme.login("mia", acme.issued["mia"])
+            desk.login(acme, "mia", "pcr1_000000000000_guess")
+    session = desk.login(acme, "mia", acme.issued["mia"])
     with pytest.raises(AccessDeniedError, match="UserMustNotBeLocked"):
         session.contacts.find("acme", email="x@example.dk")
 
@@ -81,9 +82,9 @@ def test_failed_authentications_lock_the_user__ACC_8(acme):
 def test_failed_authentications_of_unknown_names_are_recorded__ACC_8(acme):
     """A name nobody has is refused with the same message, and the attempt is on record."""
     with pytest.raises(AccessDeniedError) as unknown:
-        acme.login("mallory", "pcr1_000000000000_guess")
+        desk.login(acme, "mallory", "pcr1_000000000000_guess")
     with pytest.raises(AccessDeniedError) as known:
-        acme.login("mia", "pcr1_000000000000_guess")
+        desk.login(acme, "mia", "pcr1_000000000000_guess")
     assert str(unknown.value).replace("mallory", "X") == str(known.value).replace("mia", "X")
     assert denials_of(acme, "mallory") == [("login", "CredentialMustBeValid")]
 
@@ -97,7 +98,7 @@ def test_a_support_user_cannot_approve_their_own_grant__ACC_4__ACC_12(acme):
     with pytest.raises(AccessDeniedError, match="RoleMustGrantPermission"):
         sven.access.decide(grant, approve=True)
     with pytest.raises(AccessDeniedError, match="CredentialMustBeValid"):
-        acme.login("alice", acme.issued["sven"])  # acting as alice needs alice's credential
+        desk.login(acme, "alice", acme.issued["sven"])  # acting as alice needs alice's credential
 
 
 def test_the_system_manager_cannot_make_themself_a_controller_user__ACC_13(acme):
@@ -137,11 +138,11 @@ def test_a_handed_over_credential_must_be_replaced_before_use__ACC_13(acme):
     """A credential the processor's staff issued to a controller's user works only to replace it."""
     sam = login(acme, "sam")
     sam.controllers.register("gamma", "Gamma ApS", "DK", "paying", "scc", admin="gina")
-    gina = acme.login("gina", acme.issued["gina"])
+    gina = desk.login(acme, "gina", acme.issued["gina"])
     with pytest.raises(AccessDeniedError, match="CredentialMustBeTheHoldersOwn"):
         gina.contacts.add("gamma", "news", "a@example.dk", "email:form")
     gina.users.rotate_credential("gina")
-    fresh = acme.login("gina", acme.issued["gina"])
+    fresh = desk.login(acme, "gina", acme.issued["gina"])
     assert fresh.contacts.add("gamma", "news", "a@example.dk", "email:form")["contact_id"]
 
 
@@ -169,18 +170,18 @@ def test_each_processor_role_needs_an_undertaking_as_its_policy_says__ACC_1(proc
 
 def test_init_users_without_undertaking_can_only_record_it__ACC_1(settings, clock):
     """The GDPA and system manager made without dates are pending until they record their own."""
-    from processor.app import Processor
+    from processor.services.setup import initialise
 
-    proc = Processor.init(settings, gdpa="grete", system_manager="sam", clock=clock)
+    proc = initialise(settings, gdpa="grete", system_manager="sam", clock=clock)
     try:
-        grete = proc.login("grete", proc.issued["grete"])
+        grete = desk.login(proc, "grete", proc.issued["grete"])
         with pytest.raises(RefusedError, match="StaffMustBeBoundAndTrained"):
             grete.users.list()
         with pytest.raises(RefusedError, match="StaffMustBeBoundAndTrained"):
             grete.access.log()
         grete.users.record_undertaking("grete", "2026-02-01", "2026-02-02")
         assert {u["name"] for u in grete.users.list()} == {"grete", "sam"}
-        sam = proc.login("sam", proc.issued["sam"])
+        sam = desk.login(proc, "sam", proc.issued["sam"])
         with pytest.raises(RefusedError, match="StaffMustBeBoundAndTrained"):
             sam.controllers.register("x", "X", "DK", "paying", "scc")
     finally:
@@ -200,11 +201,11 @@ def test_deleting_read_model_refusals_does_not_stop_a_lockout__ACC_8(acme):
     """The lockout counts refusals on the user's own events; emptying `rm_denials` changes nothing."""
     for _ in range(4):
         with pytest.raises(AccessDeniedError):
-            acme.login("mia", "pcr1_000000000000_guess")
+            desk.login(acme, "mia", "pcr1_000000000000_guess")
     with acme.engines.readmodels.begin() as conn:
         conn.execute(sa.delete(t.denials))  # what a database administrator could do
     with pytest.raises(AccessDeniedError):
-        acme.login("mia", "pcr1_000000000000_guess")
-    session = acme.login("mia", acme.issued["mia"])
+        desk.login(acme, "mia", "pcr1_000000000000_guess")
+    session = desk.login(acme, "mia", acme.issued["mia"])
     with pytest.raises(AccessDeniedError, match="UserMustNotBeLocked"):
         session.contacts.find("acme", email="x@example.dk")

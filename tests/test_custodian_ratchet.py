@@ -34,6 +34,7 @@ from processor.keys.keystore import (
 )
 from processor.keys.wrapping import KeyWrapper
 from processor.services import keys as keyservice
+from processor.services.setup import initialise
 
 
 @pytest.fixture(params=CUSTODIANS)
@@ -52,7 +53,7 @@ def custodied(settings, kind, tmp_path_factory):
 @pytest.fixture
 def shop(custodied, clock):
     """An initialised store with controller acme (admin alice), on the custodian under test."""
-    proc = Processor.init(
+    proc = initialise(
         custodied,
         gdpa="grete",
         system_manager="sam",
@@ -159,7 +160,7 @@ def test_kek_copies_in_wal_dumps_and_backups_open_nothing_after_the_ratchet__RET
     saved = {str(r["subject_id"]): r for r in _rows(proc, subject_keys)}[gone]
     assert _openings(proc, saved_keks, saved, live=False) >= 1, "the saved copies work today"
     dump = _copy_key_store(proc, tmp_path / "keys-copy")
-    backup_keys(login(proc, "grete"), tmp_path / "key-backup")
+    backup_keys(login(proc, "grete").session, tmp_path / "key-backup")
     backup = b"".join(p.read_bytes() for p in (tmp_path / "key-backup").iterdir())
     for kek in saved_keks:
         assert _held(dump, kek["wrapped"]), "the copy holds the KEK: the attack is real"
@@ -360,7 +361,7 @@ def test_opening_with_the_wrong_custodian_is_a_one_line_error__RET_5(
 
 def test_a_key_store_from_before_the_custodian_opens_as_generation_one__RET_5(settings):
     """A key store without wrapping generations is upgraded in place: everything is generation 1."""
-    proc = Processor.init(
+    proc = initialise(
         settings,
         gdpa="grete",
         system_manager="sam",

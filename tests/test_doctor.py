@@ -46,7 +46,7 @@ def test_clean_store_passes_the_doctor__AUD_4(acme):
     """A store nobody edited behind the application has no finding."""
     _contact(acme, "clean@example.dk")
     _refuse(acme, 2)
-    report = run_doctor(login(acme, "grete"))
+    report = run_doctor(login(acme, "grete").session)
     assert report["ok"], report["findings"]
     assert report["counts"] == {
         "ledger": 0,
@@ -72,7 +72,7 @@ def test_doctor_names_every_tampered_read_model_row_and_key__AUD_4__RET_5__ACC_8
     acme.end_command()
     assert login(acme, "alice").contacts.show("acme", shredded)  # reads as erased, silently
 
-    report = run_doctor(login(acme, "grete"))
+    report = run_doctor(login(acme, "grete").session)
     found = {
         (f["check"], f["problem"], f["where"], f["key"], f["column"]) for f in report["findings"]
     }

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from support import UNDERTAKING, login
 
-from processor.app import Processor
 from processor.kernel.errors import ProcessorError
 from processor.retention_policy import load_retention_policy
+from processor.services.setup import initialise
 
 US_ON_PRIVACY_SHIELD = ("Sendgrid", "Google LLC", "Dropbox, Inc.")
 
@@ -19,7 +19,7 @@ US_ON_PRIVACY_SHIELD = ("Sendgrid", "Google LLC", "Dropbox, Inc.")
 @pytest.fixture
 def effecttracker(settings, clock):
     """A store initialised with the Effecttracker profile and one customer, `kunde`."""
-    proc = Processor.init(
+    proc = initialise(
         settings,
         gdpa_undertaking=UNDERTAKING,
         manager_undertaking=UNDERTAKING,

@@ -18,7 +18,6 @@ from cli_helpers import BACKENDS, Cli, new_tenant, shared_store
 from custodian_support import make_token, with_custodian
 from support import UNDERTAKING, login
 
-from processor.app import Processor
 from processor.domain.contacts import Contact
 from processor.integrity.doctor import run_doctor
 from processor.integrity.keycheck import ALIVE_FOR_ERASED
@@ -27,6 +26,7 @@ from processor.keys.keystore import shredded_subjects, subject_keys
 from processor.keys.sealing import ERASED
 from processor.readmodels import tables as t
 from processor.readmodels.rebuild import rebuild
+from processor.services.setup import initialise
 
 EMAIL = "resurrected.person@example.dk"
 
@@ -83,7 +83,7 @@ def test_key_put_back_after_erasure_makes_show_and_export_fail_naming_doctor__RE
 def acme_in_softhsm(settings, clock, tmp_path_factory):
     """A store whose wrapping key lives in a SoftHSM2 token (the PKCS#11 custodian)."""
     token = make_token(tmp_path_factory.getbasetemp() / "softhsm")
-    proc = Processor.init(
+    proc = initialise(
         with_custodian(settings, "pkcs11", token),
         gdpa="grete",
         system_manager="sam",
@@ -127,7 +127,7 @@ def test_key_put_back_and_read_model_relisted_still_fails_export_and_lists__RET_
 def test_key_put_back_is_never_used_by_the_projector_and_the_doctor_names_it__RET_5__AUD_4(acme):
     """`doctor` reports the key that came back; a rebuild derives no index from it."""
     cid = _erased_with_key_put_back(acme)
-    report = run_doctor(login(acme, "grete"))
+    report = run_doctor(login(acme, "grete").session)
     assert [
         (f["problem"], f["key"].split(" ")[0])
         for f in report["findings"]

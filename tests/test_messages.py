@@ -15,6 +15,7 @@ from processor.domain.sending import AccountEmailLimit, AccountMonthlyEmailLimit
 from processor.kernel.errors import ConflictError, RefusedError
 from processor.readmodels import tables as t
 from processor.services.messages import CONTENT
+from processor.services.setup import initialise
 
 
 def seed_messages(proc: Processor, controller: str, contact: str, n: int) -> None:
@@ -71,7 +72,7 @@ def test_content_is_sealed_with_its_own_key_and_kept_until_deletion__RET_7(acme)
 
 def test_content_is_shredded_after_24_hours_under_the_effecttracker_profile__RET_7(settings, clock):
     """`no-staff-access` keeps sent content 24 hours; the facts (time, channel, counts) stay."""
-    proc = Processor.init(
+    proc = initialise(
         settings,
         gdpa_undertaking=UNDERTAKING,
         manager_undertaking=UNDERTAKING,

@@ -14,6 +14,7 @@ import pytest
 from cli_helpers import BACKENDS, Cli, new_tenant, shared_store
 from support import START, login
 
+from processor import desk
 from processor.domain.ids import user_id
 from processor.kernel.errors import (
     AccessDeniedError,
@@ -32,7 +33,7 @@ ATTEMPTS = 5  # policies/profiles.toml: lockout_attempts of the standard profile
 def _fail_logins(proc, name: str, times: int = ATTEMPTS) -> None:
     for _ in range(times):
         with pytest.raises(AccessDeniedError):
-            proc.login(name, "pcr1_wrong")
+            desk.login(proc, name, "pcr1_wrong")
 
 
 def _locked(proc, name: str) -> bool:

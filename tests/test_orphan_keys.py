@@ -39,10 +39,10 @@ def test_doctor_reports_keys_of_no_subject_once_older_than_the_threshold__RET_5_
     alice = login(acme, "alice")
     kept = alice.contacts.add("acme", "news", "kept@example.dk", "email:form")["contact_id"]
     orphans = _killed_import(acme)
-    young = run_doctor(login(acme, "grete"))
+    young = run_doctor(login(acme, "grete").session)
     assert young["ok"], young["findings"]  # an import in flight is not flagged
     clock.advance(ORPHAN_AGE + timedelta(minutes=1))
-    report = run_doctor(login(acme, "grete"))
+    report = run_doctor(login(acme, "grete").session)
     assert _orphans_found(report) == set(orphans)
     assert str(kept) not in _orphans_found(report)
     assert report["counts"]["keystore"] == BATCH and not report["ok"]
@@ -55,10 +55,10 @@ def test_repair_destroys_keys_of_no_subject_only_when_confirmed_each_batch_an_ev
     orphans = _killed_import(acme, 3)
     clock.advance(ORPHAN_AGE + timedelta(minutes=1))
     grete = login(acme, "grete")
-    plan = repair_orphans(grete, confirm=False)
+    plan = repair_orphans(grete.session, confirm=False)
     assert sorted(plan["orphan_keys"]) == sorted(orphans) and plan["destroyed"] == 0
     assert not any(acme.keys.is_shredded(sid) for sid in orphans)
-    done = repair_orphans(grete, confirm=True)
+    done = repair_orphans(grete.session, confirm=True)
     assert done["destroyed"] == 3 and done["events"] == 1
     assert all(acme.keys.is_shredded(sid) for sid in orphans)
     recorded = [
@@ -70,7 +70,7 @@ def test_repair_destroys_keys_of_no_subject_only_when_confirmed_each_batch_an_ev
         (sorted(orphans), 3, "grete")
     ]
     assert acme.ledger.verify().ok
-    after = run_doctor(grete)
+    after = run_doctor(grete.session)
     assert after["ok"], after["findings"]
 
 
@@ -81,7 +81,7 @@ def test_repair_is_refused_to_a_controllers_administrator__RET_5(acme, clock):
     _killed_import(acme, 1)
     clock.advance(ORPHAN_AGE + timedelta(minutes=1))
     with pytest.raises(AccessDeniedError):
-        repair_orphans(login(acme, "alice"), confirm=True)
+        repair_orphans(login(acme, "alice").session, confirm=True)
 
 
 # -- the command line ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from eventsourcing.persistence import Mapper
 from support import login
 from test_ledger_tamper import EventTable
 
+from processor import desk
 from processor.credentials.secrets import new_credential
 from processor.domain.ids import user_id
 from processor.domain.users import User
@@ -46,7 +47,7 @@ def test_a_forged_user_record_cannot_log_in__AUD_4__ACC_12(acme):
     """A GDPA forged by SQL is no user: logging in as them is an integrity failure (exit 3)."""
     text, _ = forge_gdpa(acme, "mallory")
     with pytest.raises(IntegrityFailureError, match="record MAC"):
-        acme.login("mallory", text)
+        desk.login(acme, "mallory", text)
 
 
 def test_the_next_writing_command_refuses_to_sign_a_forged_record__AUD_4(acme):

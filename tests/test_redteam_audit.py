@@ -35,6 +35,7 @@ from redteam_support import (
 from redteam_support import Story as RedTeamStory
 from support import BACKENDS, login
 
+from processor import desk
 from processor.app import Processor
 from processor.audit import packs, record
 from processor.audit.contactpersons import ContactPersonsService
@@ -95,14 +96,14 @@ def story(request: pytest.FixtureRequest) -> Iterator[Story]:
         grant = sven.access.request("acme", SUBJECT_TEXT["grant"], [pseudonym], hours=2)
         alice.access.decide(grant["grant"], approve=True)
         sven.access.reveal(grant["grant"], pseudonym)
-        ContactPersonsService(alice).set("acme", "representative", *ACME_PERSON)
+        ContactPersonsService(alice.session).set("acme", "representative", *ACME_PERSON)
         grete = login(proc, "grete")
-        opened = BreachesService(grete).open(
+        opened = BreachesService(grete.session).open(
             kinds=["confidentiality"], nature="Laptop lost", systems=["controller:acme"]
         )
-        BreachesService(grete).notify(opened["id"], controllers=["acme"])
+        BreachesService(grete.session).notify(opened["id"], controllers=["acme"])
         clock.advance(timedelta(hours=1))
-        drawn = SamplesService(grete).draw(size=5, seed=7)
+        drawn = SamplesService(grete.session).draw(size=5, seed=7)
         s = Story(proc, clock, cli_on(proc), drawn["sample"], drawn["entries"][0]["entry"])
         s.tick()
         yield s
@@ -118,18 +119,20 @@ def test_support_can_neither_draw_nor_review_samples_nor_read_audit_outputs__ACC
     sven = login(story.proc, "sven")
     before = len(story.cli.denials("sven"))
     attempts = [
-        lambda: SamplesService(sven).draw(size=3, seed=1),
-        lambda: SamplesService(sven).review(story.sample, story.entry, "ok", "fine"),
-        lambda: SamplesService(sven).list(),
-        lambda: build_report(sven),
-        lambda: build_report(sven, controller="acme"),
-        lambda: record.build(sven),
+        lambda: SamplesService(sven.session).draw(size=3, seed=1),
+        lambda: SamplesService(sven.session).review(story.sample, story.entry, "ok", "fine"),
+        lambda: SamplesService(sven.session).list(),
+        lambda: build_report(sven.session),
+        lambda: build_report(sven.session, controller="acme"),
+        lambda: record.build(sven.session),
         lambda: packs.controller_pack(sven, "acme"),
         lambda: packs.dpia_pack(sven, "acme"),
-        lambda: ReviewsService(sven).record(RISK, "fine", None),
-        lambda: ReviewsService(sven).record(POLICY, "fine", None),
-        lambda: ContactPersonsService(sven).set("acme", "security", "Eve", "eve@x.example"),
-        lambda: ContactPersonsService(sven).set("processor", "security", "Eve", "eve@x.example"),
+        lambda: ReviewsService(sven.session).record(RISK, "fine", None),
+        lambda: ReviewsService(sven.session).record(POLICY, "fine", None),
+        lambda: ContactPersonsService(sven.session).set("acme", "security", "Eve", "eve@x.example"),
+        lambda: ContactPersonsService(sven.session).set(
+            "processor", "security", "Eve", "eve@x.example"
+        ),
     ]
     for attempt in attempts:
         refused(story, attempt)
@@ -148,14 +151,14 @@ def test_a_controller_reaches_no_other_controllers_audit_data__AUD_1__ACC_9(stor
     """
     bob = login(story.proc, "bob")
     for attempt in (
-        lambda: build_report(bob, controller="acme"),
-        lambda: build_report(bob),
+        lambda: build_report(bob.session, controller="acme"),
+        lambda: build_report(bob.session),
         lambda: packs.controller_pack(bob, "acme"),
         lambda: packs.dpia_pack(bob, "acme"),
-        lambda: record.build(bob),
-        lambda: ContactPersonsService(bob).show("acme"),
-        lambda: ContactPersonsService(bob).set("acme", "security", "Eve", "eve@x.example"),
-        lambda: SamplesService(bob).list(),
+        lambda: record.build(bob.session),
+        lambda: ContactPersonsService(bob.session).show("acme"),
+        lambda: ContactPersonsService(bob.session).set("acme", "security", "Eve", "eve@x.example"),
+        lambda: SamplesService(bob.session).list(),
     ):
         refused(story, attempt)
     for argv in (
@@ -239,7 +242,7 @@ def test_a_forged_review_is_refused_and_caught_by_the_ledger__ACC_7(backend: str
     with simulation_store(backend, clock, tmp_path) as proc:
         one_controller(proc)
         grete = login(proc, "grete")
-        drawn = SamplesService(grete).draw(size=3, seed=1)
+        drawn = SamplesService(grete.session).draw(size=3, seed=1)
         sample = proc.find(uuid.UUID(drawn["sample"]))
         assert isinstance(sample, AuditSample)
         if not sample.entries:
@@ -249,7 +252,7 @@ def test_a_forged_review_is_refused_and_caught_by_the_ledger__ACC_7(backend: str
                           note="forged")  # fmt: skip
         insert_unkeyed(proc, sample)
         with pytest.raises(IntegrityFailureError):
-            SamplesService(login(proc, "grete")).list()
+            SamplesService(login(proc, "grete").session).list()
         assert not proc.ledger.verify().ok
         cli = cli_on(proc)
         env = {"PROCESSOR_NOW": clock.now().isoformat()}
@@ -270,7 +273,7 @@ def test_two_concurrent_reviews_of_one_entry_lose_nothing__ACC_7(story: Story):
 
     def review(i: int, finding: str) -> None:
         with Processor.open(settings, story.clock) as own:
-            service = SamplesService(own.login("grete", credential))
+            service = SamplesService(desk.login(own, "grete", credential).session)
             barrier.wait()
             try:
                 results[i] = (finding, service.review(story.sample, story.entry, finding, f"n{i}"))
@@ -295,7 +298,7 @@ def test_two_concurrent_reviews_of_one_entry_lose_nothing__ACC_7(story: Story):
         if type(e).__name__ == "SampleEntryReviewed" and e.entry == story.entry
     ]
     assert sorted(e.finding for e in stored[-len(winners) :]) == sorted(winners)
-    shown = SamplesService(login(story.proc, "grete")).describe(
+    shown = SamplesService(login(story.proc, "grete").session).describe(
         story.proc.find(uuid.UUID(story.sample))
     )
     entry = next(e for e in shown["entries"] if e["entry"] == story.entry)
@@ -426,16 +429,18 @@ def test_a_contact_person_change_that_dies_before_its_notices_leaves_nothing__AU
     kill_on_notice_insert(story.proc, True)
     try:
         with pytest.raises(Exception):  # noqa: B017 - whatever the driver raises
-            ContactPersonsService(login(story.proc, "grete")).set("processor", "security", *person)
+            ContactPersonsService(login(story.proc, "grete").session).set(
+                "processor", "security", *person
+            )
     finally:
         kill_on_notice_insert(story.proc, False)
     credential = story.proc.issued["grete"]
     with Processor.open(story.proc.settings, story.clock) as fresh:
         assert len(list(fresh.store.events.get(cid))) == before
-        assert len(fresh.login("grete", credential).notices.list()) == notices_before
+        assert len(desk.login(fresh, "grete", credential).notices.list()) == notices_before
         assert fresh.ledger.verify().ok
-        ContactPersonsService(fresh.login("grete", credential)).set(
+        ContactPersonsService(desk.login(fresh, "grete", credential).session).set(
             "processor", "security", *person
         )
-        assert len(fresh.login("grete", credential).notices.list()) == notices_before + 2
+        assert len(desk.login(fresh, "grete", credential).notices.list()) == notices_before + 2
     story.proc.catch_up()

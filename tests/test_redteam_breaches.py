@@ -36,6 +36,7 @@ from redteam_support import (
 from redteam_support import Story as RedTeamStory
 from support import BACKENDS, login
 
+from processor import desk
 from processor.app import Processor
 from processor.breaches.domain import Breach
 from processor.breaches.report import timeline_svg
@@ -75,10 +76,10 @@ class Story(RedTeamStory):
     outputs: list[str] = field(default_factory=list)
 
     def service(self, user: str) -> BreachesService:
-        return BreachesService(login(self.proc, user))
+        return BreachesService(login(self.proc, user).session)
 
     def responses(self, user: str) -> BreachResponsesService:
-        return BreachResponsesService(login(self.proc, user))
+        return BreachResponsesService(login(self.proc, user).session)
 
 
 def open_breach(
@@ -433,7 +434,7 @@ def _breach_notices(
 ) -> list[dict[str, Any]]:
     return [
         n
-        for n in proc.login("grete", credential).notices.list(controller=controller)
+        for n in desk.login(proc, "grete", credential).notices.list(controller=controller)
         if n["kind"] == "breach" and n.get("about") == bid
     ]
 
@@ -458,7 +459,9 @@ def test_a_notify_that_dies_mid_transaction_leaves_neither_step_nor_notice__BR_1
         assert _notified_events(fresh, bid) == []
         assert _breach_notices(fresh, bid, "acme", credential) == []
         assert fresh.ledger.verify().ok
-        BreachesService(fresh.login("grete", credential)).notify(bid, controllers=["acme"])
+        BreachesService(desk.login(fresh, "grete", credential).session).notify(
+            bid, controllers=["acme"]
+        )
         assert len(_notified_events(fresh, bid)) == 1
         assert len(_breach_notices(fresh, bid, "acme", credential)) == 1
     finally:
@@ -478,7 +481,9 @@ def test_two_concurrent_notifications_give_one_initial_notice_and_lose_nothing__
 
     def notify() -> Any:
         with Processor.open(settings, story.clock) as own:
-            return BreachesService(own.login("grete", credential)).notify(bid, controllers=["acme"])
+            return BreachesService(desk.login(own, "grete", credential).session).notify(
+                bid, controllers=["acme"]
+            )
 
     results = together([notify, notify])
     failures = [r for r in results if isinstance(r, Exception)]
@@ -499,7 +504,7 @@ def test_two_concurrent_openings_get_distinct_register_numbers__BR_4(story: Stor
 
     def opening() -> Any:
         with Processor.open(settings, story.clock) as own:
-            return BreachesService(own.login("grete", credential)).open(
+            return BreachesService(desk.login(own, "grete", credential).session).open(
                 kinds=["availability"], nature="Outage", systems=["hosting"]
             )
 

@@ -25,6 +25,7 @@ from support import UNDERTAKING, login
 from processor.app import Processor
 from processor.config import Settings
 from processor.kernel.clock import FixedClock
+from processor.services.setup import initialise
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NOW = "2026-03-05T09:00:00+00:00"  # after the effective date of the `delete` instruction
@@ -43,7 +44,7 @@ def template(tmp_path_factory):
     """The store before the sweep, its subjects, and how long one uninterrupted sweep takes."""
     base = tmp_path_factory.mktemp("crash")
     settings = Settings(data_dir=base / "template")
-    proc = Processor.init(
+    proc = initialise(
         settings,
         gdpa_undertaking=UNDERTAKING,
         manager_undertaking=UNDERTAKING,

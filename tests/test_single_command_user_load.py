@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from support import login
 
+from processor import desk
 from processor.app import Processor
 from processor.domain.ids import user_id
 from processor.kernel.errors import AccessDeniedError
@@ -38,7 +39,7 @@ def _count_user_loads(proc: Processor, name: str) -> dict[str, int]:
 def test_first_command_reuses_the_users_state_from_login(acme: Processor) -> None:
     login(acme, "alice")  # replaces the handed-over credential first (ACC-13)
     counts = _count_user_loads(acme, "alice")
-    alice = acme.login("alice", acme.issued["alice"])
+    alice = desk.login(acme, "alice", acme.issued["alice"])
     assert counts["loads"] == 1  # the credential check
     alice.contacts.add("acme", "news", "a@example.dk", "email:form")
     assert counts["loads"] == 1  # authorised on that state: nothing recorded for alice since
@@ -57,6 +58,6 @@ def test_user_revoked_by_another_process_after_login_is_refused__ACC_2(acme: Pro
     mia = login(acme, "mia")
     credential = acme.issued["alice"]
     with Processor.open(acme.settings) as other:  # another process on the same store
-        other.login("alice", credential).staff.revoke("mia", "left the company")
+        desk.login(other, "alice", credential).staff.revoke("mia", "left the company")
     with pytest.raises(AccessDeniedError, match="UserMustNotBeRevoked"):
         mia.contacts.add("acme", "news", "a@example.dk", "email:form")

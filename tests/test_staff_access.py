@@ -187,12 +187,12 @@ def test_sample_check_is_recorded_with_findings__ACC_7(desk):
     g = login(desk, "sven").access.request("acme", "ticket")["grant"]
     login(desk, "alice").access.decide(g, approve=True)
     login(desk, "sven").access.reveal(g, p)
-    result = SamplesService(login(desk, "grete")).draw(size=5, seed=7)
+    result = SamplesService(login(desk, "grete").session).draw(size=5, seed=7)
     assert result["size"] >= 1
     assert result["deviations"] == 0
-    assert [s["sample"] for s in SamplesService(login(desk, "grete")).list()["samples"]] == [
-        result["sample"]
-    ]
+    assert [
+        s["sample"] for s in SamplesService(login(desk, "grete").session).list()["samples"]
+    ] == [result["sample"]]
 
 
 def test_repeated_refusals_lock_the_user_until_a_gdpa_unlocks__ACC_8(desk):
@@ -226,10 +226,10 @@ def test_no_staff_access_profile_opens_no_grant__ACC_11(tmp_path, backend):
     """Under the no-staff-access profile no grant can be opened and no support view shown."""
     from support import login, make_settings
 
-    from processor.app import Processor
+    from processor.services.setup import initialise
 
     settings, schemas = make_settings(backend, tmp_path)
-    proc = Processor.init(
+    proc = initialise(
         settings,
         gdpa_undertaking=UNDERTAKING,
         manager_undertaking=UNDERTAKING,

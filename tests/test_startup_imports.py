@@ -144,7 +144,7 @@ def test_a_command_loads_only_the_modules_it_needs():
 
 
 # What a `contacts find` has no use for: logging at the default level, and the services of other
-# commands (each with its domain modules). The session makes a service on first use.
+# commands (each with its domain modules). The desk makes a service on first use.
 NOT_FOR_FIND = (
     "structlog",
     "rich",

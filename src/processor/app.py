@@ -2,7 +2,8 @@
 
 A command flows: session (who, authorised?) -> aggregate method (rule checks, sealed values)
 -> `commit()` (events saved in one transaction) -> ledger (leaves appended, checkpoint signed)
--> projector (read models caught up). The CLI is a thin layer over `Processor.login()` sessions.
+-> projector (read models caught up). The CLI is a thin layer over the desks that
+`processor.desk.login()` returns; `processor.services.setup.initialise()` creates a store.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from processor.kernel.errors import (
     NotFoundError,
     RefusedError,
 )
-from processor.keys import ErasureRegister, KeyStore, Sealer, master_key, records_subject
+from processor.keys import ErasureRegister, KeyStore, Sealer, master_key
 from processor.policies import Policies, load_policies
 from processor.readmodels.projector import Projector
 from processor.readmodels.registry import READ_MODEL_HANDLERS
@@ -41,6 +42,7 @@ from processor.storage.engines import (
 )
 from processor.storage.eventstore import EventStore, eventstore_env
 from processor.storage.recordmac import RECORD_KEY_NAME
+from processor.storage.restoremark import check_not_restoring
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -48,13 +50,11 @@ if TYPE_CHECKING:
 
     from eventsourcing.persistence import Recording
 
-    from processor.kernel.context import Via
     from processor.link.service import LedgerService
-    from processor.session import Session
 
 
 class Processor:
-    """An open store. Use `Processor.init()` once, then `Processor.open()`."""
+    """An open store: created once by `processor.services.setup.initialise()`, then opened."""
 
     def __init__(
         self,
@@ -117,8 +117,6 @@ class Processor:
     ) -> Self:
         """Open an initialised store (not one whose restore is unfinished, unless restoring)."""
         if not restoring:
-            from processor.backup.restore import check_not_restoring
-
             check_not_restoring(settings)  # its keys may not be re-destroyed yet (RET-5)
         proc = cls(settings, clock)
         try:
@@ -137,85 +135,6 @@ class Processor:
         # Read models may have been rebuilt for a new schema. Only what the ledger has signed is
         # projected: a row forged into the events table must not reach them unverified.
         proc.projector.catch_up(until=proc.ledger.signed_position())
-        return proc
-
-    @classmethod
-    def init(
-        cls,
-        settings: Settings,
-        *,
-        gdpa: str,
-        system_manager: str,
-        simulation: bool = False,
-        profile: str = "standard",
-        processor_name: str = "processor",
-        clock: clocks.Clock | None = None,
-        gdpa_undertaking: tuple[str, str] | None = None,
-        manager_undertaking: tuple[str, str] | None = None,
-        allow_keys_in_data_dir: bool = False,
-    ) -> Self:
-        """Create a store with its keys, the GDPA and the system manager.
-
-        Each undertaking is (confidentiality signed, trained) as ISO dates (ACC-1). Without
-        one, that person is pending: they can record it themselves and do nothing else.
-        """
-        from processor.services.validation import iso_date
-
-        undertakings = [
-            (iso_date(u[0], "date"), iso_date(u[1], "date")) if u else (None, None)
-            for u in (gdpa_undertaking, manager_undertaking)
-        ]
-        # Everything that can refuse is checked first, so a refused `init` writes nothing.
-        cls.check_init(
-            settings,
-            profile=profile,
-            processor_name=processor_name,
-            allow_keys_in_data_dir=allow_keys_in_data_dir,
-        )
-        proc = cls(settings, clock, create_master_key=True)
-        try:
-            proc.check_can_initialise(profile)
-            from processor.domain.users import User
-
-            with proc.using_clock():
-                store = Store(
-                    actor="init",
-                    simulation=simulation,
-                    profile=profile,
-                    processor_name=processor_name,
-                    policy_version=proc.policies.version,
-                )
-                gdpa_user = User(
-                    actor="init",
-                    name=gdpa,
-                    role="gdpa",
-                    controller=None,
-                    confidentiality_signed=undertakings[0][0],
-                    trained=undertakings[0][1],
-                )
-                manager = User(
-                    actor="init",
-                    name=system_manager,
-                    role="system-manager",
-                    controller=None,
-                    confidentiality_signed=undertakings[1][0],
-                    trained=undertakings[1][1],
-                )
-                from processor.credentials import service as credentials
-
-                credentials.issue(proc, gdpa_user, "init")
-                credentials.issue(proc, manager, "init")
-                proc.ledger.ensure_signing_key()
-                # Unique per store (a witness tells logs apart by it), fixed from now on.
-                store.choose_ledger_origin(
-                    actor="init", origin=proc.ledger.key_origin(processor_name)
-                )
-                # Processor-wide free text (staff reviews, findings) is sealed with this key.
-                proc.sealer.new_subjects([records_subject(None)], proc.now())
-                proc.commit(store, gdpa_user, manager)
-        except BaseException:
-            proc.close()
-            raise
         return proc
 
     @staticmethod
@@ -415,17 +334,3 @@ class Processor:
     def end_command(self) -> None:
         """Forget cached keys, so a later erasure by anyone is honoured at once."""
         self.sealer.forget()
-
-    def login(
-        self, user: str, credential: str, via: Via | None = None, *, command: str = "login"
-    ) -> Session:
-        """Authenticate `user` with their personal credential and return their session.
-
-        A wrong, rotated or revoked credential is recorded as a refusal, counts towards the
-        lockout and raises `AccessDeniedError` (ACC-8, ACC-12). `via` says through which channel
-        the person acts (default: the Python API); every event of the session records it.
-        """
-        from processor.credentials.service import authenticate
-        from processor.kernel.context import Via
-
-        return authenticate(self, user, credential, via or Via("python"), command=command)

@@ -6,7 +6,6 @@ log of unauthorised attempts is as tamper-evident as everything else.
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import TYPE_CHECKING, NoReturn
 
 from processor import refusals
@@ -17,23 +16,7 @@ from processor.kernel import context
 if TYPE_CHECKING:
     from processor.app import Processor
     from processor.kernel.context import Via
-    from processor.notices.service import NoticesService
     from processor.policies import RoleSpec
-    from processor.services.access import AccessService
-    from processor.services.agreements import AgreementsService
-    from processor.services.contacts import ContactsService
-    from processor.services.controllers import ControllersService
-    from processor.services.erasure import ErasureService
-    from processor.services.exports import ExportService
-    from processor.services.imports import ImportService
-    from processor.services.lifecycle import LifecycleService
-    from processor.services.messages import MessagesService
-    from processor.services.recovery import RecoveryService
-    from processor.services.retention import RetentionService
-    from processor.services.returns import ReturnService
-    from processor.services.staff import StaffService
-    from processor.services.subprocessors import SubprocessorsService
-    from processor.services.users import UsersService
 
 
 # What a person may do before they are ready to act: make themselves ready.
@@ -43,8 +26,10 @@ SELF_SERVICE = frozenset({"self.credential", "self.undertaking"})
 class Session:
     """Runs commands as one authenticated user.
 
-    Made only by `Processor.login` (`processor.credentials.service.authenticate`), after the
-    person's credential was checked: a name alone never opens a session (ACC-12).
+    Made only by `processor.credentials.service.authenticate` (which `processor.desk.login`
+    calls), after the person's credential was checked: a name alone never opens a session
+    (ACC-12). It answers who acts and whether they may; the use cases are the services, which
+    take a session, and the `processor.desk.Desk` that hands them out.
     """
 
     def __init__(self, proc: Processor, user: str, via: Via, checked: User | None = None) -> None:
@@ -54,122 +39,6 @@ class Session:
         # The user as `authenticate` just loaded it: the first `authorize` takes it instead of
         # loading the same events again, once it has seen that none was recorded since.
         self._checked = checked
-
-    # Each service is made, and its module imported, on first use: a command uses one or two
-    # of them, and importing all fifteen (with their domain modules) made every command, a
-    # one-shot `contacts find` too, load modules it never uses (issue 17).
-
-    @cached_property
-    def users(self) -> UsersService:
-        """The users use cases of this session."""
-        from processor.services.users import UsersService
-
-        return UsersService(self)
-
-    @cached_property
-    def controllers(self) -> ControllersService:
-        """The controllers use cases of this session."""
-        from processor.services.controllers import ControllersService
-
-        return ControllersService(self)
-
-    @cached_property
-    def agreements(self) -> AgreementsService:
-        """The agreements use cases of this session."""
-        from processor.services.agreements import AgreementsService
-
-        return AgreementsService(self)
-
-    @cached_property
-    def contacts(self) -> ContactsService:
-        """The contacts use cases of this session."""
-        from processor.services.contacts import ContactsService
-
-        return ContactsService(self)
-
-    @cached_property
-    def imports(self) -> ImportService:
-        """The imports use cases of this session."""
-        from processor.services.imports import ImportService
-
-        return ImportService(self)
-
-    @cached_property
-    def exports(self) -> ExportService:
-        """The exports use cases of this session."""
-        from processor.services.exports import ExportService
-
-        return ExportService(self)
-
-    @cached_property
-    def erasure(self) -> ErasureService:
-        """The erasure use cases of this session."""
-        from processor.services.erasure import ErasureService
-
-        return ErasureService(self)
-
-    @cached_property
-    def lifecycle(self) -> LifecycleService:
-        """The lifecycle use cases of this session."""
-        from processor.services.lifecycle import LifecycleService
-
-        return LifecycleService(self)
-
-    @cached_property
-    def messages(self) -> MessagesService:
-        """The messages use cases of this session."""
-        from processor.services.messages import MessagesService
-
-        return MessagesService(self)
-
-    @cached_property
-    def retention(self) -> RetentionService:
-        """The retention use cases of this session."""
-        from processor.services.retention import RetentionService
-
-        return RetentionService(self)
-
-    @cached_property
-    def returns(self) -> ReturnService:
-        """The returns use cases of this session."""
-        from processor.services.returns import ReturnService
-
-        return ReturnService(self)
-
-    @cached_property
-    def access(self) -> AccessService:
-        """The access use cases of this session."""
-        from processor.services.access import AccessService
-
-        return AccessService(self)
-
-    @cached_property
-    def staff(self) -> StaffService:
-        """The staff use cases of this session."""
-        from processor.services.staff import StaffService
-
-        return StaffService(self)
-
-    @cached_property
-    def subprocessors(self) -> SubprocessorsService:
-        """The subprocessors use cases of this session."""
-        from processor.services.subprocessors import SubprocessorsService
-
-        return SubprocessorsService(self)
-
-    @cached_property
-    def recovery(self) -> RecoveryService:
-        """The account-recovery use cases of this session (ACC-13)."""
-        from processor.services.recovery import RecoveryService
-
-        return RecoveryService(self)
-
-    @cached_property
-    def notices(self) -> NoticesService:
-        """The notices use cases of this session."""
-        from processor.notices.service import NoticesService
-
-        return NoticesService(self)
 
     def find_user(self, name: str) -> User | None:
         """Load a user by name, or None."""

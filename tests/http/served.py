@@ -15,8 +15,8 @@ import httpx
 from cli_helpers import PROCESSOR
 from support import UNDERTAKING, login
 
-from processor.app import Processor
 from processor.config import Settings
+from processor.services.setup import initialise
 
 
 def free_port() -> int:
@@ -28,7 +28,7 @@ def free_port() -> int:
 
 def new_store(settings: Settings) -> dict[str, str]:
     """Initialise a store with acme (admin alice); the credentials of the people in it."""
-    proc = Processor.init(settings, gdpa_undertaking=UNDERTAKING, manager_undertaking=UNDERTAKING,
+    proc = initialise(settings, gdpa_undertaking=UNDERTAKING, manager_undertaking=UNDERTAKING,
                           gdpa="grete", system_manager="sam")  # fmt: skip
     try:
         login(proc, "sam").controllers.register("acme", "Acme A/S", "DK", "paying", "scc",

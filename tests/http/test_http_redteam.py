@@ -43,7 +43,7 @@ def red(desk, settings, clock):
     alice.contacts.add("acme", "news", PLANTED_EMAIL, "email:double-opt-in", phone="+4599887766",
                        first_name="Zorblattine", last_name="Quixmirebeck")  # fmt: skip
     login(desk, "bob").contacts.add("beta", "news", "b@example.net", "email:double-opt-in")
-    grete = BreachesService(login(desk, "grete"))
+    grete = BreachesService(login(desk, "grete").session)
     both = grete.open(kinds=["confidentiality"], nature="Backup leaked",
                       systems=["controller:acme", "controller:beta"])["id"]  # fmt: skip
     grete.notify(both, all_affected=True)

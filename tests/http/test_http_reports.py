@@ -13,7 +13,7 @@ def test_controller_sees_only_the_breaches_it_was_told_of__BR_1(api):
     """Acme's administrator sees the breach once acme is notified; beta's user never does."""
     api.add("alice", "ann@example.com")
     api.add("bob", "bo@example.com", controller="beta")
-    grete = BreachesService(login(api.proc, "grete"))
+    grete = BreachesService(login(api.proc, "grete").session)
     opened = grete.open(kinds=["confidentiality"], nature="Mailbox taken over", systems=["hosting"])
     assert api.as_("alice", "GET", "/v1/breaches").json()["breaches"] == []
     grete.notify(opened["id"], controllers=["acme"])

@@ -21,6 +21,7 @@ from processor.api.problems import NotAuthenticatedError
 from processor.app import Processor
 from processor.credentials.secrets import credential_id_of, matches
 from processor.credentials.service import AUTH_RULE
+from processor.desk import Desk, login
 from processor.domain.ids import user_id
 from processor.domain.users import User
 from processor.kernel import clock as clocks
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from processor.config import Settings
-    from processor.session import Session
 
 HTTP: Final = Via("http")
 UNKNOWN_HOLDER: Final = "(unknown credential)"
@@ -51,7 +51,7 @@ class Runtime:
         self.lock = threading.RLock()
         self.proc = Processor.open(settings, clock)
         # Credential id -> user name: only a locator; the credential is checked on the user's
-        # own events by `Processor.login` every time.
+        # own events by `processor.desk.login` every time.
         self._holders: dict[str, str] = {}
 
     def close(self) -> None:
@@ -80,8 +80,8 @@ class Runtime:
                     self.proc.end_command()
 
     @contextlib.contextmanager
-    def acting(self, credential: str | None, command: str) -> Iterator[Session]:
-        """The session of the credential's holder, for one request (ACC-12, ACC-8).
+    def acting(self, credential: str | None, command: str) -> Iterator[Desk]:
+        """The desk of the credential's holder, for one request (ACC-12, ACC-8).
 
         Business-rule refusals are recorded (as the CLI records them); a controller user's
         attempt on another controller's data is recorded and counted, and answered 404.
@@ -89,7 +89,7 @@ class Runtime:
         with self.lock:
             self._resolve_clock()
             with self.proc.using_clock():
-                session: Session | None = None
+                session: Desk | None = None
                 try:
                     self.proc.catch_up()
                     session = self.authenticate(credential, command)
@@ -106,7 +106,7 @@ class Runtime:
                 finally:
                     self.proc.end_command()
 
-    def authenticate(self, credential: str | None, command: str) -> Session:
+    def authenticate(self, credential: str | None, command: str) -> Desk:
         """Log the holder of `credential` in; a wrong one is recorded and counts (ACC-8)."""
         if not credential:
             raise NotAuthenticatedError(NOT_AUTHENTICATED)
@@ -120,7 +120,7 @@ class Runtime:
             except AccessDeniedError:
                 raise AccessDeniedError(INVALID_CREDENTIAL, rule=AUTH_RULE) from None
         try:
-            return self.proc.login(holder or "", credential, HTTP, command=command)
+            return login(self.proc, holder or "", credential, HTTP, command=command)
         except AccessDeniedError as exc:
             if exc.rule == AUTH_RULE:
                 # Same words whoever holds the id: a guess learns nothing about user names.

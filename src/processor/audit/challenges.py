@@ -8,6 +8,7 @@ has the receipt. A challenge names a supervision on record, or the latest when n
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
 from processor.audit.events import SupervisionChallenge
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from datetime import date, datetime
 
     from processor.app import Processor
+    from processor.services.subprocessors import SubprocessorsService
     from processor.session import Session
 
 REASON: Final = "supervision-challenge"
@@ -56,6 +58,13 @@ class ChallengesService:
         self.s = session
         self.proc = session.proc
 
+    @cached_property
+    def _subprocessors_service(self) -> SubprocessorsService:
+        """The subprocessors use cases this one uses, as the same person (made on first use)."""
+        from processor.services.subprocessors import SubprocessorsService
+
+        return SubprocessorsService(self.s)
+
     def challenge(
         self, name: str, reason: str, supervision_on: date | None = None, new_audit: bool = True
     ) -> dict[str, Any]:
@@ -66,7 +75,7 @@ class ChallengesService:
         controller = user.controller
         if not reason.strip():
             raise InvalidInputError("a challenge needs its reason (--reason)")
-        sp = self.s.subprocessors.get(name)
+        sp = self._subprocessors_service.get(name)
         done = sorted(sp.supervisions, key=lambda s: s.on)
         if supervision_on is not None and not any(s.on == supervision_on for s in done):
             raise NotFoundError(f"no supervision of {sp.name} on {supervision_on.isoformat()}")

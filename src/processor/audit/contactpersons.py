@@ -23,6 +23,8 @@ from processor.kernel.errors import InvalidInputError
 from processor.keys import open_records, seal_records
 from processor.notices.domain import CONTACT_PERSONS_CHANGED
 from processor.notices.service import new_notice, records_erased
+from processor.services.lookup import find_controller
+from processor.services.subprocessors import SubprocessorsService
 from processor.services.validation import no_control
 
 if TYPE_CHECKING:
@@ -106,7 +108,7 @@ class ContactPersonsService:
             return
         permission = "contact-persons.controller" if change else "controllers.show"
         self.s.authorize(permission, command=command, controller=party)
-        self.s.controllers.get(party)
+        find_controller(self.proc, party)
 
     def show(self, party: str) -> dict[str, Any]:
         """A party's contact persons."""
@@ -169,7 +171,7 @@ class ContactPersonsService:
         if party == PROCESSOR_PARTY:
             targets = [
                 c
-                for c in self.s.subprocessors.controller_refs()
+                for c in SubprocessorsService(self.s).controller_refs()
                 if not records_erased(self.proc, c)
             ]
         else:

@@ -21,6 +21,9 @@ from processor.audit import contactpersons, record, reviews
 from processor.audit.audit_policy import audit_policy
 from processor.audit.challenges import challenges
 from processor.audit.events import PROCESSOR_PARTY
+from processor.services.lookup import find_controller
+from processor.services.staff import StaffService
+from processor.services.subprocessors import SubprocessorsService
 
 if TYPE_CHECKING:
     from processor.session import Session
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
 
 def _authorized(s: Session, ref: str, command: str) -> None:
     s.authorize("audit.pack", command=command, controller=ref)
-    s.controllers.get(ref)
+    find_controller(s.proc, ref)
 
 
 def _dpa_contact(s: Session) -> dict[str, Any]:
@@ -36,7 +39,9 @@ def _dpa_contact(s: Session) -> dict[str, Any]:
     return {
         "contact": processor.get("data-protection"),
         "users": [
-            u["name"] for u in s.staff.review_states() if u["role"] == "gdpa" and not u["revoked"]
+            u["name"]
+            for u in StaffService(s).review_states()
+            if u["role"] == "gdpa" and not u["revoked"]
         ],
     }
 
@@ -45,7 +50,7 @@ def controller_pack(s: Session, ref: str) -> dict[str, Any]:
     """The controller information pack (AUD-2, SUB-7), free of charge."""
     _authorized(s, ref, "audit controller-pack")
     entry = record.controller_entry(s, ref)
-    listing = s.subprocessors.listing(controller=ref)["subprocessors"]
+    listing = SubprocessorsService(s).listing(controller=ref)["subprocessors"]
     mine = challenges(s.proc, ref)
     processor = contactpersons.persons(s.proc, PROCESSOR_PARTY)
     return {

@@ -20,6 +20,9 @@ from processor.audit import contactpersons
 from processor.audit.audit_policy import audit_policy
 from processor.audit.events import PROCESSOR_PARTY
 from processor.domain.controllers import SENSITIVE_DATA
+from processor.services.lookup import find_controller
+from processor.services.staff import StaffService
+from processor.services.subprocessors import SubprocessorsService
 from subprocessors.facts import day_of
 
 if TYPE_CHECKING:
@@ -32,10 +35,11 @@ _IN_USE: Final = frozenset({"approved", "awaiting-engagement"})
 def controller_entry(s: Session, ref: str) -> dict[str, Any]:
     """One controller's part of the record: who, what, which data, transfers, sub-processors."""
     proc = s.proc
-    ctrl = s.controllers.get(ref)
+    ctrl = find_controller(proc, ref)
     policy = audit_policy()
-    listing = s.subprocessors.listing(controller=ref)["subprocessors"]
-    tp = s.subprocessors.policy
+    registry = SubprocessorsService(s)
+    listing = registry.listing(controller=ref)["subprocessors"]
+    tp = registry.policy
     today = day_of(proc.now())
     used = [sp for sp in listing if sp.get("status") in _IN_USE]
     transfers = [
@@ -85,7 +89,8 @@ def build(s: Session, *, check: bool = True) -> dict[str, Any]:
         s.authorize("audit.record", command="audit record")
     proc = s.proc
     policy = audit_policy()
-    gdpa = [u["name"] for u in s.staff.review_states() if u["role"] == "gdpa" and not u["revoked"]]
+    states = StaffService(s).review_states()
+    gdpa = [u["name"] for u in states if u["role"] == "gdpa" and not u["revoked"]]
     return {
         "record": "Art. 30(2) GDPR record of processing activities (processor)",
         "at": proc.now().isoformat(),
@@ -100,7 +105,9 @@ def build(s: Session, *, check: bool = True) -> dict[str, Any]:
         "technical_and_organisational_measures": [
             {"id": m.id, "description": m.text} for m in policy.measures
         ],
-        "controllers": [controller_entry(s, ref) for ref in s.subprocessors.controller_refs()],
+        "controllers": [
+            controller_entry(s, ref) for ref in SubprocessorsService(s).controller_refs()
+        ],
         "policy_versions": f"{proc.policies.version};{policy.version}",
     }
 

@@ -18,6 +18,9 @@ from processor.audit.evidence import EventFacts, collect
 from processor.audit.mechanisms import MECHANISMS
 from processor.audit.objectives import OBJECTIVES
 from processor.kernel.errors import InvalidInputError
+from processor.services.lookup import find_controller
+from processor.services.staff import StaffService
+from processor.services.subprocessors import SubprocessorsService
 from processor.verifications import record_check
 from processor.versions import versions
 
@@ -58,7 +61,7 @@ def _authorise(session: Session, controller: str | None) -> None:
             f"give --controller {user.controller}",
         )
     if controller is not None:
-        session.controllers.get(controller)  # unknown id: exit 2
+        find_controller(session.proc, controller)  # unknown id: exit 2
 
 
 def _system(session: Session, facts: EventFacts) -> dict[str, Any]:
@@ -127,7 +130,8 @@ def _ledger(proc: Processor) -> dict[str, Any]:
 
 def _findings(session: Session, controller: str | None, facts: EventFacts) -> dict[str, Any]:
     """`subprocessors check` now, grouped by rule; and the number found at each month end."""
-    now_findings = session.subprocessors.check(controller)["findings"]
+    registry = SubprocessorsService(session)
+    now_findings = registry.check(controller)["findings"]
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for f in now_findings:
         group = groups.setdefault(
@@ -143,7 +147,7 @@ def _findings(session: Session, controller: str | None, facts: EventFacts) -> di
         year, number = (int(part) for part in month.split("-"))
         following = date(year + number // 12, number % 12 + 1, 1)
         at = min(datetime.combine(following, time(), UTC) - timedelta(microseconds=1), now)
-        found = session.subprocessors.check(controller, at)["findings"]
+        found = registry.check(controller, at)["findings"]
         over_time.append({"month": month, "findings": len(found)})
     return {
         "total": len(now_findings),
@@ -154,7 +158,7 @@ def _findings(session: Session, controller: str | None, facts: EventFacts) -> di
 
 
 def _staff(session: Session) -> dict[str, int]:
-    states = session.staff.review_states()
+    states = StaffService(session).review_states()
     return {
         "staff": len(states),
         "overdue_for_review": sum(1 for s in states if s["overdue_for_review"]),

@@ -29,6 +29,7 @@ from processor.domain.sending import ACTIVITY_OF_CHANNEL
 from processor.domain.users import User
 from processor.kernel.errors import InvalidInputError, NotFoundError
 from processor.services.access import SUPPORT_ACCESS
+from processor.services.subprocessors import SubprocessorsService
 
 if TYPE_CHECKING:
     from processor.app import Processor
@@ -151,7 +152,7 @@ def passed_on_findings(session: Session, entry: dict[str, Any]) -> list[str]:
 def _decided(
     session: Session, controller: str, name: str, activities: list[str], at: datetime
 ) -> list[str]:
-    registry = session.subprocessors
+    registry = SubprocessorsService(session)
     try:
         registry.get(name)
     except (NotFoundError, InvalidInputError):  # an unknown name is itself the finding

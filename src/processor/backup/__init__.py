@@ -7,9 +7,9 @@ says was destroyed, and rotates the key-encryption key, before the store is serv
 """
 
 from processor.backup.manifest import EVENTS, KEYS, Manifest
-from processor.backup.restore import restore_in_progress
 from processor.backup.restoring import RestoreReport
 from processor.backup.service import backup_keys, backup_store
+from processor.storage.restoremark import restore_in_progress
 
 __all__ = [
     "EVENTS",

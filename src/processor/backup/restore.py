@@ -37,7 +37,6 @@ from processor.backup.verify import verify_backup
 from processor.config import PostgresLocation, Settings, private_dir
 from processor.integrity.keycheck import EventFacts, key_store_state
 from processor.kernel.errors import (
-    ConfigurationError,
     IntegrityFailureError,
     InvalidInputError,
     RefusedError,
@@ -47,6 +46,7 @@ from processor.link.tables import checkpoint_log_path
 from processor.storage.engines import _sqlite_engine
 from processor.storage.eventstore import EventStore, eventstore_env
 from processor.storage.recordmac import RECORD_KEY_NAME
+from processor.storage.restoremark import restore_in_progress
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,7 +54,6 @@ if TYPE_CHECKING:
     from processor.app import Processor
     from processor.keys import Custodian
 
-MARKER = "restore-in-progress"
 _WANTED = frozenset(
     {
         "Contact.ContactAdded",
@@ -65,11 +64,6 @@ _WANTED = frozenset(
         "Controller.PersonalDataDeleted",
     }
 )
-
-
-def restore_in_progress(settings: Settings) -> Path:
-    """The marker of an unfinished restore into this store (in its config folder)."""
-    return settings.key_dir() / MARKER
 
 
 def restore(
@@ -413,13 +407,3 @@ def _destroy_again(
             from processor.keys.ratchet import ratchet
 
             report.kek_rotation["wrapping_generation"] = ratchet(keys, at).generation
-
-
-def check_not_restoring(settings: Settings) -> None:
-    """Refuse to open a store whose restore did not finish: its keys may not be re-destroyed."""
-    marker = restore_in_progress(settings)
-    if marker.exists():
-        raise ConfigurationError(
-            "a restore into this store did not finish: run `processor restore` again "
-            f"(marker {marker})"
-        )

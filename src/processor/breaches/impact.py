@@ -34,6 +34,7 @@ from processor.domain.controllers import Controller
 from processor.domain.ids import controller_id
 from processor.domain.messages import Message
 from processor.kernel.errors import InvalidInputError
+from processor.services.lookup import find_controller
 from subprocessors import facts_as_of, may_process
 from subprocessors.domain import effective_at
 from subprocessors.facts import start_of
@@ -332,7 +333,7 @@ def _controller_impact(
     stop: datetime,
 ) -> tuple[dict[str, Any] | None, list[str]]:
     """One controller's subjects, records and categories, and the subject ids (None: unaffected)."""
-    controller = registry.s.controllers.get(ref)
+    controller = find_controller(registry.proc, ref)
     exposures = _exposures(registry, controller, systems, begin, stop)
     data_systems = [s for s in systems if s != "keystore"]
     fields = registry.proc.policies.fields

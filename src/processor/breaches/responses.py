@@ -10,6 +10,7 @@ this part reads breaches through, so both see a breach under the same rules.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from processor.breaches.clocks import AUTHORITY_HOURS
@@ -19,6 +20,7 @@ from processor.kernel.errors import InvalidInputError, RefusedError
 from processor.keys import seal_records
 
 if TYPE_CHECKING:
+    from processor.services.contacts import ContactsService
     from processor.session import Session
 
 EXPORTED_FIELDS = ("email", "phone", "first_name", "last_name")
@@ -42,6 +44,13 @@ class BreachResponsesService:
         self.s = session
         self.proc = session.proc
         self.register = BreachesService(session)
+
+    @cached_property
+    def _contacts_service(self) -> ContactsService:
+        """The contacts use cases this one uses, as the same person (made on first use)."""
+        from processor.services.contacts import ContactsService
+
+        return ContactsService(self.s)
 
     def _breach(self, breach_id: str, permission: str, command: str, controller: str) -> Breach:
         """The breach, for a user with `permission` whose controller was notified of it."""
@@ -143,7 +152,7 @@ class BreachResponsesService:
         found = self.register.assess(breach, with_ids=True, end=end)
         ids = found.get("subject_ids", {}).get(controller, [])
         rows: list[dict[str, str]] = []
-        contacts = self.s.contacts
+        contacts = self._contacts_service
         for cid in ids:
             agg = contacts.load(controller, cid)
             profile = contacts.opened_profile(agg)

@@ -33,6 +33,7 @@ from processor.kernel.errors import InvalidInputError, NotFoundError, RefusedErr
 from processor.keys import open_records, seal_records
 from processor.notices.domain import BREACH
 from processor.notices.service import new_notice
+from processor.services.lookup import find_controller
 from processor.services.subprocessor_facts import SubprocessorRegistry
 
 if TYPE_CHECKING:
@@ -378,7 +379,7 @@ class BreachesService:
         with self.proc.using_clock():
             made = []
             for ref in targets:
-                self.s.controllers.get(ref)
+                find_controller(self.proc, ref)
                 phase = breach.phase
                 if phase == "initial" and breach.notified(ref):
                     phase = "follow-up"
@@ -482,7 +483,7 @@ class BreachesService:
         user = self._user("breaches.read", "breaches list", controller)
         scope = user.controller or controller
         if controller is not None:
-            self.s.controllers.get(controller)  # an unknown id is exit 2, not an empty list
+            find_controller(self.proc, controller)  # an unknown id is exit 2, not an empty list
         rows = []
         for breach in register_of(self.proc):
             if scope is not None and scope not in (

@@ -31,8 +31,8 @@ def tell_breach(
     proc: Processor, clock: FixedClock, work: Path, story: list[str], out: dict[str, Any]
 ) -> None:
     """Append the breach chapter to the demo's story."""
-    grete = BreachesService(cast_login(proc, "grete"))
-    anna = BreachResponsesService(cast_login(proc, "anna"))
+    grete = BreachesService(cast_login(proc, "grete").session)
+    anna = BreachResponsesService(cast_login(proc, "anna").session)
     clock.advance(timedelta(days=2))
     now = clock.now()
     opened = grete.open(

@@ -21,10 +21,11 @@ from processor.demo.breach import tell_breach
 from processor.demo.cast import cast_login
 from processor.demo.data import people, write_csv
 from processor.demo.retention import tell_retention
+from processor.desk import Desk
 from processor.kernel.clock import FixedClock
 from processor.kernel.errors import AccessDeniedError, RefusedError
 from processor.readmodels import tables as t
-from processor.session import Session
+from processor.services.setup import initialise
 from processor.verifications import record_check
 from subprocessors import SubProcessorDetails
 
@@ -39,7 +40,7 @@ def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noq
     """Build the scenario in `settings`' store and return what happened."""
     clock = FixedClock(START)
     work = settings.data_dir / "demo-files"
-    proc = Processor.init(
+    proc = initialise(
         settings,
         gdpa_undertaking=UNDERTAKING,
         manager_undertaking=UNDERTAKING,
@@ -261,7 +262,7 @@ def _audit_report(proc: Processor, work: Path, story: list[str]) -> Path:
     from processor.audit import render_html
     from processor.audit.report import build_report
 
-    model = build_report(cast_login(proc, "grete"))
+    model = build_report(cast_login(proc, "grete").session)
     path = work / "audit-report.html"
     path.write_text(render_html.render(model), encoding="utf-8")
     story.append(
@@ -272,7 +273,7 @@ def _audit_report(proc: Processor, work: Path, story: list[str]) -> Path:
 
 
 def _support_case(
-    proc: Processor, sam: Session, anna: Session, contact_id: str, clock: FixedClock
+    proc: Processor, sam: Desk, anna: Desk, contact_id: str, clock: FixedClock
 ) -> str:
     """A support ticket: pseudonymised view, request, approval, one reveal, one refused attempt."""
     sam.users.add("sofie", "support", confidentiality_signed="2025-12-01", trained="2025-12-03")

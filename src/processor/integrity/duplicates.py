@@ -25,6 +25,9 @@ import sqlalchemy as sa
 from processor.integrity.findings import Finding
 from processor.kernel.errors import RefusedError
 from processor.readmodels import tables as t
+from processor.services.contacts import ContactsService
+from processor.services.erasure import ErasureService
+from processor.services.lookup import find_controller
 
 if TYPE_CHECKING:
     from processor.app import Processor
@@ -121,24 +124,25 @@ def repair_duplicates(session: Session, controller: str, *, confirm: bool) -> di
     which copies would go before agreeing (`doctor --repair-duplicates` without `--confirm`).
     """
     session.authorize("erase", command="doctor repair-duplicates", controller=controller)
-    session.controllers.get(controller)
+    find_controller(session.proc, controller)
     proc = session.proc
     groups = duplicate_groups(proc, controller)
     plan = [{"keep": ids[0], "erase": ids[1:]} for _ctrl, ids in groups]
     if not confirm:
         return {"controller": controller, "confirmed": False, "groups": plan, "repaired": []}
+    contacts, erasure = ContactsService(session), ErasureService(session)
     repaired = []
     for group in plan:
         keeper_id = str(group["keep"])
         for copy_id in group["erase"]:
-            keeper = session.contacts.load(controller, keeper_id)
-            copy = session.contacts.load(controller, copy_id)
+            keeper = contacts.load(controller, keeper_id)
+            copy = contacts.load(controller, copy_id)
             if keeper.erased:
                 raise RefusedError("the contact to keep was erased meanwhile", rule="DoctorRepair")
             with proc.using_clock():
                 steps = _merge_into(session, keeper, copy)
                 if steps:
                     proc.commit(keeper)
-            session.erasure.erase(controller, reason=f"duplicate of {keeper_id}", contact=copy_id)
+            erasure.erase(controller, reason=f"duplicate of {keeper_id}", contact=copy_id)
             repaired.append({"kept": keeper_id, "erased": copy_id, "merged": steps})
     return {"controller": controller, "confirmed": True, "groups": plan, "repaired": repaired}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -19,10 +20,13 @@ from processor.kernel.errors import InvalidInputError, NotFoundError
 from processor.keys import Erased, open_records, seal_records
 from processor.readmodels import tables as t
 from processor.services.agreements import usable
+from processor.services.lookup import find_controller
 
 if TYPE_CHECKING:
     from processor.domain.users import User
     from processor.policies import StaffProfile
+    from processor.services.contacts import ContactsService
+    from processor.services.staff import StaffService
     from processor.session import Session
 
 SUPPORT_ACCESS = "support-access"
@@ -46,6 +50,20 @@ class AccessService:
         self.s = session
         self.proc = session.proc
 
+    @cached_property
+    def _staff_service(self) -> StaffService:
+        """The staff use cases this one uses, as the same person (made on first use)."""
+        from processor.services.staff import StaffService
+
+        return StaffService(self.s)
+
+    @cached_property
+    def _contacts_service(self) -> ContactsService:
+        """The contacts use cases this one uses, as the same person (made on first use)."""
+        from processor.services.contacts import ContactsService
+
+        return ContactsService(self.s)
+
     # -- policy ---------------------------------------------------------------------------------
 
     def profile(self) -> StaffProfile:
@@ -64,8 +82,8 @@ class AccessService:
         user = self.s.authorize(
             f"{command.replace(' ', '.')}", command=command, controller=controller
         )
-        self.s.staff.must_be_current(user, command, controller)
-        self.s.controllers.get(controller)
+        self._staff_service.must_be_current(user, command, controller)
+        find_controller(self.proc, controller)
         return user
 
     # -- support view (ACC-5) -------------------------------------------------------------------
@@ -190,7 +208,7 @@ class AccessService:
                 f"--hours must be between 1 and {profile.max_grant_hours} (policy)"
             )
         scope = [self.contact_by_pseudonym(controller, p) for p in contacts or []]
-        ctrl = self.s.controllers.get(controller)
+        ctrl = find_controller(self.proc, controller)
         # A standing instruction the processor flagged approves nothing until it is confirmed:
         # the request then waits for an approval like any other (INSTR-2).
         standing = [i for _, i in usable(ctrl, SUPPORT_ACCESS)]
@@ -314,7 +332,7 @@ class AccessService:
                 "GrantScopeMustCoverContact",
                 "the grant does not cover this contact",
             )
-        agg = self.s.contacts.load(grant.controller, contact_id)
+        agg = self._contacts_service.load(grant.controller, contact_id)
         fields = sorted(f for f in agg.fields)
         with self.proc.using_clock():
             grant.record_reveal(
@@ -325,7 +343,7 @@ class AccessService:
                 reason=grant.reason,
             )
             self.proc.commit(grant)  # raises before anything is shown if it cannot be stored
-        profile = self.s.contacts.opened_profile(agg)
+        profile = self._contacts_service.opened_profile(agg)
         return {
             "grant": str(grant.id),
             "pseudonym": pseudonym,

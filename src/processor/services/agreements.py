@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, get_args
 
 from processor.domain.controllers import FLAGGED, WITHDRAWN, Controller, Instruction
@@ -36,6 +37,7 @@ from processor.services.agreement_rules import (
     TerminationNeedsTimelyInstruction,
     UpgradeNeedsTheControllersRequest,
 )
+from processor.services.lookup import find_controller
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from processor.app import Processor
     from processor.notices.domain import Notice
     from processor.policies import EditionTerms
+    from processor.services.subprocessors import SubprocessorsService
     from processor.session import Session
 
 UPGRADE_REQUEST = "upgrade-request"
@@ -171,6 +174,13 @@ class AgreementsService:
         self.s = session
         self.proc = session.proc
 
+    @cached_property
+    def _subprocessors_service(self) -> SubprocessorsService:
+        """The subprocessors use cases this one uses, as the same person (made on first use)."""
+        from processor.services.subprocessors import SubprocessorsService
+
+        return SubprocessorsService(self.s)
+
     # -- INSTR-5 ---------------------------------------------------------------------------------
 
     def record(
@@ -184,7 +194,7 @@ class AgreementsService:
     ) -> dict[str, Any]:
         """Record a signed agreement; a second one is an amendment awaiting acceptance."""
         self.s.authorize("controllers.agreement", command="controllers agreement", controller=ref)
-        ctrl = self.s.controllers.get(ref)
+        ctrl = find_controller(self.proc, ref)
         if edition not in get_args(Edition):
             raise InvalidInputError(f"unknown agreement edition {edition!r}")
         day = v.iso_date(signed_on, "--signed-on")
@@ -228,7 +238,7 @@ class AgreementsService:
     def accept(self, ref: str, edition: str) -> dict[str, Any]:
         """The controller's administrator accepts the pending amendment: its terms now apply."""
         self.s.authorize("controllers.accept", command="controllers accept", controller=ref)
-        ctrl = self.s.controllers.get(ref)
+        ctrl = find_controller(self.proc, ref)
         pending = ctrl.pending_amendment
         rule = AmendmentMustBeAcceptedAsPending(ref, pending.edition if pending else None, edition)
         if rule.is_broken():
@@ -239,7 +249,9 @@ class AgreementsService:
             ctrl.accept_amendment(
                 actor=self.s.user_name, edition=edition, text_sha256=pending.text_sha256
             )
-            seeded = self.s.subprocessors.seed_edition(edition) if edition != previous else []
+            seeded = (
+                self._subprocessors_service.seed_edition(edition) if edition != previous else []
+            )
             self.proc.commit(ctrl, *seeded)
         return {"controller": ref, "previous": previous, **self.describe(ctrl)}
 
@@ -283,7 +295,7 @@ class AgreementsService:
         self.s.authorize(
             "controllers.flag-instruction", command="controllers flag-instruction", controller=ref
         )
-        ctrl = self.s.controllers.get(ref)
+        ctrl = find_controller(self.proc, ref)
         instruction = self._instruction(ctrl, number)
         if not reason.strip():
             raise InvalidInputError("a flag needs its reason (--reason)")
@@ -320,7 +332,7 @@ class AgreementsService:
         """The controller confirms or withdraws a flagged instruction."""
         command = f"controllers {'confirm' if confirm else 'withdraw'}-instruction"
         self.s.authorize("controllers.settle-instruction", command=command, controller=ref)
-        ctrl = self.s.controllers.get(ref)
+        ctrl = find_controller(self.proc, ref)
         instruction = self._instruction(ctrl, number)
         if ctrl.instruction_state(number) != FLAGGED:
             self.s.refuse_rule(
@@ -350,7 +362,7 @@ class AgreementsService:
         self.s.authorize(
             "controllers.legal-requirement", command="controllers legal-requirement", controller=ref
         )
-        ctrl = self.s.controllers.get(ref)
+        ctrl = find_controller(self.proc, ref)
         if not text.strip():
             raise InvalidInputError("a legal requirement needs its text (--text)")
         with self.proc.using_clock():
@@ -384,7 +396,7 @@ class AgreementsService:
         """Upgrade the account on the controller's recorded request: its data is kept (RET-4)."""
         command = "controllers upgrade"
         self.s.authorize("controllers.upgrade", command=command, controller=ref)
-        ctrl = self.s.controllers.get(ref)
+        ctrl = find_controller(self.proc, ref)
         if account not in get_args(Account):
             raise InvalidInputError(f"unknown account type {account!r}")
         if _RANK[account] <= _RANK[ctrl.account]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from processor.readmodels import tables as t
 from processor.services import validation as v
 from processor.services.consent import as_given
 from processor.services.lifecycle import check_account_open
+from processor.services.lookup import find_controller
 from processor.services.profile import (
     ConsentInput,
     check_sensitive_fields,
@@ -29,6 +31,8 @@ from processor.services.writelock import contact_writes
 
 if TYPE_CHECKING:
     from processor.domain.controllers import Controller
+    from processor.services.access import AccessService
+    from processor.services.subprocessors import SubprocessorsService
     from processor.session import Session
 
 PROFILE = "profile"
@@ -43,6 +47,20 @@ class ContactsService:
     def __init__(self, session: Session) -> None:
         self.s = session
         self.proc = session.proc
+
+    @cached_property
+    def _subprocessors_service(self) -> SubprocessorsService:
+        """The subprocessors use cases this one uses, as the same person (made on first use)."""
+        from processor.services.subprocessors import SubprocessorsService
+
+        return SubprocessorsService(self.s)
+
+    @cached_property
+    def _access_service(self) -> AccessService:
+        """The access use cases this one uses, as the same person (made on first use)."""
+        from processor.services.access import AccessService
+
+        return AccessService(self.s)
 
     # -- lookups --------------------------------------------------------------------------------
 
@@ -181,7 +199,7 @@ class ContactsService:
         `consent_at` is when the person consented, if earlier than now (SUBJ-2).
         """
         self.s.authorize("contacts.add", command="contacts add", controller=controller)
-        ctrl = self.s.controllers.get(controller)
+        ctrl = find_controller(self.proc, controller)
         check_account_open(self.proc, ctrl)
         values = {**(fields or {}), "email": email}
         if phone:
@@ -274,7 +292,7 @@ class ContactsService:
         self.s.authorize("contacts.update", command="contacts update", controller=controller)
         if not sets:
             raise InvalidInputError("nothing to change: give --set KEY=VALUE")
-        ctrl = self.s.controllers.get(controller)
+        ctrl = find_controller(self.proc, controller)
         check_account_open(self.proc, ctrl)
         agg = self.load(controller, contact)
         current = self.opened_profile(agg)
@@ -304,7 +322,9 @@ class ContactsService:
                 fields=field_names(profile),
             )
             # SUBJ-5: the rectification is queued for every recipient, in the same commit.
-            notices = self.s.subprocessors.recipient_notices(controller, agg, "rectification")
+            notices = self._subprocessors_service.recipient_notices(
+                controller, agg, "rectification"
+            )
             self.proc.commit(*notices, agg)
         return {"contact_id": str(agg.id), "changed": changed}
 
@@ -340,7 +360,7 @@ class ContactsService:
             method(actor=self.s.user_name, reason=sealed)
             # SUBJ-5: a (new) restriction is queued for every recipient, in the same commit.
             kind = "restriction" if action == "restrict" else None
-            notices = self.s.subprocessors.recipient_notices(controller, agg, kind)
+            notices = self._subprocessors_service.recipient_notices(controller, agg, kind)
             self.proc.commit(*notices, agg)
         return {
             "contact_id": str(agg.id),
@@ -398,22 +418,22 @@ class ContactsService:
     def find(self, controller: str, email: str) -> dict[str, Any]:
         """Find a live contact by e-mail (through the blind index)."""
         user = self.s.authorize("contacts.find", command="contacts find", controller=controller)
-        self.s.controllers.get(controller)
+        find_controller(self.proc, controller)
         found = self.id_by_email(controller, email)
         if found is None:
             raise NotFoundError("no contact with that e-mail")
         agg = self.load(controller, found)
         if user.controller is not None:
-            self.s.access.record_subject_read(controller, found, "contacts find")
+            self._access_service.record_subject_read(controller, found, "contacts find")
         return self.view(agg)
 
     def show(self, controller: str, contact: str) -> dict[str, Any]:
         """Show one contact."""
         user = self.s.authorize("contacts.show", command="contacts show", controller=controller)
-        self.s.controllers.get(controller)
+        find_controller(self.proc, controller)
         agg = self.load(controller, contact)
         if user.controller is not None:
-            self.s.access.record_subject_read(controller, str(agg.id), "contacts show")
+            self._access_service.record_subject_read(controller, str(agg.id), "contacts show")
         return self.view(agg)
 
     def list_members(
@@ -424,7 +444,7 @@ class ContactsService:
         `offset` skips that many members of the stable order (the HTTP API's cursor pages).
         """
         self.s.authorize("lists.show", command="lists show", controller=controller)
-        self.s.controllers.get(controller)
+        find_controller(self.proc, controller)
         m, c = t.memberships, t.contacts
         base = (
             sa.select(m.c.contact_id)

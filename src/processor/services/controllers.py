@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, get_args
 
 import sqlalchemy as sa
@@ -10,16 +11,20 @@ from processor.credentials import service as credentials
 from processor.domain.controllers import Controller
 from processor.domain.ids import controller_id
 from processor.domain.users import User
-from processor.kernel.errors import InvalidInputError, NotFoundError, RefusedError
+from processor.kernel.errors import InvalidInputError, RefusedError
 from processor.keys import open_records, records_subject, seal_records
 from processor.policies import Account, Edition
 from processor.readmodels import tables as t
 from processor.services import agreements, user_requests
 from processor.services import validation as v
 from processor.services.lifecycle import decision_dict
+from processor.services.lookup import find_controller
 from processor.services.subprocessors import transfer_details
 
 if TYPE_CHECKING:
+    from processor.services.agreements import AgreementsService
+    from processor.services.lifecycle import LifecycleService
+    from processor.services.subprocessors import SubprocessorsService
     from processor.session import Session
 
 _KIND_CHARS = set("abcdefghijklmnopqrstuvwxyz-")
@@ -33,13 +38,30 @@ class ControllersService:
         self.s = session
         self.proc = session.proc
 
+    @cached_property
+    def _subprocessors_service(self) -> SubprocessorsService:
+        """The subprocessors use cases this one uses, as the same person (made on first use)."""
+        from processor.services.subprocessors import SubprocessorsService
+
+        return SubprocessorsService(self.s)
+
+    @cached_property
+    def _agreements_service(self) -> AgreementsService:
+        """The agreements use cases this one uses, as the same person (made on first use)."""
+        from processor.services.agreements import AgreementsService
+
+        return AgreementsService(self.s)
+
+    @cached_property
+    def _lifecycle_service(self) -> LifecycleService:
+        """The lifecycle use cases this one uses, as the same person (made on first use)."""
+        from processor.services.lifecycle import LifecycleService
+
+        return LifecycleService(self.s)
+
     def get(self, ref: str) -> Controller:
         """Load a controller or fail with NotFoundError."""
-        cid = controller_id(ref)
-        controller = self.proc.find(cid)
-        if not isinstance(controller, Controller):
-            raise NotFoundError(f"unknown controller {ref!r}")
-        return controller
+        return find_controller(self.proc, ref)
 
     def register(
         self,
@@ -98,7 +120,7 @@ class ControllersService:
             # The controller's free text is sealed with its records key (RET-3, RET-5).
             self.proc.sealer.new_subjects([records_subject(ref)], self.proc.now())
             # The edition's approved list enters the registry with its first controller (SUB-1).
-            self.proc.commit(*new, *self.s.subprocessors.seed_edition(agreement))
+            self.proc.commit(*new, *self._subprocessors_service.seed_edition(agreement))
         result: dict[str, Any] = {
             "controller": ref,
             "account": account,
@@ -182,7 +204,7 @@ class ControllersService:
             "agreement": c.agreement,
             "agreement_terms": terms.summary(),
             # The signed documents and any amendment awaiting acceptance (INSTR-5).
-            **self.s.agreements.describe(c),
+            **self._agreements_service.describe(c),
             "account_limits": limits.model_dump(exclude_none=True),
             "registered_at": c.registered_on.isoformat(),
             "registered_by": c.registered_by,
@@ -200,7 +222,7 @@ class ControllersService:
                 }
                 for n, i in enumerate(c.instructions, 1)
             ],
-            "lifecycle": decision_dict(self.s.lifecycle.decision(c, self.proc.now())),
+            "lifecycle": decision_dict(self._lifecycle_service.decision(c, self.proc.now())),
             "contacts": {"active": counts[0], "erased": counts[1]},
             "lists": {str(name): int(n) for name, n in lists},
         }

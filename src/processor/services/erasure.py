@@ -15,15 +15,20 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from processor.domain.contacts import Contact
 from processor.kernel.errors import CannotWriteError, InvalidInputError, NotFoundError, RefusedError
 from processor.services.evidence import erasure_event
+from processor.services.lookup import find_controller
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from processor.services.contacts import ContactsService
+    from processor.services.messages import MessagesService
+    from processor.services.subprocessors import SubprocessorsService
     from processor.session import Session
 
 ERASURE_REASON = "erasure-reason"
@@ -36,6 +41,27 @@ class ErasureService:
         self.s = session
         self.proc = session.proc
 
+    @cached_property
+    def _contacts_service(self) -> ContactsService:
+        """The contacts use cases this one uses, as the same person (made on first use)."""
+        from processor.services.contacts import ContactsService
+
+        return ContactsService(self.s)
+
+    @cached_property
+    def _subprocessors_service(self) -> SubprocessorsService:
+        """The subprocessors use cases this one uses, as the same person (made on first use)."""
+        from processor.services.subprocessors import SubprocessorsService
+
+        return SubprocessorsService(self.s)
+
+    @cached_property
+    def _messages_service(self) -> MessagesService:
+        """The messages use cases this one uses, as the same person (made on first use)."""
+        from processor.services.messages import MessagesService
+
+        return MessagesService(self.s)
+
     def erase(
         self,
         controller: str,
@@ -46,12 +72,12 @@ class ErasureService:
     ) -> dict[str, Any]:
         """Erase one subject; returns (and optionally writes) the deletion receipt."""
         self.s.authorize("erase", command="erase", controller=controller)
-        self.s.controllers.get(controller)
+        find_controller(self.proc, controller)
         if (contact is None) == (email is None):
             raise InvalidInputError("give exactly one of --contact or --email")
         if not reason.strip():
             raise InvalidInputError("an erasure needs a reason (--reason)")
-        cid = self.s.contacts.resolve_live(controller, contact or email or "")
+        cid = self._contacts_service.resolve_live(controller, contact or email or "")
         last = self.proc.store.recorder.select_events(cid, desc=True, limit=1)
         with self.proc.using_clock():
             erased = Contact.erasure_event(
@@ -64,10 +90,10 @@ class ErasureService:
             )
             # SUBJ-5: the erasure is queued for every recipient in the same commit, before the
             # ContactErased event, so the receipt's position stays that event's.
-            notices = self.s.subprocessors.notices_for(controller, str(cid), "erasure")
+            notices = self._subprocessors_service.notices_for(controller, str(cid), "erasure")
             recordings = self.proc.commit(*notices, erased)
             # RET-5: the subject's messages go with it, in this command (their keys are theirs).
-            messages = self.s.messages.key_ids_of(str(cid))
+            messages = self._messages_service.key_ids_of(str(cid))
             self.proc.sealer.shred([str(cid), *messages], self.proc.now())
         position = recordings[-1].notification.id
         receipt = self._receipt(position, controller, str(cid), erased)

@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import uuid
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TextIO
 
 import sqlalchemy as sa
@@ -18,11 +19,14 @@ import sqlalchemy as sa
 from processor.kernel.errors import InvalidInputError
 from processor.readmodels import tables as t
 from processor.services.csvcells import neutralise
+from processor.services.lookup import find_controller
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from processor.domain.contacts import Contact
+    from processor.services.access import AccessService
+    from processor.services.contacts import ContactsService
     from processor.session import Session
 
 FORMATS = ("json", "csv")
@@ -48,6 +52,20 @@ class ExportService:
         self.s = session
         self.proc = session.proc
 
+    @cached_property
+    def _contacts_service(self) -> ContactsService:
+        """The contacts use cases this one uses, as the same person (made on first use)."""
+        from processor.services.contacts import ContactsService
+
+        return ContactsService(self.s)
+
+    @cached_property
+    def _access_service(self) -> AccessService:
+        """The access use cases this one uses, as the same person (made on first use)."""
+        from processor.services.access import AccessService
+
+        return AccessService(self.s)
+
     def export(
         self,
         controller: str,
@@ -72,13 +90,13 @@ class ExportService:
             raise InvalidInputError("give exactly one of --contact, --email or --all")
         permission = "export.all" if everything else "export.contact"
         user = self.s.authorize(permission, command="export", controller=controller)
-        ctrl = self.s.controllers.get(controller)
+        ctrl = find_controller(self.proc, controller)
         if everything:
             aggregates: Iterator[Contact] = self._all(controller, progress)
         else:
-            one = self.s.contacts.load(controller, chosen[0])
+            one = self._contacts_service.load(controller, chosen[0])
             if user.controller is not None:
-                self.s.access.record_subject_read(controller, str(one.id), "export")
+                self._access_service.record_subject_read(controller, str(one.id), "export")
             aggregates = iter([one])
         writer = _HashingWriter(out)
         meta: dict[str, Any] = {
@@ -139,7 +157,7 @@ class ExportService:
         # One encoder for every contact (`json.dumps` with options builds one per call), and
         # one write per batch: the bytes, and so the recorded SHA-256, are the same.
         encode = json.JSONEncoder(ensure_ascii=False).encode
-        view = self.s.contacts.view
+        view = self._contacts_service.view
         pending: list[str] = []
         count = 0
         for agg in aggregates:
@@ -187,7 +205,7 @@ class ExportService:
         writer.writeheader()
         count = 0
         for agg in aggregates:
-            view = self.s.contacts.view(agg)
+            view = self._contacts_service.view(agg)
             fields = view["fields"] if isinstance(view["fields"], dict) else {}
             row: dict[str, Any] = {"contact_id": view["contact_id"]}
             row.update({k: fields.get(k, "") for k in standard})

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 import sqlalchemy as sa
@@ -30,6 +31,7 @@ from processor.services import validation as v
 from processor.services.columnmap import header_mapper
 from processor.services.consent import row_consent
 from processor.services.lifecycle import check_account_open
+from processor.services.lookup import find_controller
 from processor.services.profile import (
     ConsentInput,
     check_sensitive_fields,
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 
     from processor.domain.contacts import Contact
     from processor.kernel.aggregate import ProcessorAggregate
+    from processor.services.contacts import ContactsService
     from processor.session import Session
 
 BATCH = 1000
@@ -99,6 +102,13 @@ class ImportService:
         self.s = session
         self.proc = session.proc
 
+    @cached_property
+    def _contacts_service(self) -> ContactsService:
+        """The contacts use cases this one uses, as the same person (made on first use)."""
+        from processor.services.contacts import ContactsService
+
+        return ContactsService(self.s)
+
     def import_csv(
         self,
         controller: str,
@@ -117,7 +127,7 @@ class ImportService:
         the time each consent was given, validated (`consent`, SUBJ-2).
         """
         self.s.authorize("contacts.import", command="contacts import", controller=controller)
-        ctrl = self.s.controllers.get(controller)
+        ctrl = find_controller(self.proc, controller)
         check_account_open(self.proc, ctrl)
         name = v.list_name(list_name)
         ConsentInput.parse(f"{consent_channel}:{consent_method}")
@@ -204,7 +214,7 @@ class ImportService:
         result: ImportResult,
         source: str,
     ) -> None:
-        contacts = self.s.contacts
+        contacts = self._contacts_service
         indexes = [contacts.email_index(controller, p["email"]) for _, p, _ in batch]
         existing = self._existing(controller, list_name, indexes)
         room = None if limit is None else limit - contacts.active_count(controller)
@@ -273,7 +283,7 @@ class ImportService:
         (`processor.bulk.contacts`); its key was created with the batch's. The hint reuses
         the e-mail index the duplicate lookup derived from this very profile.
         """
-        values = self.s.contacts.added_values(
+        values = self._contacts_service.added_values(
             controller, profile, list_name, consent, source, cid, email_index
         )
         return contact_added(cid, **values)

@@ -23,6 +23,7 @@ from processor.keys import open_records_optional, seal_records, seal_records_opt
 from processor.retention_policy import decision_policy_version, load_retention_policy
 from processor.services import validation as v
 from processor.services.agreements import termination_flag
+from processor.services.lookup import find_controller
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -112,7 +113,7 @@ class LifecycleService:
     ) -> dict[str, Any]:
         """Record the end of the collaboration and the instruction for the data."""
         self.s.authorize("controllers.terminate", command="controllers terminate", controller=ref)
-        ctrl = self.s.controllers.get(ref)
+        ctrl = find_controller(self.proc, ref)
         day = v.iso_date(effective, "effective date")
         if day < ctrl.registered_on.date().isoformat():
             raise InvalidInputError("the effective date is before the controller was registered")
@@ -164,7 +165,7 @@ class LifecycleService:
         self.s.authorize(
             "controllers.terminate", command="controllers withdraw-termination", controller=ref
         )
-        ctrl = self.s.controllers.get(ref)
+        ctrl = find_controller(self.proc, ref)
         if not reason.strip():
             raise InvalidInputError("a withdrawal needs a reason (--reason)")
         with self.proc.using_clock():

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -32,12 +33,14 @@ from processor.readmodels import tables as t
 from processor.retention_policy import decision_policy_version, load_retention_policy
 from processor.services import validation as v
 from processor.services.lifecycle import check_account_open
+from processor.services.lookup import find_controller
 from processor.services.sending import Carrier, SendChecks, month_start
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from processor.domain.controllers import Controller
+    from processor.services.contacts import ContactsService
     from processor.session import Session
 
 CONTENT = "message-content"
@@ -72,6 +75,13 @@ class MessagesService:
         self.s = session
         self.proc = session.proc
 
+    @cached_property
+    def _contacts_service(self) -> ContactsService:
+        """The contacts use cases this one uses, as the same person (made on first use)."""
+        from processor.services.contacts import ContactsService
+
+        return ContactsService(self.s)
+
     def counts(self, controller: str, now: datetime) -> tuple[int, int]:
         """E-mails sent in total and in the calendar month of `now` (UTC), tests and bounces too."""
         month = month_start(now)
@@ -87,7 +97,7 @@ class MessagesService:
     def usage(self, controller: str) -> dict[str, Any]:
         """The account's usage as the terms count it (SUBJ-7), for its users."""
         self.s.authorize("messages.record", command="messages usage", controller=controller)
-        ctrl = self.s.controllers.get(controller)
+        ctrl = find_controller(self.proc, controller)
         now = self.proc.now()
         used = SendChecks(self.s, "messages usage").usage(controller, now)
         limits = self.proc.policies.accounts.accounts[ctrl.account]  # type: ignore[index]
@@ -123,7 +133,7 @@ class MessagesService:
         checks = SendChecks(self.s, command)
         checks.sender(controller)
         self.s.authorize("messages.record", command=command, controller=controller)
-        ctrl = self.s.controllers.get(controller)
+        ctrl = find_controller(self.proc, controller)
         if channel not in CHANNELS:
             raise InvalidInputError(f"unknown channel {channel!r}: email or sms")
         check_account_open(self.proc, ctrl)
@@ -212,7 +222,7 @@ class MessagesService:
         checks, ctrl = self._opening(command, controller, channel)
         name = v.list_name(list_name) if list_name else None
         content, size = self._content(subject, body)
-        recipient = self.s.contacts.load(controller, contact)
+        recipient = self._contacts_service.load(controller, contact)
         checks.refuse(controller, first_broken(recipient_rules(recipient, name, channel)))
         now = self.proc.now()
         used = checks.account(ctrl, channel, 1, now)
@@ -359,7 +369,7 @@ class MessagesService:
     def bounce(self, controller: str, message_id: str) -> dict[str, Any]:
         """Record that a message bounced: it still counts as sent (SUBJ-7, TC §5)."""
         self.s.authorize("messages.record", command="messages bounce", controller=controller)
-        self.s.controllers.get(controller)
+        find_controller(self.proc, controller)
         message = self.load(controller, message_id)
         with self.proc.using_clock():
             if message.bounce(actor=self.s.user_name):
@@ -428,5 +438,5 @@ class MessagesService:
     def show(self, controller: str, message_id: str) -> dict[str, Any]:
         """Show one message to the controller's users."""
         self.s.authorize("contacts.show", command="messages show", controller=controller)
-        self.s.controllers.get(controller)
+        find_controller(self.proc, controller)
         return self.view(self.load(controller, message_id))

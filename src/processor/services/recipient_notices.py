@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
 from processor.kernel.errors import InvalidInputError, NotFoundError
+from processor.services.lookup import find_controller
 from processor.services.subprocessor_facts import SubprocessorRegistry
 from processor.services.subprocessor_views import iso
 from subprocessors import RecipientOutbox, recipients
@@ -77,7 +78,7 @@ class RecipientNotices(SubprocessorRegistry):
         """Queue one change of one contact (by id) for every recipient, to commit with it."""
         if kind not in NOTICE_KINDS:
             raise InvalidInputError(f"unknown change {kind!r}")
-        facts = self.controller_facts(self.s.controllers.get(controller))
+        facts = self.controller_facts(find_controller(self.proc, controller))
         now = self.proc.now()
         to = [sp.subprocessor_id for sp in recipients(facts, self.facts(), now)]
         box = self._outbox(controller, create=True)
@@ -92,7 +93,7 @@ class RecipientNotices(SubprocessorRegistry):
         every contact of the controller is gone, rather than once per contact. A rerun of an
         interrupted sweep finds the notice already queued and queues nothing.
         """
-        facts = self.controller_facts(self.s.controllers.get(controller))
+        facts = self.controller_facts(find_controller(self.proc, controller))
         to = [sp.subprocessor_id for sp in recipients(facts, self.facts(), self.proc.now())]
         box = self._outbox(controller, create=True)
         assert box is not None  # noqa: S101 - create=True always returns one

@@ -34,6 +34,7 @@ from processor.notices.domain import ACCOUNT_RECOVERY
 from processor.notices.service import new_notice
 from processor.readmodels import tables as t
 from processor.services import validation as v
+from processor.services.lookup import find_controller
 
 if TYPE_CHECKING:
     from processor.kernel.rules import Rule
@@ -131,7 +132,7 @@ class RecoveryService:
         command = "controllers recovery start"
         self.s.authorize("controllers.recovery.start", command=command, controller=controller)
         v.user_name(user)
-        c = self.s.controllers.get(controller)
+        c = find_controller(self.proc, controller)
         reference = verification.strip()
         if not reference or len(reference) > TEXT_MAX:
             raise InvalidInputError(
@@ -278,7 +279,7 @@ class RecoveryService:
         self.s.authorize(
             "controllers.recovery.read", command="controllers recovery list", controller=controller
         )
-        self.s.controllers.get(controller)
+        find_controller(self.proc, controller)
         return [self.describe(r) for r in recoveries(self.s, controller)]
 
     def describe(self, recovery: AccountRecovery) -> dict[str, Any]:

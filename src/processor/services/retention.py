@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -25,9 +26,11 @@ from processor.readmodels import tables as t
 from processor.retention_policy import load_retention_policy
 from processor.services.evidence import controller_evidence, data_deleted_event, swept_totals
 from processor.services.lifecycle import account_facts, decision_dict
+from processor.services.lookup import find_controller
 
 if TYPE_CHECKING:
     from processor.domain.controllers import Controller
+    from processor.services.lifecycle import LifecycleService
     from processor.session import Session
 
 Progress = Callable[[int], None]
@@ -105,6 +108,13 @@ class RetentionService:
         self.s = session
         self.proc = session.proc
 
+    @cached_property
+    def _lifecycle_service(self) -> LifecycleService:
+        """The lifecycle use cases this one uses, as the same person (made on first use)."""
+        from processor.services.lifecycle import LifecycleService
+
+        return LifecycleService(self.s)
+
     # -- what is due ----------------------------------------------------------------------------
 
     def due(self, at: datetime | None = None) -> dict[str, Any]:
@@ -118,18 +128,18 @@ class RetentionService:
         with self.proc.engines.readmodels.connect() as conn:
             refs = [r[0] for r in conn.execute(sa.select(t.controllers.c.ref).order_by("ref"))]
         for ref in refs:
-            ctrl = self.s.controllers.get(ref)
+            ctrl = find_controller(self.proc, ref)
             facts = account_facts(self.proc, ctrl)
             ends = facts.trial_ends_at
             if ends and at >= ends and not ctrl.trial_end_recorded and not facts.deleted_at:
                 plan.trials_ended.append(ctrl)
-            decision = self.s.lifecycle.decision(ctrl, at)
+            decision = self._lifecycle_service.decision(ctrl, at)
             target = {"due": plan.due, "held": plan.held, "scheduled": plan.scheduled}
             if decision.status == "open" and decision.rule:
                 target["open"] = plan.kept
             if decision.status in target:
                 contacts, messages = self._counts(ref)
-                texts = self.s.lifecycle.termination_texts(ctrl)
+                texts = self._lifecycle_service.termination_texts(ctrl)
                 target[decision.status].append(Due(ctrl, decision, contacts, messages, texts))
         due_refs = {d.controller.ref for d in plan.due}
         runs = t.sweep_runs.c
@@ -227,7 +237,7 @@ class RetentionService:
         do not prove is refused rather than issued.
         """
         self.s.authorize("retention.certificate", command="retention certificate", controller=ref)
-        ctrl = self.s.controllers.get(ref)
+        ctrl = find_controller(self.proc, ref)
         deleted = data_deleted_event(self.proc, ref)
         if deleted is None:
             raise RefusedError(

@@ -13,6 +13,7 @@ import csv
 import hashlib
 import json
 import uuid
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from processor.readmodels import tables as t
 from processor.retention_policy import decision_policy_version
 from processor.services.csvcells import neutralise
 from processor.services.lifecycle import RETURN_TO
+from processor.services.lookup import find_controller
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -31,6 +33,9 @@ if TYPE_CHECKING:
     from processor.domain.contacts import Contact
     from processor.domain.controllers import Controller
     from processor.domain.messages import Message
+    from processor.services.contacts import ContactsService
+    from processor.services.lifecycle import LifecycleService
+    from processor.services.messages import MessagesService
     from processor.session import Session
 
 FORMAT = "processor-return/1"
@@ -60,6 +65,27 @@ class ReturnService:
         self.s = session
         self.proc = session.proc
 
+    @cached_property
+    def _lifecycle_service(self) -> LifecycleService:
+        """The lifecycle use cases this one uses, as the same person (made on first use)."""
+        from processor.services.lifecycle import LifecycleService
+
+        return LifecycleService(self.s)
+
+    @cached_property
+    def _contacts_service(self) -> ContactsService:
+        """The contacts use cases this one uses, as the same person (made on first use)."""
+        from processor.services.contacts import ContactsService
+
+        return ContactsService(self.s)
+
+    @cached_property
+    def _messages_service(self) -> MessagesService:
+        """The messages use cases this one uses, as the same person (made on first use)."""
+        from processor.services.messages import MessagesService
+
+        return MessagesService(self.s)
+
     def write(self, controller: str, out_dir: Path, *, force: bool = False) -> dict[str, Any]:
         """Write the return into `out_dir` and record it; returns the manifest.
 
@@ -67,7 +93,7 @@ class ReturnService:
         created are removed again if it fails, so a failed return leaves the directory as it was.
         """
         self.s.authorize("export.all", command="export", controller=controller)
-        ctrl = self.s.controllers.get(controller)
+        ctrl = find_controller(self.proc, controller)
         if (out_dir / "manifest.json").exists() and not force:
             raise InvalidInputError(
                 f"{out_dir} already holds a return (manifest.json); give --force to replace it"
@@ -115,7 +141,7 @@ class ReturnService:
             for suffix in ("jsonl", "csv"):
                 path = out_dir / f"{dataset}.{suffix}"
                 files[path.name] = {"dataset": dataset, "rows": count, "sha256": _sha256(path)}
-        return_to = self.s.lifecycle.termination_texts(ctrl)["return_to"] or ctrl.name
+        return_to = self._lifecycle_service.termination_texts(ctrl)["return_to"] or ctrl.name
         manifest = {
             "format": FORMAT,
             "controller": controller,
@@ -154,7 +180,7 @@ class ReturnService:
                 counts[dataset] += 1
 
             for agg in self._contacts(controller):
-                view = self.s.contacts.view(agg)
+                view = self._contacts_service.view(agg)
                 fields = dict(view["fields"]) if isinstance(view["fields"], dict) else {}
                 custom.update(fields.get("custom", {}))
                 tail = {k: view[k] for k in CONTACT_TAIL}
@@ -164,7 +190,7 @@ class ReturnService:
                 for name, m in view["lists"].items():
                     put("memberships", {"contact_id": view["contact_id"], "list": name, **m})
             for message in self._messages(controller):
-                put("messages", self.s.messages.view(message))
+                put("messages", self._messages_service.view(message))
         finally:
             for handle in handles.values():
                 handle.close()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -37,6 +38,7 @@ from subprocessors import approved_from
 if TYPE_CHECKING:
     from processor.domain.controllers import Controller
     from processor.kernel.rules import Rule
+    from processor.services.subprocessors import SubprocessorsService
     from processor.session import Session
     from subprocessors import Decision
 
@@ -75,6 +77,13 @@ class SendChecks:
         self.s = session
         self.proc = session.proc
         self.command = command
+
+    @cached_property
+    def _subprocessors_service(self) -> SubprocessorsService:
+        """The subprocessors use cases this one uses, as the same person (made on first use)."""
+        from processor.services.subprocessors import SubprocessorsService
+
+        return SubprocessorsService(self.s)
 
     def refuse(self, controller: str, rule: Rule | None) -> None:
         """Record and raise a broken rule (exit 1); nothing when `rule` is None."""
@@ -168,7 +177,7 @@ class SendChecks:
         `decide()` allows. When none is allowed the first one's refusal is the answer, so the
         rule that blocks the usual carrier is the one reported.
         """
-        registry = self.s.subprocessors
+        registry = self._subprocessors_service
         activity = ACTIVITY_OF_CHANNEL[channel]
         if via is not None:
             name = registry.get(via).name

@@ -16,6 +16,7 @@ from processor.kernel.errors import InvalidInputError, RefusedError
 from processor.keys import seal_records
 from processor.readmodels import tables as t
 from processor.services import user_requests
+from processor.services.lookup import find_controller
 
 if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
@@ -102,7 +103,7 @@ class StaffService:
             )
         requested: list[Aggregate] = []
         if user.controller is not None and me.controller is None:
-            owner = self.s.controllers.get(user.controller)
+            owner = find_controller(self.proc, user.controller)
             requested += user_requests.must_cite_request(
                 self.s, owner, request, change="revoke", user=name, role=None
             )

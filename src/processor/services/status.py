@@ -9,6 +9,7 @@ command exit 1.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -22,6 +23,8 @@ from processor.versions import STORE_SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from processor.app import Processor
+    from processor.services.retention import RetentionService
+    from processor.services.staff import StaffService
     from processor.session import Session
 
 
@@ -31,6 +34,20 @@ class StatusService:
     def __init__(self, session: Session) -> None:
         self.s = session
         self.proc = session.proc
+
+    @cached_property
+    def _retention_service(self) -> RetentionService:
+        """The retention use cases this one uses, as the same person (made on first use)."""
+        from processor.services.retention import RetentionService
+
+        return RetentionService(self.s)
+
+    @cached_property
+    def _staff_service(self) -> StaffService:
+        """The staff use cases this one uses, as the same person (made on first use)."""
+        from processor.services.staff import StaffService
+
+        return StaffService(self.s)
 
     def _counts(self) -> dict[str, int]:
         def count(table: sa.Table, *where: sa.ColumnElement[bool]) -> int:
@@ -82,8 +99,10 @@ class StatusService:
         projected = proc.projector.position()
         counts = self._counts()
         ledger = self._ledger(events)
-        plan = self.s.retention.plan(now)
-        overdue = [r["name"] for r in self.s.staff.review_states() if r["overdue_for_review"]]
+        plan = self._retention_service.plan(now)
+        overdue = [
+            r["name"] for r in self._staff_service.review_states() if r["overdue_for_review"]
+        ]
         from processor.audit.userchanges import unreviewed  # ACC-13; only `status` needs it
 
         changes = unreviewed(proc)

@@ -33,6 +33,7 @@ from processor.policies import Edition
 from processor.readmodels import tables as t
 from processor.readmodels.subprocessor_handlers import subprocessors as registry
 from processor.services import validation as v
+from processor.services.lookup import find_controller
 from processor.services.subprocessor_views import (
     concerns,
     controller_entry,
@@ -215,7 +216,7 @@ class SubprocessorRegistry:
     def all_controller_facts(self) -> list[ControllerFacts]:
         """Facts of every registered controller."""
         return [
-            self.controller_facts(self.s.controllers.get(ref)) for ref in self.controller_refs()
+            self.controller_facts(find_controller(self.proc, ref)) for ref in self.controller_refs()
         ]
 
     def _scope(self, permission: str, command: str, controller: str | None) -> str | None:
@@ -225,7 +226,7 @@ class SubprocessorRegistry:
             controller = user.controller
         self.s.authorize(permission, command=command, controller=controller)
         if controller is not None:
-            self.s.controllers.get(controller)
+            find_controller(self.proc, controller)
         return controller
 
     def open_text(self, controller: str | None, purpose: str, token: str) -> str:
@@ -247,7 +248,7 @@ class SubprocessorRegistry:
         The one question other parts ask (breach impact, sending): no authorisation of its
         own, it runs inside the command that asks it.
         """
-        facts = self.controller_facts(self.s.controllers.get(controller))
+        facts = self.controller_facts(find_controller(self.proc, controller))
         sp = self.get(name)
         when = at or self.proc.now()
         then = sp.facts() if at is None else facts_as_of(self.proc.store.events.get(sp.id), at)
@@ -272,7 +273,7 @@ class SubprocessorRegistry:
                 opened(staff_entry(sp, names, self.policy), self.open_text, None) for sp in facts
             ]
         else:
-            mine = self.controller_facts(self.s.controllers.get(ref))
+            mine = self.controller_facts(find_controller(self.proc, ref))
             rules = self.notice_rules()
             rows = [
                 opened(
@@ -293,7 +294,7 @@ class SubprocessorRegistry:
         ref = self._scope("subprocessors.read", "subprocessors check", controller)
         when = at or self.proc.now()
         controllers = (
-            [self.controller_facts(self.s.controllers.get(ref))]
+            [self.controller_facts(find_controller(self.proc, ref))]
             if ref is not None
             else self.all_controller_facts()
         )

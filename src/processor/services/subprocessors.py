@@ -18,6 +18,7 @@ from processor.kernel.errors import InvalidInputError, RefusedError
 from processor.keys import open_records, seal_records
 from processor.readmodels import tables as t
 from processor.services import validation as v
+from processor.services.lookup import find_controller
 from processor.services.recipient_notices import NOTICE_KINDS, RecipientNotices, entry_id
 from processor.services.subprocessor_facts import (
     OFFERED_EDITIONS,
@@ -202,7 +203,7 @@ class SubprocessorsService(RecipientNotices):
         self.s.authorize(
             "subprocessors.object", command="subprocessors object", controller=controller
         )
-        self.s.controllers.get(controller)
+        find_controller(self.proc, controller)
         sp = self.get(name)
         with self.proc.using_clock():
             sealed = seal_records(self.proc.sealer, controller, OBJECTION_REASON, reason.strip())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import IntegrityError as ESIntegrityError
@@ -22,13 +23,16 @@ from processor.retention_policy import decision_policy_version
 from processor.services.agreements import trial_end_notice
 from processor.services.evidence import controller_evidence, swept_totals
 from processor.services.lifecycle import account_facts
+from processor.services.lookup import find_controller
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from processor.domain.contacts import Contact
     from processor.domain.messages import Message
-    from processor.services.retention import Due, Plan, Progress
+    from processor.services.messages import MessagesService
+    from processor.services.retention import Due, Plan, Progress, RetentionService
+    from processor.services.subprocessors import SubprocessorsService
     from processor.session import Session
 
 
@@ -45,6 +49,27 @@ class Sweeper:
         self.progress = progress
         self.actor = session.user_name
         self.policy_version = decision_policy_version(self.proc.policies)
+
+    @cached_property
+    def _subprocessors_service(self) -> SubprocessorsService:
+        """The subprocessors use cases this one uses, as the same person (made on first use)."""
+        from processor.services.subprocessors import SubprocessorsService
+
+        return SubprocessorsService(self.s)
+
+    @cached_property
+    def _messages_service(self) -> MessagesService:
+        """The messages use cases this one uses, as the same person (made on first use)."""
+        from processor.services.messages import MessagesService
+
+        return MessagesService(self.s)
+
+    @cached_property
+    def _retention_service(self) -> RetentionService:
+        """The retention use cases this one uses, as the same person (made on first use)."""
+        from processor.services.retention import RetentionService
+
+        return RetentionService(self.s)
 
     def run(self, plan: Plan) -> SweepRun:
         """Sweep every due controller, then message contents due on their own."""
@@ -88,7 +113,7 @@ class Sweeper:
             old.supersede(actor=self.actor, by=str(run.id))
         ended: list[Any] = []
         for stale in plan.trials_ended:
-            ctrl = self.s.controllers.get(stale.ref)
+            ctrl = find_controller(self.proc, stale.ref)
             facts = account_facts(self.proc, ctrl)
             assert facts.trial_ends_at is not None  # noqa: S101 - only demo trials are listed
             ctrl.record_trial_end(
@@ -163,7 +188,7 @@ class Sweeper:
             subjects=subjects,
             messages=message_count,
         )
-        ctrl = self.s.controllers.get(ref)
+        ctrl = find_controller(self.proc, ref)
         ctrl.record_data_deleted(
             actor=self.actor,
             sweep_run=str(run.id),
@@ -174,7 +199,7 @@ class Sweeper:
             messages=message_count,
             policy_version=self.policy_version,
         )
-        notices = self.s.subprocessors.deletion_notices(ref)
+        notices = self._subprocessors_service.deletion_notices(ref)
         self.proc.commit(run, *notices, ctrl)
         # The controller's free text goes with its data (RET-3). The projector destroys the key
         # too when it applies `PersonalDataDeleted`, so a crash here is completed by it.
@@ -182,12 +207,12 @@ class Sweeper:
 
     def _messages(self, run: SweepRun, skip: set[str]) -> None:
         """Shred message contents due on their own (RET-7 hours passed, RET-5 recipient erased)."""
-        hours = self.s.messages.content_hours()
+        hours = self._messages_service.content_hours()
         reasons = {
             "RET-7": f"retention RET-7: message content is kept {hours} hours",
             "RET-5": "retention RET-5: the recipient was erased",
         }
-        while groups := self.s.retention.expired_messages(self.at, skip, self.batch):
+        while groups := self._retention_service.expired_messages(self.at, skip, self.batch):
             counts: Counter[tuple[str, str]] = Counter()
             shredded: list[Message] = []
             for rule, ids in groups.items():

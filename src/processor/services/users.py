@@ -13,6 +13,7 @@ from processor.policies import CONTROLLER_ROLES, PROCESSOR_ROLES
 from processor.readmodels import tables as t
 from processor.services import user_requests
 from processor.services import validation as v
+from processor.services.lookup import find_controller
 
 if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
@@ -70,7 +71,7 @@ class UsersService:
             me = self.s.authorize(
                 "users.add.controller", command="users add", controller=controller
             )
-            target_controller = self.s.controllers.get(controller)
+            target_controller = find_controller(self.proc, controller)
             if me.controller is None:
                 requested += user_requests.must_cite_request(
                     self.s, target_controller, request, change="add", user=name, role=role
@@ -145,7 +146,7 @@ class UsersService:
                     "users.add.controller", command="users credential", controller=target.controller
                 )
                 if me.controller is None:
-                    owner = self.s.controllers.get(target.controller)
+                    owner = find_controller(self.proc, target.controller)
                     requested += user_requests.must_cite_request(
                         self.s, owner, request, change="credential", user=name, role=None
                     )

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
     from processor.api.opengdpr.destinations import Resolver
     from processor.api.runtime import Runtime
-    from processor.session import Session
+    from processor.desk import Desk
 
 API_VERSION: Final = "0.1"
 SUPPORTED_IDENTITIES: Final = (("email", "raw"), ("controller_customer_id", "raw"))
@@ -144,7 +144,7 @@ class OpenGdpr:
 
     # -- callback URLs ----------------------------------------------------------------------------
 
-    def register_callbacks(self, s: Session, controller: str, urls: list[str]) -> dict[str, Any]:
+    def register_callbacks(self, s: Desk, controller: str, urls: list[str]) -> dict[str, Any]:
         """A controller administrator names the only URLs callbacks may go to."""
         s.authorize("opengdpr.callbacks", command="opengdpr callbacks", controller=controller)
         s.controllers.get(controller)
@@ -175,7 +175,7 @@ class OpenGdpr:
 
     # -- requests ---------------------------------------------------------------------------------
 
-    def _own_controller(self, s: Session, command: str) -> str:
+    def _own_controller(self, s: Desk, command: str) -> str:
         user = s.authorize("opengdpr.request", command=command)
         if user.controller is None:
             raise RefusedError(
@@ -184,7 +184,7 @@ class OpenGdpr:
         s.authorize("opengdpr.request", command=command, controller=user.controller)
         return user.controller
 
-    def submit(self, s: Session, raw: bytes, parsed: dict[str, Any], credential: str) -> Received:
+    def submit(self, s: Desk, raw: bytes, parsed: dict[str, Any], credential: str) -> Received:
         """Receive a request: record it pending, answer signed, then fulfil it in the background."""
         controller = self._own_controller(s, "opengdpr request")
         srid = str(parsed["subject_request_id"]).lower()
@@ -270,7 +270,7 @@ class OpenGdpr:
         return str(right), dict(ours)
 
     def _subject(
-        self, s: Session, controller: str, identities: list[dict[str, Any]]
+        self, s: Desk, controller: str, identities: list[dict[str, Any]]
     ) -> tuple[str | None, list[str]]:
         """Our contact id for the first identity we can match (None: no such subject)."""
         kinds = [str(i["identity_type"]) for i in identities]
@@ -323,7 +323,7 @@ class OpenGdpr:
                          rule=getattr(exc, "rule", ""))  # fmt: skip
 
     def _act(
-        self, s: Session, request: OpenGdprRequest, extension: dict[str, Any]
+        self, s: Desk, request: OpenGdprRequest, extension: dict[str, Any]
     ) -> tuple[str, int | None, str | None]:
         """Do what the request asks; (outcome, receipt position, results available until)."""
         controller, contact = request.controller, request.contact_id
@@ -349,13 +349,13 @@ class OpenGdpr:
 
     # -- status, cancellation, results ------------------------------------------------------------
 
-    def _load(self, s: Session, controller: str, srid: str) -> OpenGdprRequest:
+    def _load(self, s: Desk, controller: str, srid: str) -> OpenGdprRequest:
         found = s.proc.find(request_id(controller, srid))
         if not isinstance(found, OpenGdprRequest):
             raise NotFoundError(f"unknown subject_request_id {srid[:64]!r}")
         return found
 
-    def status(self, s: Session, srid: str) -> Received:
+    def status(self, s: Desk, srid: str) -> Received:
         """The request's status, signed; a completed erasure carries our receipt."""
         controller = self._own_controller(s, "opengdpr status")
         request = self._load(s, controller, srid)
@@ -365,7 +365,7 @@ class OpenGdpr:
             body["extensions"][self.options.domain]["receipt"] = receipt
         return self.signed(200, body)
 
-    def cancel(self, s: Session, srid: str, raw: bytes) -> Received:
+    def cancel(self, s: Desk, srid: str, raw: bytes) -> Received:
         """Cancel a pending request (202); any other state is refused."""
         controller = self._own_controller(s, "opengdpr cancel")
         request = self._load(s, controller, srid)
@@ -384,7 +384,7 @@ class OpenGdpr:
             },
         )
 
-    def results(self, s: Session, srid: str, out: TextIO) -> None:
+    def results(self, s: Desk, srid: str, out: TextIO) -> None:
         """Write the export of an access or portability request (its controller, in time)."""
         controller = self._own_controller(s, "opengdpr results")
         request = self._load(s, controller, srid)

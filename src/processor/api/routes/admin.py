@@ -19,7 +19,7 @@ from processor.api.deps import CredentialDep, RuntimeDep
 from processor.api.problems import ERROR_RESPONSES
 
 if TYPE_CHECKING:
-    from processor.session import Session
+    from processor.desk import Desk
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 Json = dict[str, Any]
@@ -30,7 +30,7 @@ Request = Annotated[int | None, Field(default=None, ge=1, le=10**9)]
 Edition = Literal["scc", "dpa-2018"]
 
 
-def _forget(s: Session, *names: str | None) -> None:
+def _forget(s: Desk, *names: str | None) -> None:
     """Drop issued credential texts from the process: the answer is their only copy."""
     for name in names:
         if name:

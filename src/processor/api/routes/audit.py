@@ -96,7 +96,7 @@ def audit_sample(body: Draw, rt: RuntimeDep, cred: CredentialDep) -> Json:
     """Draw a random sample of access events, check each entry, record it (ACC-7, SUB-8)."""
     start, end = _when(body.start, "from"), _when(body.end, "to")
     with rt.acting(cred, "audit sample") as s:
-        return SamplesService(s).draw(body.size, body.seed, start, end, of=body.of)
+        return SamplesService(s.session).draw(body.size, body.seed, start, end, of=body.of)
 
 
 # `access sample` is an alias of `audit sample` on the command line; its route is the same
@@ -117,14 +117,14 @@ router.add_api_route(
 def audit_samples(rt: RuntimeDep, cred: CredentialDep) -> Json:
     """Recorded samples, what is unreviewed, and when the next sample is due."""
     with rt.acting(cred, "audit samples") as s:
-        return SamplesService(s).list()
+        return SamplesService(s.session).list()
 
 
 @router.post("/audit/samples/{sample}/review", summary="audit review")
 def audit_review(sample: str, body: EntryReview, rt: RuntimeDep, cred: CredentialDep) -> Json:
     """Record the GDPA's finding on one entry of a sample (ACC-7)."""
     with rt.acting(cred, "audit review") as s:
-        return SamplesService(s).review(sample, body.entry, body.finding, body.note)
+        return SamplesService(s.session).review(sample, body.entry, body.finding, body.note)
 
 
 @router.get("/audit/changes", summary="audit changes")
@@ -170,7 +170,7 @@ def audit_record(
 ) -> Response:
     """The Art. 30(2) record of processing for every controller (AUD-3); dpv: W3C DPV JSON-LD."""
     with rt.acting(cred, "audit record") as s:
-        data = record.build(s)
+        data = record.build(s.session)
     if fmt == "dpv":
         text = json.dumps(record.as_dpv(data), indent=2, ensure_ascii=False)
     elif fmt == "json":
@@ -184,14 +184,14 @@ def audit_record(
 def audit_controller_pack(controller: str, rt: RuntimeDep, cred: CredentialDep) -> Json:
     """The controller's information pack, free of charge (AUD-2, SUB-7)."""
     with rt.acting(cred, "audit controller-pack") as s:
-        return controller_pack(s, controller)
+        return controller_pack(s.session, controller)
 
 
 @router.get("/audit/dpia-pack/{controller}", summary="audit dpia-pack")
 def audit_dpia_pack(controller: str, rt: RuntimeDep, cred: CredentialDep) -> Json:
     """What the controller needs for its impact assessment and prior consultation (SUBJ-9)."""
     with rt.acting(cred, "audit dpia-pack") as s:
-        return dpia_pack(s, controller)
+        return dpia_pack(s.session, controller)
 
 
 @router.post("/audit/risk-review", status_code=201, summary="audit risk-review")
@@ -199,7 +199,7 @@ def audit_risk_review(body: ReviewRecord, rt: RuntimeDep, cred: CredentialDep) -
     """Record a review of the processor's own risk assessment (AUD-6); `next` is required."""
     due = _day(body.next, "next")
     with rt.acting(cred, "audit risk-review") as s:
-        return reviews.ReviewsService(s).record(reviews.RISK, body.text, due)
+        return reviews.ReviewsService(s.session).record(reviews.RISK, body.text, due)
 
 
 @router.post("/audit/policy-review", status_code=201, summary="audit policy-review")
@@ -207,7 +207,7 @@ def audit_policy_review(body: ReviewRecord, rt: RuntimeDep, cred: CredentialDep)
     """Record a review of the IT-security policy, at least yearly (AUD-6)."""
     due = _day(body.next, "next")
     with rt.acting(cred, "audit policy-review") as s:
-        return reviews.ReviewsService(s).record(reviews.POLICY, body.text, due)
+        return reviews.ReviewsService(s.session).record(reviews.POLICY, body.text, due)
 
 
 def _persons(rt: Any, cred: str | None, party: str, command: str) -> Json:  # noqa: ANN401
@@ -230,7 +230,9 @@ def controller_person_set(
 ) -> Json:
     """Record or replace the controller's contact person for a role; the change is notified."""
     with rt.acting(cred, "controllers contacts") as s:
-        return ContactPersonsService(s).set(controller, role, body.name, body.email, body.phone)
+        return ContactPersonsService(s.session).set(
+            controller, role, body.name, body.email, body.phone
+        )
 
 
 @router.delete(
@@ -241,7 +243,7 @@ def controller_person_remove(
 ) -> Json:
     """Remove the controller's contact person for a role; the change is notified."""
     with rt.acting(cred, "controllers contacts") as s:
-        return ContactPersonsService(s).remove(controller, role)
+        return ContactPersonsService(s.session).remove(controller, role)
 
 
 @router.get("/processor-contacts", summary="processor-contacts")
@@ -254,7 +256,7 @@ def processor_persons(rt: RuntimeDep, cred: CredentialDep) -> Json:
 def processor_person_set(role: Role, body: Person, rt: RuntimeDep, cred: CredentialDep) -> Json:
     """Record or replace the processor's contact person; every controller is notified."""
     with rt.acting(cred, "processor-contacts set") as s:
-        return ContactPersonsService(s).set(
+        return ContactPersonsService(s.session).set(
             PROCESSOR_PARTY, role, body.name, body.email, body.phone
         )
 
@@ -263,7 +265,7 @@ def processor_person_set(role: Role, body: Person, rt: RuntimeDep, cred: Credent
 def processor_person_remove(role: Role, rt: RuntimeDep, cred: CredentialDep) -> Json:
     """Remove the processor's contact person for a role; every controller is notified."""
     with rt.acting(cred, "processor-contacts remove") as s:
-        return ContactPersonsService(s).remove(PROCESSOR_PARTY, role)
+        return ContactPersonsService(s.session).remove(PROCESSOR_PARTY, role)
 
 
 @router.post(
@@ -275,4 +277,4 @@ def subprocessors_challenge(
     """A controller's administrator challenges a supervision and asks for a new audit (SUB-7)."""
     on = _day(body.supervision, "supervision")
     with rt.acting(cred, "subprocessors challenge") as s:
-        return ChallengesService(s).challenge(name, body.reason, on, body.new_audit)
+        return ChallengesService(s.session).challenge(name, body.reason, on, body.new_audit)

@@ -131,7 +131,7 @@ def breaches_open(body: Opening, rt: RuntimeDep, cred: CredentialDep) -> Json:
     """Record a security incident and assess its impact (GDPA, system manager; BR-4, BR-2)."""
     start, end = _window(body.occurred)
     with rt.acting(cred, "breaches open") as s:
-        result: Json = _service(s).open(
+        result: Json = _service(s.session).open(
             kinds=list(body.kinds), nature=body.nature, cause=body.cause, discovery=body.how,
             discovered_at=_when(body.discovered_at, "discovered_at"),
             aware_at=_when(body.aware_at, "aware_at"), occurred_from=start, occurred_to=end,
@@ -149,7 +149,7 @@ def breaches_impact(
 ) -> Json:
     """Recompute and record the impact (staff); a controller's user reads its own part."""
     with rt.acting(cred, "breaches impact") as s:
-        result: Json = _service(s).impact(breach_id, controller)
+        result: Json = _service(s.session).impact(breach_id, controller)
         return result
 
 
@@ -159,7 +159,7 @@ def breaches_notify(
 ) -> Json:
     """Give each controller the Art. 33(3) notice (BR-1)."""
     with rt.acting(cred, "breaches notify") as s:
-        result: Json = _service(s).notify(
+        result: Json = _service(s.session).notify(
             breach_id, controllers=list(body.controllers), all_affected=body.all_affected,
             consequences=body.consequences, measures=body.measures,
         )  # fmt: skip
@@ -171,7 +171,7 @@ def breaches_update(breach_id: str, body: Update, rt: RuntimeDep, cred: Credenti
     """Record what became known, and measures with their times (Art. 33(4), BR-5)."""
     start, end = _window(body.occurred)
     with rt.acting(cred, "breaches update") as s:
-        result: Json = _service(s).update(
+        result: Json = _service(s.session).update(
             breach_id, phase=body.phase, status=body.status, reason=body.reason,
             measures=list(body.measures), measure_kind=body.measure_kind,
             measure_at=_when(body.measure_at, "measure_at"), occurred_from=start,
@@ -189,7 +189,7 @@ def breaches_authority_notice(
         raise InvalidInputError("not_required takes justification, not delay_reason")
     at = iso_datetime(body.at, "at")
     with rt.acting(cred, "breaches authority-notice") as s:
-        result: Json = _responses(s).authority_notice(
+        result: Json = _responses(s.session).authority_notice(
             breach_id, controller=body.controller, at=at, authority=body.authority,
             reference=body.reference,
             delay_reason=body.justification if body.not_required else body.delay_reason,
@@ -205,7 +205,7 @@ def breaches_subjects_notice(
     """Record the controller's decision on telling the data subjects (Art. 34, BR-3)."""
     at = _when(body.at, "at")
     with rt.acting(cred, "breaches subjects-notice") as s:
-        _responses(s).subjects_notice(
+        _responses(s.session).subjects_notice(
             breach_id, controller=body.controller, notified=body.notified, channel=body.channel,
             at=at, exception=body.exception or "", justification=body.justification,
         )  # fmt: skip
@@ -230,7 +230,7 @@ def breaches_export_subjects(
     The same rows the command writes to its `--out` file, for the controller's own subjects only.
     """
     with rt.acting(cred, "breaches export-subjects") as s:
-        result = _responses(s).export_subjects(breach_id, controller)
+        result = _responses(s.session).export_subjects(breach_id, controller)
     buffer = io.StringIO()
     fields = ["contact_id", "email", "phone", "first_name", "last_name"]
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
@@ -264,7 +264,7 @@ def breaches_timeline(
     and a controller's user sees its own clocks and steps only (no other controller's name).
     """
     with rt.acting(cred, "breaches timeline") as s:
-        service = _service(s)
+        service = _service(s.session)
         user = s.authorize("breaches.read", command="breaches timeline")
         breach = service.get(breach_id, user)
         clocks = [
@@ -291,5 +291,5 @@ def breaches_timeline(
 def breaches_close(breach_id: str, body: Review, rt: RuntimeDep, cred: CredentialDep) -> Json:
     """Close the breach with its review (BR-4)."""
     with rt.acting(cred, "breaches close") as s:
-        result: Json = _service(s).close(breach_id, body.review)
+        result: Json = _service(s.session).close(breach_id, body.review)
         return result

@@ -38,7 +38,7 @@ def status(rt: RuntimeDep, cred: CredentialDep) -> Json:
     read models show as current; a lag between requests is what `processor status` shows.
     """
     with rt.acting(cred, "status") as s:
-        return StatusService(s).status()
+        return StatusService(s.session).status()
 
 
 @router.post("/controllers/{controller}/repair-duplicates", summary="doctor --repair-duplicates")
@@ -46,4 +46,4 @@ def repair(controller: str, body: Repair, rt: RuntimeDep, cred: CredentialDep) -
     """Merge duplicate live contacts into the oldest; without `confirm`, the plan only."""
     with rt.acting(cred, "doctor repair-duplicates") as s:
         ref = validation.controller_ref(controller)
-        return repair_duplicates(s, ref, confirm=body.confirm)
+        return repair_duplicates(s.session, ref, confirm=body.confirm)

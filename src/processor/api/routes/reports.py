@@ -35,7 +35,7 @@ def breaches_list(
     from processor.breaches.service import BreachesService
 
     with rt.acting(cred, "breaches list") as s:
-        return BreachesService(s).list(
+        return BreachesService(s.session).list(
             open_only=open_only, overdue_only=overdue_only, controller=controller
         )
 
@@ -46,7 +46,7 @@ def breaches_show(breach_id: str, rt: RuntimeDep, cred: CredentialDep) -> Json:
     from processor.breaches.service import BreachesService
 
     with rt.acting(cred, "breaches show") as s:
-        return BreachesService(s).show(breach_id)
+        return BreachesService(s.session).show(breach_id)
 
 
 @router.get(
@@ -72,7 +72,7 @@ def audit_report(
     first = date.fromisoformat(iso_date(start, "from")) if start else None
     last = date.fromisoformat(iso_date(end, "to")) if end else None
     with rt.acting(cred, "audit report") as s:
-        model = build_report(s, controller=controller, start=first, end=last)
+        model = build_report(s.session, controller=controller, start=first, end=last)
     text = renderers[report_format](model)
     name = f"audit-report-{controller or 'processor'}.{SUFFIX[report_format]}"
     return Response(

@@ -1,6 +1,6 @@
 """`/v1/retention/...` and a controller's termination: what is due, the sweep (RET-1 to RET-7).
 
-Thin routes over `session.retention` and `session.lifecycle`, the services the `retention` and
+Thin routes over `desk.retention` and `desk.lifecycle`, the services the `retention` and
 `controllers terminate` commands call. The deletion certificate is
 `GET /v1/receipts/certificate/{controller}` (`ledger.py`). The standard-format return
 (`export --all --out DIR`) is not served: it records `DataReturned`, which lets the sweep delete

@@ -1,6 +1,6 @@
 """`/v1/subprocessors/...`: the registry's change workflow, its check and the outbox (SUB-1..7).
 
-Each route is the `subprocessors` command of the same name over `session.subprocessors`
+Each route is the `subprocessors` command of the same name over `desk.subprocessors`
 (`list` and `object` are in `notices.py`, `challenge` in `audit.py`). Names may hold a `/`
 (`Team.Blue Denmark A/S`), so `{name}` takes the rest of the path before the action. `check`
 answers 200 with its findings: the command's exit 1 on findings is for cron, an HTTP client
