@@ -19,17 +19,17 @@ from processor.domain.users import User
 from processor.kernel import context
 from processor.kernel.errors import AccessDeniedError
 from processor.notices.domain import SUSPECTED_MISUSE, Notice
-from processor.notices.service import new_notice, records_erased
+from processor.notices.post import new_notice, records_erased
 
 if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
 
-    from processor.app import Processor
     from processor.kernel.context import Via
+    from processor.notices.post import Posting
 
 
 def refuse(
-    proc: Processor,
+    proc: Posting,
     *,
     actor: str,
     via: Via,
@@ -48,7 +48,7 @@ def refuse(
 
 
 def record(
-    proc: Processor,
+    proc: Posting,
     *,
     actor: str,
     via: Via,
@@ -87,7 +87,7 @@ def record(
 
 
 def _misuse_notice(
-    proc: Processor, user: User, denial: AccessDenial, attempts: int, window_minutes: int
+    proc: Posting, user: User, denial: AccessDenial, attempts: int, window_minutes: int
 ) -> Notice | None:
     """Tell the locked user's controller of a suspected misuse (ACC-14); None for staff.
 

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from processor.audit.contactpersons import persons
 from processor.credentials import service as credentials
 from processor.domain.recovery import (
     AccountRecovery,
@@ -31,13 +30,13 @@ from processor.domain.users import User
 from processor.kernel.errors import InvalidInputError, NotFoundError
 from processor.keys.freetext import open_records, seal_records
 from processor.notices.domain import ACCOUNT_RECOVERY
-from processor.notices.service import new_notice
+from processor.notices.post import new_notice
 from processor.readmodels import tables as t
 from processor.services import validation as v
+from processor.services.contact_persons import persons
 
 if TYPE_CHECKING:
     from processor.kernel.rules import Rule
-    from processor.notices.domain import Notice
     from processor.session import Session
 
 VERIFICATION = "recovery-verification"
@@ -59,26 +58,6 @@ def recoveries(session: Session, controller: str) -> list[AccountRecovery]:
     ):
         found.append(recovery)
     return found
-
-
-def must_not_acknowledge_own_recovery(session: Session, notice: Notice) -> None:
-    """Refuse (recorded) the recovered user acknowledging a notice about their recovery.
-
-    A notice that the processor gave someone a credential to the account is for the other
-    people at the controller to read; the person it made cannot mark it as read for them.
-    """
-    if notice.kind != ACCOUNT_RECOVERY or not (notice.about or "").startswith("recovery:"):
-        return
-    number = int(str(notice.about).split(":", 1)[1])
-    found = session.proc.find(recovery_id(notice.controller, number))
-    if isinstance(found, AccountRecovery) and found.user == session.user_name:
-        session.refuse_rule(
-            "notices ack",
-            notice.controller,
-            "RecoveredUserMustNotAcknowledgeTheRecovery",
-            "a notice about an account recovery is acknowledged by another of the controller's"
-            " administrators, not by the user the recovery made",
-        )
 
 
 class RecoveryService:
