@@ -6,6 +6,9 @@ permission) also count towards the person's lockout on their own `User` aggregat
 is decided from ledger-covered events; a business-rule refusal is recorded but never locks anyone.
 When a controller's user is locked, that controller is told (a `suspected-misuse` notice) in the
 same commit as the lock, so no lock of a controller's user is ever stored untold.
+
+It takes the small port `notices.post.Posting` (find, commit, clock, policies, sealer), not the
+whole `Processor`, and posts the notice through `notices.post`, below the notices' use cases.
 """
 
 from __future__ import annotations
