@@ -8,7 +8,8 @@ completes it. At the start every administrator of the controller and its recorde
 persons are told (a notice on the controller's record), and any administrator may cancel it
 with their own credential while it waits. The credential it issues is handed over: its holder
 replaces it before any other use, and the recovered user cannot acknowledge the recovery's
-notices (someone else at the controller must read them). The staff side is command-line only.
+notices (someone else at the controller must read them; `notices.service` checks it where a
+notice is acknowledged). The staff side is command-line only.
 """
 
 from __future__ import annotations
