@@ -14,7 +14,7 @@ import click
 
 from processor.audit.challenges import ChallengesService
 from processor.audit.contactpersons import ROLES, ContactPersonsService
-from processor.audit.events import PROCESSOR_PARTY
+from processor.domain.ids import PROCESSOR_PARTY
 from processor.services.validation import iso_date
 
 from .output import emit, printable

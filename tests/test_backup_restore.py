@@ -87,7 +87,7 @@ def test_restoring_an_older_key_backup_keeps_the_erased_subject_erased__RET_5__R
         keys = proc.keys.subject_keys([ids["anne"], ids["bo"]])
         assert keys[ids["anne"]] is None, "the erased subject's key came back"
         assert keys[ids["bo"]] is not None
-        assert not [f for f in check_keys(proc) if f.problem == ALIVE_FOR_ERASED]
+        assert not [f for f in check_keys(proc.store, proc.keys) if f.problem == ALIVE_FOR_ERASED]
     assert restored.fails(
         2, "erase", tenant.ref, "--email", "anne@example.dk", "--reason", "x", user=tenant.admin
     )

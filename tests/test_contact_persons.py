@@ -6,8 +6,9 @@ import pytest
 from support import login
 
 from processor.audit.checks_summary import checks_evidence
-from processor.audit.contactpersons import ContactPersonsService, persons
+from processor.audit.contactpersons import ContactPersonsService
 from processor.kernel.errors import AccessDeniedError, InvalidInputError, NotFoundError
+from processor.services.contact_persons import persons
 
 
 def _notices(proc, controller: str) -> list[dict]:

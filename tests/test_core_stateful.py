@@ -923,7 +923,7 @@ class CoreMachine(RuleBasedStateMachine):
 
     @timed("keys")
     def no_erased_subject_keeps_a_key__RET_5(self) -> None:
-        findings = check_keys(self.proc)
+        findings = check_keys(self.proc.store, self.proc.keys)
         assert not findings, [f.line() for f in findings[:5]]
 
     @timed("raw-scan")

@@ -224,8 +224,8 @@ def _recover_and_check(settings: Settings, now: str) -> dict[str, Any]:
             proc.catch_up()
         report = proc.ledger.verify()
         assert report.ok, f"ledger: {report.reason}"
-        facts = event_facts(proc)
-        findings = check_keys(proc, facts)
+        facts = event_facts(proc.store)
+        findings = check_keys(proc.store, proc.keys, facts)
         assert not findings, f"keys out of step with events: {findings[:3]}"
         with proc.engines.readmodels.connect() as conn:
             rows = {r.contact_id: r.erased for r in conn.execute(sa.select(tables.contacts))}

@@ -98,10 +98,10 @@ def test_key_alive_for_an_erased_subject_is_reported__RET_5(acme):
             ._asdict()
         )
     login(acme, "alice").erasure.erase("acme", "request", contact=cid)
-    assert check_keys(acme) == []
+    assert check_keys(acme.store, acme.keys) == []
     with acme.keys.engine.begin() as conn:
         conn.execute(subject_keys.insert().values(**saved))
-    problems = [(f.problem, f.key.split(" ")[0]) for f in check_keys(acme)]
+    problems = [(f.problem, f.key.split(" ")[0]) for f in check_keys(acme.store, acme.keys)]
     assert problems == [(ALIVE_FOR_ERASED, cid)]
 
 

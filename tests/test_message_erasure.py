@@ -41,4 +41,6 @@ def test_erasure_shreds_the_contacts_messages_at_once__RET_5(acme, tmp_path):
     assert all(by_id[mid]["content_erased"] for mid in sent)
     text = (out / "messages.jsonl").read_text() + (out / "messages.csv").read_text()
     assert "Dear Kim" not in text and "Private offer" not in text and "your code" not in text
-    assert check_keys(acme) == []  # every destroyed key has its event, none is left alive
+    assert (
+        check_keys(acme.store, acme.keys) == []
+    )  # every destroyed key has its event, none is left alive

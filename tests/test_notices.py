@@ -24,7 +24,7 @@ from processor.kernel.errors import (
 )
 from processor.keys.sealing import records_subject
 from processor.notices.domain import BREACH, SUSPECTED_MISUSE, Notice
-from processor.notices.service import new_notice
+from processor.notices.post import new_notice
 from processor.readmodels.rebuild import rebuild
 
 ATTEMPTS = 5  # policies/profiles.toml: lockout_attempts of the standard profile

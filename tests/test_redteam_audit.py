@@ -39,11 +39,12 @@ from processor import desk
 from processor.app import Processor
 from processor.audit import packs, record
 from processor.audit.contactpersons import ContactPersonsService
-from processor.audit.events import AuditSample, contact_persons_id
+from processor.audit.events import AuditSample
 from processor.audit.report import build_report
 from processor.audit.reviews import POLICY, RISK, ReviewsService
 from processor.audit.samples import SamplesService
 from processor.breaches.service import BreachesService
+from processor.domain.ids import contact_persons_id
 from processor.kernel.clock import FixedClock
 from processor.kernel.errors import ConflictError, IntegrityFailureError
 

@@ -6,6 +6,9 @@ permission) also count towards the person's lockout on their own `User` aggregat
 is decided from ledger-covered events; a business-rule refusal is recorded but never locks anyone.
 When a controller's user is locked, that controller is told (a `suspected-misuse` notice) in the
 same commit as the lock, so no lock of a controller's user is ever stored untold.
+
+It takes the small port `notices.post.Posting` (find, commit, clock, policies, sealer), not the
+whole `Processor`, and posts the notice through `notices.post`, below the notices' use cases.
 """
 
 from __future__ import annotations
@@ -19,17 +22,17 @@ from processor.domain.users import User
 from processor.kernel import context
 from processor.kernel.errors import AccessDeniedError
 from processor.notices.domain import SUSPECTED_MISUSE, Notice
-from processor.notices.service import new_notice, records_erased
+from processor.notices.post import new_notice, records_erased
 
 if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
 
-    from processor.app import Processor
     from processor.kernel.context import Via
+    from processor.notices.post import Posting
 
 
 def refuse(
-    proc: Processor,
+    proc: Posting,
     *,
     actor: str,
     via: Via,
@@ -48,7 +51,7 @@ def refuse(
 
 
 def record(
-    proc: Processor,
+    proc: Posting,
     *,
     actor: str,
     via: Via,
@@ -87,7 +90,7 @@ def record(
 
 
 def _misuse_notice(
-    proc: Processor, user: User, denial: AccessDenial, attempts: int, window_minutes: int
+    proc: Posting, user: User, denial: AccessDenial, attempts: int, window_minutes: int
 ) -> Notice | None:
     """Tell the locked user's controller of a suspected misuse (ACC-14); None for staff.
 

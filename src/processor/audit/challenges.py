@@ -16,7 +16,7 @@ from processor.audit.reading import event_class, in_period, stored_events
 from processor.kernel.errors import InvalidInputError, NotFoundError
 from processor.keys import seal_records
 from processor.notices.domain import SUPERVISION_CHALLENGED
-from processor.notices.service import new_notice
+from processor.notices.post import new_notice
 
 if TYPE_CHECKING:
     from datetime import date, datetime

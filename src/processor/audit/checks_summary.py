@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from processor.audit import contactpersons, reviews
 from processor.audit.challenges import challenges
-from processor.audit.events import PROCESSOR_PARTY
 from processor.audit.samples import entry_deviates, load_samples, next_due
+from processor.domain.ids import PROCESSOR_PARTY
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -17,12 +17,14 @@ import json
 import re
 from typing import TYPE_CHECKING, Any, Final
 
-from processor.audit.events import PROCESSOR_PARTY, ContactPersons, contact_persons_id
+from processor.audit.events import ContactPersons
 from processor.audit.reading import event_class, in_period, stored_events
+from processor.domain.ids import PROCESSOR_PARTY, contact_persons_id
 from processor.kernel.errors import InvalidInputError
-from processor.keys import open_records, seal_records
+from processor.keys import seal_records
 from processor.notices.domain import CONTACT_PERSONS_CHANGED
-from processor.notices.service import new_notice, records_erased
+from processor.notices.post import new_notice, records_erased
+from processor.services.contact_persons import PURPOSE, party_controller, persons
 from processor.services.lookup import find_controller
 from processor.services.subprocessors import SubprocessorsService
 from processor.services.validation import no_control
@@ -35,29 +37,8 @@ if TYPE_CHECKING:
     from processor.session import Session
 
 ROLES: Final = ("representative", "data-protection", "security")
-PURPOSE: Final = "contact-person"
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,63}$")
 _MAX = 200
-
-
-def _party_controller(party: str) -> str | None:
-    return None if party == PROCESSOR_PARTY else party
-
-
-def persons(proc: Processor, party: str) -> dict[str, dict[str, str]]:
-    """A party's contact persons by role, opened (empty when none are recorded)."""
-    found = proc.find(contact_persons_id(party))
-    if not isinstance(found, ContactPersons):
-        return {}
-    controller = _party_controller(party)
-    shown: dict[str, dict[str, str]] = {}
-    for role, sealed in sorted(found.persons.items()):
-        text = open_records(proc.sealer, controller, PURPOSE, sealed)
-        try:
-            shown[role] = dict(json.loads(text))
-        except ValueError:
-            shown[role] = {"name": text}  # `[erased]` after the controller's data was deleted
-    return shown
 
 
 def change_count(
@@ -130,7 +111,7 @@ class ContactPersonsService:
             replaced = role in agg.persons
             sealed = seal_records(
                 self.proc.sealer,
-                _party_controller(party),
+                party_controller(party),
                 PURPOSE,
                 json.dumps(details, sort_keys=True),
             )

@@ -7,17 +7,18 @@ contact person, and a controller's challenge of a sub-processor's supervision.
 
 Free text (notes, review texts, contact details, reasons) arrives sealed: the services seal it
 with a records key before it reaches an aggregate, as everywhere else (`processor.keys.freetext`).
-This module imports nothing but `eventsourcing` and the shared kernel.
+This module imports nothing but `eventsourcing`, the shared kernel and the domain's ids.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Final
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import event
 
+from processor.domain.ids import contact_persons_id
 from processor.kernel.aggregate import ProcessorAggregate
 from processor.kernel.errors import InvalidInputError, NotFoundError
 
@@ -27,8 +28,6 @@ from processor.kernel.errors import InvalidInputError, NotFoundError
 OK: Final = "ok"
 DEVIATION: Final = "deviation"
 FINDINGS: Final = (OK, DEVIATION)
-PROCESSOR_PARTY: Final = "processor"
-_NAMESPACE = UUID("0b8f4f7e-6a53-4c59-8d1e-5f3d0a6c2e71")
 
 
 class AuditSample(ProcessorAggregate):
@@ -110,11 +109,6 @@ class SecurityPolicyReview(ProcessorAggregate):
         self.text = text
         self.next_due = next_due
         self.policy_version = policy_version
-
-
-def contact_persons_id(party: str) -> UUID:
-    """The contact-person aggregate of a party: `processor`, or a controller's public id."""
-    return uuid5(_NAMESPACE, f"contact-persons:{party}")
 
 
 class ContactPersons(ProcessorAggregate):

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from processor.audit import contactpersons, record, reviews
+from processor.audit import record, reviews
 from processor.audit.audit_policy import audit_policy
 from processor.audit.challenges import challenges
-from processor.audit.events import PROCESSOR_PARTY
+from processor.domain.ids import PROCESSOR_PARTY
+from processor.services import contact_persons
 from processor.services.lookup import find_controller
 from processor.services.staff import StaffService
 from processor.services.subprocessors import SubprocessorsService
@@ -35,7 +36,7 @@ def _authorized(s: Session, ref: str, command: str) -> None:
 
 
 def _dpa_contact(s: Session) -> dict[str, Any]:
-    processor = contactpersons.persons(s.proc, PROCESSOR_PARTY)
+    processor = contact_persons.persons(s.proc, PROCESSOR_PARTY)
     return {
         "contact": processor.get("data-protection"),
         "users": [
@@ -52,7 +53,7 @@ def controller_pack(s: Session, ref: str) -> dict[str, Any]:
     entry = record.controller_entry(s, ref)
     listing = SubprocessorsService(s).listing(controller=ref)["subprocessors"]
     mine = challenges(s.proc, ref)
-    processor = contactpersons.persons(s.proc, PROCESSOR_PARTY)
+    processor = contact_persons.persons(s.proc, PROCESSOR_PARTY)
     return {
         "pack": "controller information (DPA18 §5, SCC C.8)",
         "controller": ref,

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from processor.audit import contactpersons
 from processor.audit.audit_policy import audit_policy
-from processor.audit.events import PROCESSOR_PARTY
 from processor.domain.controllers import SENSITIVE_DATA
+from processor.domain.ids import PROCESSOR_PARTY
+from processor.services import contact_persons
 from processor.services.lookup import find_controller
 from processor.services.staff import StaffService
 from processor.services.subprocessors import SubprocessorsService
@@ -63,7 +63,7 @@ def controller_entry(s: Session, ref: str) -> dict[str, Any]:
         "agreement": ctrl.agreement,
         "registered_on": ctrl.registered_on.date().isoformat(),
         "ended": ctrl.data_deleted_at is not None,
-        "contact_persons": contactpersons.persons(proc, ref),
+        "contact_persons": contact_persons.persons(proc, ref),
         "categories_of_processing": [
             *policy.processing.categories,
             *sorted({f"{a} (by a sub-processor)" for sp in used for a in sp["activities"]}),
@@ -96,11 +96,11 @@ def build(s: Session, *, check: bool = True) -> dict[str, Any]:
         "at": proc.now().isoformat(),
         "processor": {
             "name": proc.store_info().processor_name,
-            "contact_persons": contactpersons.persons(proc, PROCESSOR_PARTY),
+            "contact_persons": contact_persons.persons(proc, PROCESSOR_PARTY),
         },
         "data_protection_administrator": {
             "users": gdpa,
-            "contact": contactpersons.persons(proc, PROCESSOR_PARTY).get("data-protection"),
+            "contact": contact_persons.persons(proc, PROCESSOR_PARTY).get("data-protection"),
         },
         "technical_and_organisational_measures": [
             {"id": m.id, "description": m.text} for m in policy.measures

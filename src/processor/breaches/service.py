@@ -32,7 +32,7 @@ from processor.breaches.register import affected, breach_clocks, edition_of, reg
 from processor.kernel.errors import InvalidInputError, NotFoundError, RefusedError
 from processor.keys import open_records, seal_records
 from processor.notices.domain import BREACH
-from processor.notices.service import new_notice
+from processor.notices.post import new_notice
 from processor.services.lookup import find_controller
 from processor.services.subprocessor_facts import SubprocessorRegistry
 

@@ -50,11 +50,11 @@ def run_doctor(session: Session) -> dict[str, Any]:
     proc = session.proc
     ledger = _ledger(session)
     readmodels = compare_read_models(proc)
-    facts = event_facts(proc)  # read once, for both key-store checks
+    facts = event_facts(proc.store)  # read once, for both key-store checks
     findings = [
         *ledger,
         *readmodels,
-        *check_keys(proc, facts),
+        *check_keys(proc.store, proc.keys, facts),
         *check_orphans(proc, facts),
         *check_snapshots(proc),
         *check_duplicates(proc),

@@ -31,7 +31,8 @@ from processor.keys import PROCESSOR_RECORDS, records_subject
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from processor.app import Processor
+    from processor.keys.keystore import KeyStore
+    from processor.storage.eventstore import EventStore
 
 DESTROYED_WITHOUT_EVENT: Final = "key destroyed without its event"
 ALIVE_FOR_ERASED: Final = "key alive for an erased subject"
@@ -103,10 +104,10 @@ class EventFacts:
         yield PROCESSOR_RECORDS, "records of the processor", False
 
 
-def event_facts(proc: Processor) -> EventFacts:
+def event_facts(store: EventStore) -> EventFacts:
     """Read the events that create, erase or shred subjects (only those are decoded)."""
     facts = EventFacts()
-    recorder, mapper = proc.store.recorder, proc.store.mapper
+    recorder, mapper = store.recorder, store.mapper
     position = 0
     while notes := recorder.select_notifications(
         start=position, limit=_BATCH, inclusive_of_start=False
@@ -127,10 +128,10 @@ def key_store_state(engine: sa.Engine) -> tuple[set[str], set[str]]:
     return live, dead
 
 
-def check_keys(proc: Processor, facts: EventFacts | None = None) -> list[Finding]:
+def check_keys(store: EventStore, keys: KeyStore, facts: EventFacts | None = None) -> list[Finding]:
     """Compare the key store with the events; one finding per subject out of step."""
-    facts = facts or event_facts(proc)
-    live, dead = key_store_state(proc.keys.engine)
+    facts = facts or event_facts(store)
+    live, dead = key_store_state(keys.engine)
     findings: list[Finding] = []
     for subject, what, must_be_gone in facts.expectations():
         has_key, has_tombstone = subject in live, subject in dead

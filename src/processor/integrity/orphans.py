@@ -60,7 +60,7 @@ class OrphanKey:
 
 def orphan_keys(proc: Processor, facts: EventFacts | None = None) -> list[OrphanKey]:
     """The live subject keys of no subject, made at least `ORPHAN_AGE` before the clock's now."""
-    facts = facts or event_facts(proc)
+    facts = facts or event_facts(proc.store)
     known = {subject for subject, _what, _gone in facts.expectations()}
     cutoff = proc.now() - ORPHAN_AGE
     with proc.keys.engine.connect() as conn:

@@ -1,101 +1,50 @@
-"""Use cases of notices to controllers: create one, list them, acknowledge one (ACC-14).
+"""Use cases of notices to controllers: list them, acknowledge one (ACC-14).
 
-`new_notice` is the one way any part of the processor tells a controller something: it seals
-the content and returns the `Notice` aggregate *uncommitted*, so the caller commits it in the
-same transaction as the fact it reports (a lockout, a breach, a sub-processor change). Either
-both are stored, or neither is.
-
-This module imports neither the session nor `refusals` at run time: `refusals` imports it.
+Creating a notice is `processor.notices.post.new_notice`, a layer lower, so that refusals and
+services post notices without importing these use cases. Acknowledging one is refused to the
+user an account recovery made, for a notice about that recovery (the rule lives here, with the
+acknowledgement it guards).
 """
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from processor.domain.recovery import AccountRecovery, recovery_id
 from processor.kernel.errors import (
-    IntegrityFailureError,
-    InvalidInputError,
     NotFoundError,
-    RefusedError,
 )
 from processor.keys import records_subject
-from processor.notices.domain import KINDS, Notice
+from processor.notices.domain import ACCOUNT_RECOVERY, Notice
+from processor.notices.post import PURPOSE, controller_exists
 from processor.readmodels import tables as t
 
 if TYPE_CHECKING:
-    from processor.app import Processor
     from processor.domain.users import User
     from processor.session import Session
 
-PURPOSE = "notice"
-TITLE_MAX = 200
 
+def must_not_acknowledge_own_recovery(session: Session, notice: Notice) -> None:
+    """Refuse (recorded) the recovered user acknowledging a notice about their recovery.
 
-def new_notice(
-    proc: Processor,
-    *,
-    controller: str,
-    kind: str,
-    title: str,
-    body: str,
-    actor: str,
-    about: str | None = None,
-) -> Notice:
-    """A new notice to `controller`, content sealed with its records key; the caller commits it.
-
-    `about` is the id of the fact the notice reports (a denial, a breach, a sub-processor), never
-    personal data. Refused when the controller's data was deleted: nothing can be sealed for it.
+    A notice that the processor gave someone a credential to the account is for the other
+    people at the controller to read; the person it made cannot mark it as read for them.
     """
-    if kind not in KINDS:
-        raise InvalidInputError(f"unknown notice kind {kind!r} (one of {', '.join(KINDS)})")
-    title, body = title.strip(), body.strip()
-    if not title or len(title) > TITLE_MAX:
-        raise InvalidInputError(f"a notice needs a title of 1 to {TITLE_MAX} characters")
-    if not _controller_exists(proc, controller):
-        raise NotFoundError(f"unknown controller {controller!r}")
-    if records_erased(proc, controller):
-        raise RefusedError(
-            f"the data of controller {controller!r} is deleted: there is no one left to notify",
-            rule="ControllerDataMustNotBeDeleted",
+    if notice.kind != ACCOUNT_RECOVERY or not (notice.about or "").startswith("recovery:"):
+        return
+    number = int(str(notice.about).split(":", 1)[1])
+    found = session.proc.find(recovery_id(notice.controller, number))
+    if isinstance(found, AccountRecovery) and found.user == session.user_name:
+        session.refuse_rule(
+            "notices ack",
+            notice.controller,
+            "RecoveredUserMustNotAcknowledgeTheRecovery",
+            "a notice about an account recovery is acknowledged by another of the controller's"
+            " administrators, not by the user the recovery made",
         )
-    subject = records_subject(controller)
-    with proc.using_clock():
-        return Notice(
-            actor=actor,
-            controller=controller,
-            kind=kind,
-            title=proc.sealer.seal(subject, PURPOSE, title),
-            body=proc.sealer.seal(subject, PURPOSE, body),
-            policy_version=proc.policies.version,
-            about=about,
-        )
-
-
-def records_erased(proc: Processor, controller: str) -> bool:
-    """Whether the controller's records key was destroyed (its data deleted, RET-1/RET-2)."""
-    subject = records_subject(controller)
-    try:
-        return proc.sealer.key(subject) is None
-    except IntegrityFailureError:
-        # Workaround, remove when controller registration creates the records key (the
-        # free-text sealing change): a controller registered without one gets it here, on its
-        # first notice. The key store reports a subject with neither key nor tombstone as an
-        # integrity failure; a concurrent creator wins the insert, and the next read finds it.
-        with contextlib.suppress(sa.exc.IntegrityError):
-            proc.sealer.new_subjects([subject], proc.now())
-        return proc.sealer.key(subject) is None
-
-
-def _controller_exists(proc: Processor, ref: str) -> bool:
-    with proc.engines.readmodels.connect() as conn:
-        found = conn.execute(
-            sa.select(t.controllers.c.ref).where(t.controllers.c.ref == ref)
-        ).first()
-    return found is not None
 
 
 class NoticesService:
@@ -115,7 +64,7 @@ class NoticesService:
         """
         user = self.s.authorize("notices.read", command="notices", controller=controller)
         scope = controller if user.controller is None else user.controller
-        if scope is not None and not _controller_exists(self.proc, scope):
+        if scope is not None and not controller_exists(self.proc, scope):
             raise NotFoundError(f"unknown controller {scope!r}")
         query = sa.select(t.notices).order_by(t.notices.c.position)
         if scope is not None:
@@ -139,9 +88,6 @@ class NoticesService:
                 f"notice {notice_id} was already acknowledged by {notice.acknowledged_by} "
                 f"at {notice.acknowledged_at.isoformat()}",
             )
-        # Imported here: `refusals` imports this module, and recovery imports the session's world.
-        from processor.services.recovery import must_not_acknowledge_own_recovery
-
         must_not_acknowledge_own_recovery(self.s, notice)
         with self.proc.using_clock():
             notice.acknowledge(actor=self.s.user_name)

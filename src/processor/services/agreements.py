@@ -28,7 +28,7 @@ from processor.notices.domain import (
     TERMINATION_FLAGGED,
     TRIAL_END,
 )
-from processor.notices.service import new_notice
+from processor.notices.post import new_notice
 from processor.policies import Account, Edition
 from processor.services import validation as v
 from processor.services.agreement_rules import (

@@ -122,7 +122,7 @@ class ErasureService:
         if not isinstance(aggregate, Contact) or controller not in (None, aggregate.controller):
             raise NotFoundError(f"unknown contact {contact}")
         self.s.authorize("erase", command="receipts issue", controller=aggregate.controller)
-        found = erasure_event(self.proc, cid)
+        found = erasure_event(self.proc.store, cid)
         if found is None:
             raise RefusedError(
                 f"contact {contact} is not erased: there is no erasure receipt",

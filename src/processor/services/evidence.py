@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from uuid import UUID
 
-    from processor.app import Processor
+    from processor.storage.eventstore import EventStore
 
 _PAGE = 1000
 
@@ -34,16 +34,16 @@ def _event_class(aggregate: type[Any], name: str) -> type[Any]:
     return cls
 
 
-def _events(proc: Processor, *classes: type[Any]) -> Iterator[tuple[int, Any]]:
+def _events(store: EventStore, *classes: type[Any]) -> Iterator[tuple[int, Any]]:
     """(position, event) for every stored event of these classes, in log order."""
     topics = [get_topic(cls) for cls in classes]
     start = 1
     while True:
-        notes = proc.store.recorder.select_notifications(start=start, limit=_PAGE, topics=topics)
+        notes = store.recorder.select_notifications(start=start, limit=_PAGE, topics=topics)
         if not notes:
             return
         for note in notes:
-            yield note.id, proc.store.mapper.to_domain_event(note)
+            yield note.id, store.mapper.to_domain_event(note)
         start = notes[-1].id + 1
 
 
@@ -67,7 +67,7 @@ class ControllerEvidence:
         return [m for m in self.messages if m not in self.shredded]
 
 
-def controller_evidence(proc: Processor, ref: str) -> ControllerEvidence:
+def controller_evidence(store: EventStore, ref: str) -> ControllerEvidence:
     """Every contact and message of the controller, and which are erased, from the events."""
     added = _event_class(Contact, "ContactAdded")
     erased = _event_class(Contact, "ContactErased")
@@ -76,7 +76,7 @@ def controller_evidence(proc: Processor, ref: str) -> ControllerEvidence:
     found = ControllerEvidence()
     erasures: dict[str, int] = {}
     shreds: dict[str, int] = {}
-    for position, e in _events(proc, added, erased, recorded, shredded):
+    for position, e in _events(store, added, erased, recorded, shredded):
         oid = str(e.originator_id)
         if isinstance(e, added):
             if e.controller == ref:
@@ -93,21 +93,21 @@ def controller_evidence(proc: Processor, ref: str) -> ControllerEvidence:
     return found
 
 
-def erasure_event(proc: Processor, contact: UUID) -> tuple[int, Any] | None:
+def erasure_event(store: EventStore, contact: UUID) -> tuple[int, Any] | None:
     """A contact's `ContactErased` event and its position in the log, or None."""
     erased = _event_class(Contact, "ContactErased")
-    for position, e in _events(proc, erased):
+    for position, e in _events(store, erased):
         if e.originator_id == contact:
             return position, e
     return None
 
 
-def data_deleted_event(proc: Processor, ref: str) -> tuple[int, Any] | None:
+def data_deleted_event(store: EventStore, ref: str) -> tuple[int, Any] | None:
     """The controller's `PersonalDataDeleted` event and its position, or None."""
     deleted = _event_class(Controller, "PersonalDataDeleted")
     cid = controller_id(ref)
     last = None
-    for position, e in _events(proc, deleted):
+    for position, e in _events(store, deleted):
         if e.originator_id == cid:
             last = (position, e)
     return last
@@ -122,11 +122,11 @@ class SweptTotals:
     messages: int
 
 
-def swept_totals(proc: Processor, ref: str) -> SweptTotals:
+def swept_totals(store: EventStore, ref: str) -> SweptTotals:
     """The sums of the controller's `SweepBatchCompleted` events."""
     batch = _event_class(SweepRun, "SweepBatchCompleted")
     contacts = events = messages = 0
-    for _position, e in _events(proc, batch):
+    for _position, e in _events(store, batch):
         if e.controller == ref and e.scope == "controller":
             contacts += e.contacts
             events += e.contact_events

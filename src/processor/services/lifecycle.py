@@ -28,8 +28,9 @@ from processor.services.lookup import find_controller
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from processor.app import Processor
     from processor.domain.controllers import Controller
+    from processor.kernel.ports import Core
+    from processor.policies import Policies
     from processor.session import Session
 
 RETURN_TO = "return-to"
@@ -37,7 +38,7 @@ LEGAL_GROUND = "legal-ground"
 WITHDRAWAL_REASON = "termination-withdrawal-reason"
 
 
-def account_facts(proc: Processor, ctrl: Controller) -> AccountFacts:
+def account_facts(proc: Core[Policies], ctrl: Controller) -> AccountFacts:
     """The recorded facts the retention rules decide on."""
     limits = proc.policies.accounts.accounts[ctrl.account]  # type: ignore[index]
     return AccountFacts(
@@ -56,7 +57,7 @@ def account_facts(proc: Processor, ctrl: Controller) -> AccountFacts:
     )
 
 
-def check_account_open(proc: Processor, ctrl: Controller) -> None:
+def check_account_open(proc: Core[Policies], ctrl: Controller) -> None:
     """Refuse adding, importing or changing contacts of a closed account (RET-1, RET-4)."""
     reason = closed_reason(account_facts(proc, ctrl), proc.now())
     if reason is not None:

@@ -8,7 +8,8 @@ completes it. At the start every administrator of the controller and its recorde
 persons are told (a notice on the controller's record), and any administrator may cancel it
 with their own credential while it waits. The credential it issues is handed over: its holder
 replaces it before any other use, and the recovered user cannot acknowledge the recovery's
-notices (someone else at the controller must read them). The staff side is command-line only.
+notices (someone else at the controller must read them; `notices.service` checks it where a
+notice is acknowledged). The staff side is command-line only.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from processor.audit.contactpersons import persons
 from processor.credentials import service as credentials
 from processor.domain.recovery import (
     AccountRecovery,
@@ -31,14 +31,14 @@ from processor.domain.users import User
 from processor.kernel.errors import InvalidInputError, NotFoundError
 from processor.keys import open_records, seal_records
 from processor.notices.domain import ACCOUNT_RECOVERY
-from processor.notices.service import new_notice
+from processor.notices.post import new_notice
 from processor.readmodels import tables as t
 from processor.services import validation as v
+from processor.services.contact_persons import persons
 from processor.services.lookup import find_controller
 
 if TYPE_CHECKING:
     from processor.kernel.rules import Rule
-    from processor.notices.domain import Notice
     from processor.session import Session
 
 VERIFICATION = "recovery-verification"
@@ -60,26 +60,6 @@ def recoveries(session: Session, controller: str) -> list[AccountRecovery]:
     ):
         found.append(recovery)
     return found
-
-
-def must_not_acknowledge_own_recovery(session: Session, notice: Notice) -> None:
-    """Refuse (recorded) the recovered user acknowledging a notice about their recovery.
-
-    A notice that the processor gave someone a credential to the account is for the other
-    people at the controller to read; the person it made cannot mark it as read for them.
-    """
-    if notice.kind != ACCOUNT_RECOVERY or not (notice.about or "").startswith("recovery:"):
-        return
-    number = int(str(notice.about).split(":", 1)[1])
-    found = session.proc.find(recovery_id(notice.controller, number))
-    if isinstance(found, AccountRecovery) and found.user == session.user_name:
-        session.refuse_rule(
-            "notices ack",
-            notice.controller,
-            "RecoveredUserMustNotAcknowledgeTheRecovery",
-            "a notice about an account recovery is acknowledged by another of the controller's"
-            " administrators, not by the user the recovery made",
-        )
 
 
 class RecoveryService:

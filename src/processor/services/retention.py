@@ -238,14 +238,14 @@ class RetentionService:
         """
         self.s.authorize("retention.certificate", command="retention certificate", controller=ref)
         ctrl = find_controller(self.proc, ref)
-        deleted = data_deleted_event(self.proc, ref)
+        deleted = data_deleted_event(self.proc.store, ref)
         if deleted is None:
             raise RefusedError(
                 f"{ref}'s data is not deleted: there is no certificate yet",
                 rule="DataMustBeDeleted",
             )
         position, event = deleted
-        found = controller_evidence(self.proc, ref)
+        found = controller_evidence(self.proc.store, ref)
         keys = [*found.contacts, *found.messages.values(), records_subject(ref)]
         self.proc.sealer.prefetch(keys)
         unproven = [
@@ -259,7 +259,7 @@ class RetentionService:
                 f"{unproven[0]} ({len(unproven)} unproven in all)",
                 rule="CertificateMustBeProvenByEvents",
             )
-        swept = swept_totals(self.proc, ref)
+        swept = swept_totals(self.proc.store, ref)
         contacts, messages = len(found.contacts), len(found.messages)
         term = ctrl.termination
         details = {

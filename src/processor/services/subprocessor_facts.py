@@ -63,7 +63,8 @@ from subprocessors.vocabulary import TRANSFER_BASES
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from processor.app import Processor
+    from processor.kernel.ports import Core
+    from processor.policies import Policies
     from processor.session import Session
 
 OFFERED_EDITIONS: tuple[str, ...] = get_args(Edition)
@@ -85,7 +86,7 @@ def edition_list(edition: str) -> EditionList | None:
         return None
 
 
-def profile_list(proc: Processor) -> str | None:
+def profile_list(proc: Core[Policies]) -> str | None:
     """The sub-processor list the store's profile imposes on every controller, or None.
 
     Effecttracker's agreement has its own list (seeds/004, Bilag A and B) whatever edition a
@@ -94,7 +95,7 @@ def profile_list(proc: Processor) -> str | None:
     return proc.policies.profiles.profiles[proc.store_info().profile].subprocessor_list
 
 
-def list_for(proc: Processor, edition: str) -> EditionList | None:
+def list_for(proc: Core[Policies], edition: str) -> EditionList | None:
     """The approved list a controller on `edition` is held to in this store (SUB-1)."""
     return edition_list(profile_list(proc) or edition)
 

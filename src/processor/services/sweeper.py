@@ -144,7 +144,7 @@ class Sweeper:
         # System text citing the rule (the decision's `why` names no free text), so not sealed.
         reason = f"retention {decision.rule}: {decision.why} (sweep {run.id})"
         # Who is still live comes from the events, never from a read-model flag (issue 11).
-        found = controller_evidence(self.proc, ref)
+        found = controller_evidence(self.proc.store, ref)
         for ids in _chunks(found.live_contacts, self.batch):
             aggs: list[Contact] = [a for a in map(self._get, ids) if not a.erased]
             if not aggs:
@@ -177,7 +177,7 @@ class Sweeper:
                 messages=len(shredded),
             )
             self._commit_messages(run, shredded)
-        totals = swept_totals(self.proc, ref)
+        totals = swept_totals(self.proc.store, ref)
         subjects, message_count = totals.contacts, totals.messages
         assert decision.due_at is not None  # noqa: S101 - a due decision has its date
         run.record_controller(

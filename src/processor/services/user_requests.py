@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from processor.kernel.errors import InvalidInputError
 from processor.notices.domain import USER_REQUEST_RECORDED
-from processor.notices.service import new_notice
+from processor.notices.post import new_notice
 from processor.services.agreements import rely_on
 
 if TYPE_CHECKING:

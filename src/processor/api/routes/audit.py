@@ -23,9 +23,9 @@ from processor.audit import record, reviews
 from processor.audit.challenges import ChallengesService
 from processor.audit.changes import change_log
 from processor.audit.contactpersons import ContactPersonsService
-from processor.audit.events import PROCESSOR_PARTY
 from processor.audit.packs import controller_pack, dpia_pack
 from processor.audit.samples import SamplesService
+from processor.domain.ids import PROCESSOR_PARTY
 from processor.services.validation import iso_date, iso_datetime
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
