@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from processor.services.status import StatusService
+from processor.audit.status import StatusService
 
 from .output import emit
 from .state import state

@@ -139,7 +139,7 @@ def test_staff_user_changes_are_deviation_candidates_until_reviewed__ACC_13__ACC
     sample until the GDPA reviews them; registration and the administrator's own changes are not.
     """
     from processor.audit.report import build_report
-    from processor.services.status import StatusService
+    from processor.audit.status import StatusService
 
     grete = login(acme, "grete")
     assert StatusService(grete.session).status()["staff_user_changes_unreviewed"] == []

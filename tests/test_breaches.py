@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from support import login
 
+from processor.audit.status import StatusService
 from processor.breaches.domain import Breach
 from processor.breaches.impact import UNINTELLIGIBLE
 from processor.breaches.report import breach_evidence, timeline_svg
@@ -25,7 +26,6 @@ from processor.kernel.errors import (
     RefusedError,
 )
 from processor.services import keys as keyservice
-from processor.services.status import StatusService
 
 CONSENT = "email:double-opt-in:signup form"
 UBIVOX = "Ubivox Technologies ApS"  # acme's e-mail sub-processor from its signed list (SCC B)

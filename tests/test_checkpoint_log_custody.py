@@ -26,6 +26,7 @@ from support import UNDERTAKING, drop_schemas, login, make_settings
 
 from ledger import CheckpointLog
 from processor.app import Processor
+from processor.audit.status import StatusService
 from processor.domain.ids import store_id
 from processor.domain.store import Store
 from processor.kernel.errors import ConfigurationError, IntegrityFailureError, RefusedError
@@ -34,7 +35,6 @@ from processor.link.origin import legacy_origin
 from processor.link.tables import checkpoints
 from processor.services.ledger import REASON_PURPOSE, reanchor
 from processor.services.setup import initialise
-from processor.services.status import StatusService
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -16,9 +16,9 @@ from pydantic import BaseModel
 
 from processor.api.deps import CredentialDep, RuntimeDep
 from processor.api.problems import ERROR_RESPONSES
+from processor.audit.status import StatusService
 from processor.integrity.duplicates import repair_duplicates
 from processor.services import validation
-from processor.services.status import StatusService
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 Json = dict[str, Any]
