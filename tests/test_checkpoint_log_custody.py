@@ -267,13 +267,13 @@ def test_checkpoint_is_published_before_the_commit__AUD_4(store, monkeypatch):
 
 def test_a_log_ahead_of_the_store_after_a_crash_is_fine__AUD_4(store, monkeypatch):
     """AUD-4: a crash between publishing and committing leaves the log ahead; nothing fails."""
-    real = type(store.ledger)._publish
+    real = type(store.ledger).publish_checkpoint
 
     def publish_then_crash(self: Any, note: str, signed_at: str) -> None:
         real(self, note, signed_at)
         raise KeyboardInterrupt  # the process dies before its transaction commits
 
-    monkeypatch.setattr(type(store.ledger), "_publish", publish_then_crash)
+    monkeypatch.setattr(type(store.ledger), "publish_checkpoint", publish_then_crash)
     with pytest.raises(KeyboardInterrupt):
         populate(store, 1, first=400)
     monkeypatch.undo()

@@ -43,7 +43,7 @@ from processor.kernel.errors import (
 )
 from processor.keys import KeyStore, open_custodian, rotate_kek
 from processor.link.tables import checkpoint_log_path
-from processor.storage.engines import _sqlite_engine
+from processor.storage.engines import sqlite_engine
 from processor.storage.eventstore import EventStore, eventstore_env
 from processor.storage.recordmac import RECORD_KEY_NAME
 from processor.storage.restoremark import restore_in_progress
@@ -300,7 +300,7 @@ class _staged_keys:  # noqa: N801 - used as `with _staged_keys(...) as engine:`
             self.staged = _staging_file(self.settings)
             private_dir(self.staged.parent)
             copying.sqlite_copy(self.folder / KEYS_FILE, self.staged)
-            self.engine = _sqlite_engine(self.staged, keystore=True)
+            self.engine = sqlite_engine(self.staged, keystore=True)
         else:
             loc = self.settings.keystore_location()
             staging = PostgresLocation(
@@ -330,7 +330,7 @@ class _staged_keys:  # noqa: N801 - used as `with _staged_keys(...) as engine:`
 
 def _live_keys_engine(settings: Settings) -> sa.Engine:
     if settings.backend == "sqlite":
-        return _sqlite_engine(settings.keystore_file(), keystore=True)
+        return sqlite_engine(settings.keystore_file(), keystore=True)
     loc = settings.keystore_location()
     base = sa.create_engine(loc.sqlalchemy_url(), poolclass=sa.pool.NullPool)
     return base.execution_options(schema_translate_map={None: loc.schema})

@@ -171,9 +171,10 @@ class LedgerKeeper:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def _records(
+    def records_after(
         self, after_position: int, limit: int = PAGE, stop: int | None = None
     ) -> list[LeafRecord]:
+        """Stored records after `after_position` (a page), for verification and the leaves."""
         notes = self.store.recorder.select_notifications(
             start=after_position, limit=limit, stop=stop, inclusive_of_start=False
         )
@@ -190,7 +191,7 @@ class LedgerKeeper:
             for n in notes
         ]
 
-    def _check_macs(self, records: list[LeafRecord], *, refusing: str) -> None:
+    def check_macs(self, records: list[LeafRecord], *, refusing: str) -> None:
         """Refuse records without a valid record MAC: nobody with the key wrote them (AUD-4)."""
         for r in records:
             try:
@@ -212,7 +213,8 @@ class LedgerKeeper:
             mark_key=lambda: mark_key(self.signer().private_bytes()),
         )
 
-    def _verifier(self) -> Verifier:
+    def note_verifier(self) -> Verifier:
+        """The ledger's own verifier key, as `verify` and the checkpoint log check notes with it."""
         return Verifier.from_vkey(self.vkey())
 
     def _newest_stored(self, conn: sa.Connection) -> sa.Row[Any] | None:
@@ -223,7 +225,7 @@ class LedgerKeeper:
     def _anchors(self, row: sa.Row[Any] | None) -> list[Anchor]:
         """The newest checkpoint in the store's table (`row`) and in the outside log, checked."""
         found: list[Anchor] = []
-        verifier = self._verifier()
+        verifier = self.note_verifier()
         if row is not None:
             try:
                 cp = verify_checkpoint(row.note, verifier, origin=self.origin)
@@ -262,7 +264,7 @@ class LedgerKeeper:
             row = self._newest_stored(conn)
         log = self.checkpoint_log()
         try:
-            entry = log.newest(self._verifier(), self.origin)
+            entry = log.newest(self.note_verifier(), self.origin)
         except CheckpointError as exc:
             if not tolerate_unreadable:
                 raise IntegrityFailureError(str(exc)) from None
@@ -285,7 +287,7 @@ class LedgerKeeper:
         custody = self.custody()
         if not custody.behind:
             return False
-        self._publish(self.checkpoint_note(custody.published), self.head()["signed_at"])
+        self.publish_checkpoint(self.checkpoint_note(custody.published), self.head()["signed_at"])
         return True
 
     @contextlib.contextmanager
@@ -311,7 +313,7 @@ class LedgerKeeper:
         then finds every checkpoint of the log in the store again.
         """
         log = self.checkpoint_log()
-        for entry in log.entries(self._verifier(), self.origin):
+        for entry in log.entries(self.note_verifier(), self.origin):
             cp = entry.checkpoint
             if not stored < cp.size < new_size:
                 continue
@@ -346,7 +348,7 @@ class LedgerKeeper:
             )
         if size == 0:
             return
-        records = self._records(last - 1, 1)
+        records = self.records_after(last - 1, 1)
         leaf = tree.leaf_hashes(size - 1, size).get(size - 1)
         try:
             intact = (
@@ -427,7 +429,7 @@ class LedgerKeeper:
                         f"a stored record after position {last} is malformed: {exc}"
                     ) from None
                 if records[0].position not in handed:  # a page read back from the store
-                    self._check_macs(records, refusing="refusing to sign it")
+                    self.check_macs(records, refusing="refusing to sign it")
                 tree.append(hashes)
                 raw_insert(
                     conn,
@@ -453,7 +455,7 @@ class LedgerKeeper:
                 self._restart.set_aside(self.checkpoint_log().path, signed_at)
             # Published before the commit: a crash in between leaves the log ahead of the store
             # (kept by the next signer), never behind it (which `ledgercustody` reports).
-            self._publish(note, signed_at.isoformat())
+            self.publish_checkpoint(note, signed_at.isoformat())
         self.last_signed = last
         return added
 
@@ -470,8 +472,8 @@ class LedgerKeeper:
         if start not in handed:
             later = [p for p in handed if p > last]
             if not later:
-                return self._records(last)
-            page = self._records(last, stop=min(later) - 1)
+                return self.records_after(last)
+            page = self.records_after(last, stop=min(later) - 1)
             if page:
                 return page
             start = min(later)
@@ -481,7 +483,7 @@ class LedgerKeeper:
             start += 1
         return run
 
-    def _publish(self, note: str, signed_at: str) -> None:
+    def publish_checkpoint(self, note: str, signed_at: str) -> None:
         """Append a signed checkpoint to the outside log (before the database commits it)."""
         log = self.checkpoint_log()
         try:
@@ -538,7 +540,7 @@ class LedgerKeeper:
 
     def record(self, position: int) -> LeafRecord:
         """The stored record at `position`, as the ledger hashes it."""
-        records = self._records(position - 1, 1)
+        records = self.records_after(position - 1, 1)
         if not records or records[0].position != position:
             raise NotFoundError(f"no event at position {position}")
         return records[0]

@@ -160,7 +160,7 @@ class PageReader:
         """Raise the MAC check's own finding for `row` (the checked path, for its message)."""
         record = LeafRecord(*row)
         try:
-            self.service._check_macs([record], refusing="verification fails")  # noqa: SLF001
+            self.service.check_macs([record], refusing="verification fails")
         except IntegrityFailureError as exc:
             self.bad_position = record.position
             raise UnreadableError(str(exc)) from None
@@ -171,7 +171,7 @@ class PageReader:
 def iter_records(service: LedgerKeeper) -> Iterator[LeafRecord]:
     """Every stored record in notification order, a page at a time (memory stays flat)."""
     last = 0
-    while records := service._records(last):  # noqa: SLF001 - the service's own reader
+    while records := service.records_after(last):
         yield from records
         last = records[-1].position
 
@@ -234,7 +234,7 @@ def verify(  # noqa: PLR0911, PLR0912 - one early return per kind of failure, in
     """
     with service.engine.connect() as conn:
         rows = list(conn.execute(sa.select(checkpoints).order_by(checkpoints.c.size)))
-    verifier = service._verifier()  # noqa: SLF001 - the service's own key
+    verifier = service.note_verifier()
     # The outside checkpoints are read first so their roots come out of the same pass over the
     # records; a bad checkpoint log is still reported only after the records verified.
     outside: list[Anchor] = []

@@ -113,9 +113,7 @@ def store_cosignature(
             sa.select(checkpoints.c.signed_at).where(checkpoints.c.size == size)
         ).scalar()
     when = signed_at.isoformat() if isinstance(signed_at, datetime) else ""
-    service._publish(  # noqa: SLF001 - the service's own log
-        service.cosigned_note(size), when
-    )
+    service.publish_checkpoint(service.cosigned_note(size), when)
 
 
 def submit_to_witness(

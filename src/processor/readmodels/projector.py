@@ -183,7 +183,7 @@ class Projector:
                     events = [
                         known.get(n.id) or self.store.mapper.to_domain_event(n) for n in notes
                     ]
-                self._prefetch_keys(events)
+                self.prefetch_keys(events)
                 writes = Writes(conn)
                 for note_id, domain_event in zip(ids, events, strict=True):
                     for handler in self.handlers.get(type(domain_event).__qualname__, ()):
@@ -200,7 +200,8 @@ class Projector:
             if until is not None and ids[-1] >= until:
                 return applied  # reached `until`: a further pass would read nothing
 
-    def _prefetch_keys(self, events: list[DomainEventProtocol[Any]]) -> None:
+    def prefetch_keys(self, events: list[DomainEventProtocol[Any]]) -> None:
+        """Load the subject keys a batch of events needs in one query (a rebuild calls it too)."""
         ids = [
             str(e.originator_id)
             for e in events

@@ -79,7 +79,7 @@ def rebuild(projector: Projector) -> int:
                     return applied
                 ahead = pool.submit(_read, projector, notes[-1].id)
                 events = [decode(n) for n in notes]
-                projector._prefetch_keys(events)  # noqa: SLF001 - the projector's own
+                projector.prefetch_keys(events)
                 writes = Writes(conn)
                 handlers: dict[type[Any], Sequence[Any]] = {}
                 for note, domain_event in zip(notes, events, strict=True):

@@ -54,7 +54,8 @@ def sqlite_synchronous() -> str:
     return mode
 
 
-def _sqlite_engine(path: Path, *, keystore: bool = False) -> sa.Engine:
+def sqlite_engine(path: Path, *, keystore: bool = False) -> sa.Engine:
+    """An SQLite engine with our pragmas; a restore opens a staged key store with it too."""
     engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
     synchronous = sqlite_synchronous()
 
@@ -136,9 +137,9 @@ class Engines:
             if create:
                 create_private_sqlite_files(settings)
             check_private_sqlite_files(settings)
-            self.readmodels = _sqlite_engine(settings.data_dir / "readmodels.sqlite")
-            self.ledger = _sqlite_engine(settings.data_dir / "ledger.sqlite")
-            self.keys = _sqlite_engine(settings.keystore_file(), keystore=True)
+            self.readmodels = sqlite_engine(settings.data_dir / "readmodels.sqlite")
+            self.ledger = sqlite_engine(settings.data_dir / "ledger.sqlite")
+            self.keys = sqlite_engine(settings.keystore_file(), keystore=True)
 
     def dispose(self) -> None:
         """Close every pooled connection."""
