@@ -8,7 +8,7 @@ is the same either way, so it tells an attacker nothing about which names exist.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from processor.credentials.secrets import Credential, matches, new_credential
 from processor.domain.ids import user_id
@@ -22,8 +22,18 @@ if TYPE_CHECKING:
 AUTH_RULE = "CredentialMustBeValid"
 
 
+class KeepsIssued(Protocol):
+    """The port `issue` needs: where a process keeps the credentials it issued.
+
+    `issue` records the digest on the user's own events and hands the text to the caller that
+    asked; it needs nothing else of the `Processor`.
+    """
+
+    issued: dict[str, str]
+
+
 def issue(
-    proc: Processor, user: User, actor: str, *, rotated: bool = False, by_staff: bool = False
+    proc: KeepsIssued, user: User, actor: str, *, rotated: bool = False, by_staff: bool = False
 ) -> Credential:
     """Add a new credential to `user` (the caller commits) and remember it for the caller.
 
