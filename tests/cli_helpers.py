@@ -97,15 +97,20 @@ def drop_schemas(*schemas: str) -> None:
 
 
 @contextlib.contextmanager
-def shared_store(backend: str, base: Path) -> Iterator[Cli]:
+def shared_store(
+    backend: str, base: Path, *init_options: object, env: dict[str, str | None] | None = None
+) -> Iterator[Cli]:
     """An initialised store (GDPA `grete`, system manager `sam`) shared by a module's tests.
 
-    Tests on a shared store each work on a controller of their own (see `new_tenant`).
+    The one builder behind every module-scoped store of the command-line tests (conftest's
+    `shared` and the modules' own variants): `init_options` and `env` go to `processor init`
+    (`"--simulation"` and a simulated time, say). Tests on a shared store each work on a
+    controller of their own (see `new_tenant`).
     """
     settings, schemas = new_settings(backend, base)
     try:
         runner = Cli(settings)
-        runner.init()
+        runner.init(*init_options, env=env)
         yield runner
     finally:
         drop_schemas(*schemas)

@@ -23,7 +23,6 @@ from cli_helpers import (
     new_tenant,
     rejected_rows,
     run_processor,
-    shared_store,
     write_rows,
 )
 from processor_cli.output import printable
@@ -33,13 +32,6 @@ from processor.domain.retention import later
 from processor.services.csvcells import neutralise
 
 FORMULAS = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3+cmd|x"]
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared(request, tmp_path_factory):
-    """An initialised store shared by this module's tests (one per backend)."""
-    with shared_store(request.param, tmp_path_factory.mktemp("store")) as runner:
-        yield runner
 
 
 def _exports(cli: Cli, ref: str) -> int:
