@@ -11,7 +11,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cli_helpers import BACKENDS, Cli, new_tenant, shared_store
+from cli_helpers import Cli, new_tenant, shared_store
+from support import BACKENDS
 
 T0 = datetime(2027, 9, 1, 8, 0, tzinfo=UTC)  # ahead of the wall: unset, time stands still
 

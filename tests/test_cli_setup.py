@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from cli_helpers import BACKENDS, Cli, cli_env, new_tenant, run_processor
-from support import UNDERTAKING
+from cli_helpers import Cli, cli_env, new_tenant, run_processor
+from support import BACKENDS, UNDERTAKING
 
 from processor.config import Settings
 
