@@ -21,25 +21,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 from processor_cli.main import cli
-from support import UNDERTAKING
+from support import UNDERTAKING, drop_schemas, make_settings
 
 from processor.app import Processor
-from processor.config import Settings, with_schema
+from processor.config import Settings
 from processor.domain.ids import controller_id, user_id
 from processor.readmodels import tables
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-POSTGRES_URL = os.environ.get("PROCESSOR_TEST_POSTGRES_URL", "")
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
 PROCESSOR = Path(sys.executable).parent / "processor"
 OUR_VARS = (
     "PROCESSOR_DATA_DIR",
@@ -66,46 +60,21 @@ _names = itertools.count(1)
 # -- stores ------------------------------------------------------------------------------------
 
 
-def new_settings(backend: str, base: Path) -> tuple[Settings, list[str]]:
-    """Settings of a fresh store on `backend` under `base`, and the schemas to drop afterwards.
-
-    The same layout as conftest's `make_settings`, usable from module-scoped fixtures.
-    """
-    if backend == "sqlite":
-        return Settings(data_dir=base / "data"), []
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL test: set PROCESSOR_TEST_POSTGRES_URL to run it")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    settings = Settings(
-        data_dir=base / "data",
-        database_url=with_schema(POSTGRES_URL, schema),
-        keystore_url=with_schema(POSTGRES_URL, f"{schema}_keys"),
-    )
-    return settings, [schema, f"{schema}_keys"]
-
-
-def drop_schemas(*schemas: str) -> None:
-    """Drop test schemas (PostgreSQL)."""
-    if not schemas:
-        return
-    url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1).split("?")[0]
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        for schema in schemas:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    engine.dispose()
-
-
 @contextlib.contextmanager
-def shared_store(backend: str, base: Path) -> Iterator[Cli]:
+def shared_store(
+    backend: str, base: Path, *init_options: object, env: dict[str, str | None] | None = None
+) -> Iterator[Cli]:
     """An initialised store (GDPA `grete`, system manager `sam`) shared by a module's tests.
 
-    Tests on a shared store each work on a controller of their own (see `new_tenant`).
+    The one builder behind every module-scoped store of the command-line tests (conftest's
+    `shared` and the modules' own variants): `init_options` and `env` go to `processor init`
+    (`"--simulation"` and a simulated time, say). Tests on a shared store each work on a
+    controller of their own (see `new_tenant`).
     """
-    settings, schemas = new_settings(backend, base)
+    settings, schemas = make_settings(backend, base)
     try:
         runner = Cli(settings)
-        runner.init()
+        runner.init(*init_options, env=env)
         yield runner
     finally:
         drop_schemas(*schemas)

@@ -5,6 +5,7 @@ CI sets PROCESSOR_REQUIRE_POSTGRES=1, which turns any skipped PostgreSQL test in
 and PROCESSOR_REQUIRE_BROWSER=1, which does the same for a skipped browser test (`*_browser.py`,
 which skip without headless Chromium).
 Each PostgreSQL test gets its own pair of schemas (events, keys), dropped afterwards.
+The command-line modules share one initialised store per module and backend (`shared`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
+from cli_helpers import shared_store
 from support import (
     BACKENDS,
     REQUIRE_POSTGRES,
@@ -95,6 +97,17 @@ def acme(proc: Processor) -> Processor:
     alice.users.add("mia", "marketing", controller="acme")
     alice.users.add("ben", "bookkeeper", controller="acme")
     return proc
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """An initialised store (GDPA `grete`, system manager `sam`) shared by one module's tests.
+
+    Module-scoped, so each module that asks for it gets its own store per backend: its tests
+    each register a controller of their own (`new_tenant`) and never see another module's.
+    """
+    with shared_store(request.param, tmp_path_factory.mktemp("store")) as runner:
+        yield runner
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -39,7 +39,9 @@ def pg_engine() -> sa.Engine:
 
 
 def drop_schemas(*schemas: str) -> None:
-    """Drop test schemas."""
+    """Drop test schemas (none for a SQLite store, so callers need not check the backend)."""
+    if not schemas:
+        return
     engine = pg_engine()
     with engine.begin() as conn:
         for schema in schemas:
@@ -47,15 +49,23 @@ def drop_schemas(*schemas: str) -> None:
     engine.dispose()
 
 
-def make_settings(backend: str, tmp_path: Path) -> tuple[Settings, list[str]]:
-    """Settings for a fresh store on `backend`, and the schemas to drop afterwards."""
+def make_settings(
+    backend: str, tmp_path: Path, *, folder: str = "data"
+) -> tuple[Settings, list[str]]:
+    """Settings for a fresh store on `backend`, and the schemas to drop afterwards.
+
+    The one place that makes test settings: the data folder is `tmp_path / folder`; on
+    PostgreSQL the events and keys get a fresh pair of schemas, and without
+    PROCESSOR_TEST_POSTGRES_URL the test skips with the reason shown. Usable from fixtures
+    of any scope (it takes a folder, not a fixture).
+    """
     if backend == "sqlite":
-        return Settings(data_dir=tmp_path / "data"), []
+        return Settings(data_dir=tmp_path / folder), []
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL test: set PROCESSOR_TEST_POSTGRES_URL to run it")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     settings = Settings(
-        data_dir=tmp_path / "data",
+        data_dir=tmp_path / folder,
         database_url=with_schema(POSTGRES_URL, schema),
         keystore_url=with_schema(POSTGRES_URL, f"{schema}_keys"),
     )

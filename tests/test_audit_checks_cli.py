@@ -9,17 +9,9 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from cli_helpers import BACKENDS, new_tenant, shared_store
+from cli_helpers import new_tenant
 
 EMAIL = "hanne.hemmelig@example.dk"
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared(request, tmp_path_factory):
-    """An initialised store shared by this module's tests (one per backend)."""
-    with shared_store(request.param, tmp_path_factory.mktemp("store")) as runner:
-        yield runner
 
 
 def test_sample_review_and_list_from_the_command_line__ACC_7(shared):

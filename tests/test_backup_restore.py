@@ -13,7 +13,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from cli_helpers import BACKENDS, Cli, drop_schemas, new_settings, new_tenant
+from cli_helpers import Cli, new_tenant
+from support import BACKENDS, drop_schemas, make_settings
 
 from processor.app import Processor
 from processor.config import Settings
@@ -25,8 +26,8 @@ from processor.keys.masterrotation import rotate_master
 @pytest.fixture(params=BACKENDS)
 def stores(request, tmp_path):
     """A source store with a controller and two contacts, and settings of an empty target."""
-    source, schemas = new_settings(request.param, tmp_path / "source")
-    target, more = new_settings(request.param, tmp_path / "target")
+    source, schemas = make_settings(request.param, tmp_path / "source")
+    target, more = make_settings(request.param, tmp_path / "target")
     target = dataclasses.replace(target, master_key_file=source.master_key_path())
     try:
         cli = Cli(source)

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from cli_helpers import BACKENDS, new_tenant, shared_store
+from cli_helpers import new_tenant, shared_store
+from support import BACKENDS
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from cli_helpers import BACKENDS, new_tenant, shared_store, write_rows
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared(request, tmp_path_factory):
-    """An initialised store shared by this module's tests (one per backend)."""
-    with shared_store(request.param, tmp_path_factory.mktemp("store")) as runner:
-        yield runner
+from cli_helpers import new_tenant, write_rows
 
 
 def test_bookkeeper_cannot_read_contacts__ACC_9(shared):

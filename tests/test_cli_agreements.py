@@ -9,15 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
-import pytest
-from cli_helpers import BACKENDS, Cli, new_tenant, shared_store
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared(request, tmp_path_factory):
-    """An initialised store shared by this module's tests (one per backend)."""
-    with shared_store(request.param, tmp_path_factory.mktemp("store")) as runner:
-        yield runner
+from cli_helpers import Cli, new_tenant
 
 
 def notice_kinds(cli: Cli, ref: str) -> list[str]:

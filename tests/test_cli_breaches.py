@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cli_helpers import BACKENDS, Cli, drop_schemas, new_settings, new_tenant
+from cli_helpers import Cli, new_tenant, shared_store
+from support import BACKENDS
 
 T0 = datetime(2027, 6, 1, 8, 0, tzinfo=UTC)  # ahead of the wall: unset, time stands still
 
@@ -23,14 +24,13 @@ def later(hours: float = 0) -> dict[str, str | None]:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def sim(request, tmp_path_factory):
-    """A simulation store shared by this module's tests (one per backend)."""
-    settings, schemas = new_settings(request.param, tmp_path_factory.mktemp("store"))
-    try:
-        runner = Cli(settings)
-        runner.init("--simulation", env=later())
+    """A simulation store shared by this module's tests (one per backend).
+
+    Not conftest's `shared`: these tests need simulation mode, on the module's own time line.
+    """
+    base = tmp_path_factory.mktemp("store")
+    with shared_store(request.param, base, "--simulation", env=later()) as runner:
         yield runner
-    finally:
-        drop_schemas(*schemas)
 
 
 def test_cli_a_breach_from_opening_to_review__BR_1__BR_3__BR_4(sim: Cli, tmp_path):

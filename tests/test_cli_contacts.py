@@ -6,14 +6,7 @@ import unicodedata
 import uuid
 
 import pytest
-from cli_helpers import BACKENDS, CONSENT, new_tenant, shared_store, write_rows
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared(request, tmp_path_factory):
-    """An initialised store shared by this module's tests (one per backend)."""
-    with shared_store(request.param, tmp_path_factory.mktemp("store")) as runner:
-        yield runner
+from cli_helpers import CONSENT, new_tenant, write_rows
 
 
 @pytest.fixture(scope="module")

@@ -10,17 +10,10 @@ import os
 import stat
 
 import pytest
-from cli_helpers import BACKENDS, new_tenant, run_processor, shared_store
+from cli_helpers import new_tenant, run_processor
 
 from ledger import Signer
 from processor.policies import load_policies
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared(request, tmp_path_factory):
-    """An initialised store shared by this module's tests (one per backend)."""
-    with shared_store(request.param, tmp_path_factory.mktemp("store")) as runner:
-        yield runner
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import json
 
 import click
 import pytest
-from cli_helpers import BACKENDS, check_contract, describe, new_tenant, shared_store
+from cli_helpers import check_contract, describe, new_tenant
 from click.testing import CliRunner
 from processor_cli.globalopts import hoist_global_options
 from processor_cli.main import cli
@@ -19,13 +19,6 @@ COMMAND = ["lists", "show", "acme", "news"]
 def _global_options() -> list[click.Option]:
     """Every root option a user may give (help and version are not moved)."""
     return [p for p in cli.params if isinstance(p, click.Option) and not p.is_eager]
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared(request, tmp_path_factory):
-    """An initialised store shared by this module's tests (one per backend)."""
-    with shared_store(request.param, tmp_path_factory.mktemp("store")) as runner:
-        yield runner
 
 
 def run(runner, argv, user=None, env=None):

@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-from cli_helpers import BACKENDS, new_tenant, rejects_of, shared_store, write_bytes, write_rows
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared(request, tmp_path_factory):
-    """An initialised store shared by this module's tests (one per backend)."""
-    with shared_store(request.param, tmp_path_factory.mktemp("store")) as runner:
-        yield runner
+from cli_helpers import new_tenant, rejects_of, write_bytes, write_rows
 
 
 def run_import(shared, tenant, path, *extra, list_name="news", as_json=True):

@@ -7,16 +7,8 @@ import uuid
 from datetime import datetime
 from urllib.parse import parse_qs
 
-import pytest
 import sqlalchemy as sa
-from cli_helpers import BACKENDS, Cli, new_tenant, shared_store
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared(request, tmp_path_factory):
-    """An initialised store shared by this module's tests (one per backend)."""
-    with shared_store(request.param, tmp_path_factory.mktemp("store")) as runner:
-        yield runner
+from cli_helpers import Cli, new_tenant
 
 
 def test_ledger_head_and_verify_on_a_clean_store__AUD_4(shared):

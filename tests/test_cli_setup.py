@@ -5,21 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from cli_helpers import BACKENDS, Cli, cli_env, new_tenant, run_processor, shared_store
-from support import UNDERTAKING
+from cli_helpers import Cli, cli_env, new_tenant, run_processor
+from support import BACKENDS, UNDERTAKING
 
 from processor.config import Settings
 
 # Random-looking master keys: patterned ones ("ab" * 32) are refused as weak.
 RIGHT_KEY = "5b1f0c7e9a2d4836b0e1f3a5c7d9e2b4a6c8e0f2d4b6a8c0e2f4a6b8d0c2e4f6"
 WRONG_KEY = "e3a1c5f7092b4d6f8a0c2e4b6d8f1a3c5e7b9d0f2a4c6e8b0d2f4a6c8e1b3d5f"
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared(request, tmp_path_factory):
-    """An initialised store shared by this module's tests (one per backend)."""
-    with shared_store(request.param, tmp_path_factory.mktemp("store")) as runner:
-        yield runner
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from cli_helpers import BACKENDS, new_tenant, shared_store, write_rows
+from cli_helpers import new_tenant, write_rows
 from hypothesis import given
 from hypothesis import strategies as st
 from support import login
@@ -123,13 +123,6 @@ def test_unmapped_columns_that_look_like_fields_get_a_suggestion__SUBJ_1():
 
 MAILCHIMP = "Email Address,Mobile,Fornavn,OPTIN_TIME,Shoe Size"
 ROW = "kim@example.dk,+4512345678,Kim,2019-05-01 10:00:00,42"
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared(request, tmp_path_factory):
-    """An initialised store shared by this module's CLI tests (one per backend)."""
-    with shared_store(request.param, tmp_path_factory.mktemp("store")) as runner:
-        yield runner
 
 
 def test_import_maps_another_platforms_columns__SUBJ_1__SUBJ_2(shared, tmp_path):

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlalchemy as sa
-from cli_helpers import Cli, new_settings, new_tenant, run_processor, write_rows
-from support import login, pg_engine
+from cli_helpers import Cli, new_tenant, run_processor, write_rows
+from support import drop_schemas, login, make_settings, pg_engine
 
 from processor import desk
 from processor.app import Processor
@@ -156,9 +156,7 @@ def test_four_concurrent_adds_of_one_email_leave_one_live_contact__SUBJ_4(
 @pytest.fixture
 def cli_store(backend: str, tmp_path: Path) -> Iterator[Cli]:
     """An initialised store driven through the command line (and subprocesses of it)."""
-    from cli_helpers import drop_schemas
-
-    settings, schemas = new_settings(backend, tmp_path)
+    settings, schemas = make_settings(backend, tmp_path)
     try:
         runner = Cli(settings)
         runner.init()

@@ -29,7 +29,6 @@ import random
 import shutil
 import subprocess
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -38,12 +37,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from cli_helpers import BACKENDS, OUR_VARS, POSTGRES_URL, PROCESSOR, drop_schemas
-from support import UNDERTAKING, login
+from cli_helpers import OUR_VARS, PROCESSOR
+from support import BACKENDS, UNDERTAKING, drop_schemas, login, make_settings
 
 from processor.app import Processor
 from processor.backup import copying
-from processor.config import Settings, with_schema
+from processor.config import Settings
 from processor.integrity.keycheck import check_keys, event_facts
 from processor.kernel.clock import FixedClock
 from processor.readmodels import tables
@@ -133,18 +132,10 @@ def _build(settings: Settings, base: Path) -> Template:
 def _copy(template: Template, target: Path) -> tuple[Settings, list[str]]:
     """A private copy of the template store: data (files or schemas), keys and checkpoint log."""
     source = template.settings
+    settings, schemas = make_settings(source.backend, target)
     if source.backend == "sqlite":
-        settings = Settings(data_dir=target / "data")
         shutil.copytree(source.data_dir, settings.data_dir)
-        schemas: list[str] = []
     else:
-        schema = f"c_{uuid.uuid4().hex[:12]}"
-        settings = Settings(
-            data_dir=target / "data",
-            database_url=with_schema(POSTGRES_URL, schema),
-            keystore_url=with_schema(POSTGRES_URL, f"{schema}_keys"),
-        )
-        schemas = [schema, f"{schema}_keys"]
         for kind, loc in (
             ("events", settings.events_location()),
             ("keys", settings.keystore_location()),
@@ -309,19 +300,7 @@ def _exactly_once(
 def template(request, tmp_path_factory):
     """The template store on one backend, with each command's uninterrupted duration."""
     base = tmp_path_factory.mktemp(f"crash-{request.param}")
-    schemas: list[str] = []
-    if request.param == "sqlite":
-        settings = Settings(data_dir=base / "template")
-    else:
-        if not POSTGRES_URL:
-            pytest.skip("PostgreSQL test: set PROCESSOR_TEST_POSTGRES_URL to run it")
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        settings = Settings(
-            data_dir=base / "template",
-            database_url=with_schema(POSTGRES_URL, schema),
-            keystore_url=with_schema(POSTGRES_URL, f"{schema}_keys"),
-        )
-        schemas = [schema, f"{schema}_keys"]
+    settings, schemas = make_settings(request.param, base, folder="template")
     try:
         made = _build(settings, base)
         made.schemas = schemas

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from cli_helpers import Cli, new_settings, new_tenant
+from cli_helpers import Cli, new_tenant
 from custodian_support import CUSTODIANS, custodian_env, make_token, with_custodian
-from support import BACKENDS, UNDERTAKING, drop_schemas, login
+from support import BACKENDS, UNDERTAKING, drop_schemas, login, make_settings
 
 from processor.app import Processor
 from processor.backup.service import backup_keys
@@ -275,7 +275,7 @@ def cli_backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def cli_store(cli_backend, tmp_path):
     """A fresh store made by `processor init`, with a controller, on the file custodian."""
-    settings, schemas = new_settings(cli_backend, tmp_path / "store")
+    settings, schemas = make_settings(cli_backend, tmp_path / "store")
     try:
         cli = Cli(settings)
         cli.init()
@@ -344,7 +344,7 @@ def test_opening_with_the_wrong_custodian_is_a_one_line_error__RET_5(
 ):
     """A store made on a token, opened as a file store (and back): exit 2, one line naming both."""
     token = make_token(tmp_path_factory.getbasetemp() / "softhsm")
-    settings, _ = new_settings(cli_backend, tmp_path / "store")
+    settings, _ = make_settings(cli_backend, tmp_path / "store")
     cli = Cli(with_custodian(settings, "pkcs11", token))
     cli.init()
     assert "pkcs11" in cli.text("keys", "status", user="grete")
@@ -352,7 +352,7 @@ def test_opening_with_the_wrong_custodian_is_a_one_line_error__RET_5(
     error = cli.fails(2, "users", "list", user="sam", env=unset)
     assert "pkcs11" in error and "PROCESSOR_CUSTODIAN=pkcs11" in error
 
-    plain, _ = new_settings(cli_backend, tmp_path / "plain")
+    plain, _ = make_settings(cli_backend, tmp_path / "plain")
     file_cli = Cli(plain)
     file_cli.init()
     error = file_cli.fails(2, "users", "list", user="sam", env=custodian_env("pkcs11", token))

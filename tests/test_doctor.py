@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from cli_helpers import BACKENDS, Cli, new_tenant, shared_store
+from cli_helpers import Cli, new_tenant
 from support import login
 
 from processor.integrity.doctor import run_doctor
@@ -105,11 +105,10 @@ def test_key_alive_for_an_erased_subject_is_reported__RET_5(acme):
     assert problems == [(ALIVE_FOR_ERASED, cid)]
 
 
-@pytest.fixture(params=BACKENDS, scope="module")
-def runner(request, tmp_path_factory):
-    """One store per backend for the command-line tests."""
-    with shared_store(request.param, tmp_path_factory.mktemp("doctor")) as cli:
-        yield cli
+@pytest.fixture(scope="module")
+def runner(shared: Cli) -> Cli:
+    """One store per backend for the command-line tests: conftest's `shared`, by this name."""
+    return shared
 
 
 def test_doctor_command_exits_0_when_clean_and_3_naming_each_difference__AUD_4(runner: Cli):

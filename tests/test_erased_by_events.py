@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from cli_helpers import BACKENDS, Cli, new_tenant, shared_store
+from cli_helpers import Cli, new_tenant
 from custodian_support import make_token, with_custodian
 from support import UNDERTAKING, login
 
@@ -166,11 +166,10 @@ def test_an_erasure_not_yet_applied_reads_as_erased_without_alarm__RET_5__SUBJ_4
 # -- the command line ----------------------------------------------------------------------------
 
 
-@pytest.fixture(params=BACKENDS, scope="module")
-def runner(request, tmp_path_factory):
-    """One store per backend for the command-line tests."""
-    with shared_store(request.param, tmp_path_factory.mktemp("erased")) as cli:
-        yield cli
+@pytest.fixture(scope="module")
+def runner(shared: Cli) -> Cli:
+    """One store per backend for the command-line tests: conftest's `shared`, by this name."""
+    return shared
 
 
 def test_cli_show_and_export_exit_3_naming_doctor_after_the_key_came_back__RET_5__AUD_4(

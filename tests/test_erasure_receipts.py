@@ -10,8 +10,7 @@ import os
 import stat
 from typing import TYPE_CHECKING
 
-import pytest
-from cli_helpers import BACKENDS, new_tenant, shared_store
+from cli_helpers import new_tenant
 
 from ledger import Verifier, verify_receipt
 
@@ -20,13 +19,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 REASON = "Jane Roe phoned on 2026-12-01 asking to be forgotten"
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared(request, tmp_path_factory):
-    """An initialised store shared by this module's tests (one per backend)."""
-    with shared_store(request.param, tmp_path_factory.mktemp("store")) as runner:
-        yield runner
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from cli_helpers import BACKENDS, new_tenant, rejected_rows, shared_store, write_rows
+from cli_helpers import new_tenant, rejected_rows, write_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 VOCABULARY: list[str] = tomllib.loads((ROOT / "policies" / "fields.toml").read_text("utf-8"))[
@@ -29,13 +29,6 @@ def _bad_values(field: str) -> list[str]:
 
 
 CASES = [(field, value) for field in [*VOCABULARY, "custom.note"] for value in _bad_values(field)]
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared(request, tmp_path_factory):
-    """An initialised store shared by this module's tests (one per backend)."""
-    with shared_store(request.param, tmp_path_factory.mktemp("store")) as runner:
-        yield runner
 
 
 def test_no_personal_field_is_echoed_in_errors_or_rejects(shared, tmp_path):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from cli_helpers import BACKENDS, Cli, run_processor
+from cli_helpers import Cli, run_processor
+from support import BACKENDS
 
 from processor.app import Processor
 from processor.config import Settings

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from cli_helpers import BACKENDS, new_tenant, shared_store
+from cli_helpers import new_tenant
 
 from processor.kernel.errors import IntegrityFailureError
 from processor.keys import kek_status, keklifecycle, rotate_kek
@@ -151,13 +151,6 @@ def test_a_rotation_killed_before_destroying_is_finished_by_the_next__RET_5(proc
     assert kek_status(proc.keys).keys_per_generation == {3: len(subjects) + 1}  # + records key
     fresh = Sealer(proc.keys)
     assert all(fresh.open(s, "p", sealed[s]) == s for s in subjects)
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared(request, tmp_path_factory):
-    """An initialised store shared by this module's command-line tests (one per backend)."""
-    with shared_store(request.param, tmp_path_factory.mktemp("keys")) as runner:
-        yield runner
 
 
 def test_keys_status_and_rotate_kek_commands__RET_5(shared):

@@ -11,7 +11,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from cli_helpers import BACKENDS, Cli, new_tenant, shared_store
+from cli_helpers import Cli, new_tenant
 from support import START, login
 
 from processor import desk
@@ -192,10 +192,10 @@ def test_rebuilt_notices_equal_the_live_ones__ACC_14(acme):
 # -- the command line ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def cli(request, tmp_path_factory):
-    with shared_store(request.param, tmp_path_factory.mktemp("notices")) as runner:
-        yield runner
+@pytest.fixture(scope="module")
+def cli(shared: Cli) -> Cli:
+    """One store per backend for the command-line tests: conftest's `shared`, by this name."""
+    return shared
 
 
 def _lock_by_cli(cli: Cli, name: str) -> None:

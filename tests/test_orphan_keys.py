@@ -12,7 +12,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from cli_helpers import BACKENDS, Cli, new_tenant, shared_store
+from cli_helpers import Cli, new_tenant
 from support import login
 
 from processor.domain.ids import store_id
@@ -87,11 +87,10 @@ def test_repair_is_refused_to_a_controllers_administrator__RET_5(acme, clock):
 # -- the command line ----------------------------------------------------------------------------
 
 
-@pytest.fixture(params=BACKENDS, scope="module")
-def runner(request, tmp_path_factory):
-    """One store per backend for the command-line tests."""
-    with shared_store(request.param, tmp_path_factory.mktemp("orphans")) as cli:
-        yield cli
+@pytest.fixture(scope="module")
+def runner(shared: Cli) -> Cli:
+    """One store per backend for the command-line tests: conftest's `shared`, by this name."""
+    return shared
 
 
 def test_cli_doctor_reports_and_repair_confirm_destroys_keys_of_no_subject__RET_5__AUD_4(

@@ -15,31 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from cli_helpers import (
-    BACKENDS,
-    POSTGRES_URL,
-    Cli,
-    new_settings,
-    new_tenant,
-    rejected_rows,
-    run_processor,
-    shared_store,
-    write_rows,
-)
+from cli_helpers import Cli, new_tenant, rejected_rows, run_processor, write_rows
 from processor_cli.output import printable
-from support import login
+from support import BACKENDS, POSTGRES_URL, drop_schemas, login, make_settings
 
 from processor.domain.retention import later
 from processor.services.csvcells import neutralise
 
 FORMULAS = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3+cmd|x"]
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared(request, tmp_path_factory):
-    """An initialised store shared by this module's tests (one per backend)."""
-    with shared_store(request.param, tmp_path_factory.mktemp("store")) as runner:
-        yield runner
 
 
 def _exports(cli: Cli, ref: str) -> int:
@@ -212,7 +195,7 @@ def test_deadline_arithmetic_never_overflows() -> None:
 
 def test_far_future_processor_now_is_refused_on_a_simulation_store(tmp_path, backend_param):
     """A simulation store refuses a PROCESSOR_NOW it could never come back from (exit 2)."""
-    settings, schemas = new_settings(backend_param, tmp_path)
+    settings, schemas = make_settings(backend_param, tmp_path)
     try:
         cli = Cli(settings)
         cli.init("--simulation")
@@ -223,8 +206,6 @@ def test_far_future_processor_now_is_refused_on_a_simulation_store(tmp_path, bac
         now = datetime.now(UTC).isoformat()
         cli.ok("users", "list", user="sam", env={"PROCESSOR_NOW": now})
     finally:
-        from cli_helpers import drop_schemas
-
         drop_schemas(*schemas)
 
 

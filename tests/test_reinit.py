@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 
 import sqlalchemy as sa
-from cli_helpers import POSTGRES_URL, Cli, run_processor
+from cli_helpers import Cli, run_processor
+from support import pg_engine
 
 from processor.config import Settings
 
@@ -15,8 +16,7 @@ def _delete_data(settings: Settings) -> None:
     shutil.rmtree(settings.data_dir, ignore_errors=True)
     if settings.database_url:
         schema = settings.events_location().schema
-        url = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1).split("?")[0]
-        engine = sa.create_engine(url)
+        engine = pg_engine()
         with engine.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()

@@ -2,7 +2,8 @@
 
 Propose, object, engage, retire, instruct and clock advances run through the services and
 the store; after every step the application's answer for each controller, sub-processor and
-activity must be exactly what an independent model of the obligations says.
+activity must be exactly what an independent model of the obligations says. The commands
+are the sub-processor model's (`tests/subprocessor_model.py`), shared with the registry's test.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from subprocessor_model import Advance, Engage, Instruct, Object, Propose, Retire
 from support import fresh_store, login
 
 from processor.kernel.errors import InvalidInputError, RefusedError
@@ -28,53 +30,21 @@ LAWFUL = {"US": {"dpf", "scc"}, "GB": {"adequacy", "scc"}}
 SIGNED_2018 = {("US", "none"), ("US", "privacy-shield"), ("IL", "adequacy")}
 
 
-@dataclass(frozen=True)
-class Propose:
-    """Propose sub-processor `sp` with these details."""
-
-    sp: int
-    country: str
-    basis: str
-    activities: tuple[str, ...]
-    agreed: bool
-
-
-@dataclass(frozen=True)
-class Object:
-    """The controller's administrator objects to `sp`."""
-
-    sp: int
-    controller: str
-
-
-@dataclass(frozen=True)
-class Engage:
-    """Engage `sp`."""
-
-    sp: int
-
-
-@dataclass(frozen=True)
-class Retire:
-    """Retire `sp`."""
-
-    sp: int
-
-
-@dataclass(frozen=True)
-class Instruct:
-    """The controller instructs a transfer to `country` under `basis`."""
-
-    controller: str
-    country: str
-    basis: str
-
-
-@dataclass(frozen=True)
-class Advance:
-    """Let `days` pass."""
-
-    days: int
+def _proposal(
+    sp: int, country: str, basis: str, activities: tuple[str, ...], agreed: bool
+) -> Propose:
+    """Propose `NAMES[sp]` in `country` under `basis`, with a dated agreement if `agreed`."""
+    details = SubProcessorDetails(
+        name=NAMES[sp],
+        address="Street 1",
+        country=country,
+        activities=activities,
+        basis=basis,
+        agreement_ref="SPA-1" if agreed else "",
+        agreement_date=date(2026, 2, 1) if agreed else None,
+        beneficiary_clause=True if agreed else None,
+    )
+    return Propose(sp, details)
 
 
 sp_index = st.integers(min_value=0, max_value=len(NAMES) - 1)
@@ -83,7 +53,7 @@ countries = st.sampled_from(["DK", "US", "GB"])
 bases = st.sampled_from(["eea", "dpf", "scc", "adequacy", "privacy-shield", "none"])
 command = st.one_of(
     st.builds(
-        Propose,
+        _proposal,
         sp_index,
         countries,
         bases,
@@ -94,7 +64,7 @@ command = st.one_of(
     st.builds(Engage, sp_index),
     st.builds(Retire, sp_index),
     st.builds(Instruct, controllers, countries, bases),
-    st.builds(Advance, st.sampled_from([1, 10, 29, 30])),
+    st.sampled_from([1, 10, 29, 30]).map(lambda days: Advance(hours=24 * days)),
 )
 
 
@@ -135,19 +105,9 @@ def _step(proc, model: Model, cmd: object) -> None:
     grete = login(proc, "grete")
     today = proc.now().date()
     match cmd:
-        case Propose(sp=i, country=country, basis=basis, activities=activities, agreed=agreed):
+        case Propose(sp=i, details=details):
             if i in model.entries:
                 return
-            details = SubProcessorDetails(
-                name=NAMES[i],
-                address="Street 1",
-                country=country,
-                activities=activities,
-                basis=basis,
-                agreement_ref="SPA-1" if agreed else "",
-                agreement_date=date(2026, 2, 1) if agreed else None,
-                beneficiary_clause=True if agreed else None,
-            )
             out = grete.subprocessors.propose(details)
             notices = {
                 n["controller"]: date.fromisoformat(n["engage_not_before"]) for n in out["notices"]
@@ -187,8 +147,8 @@ def _step(proc, model: Model, cmd: object) -> None:
             details = {"country": country, "basis": basis}
             session.controllers.instruct(cid, "transfer", "documented transfer", details)
             model.instructions[cid].add((country, basis))
-        case Advance(days=days):
-            proc.clock.advance(timedelta(days=days))
+        case Advance(hours=hours):
+            proc.clock.advance(timedelta(hours=hours))
 
 
 def _run(backend: str, script: list[object]) -> None:

@@ -3,14 +3,27 @@
 The world is deliberately small (three names, three controllers, six countries, four
 activities) so that random sequences often hit the interesting cases: an objection just
 before the notice date, an engagement just after it, a transfer without its instruction.
+The commands themselves live in `tests/subprocessor_model.py`, shared with the application's
+stateful test.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from hypothesis import strategies as st
+from subprocessor_model import (
+    Add,
+    Advance,
+    Command,
+    Engage,
+    Instruct,
+    InstructFor,
+    Object,
+    Propose,
+    RecordAgreement,
+    Retire,
+)
 
 from subprocessors import SubProcessorDetails
 from subprocessors.vocabulary import TRANSFER_BASES
@@ -47,82 +60,6 @@ def subprocessor_details(draw: st.DrawFn, name: str) -> SubProcessorDetails:
     )
 
 
-@dataclass(frozen=True)
-class Propose:
-    """Propose sub-processor `sp`, notifying some controllers `days` ahead."""
-
-    sp: int
-    details: SubProcessorDetails
-    notify: frozenset[str]
-    days: int
-    editions: frozenset[str]
-
-
-@dataclass(frozen=True)
-class Add:
-    """Register sub-processor `sp` directly on some editions' lists."""
-
-    sp: int
-    details: SubProcessorDetails
-    editions: frozenset[str]
-
-
-@dataclass(frozen=True)
-class Object:
-    """Controller objects to sub-processor `sp`."""
-
-    sp: int
-    controller: str
-
-
-@dataclass(frozen=True)
-class Engage:
-    """Engage sub-processor `sp`."""
-
-    sp: int
-
-
-@dataclass(frozen=True)
-class Retire:
-    """Retire sub-processor `sp`."""
-
-    sp: int
-
-
-@dataclass(frozen=True)
-class RecordAgreement:
-    """Record a (2025-dated) agreement with sub-processor `sp`."""
-
-    sp: int
-
-
-@dataclass(frozen=True)
-class Instruct:
-    """Controller instructs transfers to `country` under `basis`."""
-
-    controller: str
-    country: str
-    basis: str
-
-
-@dataclass(frozen=True)
-class InstructFor:
-    """Controller instructs exactly the transfers sub-processor `sp` makes (if it exists)."""
-
-    controller: str
-    sp: int
-
-
-@dataclass(frozen=True)
-class Advance:
-    """Move the clock forward."""
-
-    hours: int
-
-
-Command = (
-    Propose | Add | Object | Engage | Retire | RecordAgreement | Instruct | InstructFor | Advance
-)
 # Steps that cross notice dates (1 to 40 days) often, and sometimes stay within a day.
 advances = st.builds(Advance, st.sampled_from([0, 1, 6, 23, 24, 24 * 7, 24 * 15, 24 * 31, 24 * 41]))
 

@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given, settings
-from subprocessor_strategies import (
-    ACTIVITIES,
-    CONTROLLERS,
+from subprocessor_model import (
     Add,
     Advance,
     Engage,
@@ -23,9 +21,8 @@ from subprocessor_strategies import (
     Propose,
     RecordAgreement,
     Retire,
-    commands,
-    controller_editions,
 )
+from subprocessor_strategies import ACTIVITIES, CONTROLLERS, commands, controller_editions
 
 from processor.kernel import clock
 from processor.kernel.errors import InvalidInputError, RefusedError
