@@ -12,7 +12,6 @@ from typing import Any
 import click
 
 from processor.kernel.errors import CannotWriteError, InvalidInputError
-from processor.services.columnmap import load_map_file, parse_maps
 from processor.services.validation import key_values
 
 from . import outfile
@@ -142,6 +141,9 @@ def contacts_import(
             raise InvalidInputError("the rejects file must not be the file being imported")
         target = outfile.plan(rejects, force=force, what="rejects file")
     session = st.desk()
+    # Imported here: the other contact commands (a one-shot `find`) never map a column.
+    from processor.services.columnmap import load_map_file, parse_maps
+
     standard = session.proc.policies.fields.standard
     columns = {
         **(load_map_file(map_file, standard) if map_file is not None else {}),

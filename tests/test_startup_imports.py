@@ -143,8 +143,10 @@ def test_a_command_loads_only_the_modules_it_needs():
     assert "contacts" not in group.commands
 
 
-# What a `contacts find` has no use for: logging at the default level, and the services of other
-# commands (each with its domain modules). The desk makes a service on first use.
+# What a `contacts find` has no use for: logging at the default level, the services of other
+# commands (each with its domain modules), and (issue 28) the sub-processor rules the event store
+# does not need, what a refusal records, the agreements and the retention rules. The desk makes a
+# service on first use.
 NOT_FOR_FIND = (
     "structlog",
     "rich",
@@ -154,6 +156,14 @@ NOT_FOR_FIND = (
     "processor.services.messages",
     "processor.services.retention",
     "processor.services.returns",
+    "subprocessors.decisions",
+    "subprocessors.loader",
+    "processor.domain.denials",
+    "processor.notices.domain",
+    "processor.services.agreements",
+    "processor.services.columnmap",
+    "processor.services.lifecycle",
+    "processor.domain.retention",
 )
 
 

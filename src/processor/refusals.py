@@ -16,18 +16,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, NoReturn
 
-from processor.domain.denials import AccessDenial
 from processor.domain.ids import user_id
 from processor.domain.users import User
 from processor.kernel import context
 from processor.kernel.errors import AccessDeniedError
-from processor.notices.domain import SUSPECTED_MISUSE, Notice
-from processor.notices.post import new_notice, records_erased
 
 if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
 
+    from processor.domain.denials import AccessDenial
     from processor.kernel.context import Via
+    from processor.notices.domain import Notice
     from processor.notices.post import Posting
 
 
@@ -62,6 +61,9 @@ def record(
     counts: bool,
 ) -> None:
     """Record an `AccessDenied` (and, when it `counts`, a lockout count) without raising."""
+    # Imported here: every session imports this module, few commands are refused (issue 28).
+    from processor.domain.denials import AccessDenial
+
     with proc.using_clock(), context.using(via):
         denial = AccessDenial(
             actor=actor,
@@ -97,6 +99,9 @@ def _misuse_notice(
     A processor staff member has no controller to tell, and a controller whose data is deleted
     has no records key left to seal the notice with: the lock is still stored in both cases.
     """
+    from processor.notices.domain import SUSPECTED_MISUSE
+    from processor.notices.post import new_notice, records_erased
+
     if user.controller is None or records_erased(proc, user.controller):
         return None
     name = user.name

@@ -9,29 +9,33 @@ facts against the policy files (`load_edition_list`, `load_transfer_policy`).
 
 from __future__ import annotations
 
-from subprocessors.decisions import (
-    Decision,
-    Finding,
-    approved_from,
-    check,
-    in_use,
-    may_process,
-    notice_dates,
-    recipients,
-)
-from subprocessors.details import SubProcessorDetails, subprocessor_id
-from subprocessors.domain import SubProcessor, facts_as_of
-from subprocessors.facts import (
-    ControllerFacts,
-    Objection,
-    SubProcessorFacts,
-    Supervision,
-    TransferInstruction,
-)
-from subprocessors.loader import edition_names, load_edition_list, load_transfer_policy
-from subprocessors.outbox import RecipientNotice, RecipientOutbox
-from subprocessors.policy import EditionList, NoticeRule, SubProcessorEntry, TransferPolicy
-from subprocessors.seeding import add_edition_list, details_from_entry, signature_instructions
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from subprocessors.decisions import (
+        Decision,
+        Finding,
+        approved_from,
+        check,
+        in_use,
+        may_process,
+        notice_dates,
+        recipients,
+    )
+    from subprocessors.details import SubProcessorDetails, subprocessor_id
+    from subprocessors.domain import SubProcessor, facts_as_of
+    from subprocessors.facts import (
+        ControllerFacts,
+        Objection,
+        SubProcessorFacts,
+        Supervision,
+        TransferInstruction,
+    )
+    from subprocessors.loader import edition_names, load_edition_list, load_transfer_policy
+    from subprocessors.outbox import RecipientNotice, RecipientOutbox
+    from subprocessors.policy import EditionList, NoticeRule, SubProcessorEntry, TransferPolicy
+    from subprocessors.seeding import add_edition_list, details_from_entry, signature_instructions
 
 __all__ = [
     "ControllerFacts",
@@ -64,3 +68,49 @@ __all__ = [
     "signature_instructions",
     "subprocessor_id",
 ]
+
+
+# Each public name and the module that defines it. A name is imported on first use (PEP 562), so
+# a command that only reads a recipient outbox (every store open: processor.storage.eventstore)
+# does not pay for the rules, policy models and loaders it never judges with (issue 28).
+_HOMES = {
+    "ControllerFacts": "facts",
+    "Decision": "decisions",
+    "EditionList": "policy",
+    "Finding": "decisions",
+    "NoticeRule": "policy",
+    "Objection": "facts",
+    "RecipientNotice": "outbox",
+    "RecipientOutbox": "outbox",
+    "SubProcessor": "domain",
+    "SubProcessorDetails": "details",
+    "SubProcessorEntry": "policy",
+    "SubProcessorFacts": "facts",
+    "Supervision": "facts",
+    "TransferInstruction": "facts",
+    "TransferPolicy": "policy",
+    "add_edition_list": "seeding",
+    "approved_from": "decisions",
+    "check": "decisions",
+    "details_from_entry": "seeding",
+    "edition_names": "loader",
+    "facts_as_of": "domain",
+    "in_use": "decisions",
+    "load_edition_list": "loader",
+    "load_transfer_policy": "loader",
+    "may_process": "decisions",
+    "notice_dates": "decisions",
+    "recipients": "decisions",
+    "signature_instructions": "seeding",
+    "subprocessor_id": "details",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import the module that defines `name` on first use, and keep the name here."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"subprocessors.{home}"), name)
+    globals()[name] = value
+    return value

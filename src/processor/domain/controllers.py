@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from eventsourcing.domain import event
 
 from processor.domain.ids import controller_id
-from processor.domain.retention import Termination, check_can_terminate, check_can_withdraw
 from processor.kernel.aggregate import ProcessorAggregate
+
+if TYPE_CHECKING:
+    from processor.domain.retention import Termination
 
 SENSITIVE_DATA = "sensitive-data"
 
@@ -126,6 +129,10 @@ class Controller(ProcessorAggregate):
         policy_version: str,
     ) -> None:
         """Record the end of the collaboration and the controller's instruction for its data."""
+        # The retention module (its sweep aggregate) is imported when a controller ends, not by
+        # every command that loads a controller (issue 28).
+        from processor.domain.retention import check_can_terminate
+
         check_can_terminate(self.termination, self.data_deleted_at)
         self._terminated(
             actor=actor,
@@ -152,6 +159,8 @@ class Controller(ProcessorAggregate):
         instruction_days: int,
         policy_version: str,
     ) -> None:
+        from processor.domain.retention import Termination
+
         self.termination = Termination(
             effective=date.fromisoformat(effective),
             instruction=instruction,
@@ -167,6 +176,8 @@ class Controller(ProcessorAggregate):
 
     def withdraw_termination(self, actor: str, reason: str, policy_version: str) -> None:
         """Withdraw the termination: the collaboration continues and nothing is due."""
+        from processor.domain.retention import check_can_withdraw
+
         check_can_withdraw(self.termination, self.data_deleted_at)
         self._termination_withdrawn(actor=actor, reason=reason, policy_version=policy_version)
 

@@ -10,8 +10,6 @@ store is refused by someone outside it.
 from __future__ import annotations
 
 import base64
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -164,6 +162,10 @@ def _post(url: str, body: bytes) -> tuple[int, str]:
     """POST to a witness; return (status, body). Bounded by WITNESS_TIMEOUT."""
     if not url.startswith(("http://", "https://")):
         raise InvalidInputError(f"witness URL must be http(s): {url}")
+    # Imported here: every signing command imports this module, few ask a witness (issue 28).
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(url, data=body, method="POST")  # noqa: S310 - scheme checked
     try:
         with urllib.request.urlopen(request, timeout=WITNESS_TIMEOUT) as answer:  # noqa: S310

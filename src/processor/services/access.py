@@ -19,7 +19,6 @@ from processor.domain.access import DENIED, AccessGrant, DataAccessRecord
 from processor.kernel.errors import InvalidInputError, NotFoundError
 from processor.keys import Erased, open_records, seal_records
 from processor.readmodels import tables as t
-from processor.services.agreements import usable
 from processor.services.lookup import find_controller
 
 if TYPE_CHECKING:
@@ -209,6 +208,9 @@ class AccessService:
             )
         scope = [self.contact_by_pseudonym(controller, p) for p in contacts or []]
         ctrl = find_controller(self.proc, controller)
+        # Imported here: every recorded read imports this module, few ask for access (issue 28).
+        from processor.services.agreements import usable
+
         # A standing instruction the processor flagged approves nothing until it is confirmed:
         # the request then waits for an approval like any other (INSTR-2).
         standing = [i for _, i in usable(ctrl, SUPPORT_ACCESS)]

@@ -19,7 +19,6 @@ from processor.keys import ERASED, Erased, blind_index, normalise_email, open_fo
 from processor.readmodels import tables as t
 from processor.services import validation as v
 from processor.services.consent import as_given
-from processor.services.lifecycle import check_account_open
 from processor.services.lookup import find_controller
 from processor.services.profile import (
     ConsentInput,
@@ -200,7 +199,7 @@ class ContactsService:
         """
         self.s.authorize("contacts.add", command="contacts add", controller=controller)
         ctrl = find_controller(self.proc, controller)
-        check_account_open(self.proc, ctrl)
+        self._check_account_open(ctrl)
         values = {**(fields or {}), "email": email}
         if phone:
             values["phone"] = phone
@@ -293,7 +292,7 @@ class ContactsService:
         if not sets:
             raise InvalidInputError("nothing to change: give --set KEY=VALUE")
         ctrl = find_controller(self.proc, controller)
-        check_account_open(self.proc, ctrl)
+        self._check_account_open(ctrl)
         agg = self.load(controller, contact)
         current = self.opened_profile(agg)
         if isinstance(current, Erased):
@@ -414,6 +413,16 @@ class ContactsService:
                 for c in agg.consents
             ],
         }
+
+    def _check_account_open(self, ctrl: Controller) -> None:
+        """Refuse a change to a closed account's contacts (RET-1, RET-4).
+
+        The retention rules it judges by are imported here, by the commands that change
+        contacts, not by every read (issue 28).
+        """
+        from processor.services.lifecycle import check_account_open
+
+        check_account_open(self.proc, ctrl)
 
     def find(self, controller: str, email: str) -> dict[str, Any]:
         """Find a live contact by e-mail (through the blind index)."""

@@ -22,7 +22,6 @@ from processor.kernel.errors import InvalidInputError, RefusedError
 from processor.keys import open_records_optional, seal_records, seal_records_optional
 from processor.retention_policy import decision_policy_version, load_retention_policy
 from processor.services import validation as v
-from processor.services.agreements import termination_flag
 from processor.services.lookup import find_controller
 
 if TYPE_CHECKING:
@@ -144,6 +143,9 @@ class LifecycleService:
                 instruction_days=instruction_days,
                 policy_version=decision_policy_version(self.proc.policies),
             )
+            # Imported here: every contact use case imports this module for check_account_open.
+            from processor.services.agreements import termination_flag
+
             # DPA18 §14: a late or missing instruction is accepted, flagged and told (RET-1).
             told = termination_flag(self.s, ctrl, terms, day, instruction)
             self.proc.commit(ctrl, *told)

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from processor.kernel.errors import InvalidInputError, RefusedError
 from processor.keys import normalise_email, normalise_phone
 from processor.services import validation as v
-from processor.services.agreements import check_kind
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -129,6 +128,9 @@ def check_sensitive_fields(fields: FieldsPolicy, controller: Controller, names: 
     """Refuse special-category custom fields until the controller gave notice of them (INSTR-3)."""
     sensitive = [n for n in names if fields.is_sensitive(n)]
     if sensitive:
+        # Imported here: reads of a contact import this module, and never judge a field.
+        from processor.services.agreements import check_kind
+
         # A sensitive-data instruction the processor flagged holds nothing up (INSTR-2).
         check_kind(controller, SENSITIVE_DATA)
     if sensitive and not controller.has_instruction(SENSITIVE_DATA):
