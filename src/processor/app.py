@@ -105,6 +105,8 @@ class Processor:
         self.sealer.erasures = ErasureRegister(self.store, self.projector.position)
         self.clock: clocks.Clock = clock or clocks.SystemClock()
         self._ledger: LedgerService | None = None
+        # Saved, projected, not yet signed: by position (group commit, see `defer_signing`).
+        self._unsigned: dict[int, Recording[Any]] | None = None
         # Credentials this process issued, by user name, for the caller that asked for them
         # (the CLI prints them once, the demo logs its cast in). Never stored anywhere.
         self.issued: dict[str, str] = {}
@@ -279,7 +281,9 @@ class Processor:
         """Save the aggregates' new events (or bare events) in one transaction, then sign them.
 
         Returns only after the events are covered by a new signed checkpoint and visible in the
-        read models, so the next command (in any process) sees them.
+        read models, so the next command (in any process) sees them; or, when signing is
+        deferred (`defer_signing`), once they are visible, leaving the signature to the group
+        commit the caller waits for before it answers.
         """
         try:
             recordings = self._save(aggregates)
@@ -325,11 +329,95 @@ class Processor:
         `recent` are the recordings the command just saved: the ledger signs them and the
         projector applies them as handed, reading back from the store only what they do not
         cover (another writer's events, a gap).
+
+        When signing is deferred (`defer_signing`, the server's group commit), this process's
+        own records are projected at once and signed later by `sign_pending`, as long as every
+        unsigned record is one of them; anything else (another writer's record, a command that
+        died before signing, a gap) is signed here first, with all that waits, as always.
         """
+        pending = self._unsigned
+        if pending is not None:
+            for recording in recent:
+                pending[recording.notification.id] = recording
+            top = self._own_unsigned_tail(just_saved=bool(recent))
+            if top:
+                self.projector.catch_up(recent, until=top)
+                return
+            recent = list(pending.values())
         # Refuses (IntegrityFailureError) before anything is projected.
         self.ledger.extend(recent)
+        if pending:
+            self._drop_signed(pending)
         # `extend` saw the signed position under the ledger's lock: no second query for it.
         self.projector.catch_up(recent, until=self.ledger.last_signed)
+
+    # -- group commit (the server) ------------------------------------------------------------
+
+    def defer_signing(self) -> None:
+        """Sign this process's commits in groups: `commit` saves and projects, `sign_pending` signs.
+
+        Only a caller that makes every command wait for `sign_pending` before it answers may
+        turn this on (`processor.api.runtime.Runtime` does, through
+        `processor.kernel.groupcommit`): the promise that a command returns only once its
+        events are stored, signed and visible is kept by that wait.
+        """
+        if self._unsigned is None:
+            self._unsigned = {}
+
+    def unsigned_top(self) -> int:
+        """The newest position this process saved and has not signed yet (0: none)."""
+        return max(self._unsigned) if self._unsigned else 0
+
+    def unsigned_count(self) -> int:
+        """How many records this process saved and has not signed yet."""
+        return len(self._unsigned) if self._unsigned else 0
+
+    def sign_pending(self) -> int:
+        """Sign what this process saved and has not signed (and anything before it): one checkpoint.
+
+        Returns the newest signed position. Called by the group's leader, and before a receipt
+        proves a record the command has just saved.
+        """
+        pending = self._unsigned
+        recent = list(pending.values()) if pending else []
+        projected = self._own_unsigned_tail(just_saved=True)
+        self.ledger.extend(recent)
+        if pending:
+            self._drop_signed(pending)
+        if self.ledger.last_signed != projected:
+            # Records other than this process's own, already projected ones were signed.
+            self.projector.catch_up(recent, until=self.ledger.last_signed)
+        return self.ledger.last_signed
+
+    def settle(self) -> None:
+        """Sign now what this process saved and has not signed, if anything (a receipt needs it)."""
+        if self._unsigned:
+            self.sign_pending()
+
+    def _drop_signed(self, pending: dict[int, Recording[Any]]) -> None:
+        signed = self.ledger.last_signed
+        for position in [p for p in pending if p <= signed]:
+            del pending[position]
+
+    def _own_unsigned_tail(self, *, just_saved: bool) -> int:
+        """The newest unsigned position, if every unsigned record up to it is this process's.
+
+        After a save the handed recordings are the newest this process knows of; at the start
+        of a command the store's end is read, so another writer's new records are signed (and
+        MAC-checked) before they are projected.
+        """
+        pending = self._unsigned
+        if not pending:
+            return 0
+        top = max(pending)
+        signed = self.ledger.last_signed
+        if top - signed > len(pending):
+            return 0  # a gap, or another writer's records, between the signed and ours
+        if any(p not in pending for p in range(signed + 1, top + 1)):
+            return 0
+        if not just_saved and (self.store.recorder.max_notification_id() or 0) != top:
+            return 0
+        return top
 
     def end_command(self) -> None:
         """Forget cached keys, so a later erasure by anyone is honoured at once."""

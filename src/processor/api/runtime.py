@@ -4,8 +4,12 @@ A worker process opens the store once and runs one request at a time against it 
 the store's sealer, ledger and projector are not made for concurrent use inside one process,
 and SQLite has one writer anyway. Several processes (PostgreSQL) run requests side by side;
 the store's optimistic concurrency and the controller write lock (`processor.services.writelock`)
-keep
-them apart, and every request first catches up with what the others committed.
+keep them apart, and every request first catches up with what the others committed.
+
+Signing is done in groups (`processor.kernel.groupcommit`): a request saves and projects its
+events under the lock, releases it, and waits until one checkpoint covers them; the first to
+wait signs for all that finished meanwhile. A request answers only after that, so what it
+returns is stored, signed and visible, as a single command's would be.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import TYPE_CHECKING, Final
 import sqlalchemy as sa
 
 from processor import refusals
+from processor.api.grouping import grouping
 from processor.api.problems import NotAuthenticatedError
 from processor.app import Processor
 from processor.credentials.secrets import credential_id_of, matches
@@ -27,6 +32,7 @@ from processor.domain.users import User
 from processor.kernel import clock as clocks
 from processor.kernel.context import Via
 from processor.kernel.errors import AccessDeniedError, ConflictError, NotFoundError, RefusedError
+from processor.kernel.groupcommit import GroupCommit
 from processor.readmodels import tables as t
 
 if TYPE_CHECKING:
@@ -50,14 +56,31 @@ class Runtime:
         self._clock = clock
         self.lock = threading.RLock()
         self.proc = Processor.open(settings, clock)
+        self.proc.defer_signing()
+        config = grouping()
+        self.group = GroupCommit(
+            self._sign,
+            lambda: self.proc.ledger.last_signed,
+            self.proc.unsigned_count,
+            window=config.window,
+            max_pending=config.max_pending,
+        )
         # Credential id -> user name: only a locator; the credential is checked on the user's
         # own events by `processor.desk.login` every time.
         self._holders: dict[str, str] = {}
 
     def close(self) -> None:
-        """Release the store's connections."""
+        """Sign what waits, then release the store's connections."""
         with self.lock:
-            self.proc.close()
+            try:
+                self.proc.settle()
+            finally:
+                self.proc.close()
+
+    def _sign(self) -> int:
+        """The group's signature: everything saved and not yet signed, in one checkpoint."""
+        with self.lock, self.proc.using_clock():
+            return self.proc.sign_pending()
 
     def _resolve_clock(self) -> None:
         """Injected clock (tests), else the wall clock, never behind a simulation's last event."""
@@ -70,11 +93,12 @@ class Runtime:
 
     @contextlib.contextmanager
     def store(self) -> Iterator[Processor]:
-        """The store, caught up, for a request that needs no person (public ledger reads)."""
+        """The store, caught up and signed, for a request that needs no person (ledger reads)."""
         with self.lock:
             self._resolve_clock()
             with self.proc.using_clock():
                 try:
+                    self.proc.settle()
                     yield self.proc
                 finally:
                     self.proc.end_command()
@@ -84,27 +108,39 @@ class Runtime:
         """The desk of the credential's holder, for one request (ACC-12, ACC-8).
 
         Business-rule refusals are recorded (as the CLI records them); a controller user's
-        attempt on another controller's data is recorded and counted, and answered 404.
+        attempt on another controller's data is recorded and counted, and answered 404. The
+        request returns (or raises) only once what it and the requests before it saved is
+        signed: the group commit's wait, outside the lock.
         """
-        with self.lock:
-            self._resolve_clock()
-            with self.proc.using_clock():
-                session: Desk | None = None
-                try:
-                    self.proc.catch_up()
-                    session = self.authenticate(credential, command)
-                    yield session
-                except AccessDeniedError as exc:
-                    if exc.rule == OTHER_CONTROLLER_RULE:
-                        raise NotFoundError("unknown id: no such resource for this user") from None
-                    raise
-                except RefusedError as exc:
-                    if session is not None:
-                        with contextlib.suppress(RefusedError, ConflictError):
-                            session.record_refusal(command, exc.rule, str(exc))
-                    raise
-                finally:
-                    self.proc.end_command()
+        target = 0
+        self.group.started()
+        try:
+            with self.lock:
+                self._resolve_clock()
+                with self.proc.using_clock():
+                    session: Desk | None = None
+                    try:
+                        self.proc.catch_up()
+                        session = self.authenticate(credential, command)
+                        yield session
+                    except AccessDeniedError as exc:
+                        if exc.rule == OTHER_CONTROLLER_RULE:
+                            raise NotFoundError(
+                                "unknown id: no such resource for this user"
+                            ) from None
+                        raise
+                    except RefusedError as exc:
+                        if session is not None:
+                            with contextlib.suppress(RefusedError, ConflictError):
+                                session.record_refusal(command, exc.rule, str(exc))
+                        raise
+                    finally:
+                        self.proc.end_command()
+                        target = self.proc.unsigned_top()
+        finally:
+            self.group.finished()
+            if target:
+                self.group.wait(target)
 
     def authenticate(self, credential: str | None, command: str) -> Desk:
         """Log the holder of `credential` in; a wrong one is recorded and counts (ACC-8)."""

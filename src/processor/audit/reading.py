@@ -33,9 +33,12 @@ def stored_events(
     """(position, event) for every stored event of these classes (all, without classes).
 
     Only what the ledger has signed is read (`until` defaults to the signed position): a row
-    forged into the events table behind the application is not audit evidence.
+    forged into the events table behind the application is not audit evidence. A server
+    signs in groups, so what its commands saved and have not signed yet is signed first.
     """
     topics = [get_topic(cls) for cls in classes]
+    if until is None:
+        proc.settle()  # what this command (or its group) just saved is signed first
     last = proc.ledger.signed_position() if until is None else until
     start = 1
     while start <= last:

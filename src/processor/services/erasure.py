@@ -138,6 +138,7 @@ class ErasureService:
         contact_id: str,
         event: Any,  # noqa: ANN401 - the ContactErased event class is built by @event
     ) -> dict[str, Any]:
+        self.proc.settle()  # the receipt proves a signed record (the server signs in groups)
         return self.proc.ledger.receipt(
             position,
             kind="erasure",

@@ -301,4 +301,5 @@ class RetentionService:
             "notes), so copies in backups are unreadable too (RET-5)",
             "policy_version": event.policy_version,
         }
+        self.proc.settle()  # the certificate proves a signed record (the server signs in groups)
         return self.proc.ledger.receipt(position, kind="deletion-certificate", details=details)
