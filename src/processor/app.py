@@ -339,9 +339,12 @@ class Processor:
         if pending is not None:
             for recording in recent:
                 pending[recording.notification.id] = recording
+            if not recent and self._nothing_new():
+                return
             top = self._own_unsigned_tail(just_saved=bool(recent))
             if top:
-                self.projector.catch_up(recent, until=top)
+                if recent or self.projector.seen < top:
+                    self.projector.catch_up(recent, until=top)
                 return
             recent = list(pending.values())
         # Refuses (IntegrityFailureError) before anything is projected.
@@ -398,6 +401,18 @@ class Processor:
         signed = self.ledger.last_signed
         for position in [p for p in pending if p <= signed]:
             del pending[position]
+
+    def _nothing_new(self) -> bool:
+        """Whether the store ends where this process last signed or saved, all of it projected.
+
+        One read instead of a ledger and a projector transaction at the start of every request
+        of a server: anything another writer saved moves the end, and then the full catch-up
+        runs.
+        """
+        known = max(self.unsigned_top(), self.ledger.last_signed)
+        if not known or self.projector.seen != known:
+            return False
+        return (self.store.recorder.max_notification_id() or 0) == known
 
     def _own_unsigned_tail(self, *, just_saved: bool) -> int:
         """The newest unsigned position, if every unsigned record up to it is this process's.

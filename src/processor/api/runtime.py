@@ -57,6 +57,8 @@ class Runtime:
         self.lock = threading.RLock()
         self.proc = Processor.open(settings, clock)
         self.proc.defer_signing()
+        # Recorded at `init` and never changed: read once, not once per request.
+        self._simulation = self.proc.simulation
         config = grouping()
         self.group = GroupCommit(
             self._sign,
@@ -88,7 +90,7 @@ class Runtime:
             self.proc.clock = self._clock
             return
         wall = clocks.SystemClock()
-        last = self.proc.last_event_time() if self.proc.simulation else None
+        last = self.proc.last_event_time() if self._simulation else None
         self.proc.clock = clocks.FixedClock(last) if last and last > wall.now() else wall
 
     @contextlib.contextmanager

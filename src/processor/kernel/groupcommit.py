@@ -26,6 +26,8 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from processor.kernel.errors import IntegrityFailureError
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -95,7 +97,7 @@ class GroupCommit:
             waiting = self._waiting + 1
         error: BaseException | None = None
         try:
-            self._sign()
+            self._sign_through(target)
         except BaseException as exc:  # noqa: BLE001 - handed to every waiter, then re-raised
             error = exc
         with self._cond:
@@ -109,3 +111,15 @@ class GroupCommit:
             self._cond.notify_all()
         if error is not None:
             raise error
+
+    def _sign_through(self, target: int) -> None:
+        """Sign, and make sure the signature reached the leader's own position.
+
+        Everything the leader waited for was saved before it signed: a signature that stops
+        short of it is a fault to report, never a reason to sign again.
+        """
+        signed = self._sign()
+        if signed < target:
+            raise IntegrityFailureError(
+                f"the group's signature reached position {signed}, not position {target}"
+            )

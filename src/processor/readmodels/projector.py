@@ -98,6 +98,10 @@ class Projector:
         self.engine = engine
         self.sealer = sealer
         self.keys = keys
+        # The position this process last read or wrote under the tracking row's lock: a lower
+        # bound of `position()` (read models only move forward, except in a rebuild, which
+        # projects to the end itself), so a caller can skip a catch-up that has nothing to do.
+        self.seen = 0
         self._index_keys: dict[str, bytes] = {}
         self._pseudonym_keys: dict[str, bytes] = {}
         self._hints: dict[tuple[str, str], dict[str, Any]] = {}
@@ -170,6 +174,7 @@ class Projector:
                     .values(position=t.tracking.c.position)
                     .returning(t.tracking.c.position)
                 ).scalar_one()
+                self.seen = position
                 if until is not None and position >= until:
                     return applied  # nothing signed is left to apply: no notification read
                 ids, events = _handed_run(known, position, until)
@@ -197,6 +202,7 @@ class Projector:
                     .values(position=ids[-1])
                 )
                 applied += len(ids)
+            self.seen = ids[-1]
             if until is not None and ids[-1] >= until:
                 return applied  # reached `until`: a further pass would read nothing
 
