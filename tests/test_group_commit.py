@@ -73,6 +73,20 @@ def test_a_group_is_signed_by_one_checkpoint_and_verifies__AUD_4(acme):
     assert _rows(acme) == projected
 
 
+def test_a_group_past_its_limit_signs_at_once_so_memory_stays_bounded__AUD_4(acme):
+    """A long run of commits (an import over HTTP) signs whenever the limit is reached."""
+    acme.defer_signing(limit=3)
+    alice = login(acme, "alice")
+    before = _checkpoints(acme)
+    for i in range(6):
+        alice.contacts.add("acme", "news", f"l{i}@example.dk", "email:form")
+        acme.end_command()
+        assert acme.unsigned_count() < 3
+    assert _checkpoints(acme) > before
+    acme.sign_pending()
+    assert acme.ledger.verify().ok
+
+
 def test_one_live_contact_per_email_inside_a_group__SUBJ_4(acme):
     """The second add of an e-mail in the same group finds the first, still unsigned."""
     acme.defer_signing()

@@ -107,6 +107,7 @@ class Processor:
         self._ledger: LedgerService | None = None
         # Saved, projected, not yet signed: by position (group commit, see `defer_signing`).
         self._unsigned: dict[int, Recording[Any]] | None = None
+        self._unsigned_limit = 0
         # Credentials this process issued, by user name, for the caller that asked for them
         # (the CLI prints them once, the demo logs its cast in). Never stored anywhere.
         self.issued: dict[str, str] = {}
@@ -339,14 +340,16 @@ class Processor:
         if pending is not None:
             for recording in recent:
                 pending[recording.notification.id] = recording
-            if not recent and self._nothing_new():
+            if len(pending) >= self._unsigned_limit:
+                recent = list(pending.values())  # too many waiting: sign them now
+            elif not recent and self._nothing_new():
                 return
-            top = self._own_unsigned_tail(just_saved=bool(recent))
-            if top:
+            elif top := self._own_unsigned_tail(just_saved=bool(recent)):
                 if recent or self.projector.seen < top:
                     self.projector.catch_up(recent, until=top)
                 return
-            recent = list(pending.values())
+            else:
+                recent = list(pending.values())
         # Refuses (IntegrityFailureError) before anything is projected.
         self.ledger.extend(recent)
         if pending:
@@ -356,16 +359,18 @@ class Processor:
 
     # -- group commit (the server) ------------------------------------------------------------
 
-    def defer_signing(self) -> None:
+    def defer_signing(self, limit: int = 1000) -> None:
         """Sign this process's commits in groups: `commit` saves and projects, `sign_pending` signs.
 
         Only a caller that makes every command wait for `sign_pending` before it answers may
         turn this on (`processor.api.runtime.Runtime` does, through
         `processor.kernel.groupcommit`): the promise that a command returns only once its
-        events are stored, signed and visible is kept by that wait.
+        events are stored, signed and visible is kept by that wait. Past `limit` unsigned
+        records (a long import) a commit signs at once, so memory stays bounded.
         """
         if self._unsigned is None:
             self._unsigned = {}
+        self._unsigned_limit = limit
 
     def unsigned_top(self) -> int:
         """The newest position this process saved and has not signed yet (0: none)."""

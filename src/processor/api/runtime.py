@@ -56,10 +56,10 @@ class Runtime:
         self._clock = clock
         self.lock = threading.RLock()
         self.proc = Processor.open(settings, clock)
-        self.proc.defer_signing()
+        config = grouping()
+        self.proc.defer_signing(config.max_pending)
         # Recorded at `init` and never changed: read once, not once per request.
         self._simulation = self.proc.simulation
-        config = grouping()
         self.group = GroupCommit(
             self._sign,
             lambda: self.proc.ledger.last_signed,
