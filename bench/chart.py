@@ -1,4 +1,8 @@
-"""A small hand-written SVG chart of time against size (log-log), one panel per backend."""
+"""A small hand-written SVG chart of time against size (log-log), one panel per backend.
+
+Below it, when the run measured it, the HTTP figure (issue 28): ours against the plain FastAPI +
+eventsourcing baseline, as ratios next to their targets, one group of bars per backend.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,12 @@ SERIES = (
 PANEL_W, PANEL_H = 420, 300
 MARGIN_L, MARGIN_R, MARGIN_T, MARGIN_B = 60, 20, 40, 45
 LEGEND_H = 80
+# (metric, label, target, colour): the HTTP ratios; a bar meets its target on the marked side.
+HTTP_BARS = (
+    ("http_throughput_vs_baseline", "HTTP requests/s vs baseline (>= 1)", 1.0, "#9467bd"),
+    ("http_p99_vs_baseline", "HTTP p99 vs baseline (<= 1.5)", 1.5, "#8c564b"),
+)
+HTTP_H = 150
 
 
 def _decades(low: float, high: float) -> tuple[int, int]:
@@ -91,11 +101,67 @@ def _panel(name: str, entries: list[dict[str, Any]], left: float) -> list[str]:
     return out
 
 
+def _http_panel(results: dict[str, Any], backends: list[str], top: float) -> list[str]:
+    """Bars of the HTTP ratios per backend, on a linear scale from 0, with each target's line."""
+    ran = [b for b in backends if isinstance(results.get(b), dict) and results[b].get("http")]
+    values = [
+        float(results[b][m]) for b in ran for m, *_ in HTTP_BARS if results[b].get(m) is not None
+    ]
+    if not values:
+        return []
+    scale_max = max([*values, *(t for _m, _l, t, _c in HTTP_BARS)]) * 1.1
+    plot_h = HTTP_H - 50
+    x0 = MARGIN_L
+    base = top + 25 + plot_h
+
+    def y(value: float) -> float:
+        return base - value / scale_max * plot_h
+
+    title = "HTTP adds, 32 clients: ours / plain FastAPI + eventsourcing (ratio; dashed: target)"
+    out = [
+        f'<text x="{x0}" y="{top + 14}" font-weight="bold">{escape(title)}</text>',
+        f'<line x1="{x0}" y1="{base}" x2="{x0 + 560}" y2="{base}" stroke="#999"/>',
+    ]
+    for i, name in enumerate(ran):
+        group = x0 + 20 + i * 280
+        http = results[name]["http"]
+        failed = "" if http.get("ok") else " (checks failed)"
+        out.append(
+            f'<text x="{group + 100}" y="{base + 16}" text-anchor="middle">'
+            f"{escape(name)}, {http['workers']} worker(s){failed}</text>"
+        )
+        for j, (metric, _label, target, colour) in enumerate(HTTP_BARS):
+            bx = group + j * 110
+            value = results[name].get(metric)
+            ty = y(target)
+            out.append(
+                f'<line x1="{bx - 5}" y1="{ty:.1f}" x2="{bx + 85}" y2="{ty:.1f}" '
+                'stroke="#333" stroke-dasharray="4,3"/>'
+            )
+            if value is None:
+                continue
+            by = y(float(value))
+            out.append(
+                f'<rect x="{bx}" y="{by:.1f}" width="80" height="{base - by:.1f}" fill="{colour}"/>'
+            )
+            out.append(
+                f'<text x="{bx + 40}" y="{by - 4:.1f}" text-anchor="middle">{float(value):.2f}'
+                "</text>"
+            )
+    for j, (_metric, label, _target, colour) in enumerate(HTTP_BARS):
+        lx = x0 + 20 + j * 280
+        ly = base + 34
+        out.append(f'<rect x="{lx}" y="{ly - 8}" width="14" height="10" fill="{colour}"/>')
+        out.append(f'<text x="{lx + 20}" y="{ly + 1}">{escape(label)}</text>')
+    return out
+
+
 def render(results: dict[str, Any], backends: list[str]) -> str:
     """The SVG text: time (s) against size for import, rebuild and verify and their baselines."""
     panels = [b for b in backends if isinstance(results.get(b), dict) and results[b].get("scaling")]
     width = max(620, PANEL_W * len(panels))
-    height = PANEL_H + LEGEND_H
+    http = _http_panel(results, backends, PANEL_H + LEGEND_H - 10)
+    height = PANEL_H + LEGEND_H + (HTTP_H if http else 0)
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">'
@@ -112,6 +178,7 @@ def render(results: dict[str, Any], backends: list[str]) -> str:
             f'stroke-width="2"{dash_attr}/>'
         )
         parts.append(f'<text x="{lx + 36}" y="{ly + 4}">{escape(label)}</text>')
+    parts.extend(http)
     parts.append(
         f'<text x="20" y="{height - 8}" fill="#555">'
         f"{escape(str(results.get('date', '')))} - {escape(str(results.get('machine', '')))}"

@@ -21,6 +21,7 @@ from bench import chart
 from bench.backends import Backend, plain_url, postgres_url, postgres_version
 from bench.baselines import raw_copy_postgres, raw_insert_sqlite, raw_rows
 from bench.child import run_child, settings_to_json
+from bench.http import measure_http
 from bench.scenarios import (
     as_alice,
     erase,
@@ -51,7 +52,13 @@ TARGETS: dict[str, dict[str, tuple[str, float]]] = {
     "peak_rss_mb_1m": {"*": ("<", 300.0)},
     "startup_help_vs_python": {"sqlite": ("<=", 3.0)},
     "startup_find_vs_python": {"*": ("<=", 10.0)},
+    # Issue 28: HTTP adds, 32 clients, vs a plain FastAPI + eventsourcing app (bench/http.py).
+    "http_throughput_vs_baseline": {"*": (">=", 1.0)},
+    "http_p99_vs_baseline": {"*": ("<=", 1.5)},
 }
+# Targets that count as missed when the HTTP run's checks fail (errors, lost or doubled events,
+# a ledger that does not verify), whatever the ratios.
+HTTP_METRICS = ("http_throughput_vs_baseline", "http_p99_vs_baseline")
 ROWS = (
     ("import_per_s", "import, contacts/s"),
     ("import_vs_eventsourcing", "import vs plain eventsourcing (1,000 per save)"),
@@ -66,6 +73,8 @@ ROWS = (
     ("peak_rss_mb_1m", "peak RSS importing 1M contacts, MB"),
     ("startup_help_vs_python", "`processor --help` vs `python -c pass` (time)"),
     ("startup_find_vs_python", "`contacts find` on a small store vs `python -c pass` (time)"),
+    ("http_throughput_vs_baseline", "HTTP adds, 32 clients: requests/s vs plain FastAPI + es"),
+    ("http_p99_vs_baseline", "HTTP adds, 32 clients: p99 vs plain FastAPI + es (time)"),
 )
 
 
@@ -83,6 +92,9 @@ class Plan:
     raw_repeats: int
     startup_reps: int
     campaign: int | None
+    http_seconds: float | None  # None: no HTTP figure (--no-http)
+    http_reps: int
+    http_warmup: float
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -109,6 +121,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--campaign",
         type=int,
         help="recipients of the measured campaign send (default: the whole imported list)",
+    )
+    parser.add_argument(
+        "--http-seconds",
+        type=float,
+        help="seconds each HTTP round is measured (default 10; --quick 2)",
+    )
+    parser.add_argument(
+        "--http-reps", type=int, help="alternating HTTP rounds per server (default 2; --quick 1)"
+    )
+    parser.add_argument(
+        "--no-http", action="store_true", help="skip the HTTP figure (servers under load)"
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results JSON path")
     args = parser.parse_args(argv)
@@ -138,6 +161,10 @@ def make_plan(args: argparse.Namespace) -> Plan:
         raw_repeats=1 if args.quick else 3,
         startup_reps=3 if args.quick else 15,
         campaign=args.campaign,
+        http_seconds=None if args.no_http else (args.http_seconds or (2.0 if args.quick else 10.0)),
+        http_reps=args.http_reps or (1 if args.quick else 2),
+        # Under 32 clients one of our requests can take over a second: 2 s reaches steady state.
+        http_warmup=1.0 if args.quick else 2.0,
     )
 
 
@@ -330,6 +357,10 @@ def run_backend(
         measure_size(backend, size, csv_for(size, folder, csvs), plan) for size in plan.sizes
     ]
     ops = measure_ops(backend, plan, folder)
+    http = None
+    if plan.http_seconds is not None:
+        log(f"{backend.name}: HTTP adds, baseline and ours ({plan.http_reps} rounds)")
+        http = measure_http(backend, plan.http_seconds, plan.http_reps, plan.http_warmup, log)
     head = next(e for e in scaling if e["size"] == plan.headline)
     large = next((e for e in scaling if e["size"] == LARGE_SIZE), None)
     summary: dict[str, Any] = {
@@ -346,11 +377,18 @@ def run_backend(
         "rebuild_vs_read_decode": round(head["rebuild_vs_read_decode"], 3),
         "verify_vs_read": round(head["verify_vs_read"], 3),
         "peak_rss_mb_1m": round(large["peak_rss_mb"], 1) if large else None,
+        "http_throughput_vs_baseline": http["http_throughput_vs_baseline"] if http else None,
+        "http_p99_vs_baseline": http["http_p99_vs_baseline"] if http else None,
     }
+    targets = check_targets(backend.name, summary)
+    if http is not None and not http["ok"]:
+        for metric in HTTP_METRICS:
+            targets[metric] = {**targets[metric], "met": False, "failed_checks": True}
     return {
         **summary,
         "headline_size": plan.headline,
-        "targets": check_targets(backend.name, summary),
+        "targets": targets,
+        "http": http,
         "single": ops["single"],
         "erase": ops["erase"],
         "startup": ops["startup"],
@@ -432,6 +470,28 @@ def scaling_table(results: dict[str, Any], names: list[str]) -> str:
     return "\n".join(lines)
 
 
+def http_table(results: dict[str, Any], names: list[str]) -> str:
+    """The HTTP figure's own numbers: requests/s, p50 and p99 of ours and of the baseline."""
+    head = (
+        "| backend | workers | server | requests/s | p50 ms | p99 ms | errors "
+        "| events match | ledger verifies |"
+    )
+    lines = [head, "|---|---:|---|---:|---:|---:|---:|---|---|"]
+    for n in names:
+        http = results.get(n, {}).get("http")
+        if not http:
+            continue
+        for who, label in (("ours", "processor serve"), ("baseline", "FastAPI + es")):
+            fig = http[who]
+            checks = f"{http['events_match']} | {http['ledger_verified']}" if who == "ours" else "|"
+            lines.append(
+                f"| {n} | {http['workers']} | {label} | {fig['rps']:,.1f} "
+                f"| {fmt('p', fig['p50_ms'])} | {fmt('p', fig['p99_ms'])} | {fig['errors']} "
+                f"| {checks} |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run, print the table, write the results and the chart."""
     args = parse_args(argv)
@@ -471,5 +531,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results, names))
     print()
     print(scaling_table(results, names))
+    if plan.http_seconds is not None:
+        print()
+        print(http_table(results, names))
     print(f"\nwrote {out} and {svg} in {results['seconds']:.0f} s")
     return 0

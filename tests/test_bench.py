@@ -88,5 +88,21 @@ def test_bench_quick_run_writes_results_and_chart(backend, tmp_path):
     assert got["startup"]["python_ms"] > 0
     assert got["scaling"][-1]["sent"] == got["scaling"][-1]["export_contacts"] == 400
 
+    # The HTTP figure (issue 28): both servers answered, every 201 is one stored event once,
+    # and the ledger verifies after the run.
+    http = got["http"]
+    for who in ("ours", "baseline"):
+        assert http[who]["rps"] > 0, who
+        assert http[who]["p50_ms"] > 0 and http[who]["p99_ms"] >= http[who]["p50_ms"], who
+        assert http[who]["errors"] == 0, who
+    assert http["events_match"] is True
+    assert http["ledger_verified"] is True
+    assert http["stored_contact_added"] == http["created_201"] > 0
+    assert http["workers"] == (2 if backend == "postgres" else 1)
+    assert got["http_throughput_vs_baseline"] > 0
+    assert got["http_p99_vs_baseline"] > 0
+    assert "HTTP adds, 32 clients" in done.stdout
+
     svg = out.with_suffix(".svg").read_text(encoding="utf-8")
     assert svg.startswith("<svg") and "polyline" in svg
+    assert "HTTP adds, 32 clients" in svg
