@@ -44,6 +44,24 @@ from .state import state
     help="Non-public address ranges OpenGDPR callbacks may go to anyway, comma-separated "
     "(e.g. 10.20.0.0/16); by default only public addresses (PROCESSOR_CALLBACK_ALLOW).",
 )
+@click.option(
+    "--tls-cert",
+    metavar="FILE",
+    envvar="PROCESSOR_TLS_CERT",
+    help="PEM certificate (chain) to terminate TLS with; with --tls-key (PROCESSOR_TLS_CERT).",
+)
+@click.option(
+    "--tls-key",
+    metavar="FILE",
+    envvar="PROCESSOR_TLS_KEY",
+    help="PEM private key of --tls-cert (PROCESSOR_TLS_KEY).",
+)
+@click.option(
+    "--behind-tls-proxy",
+    is_flag=True,
+    help="A proxy in front of this server terminates TLS; plain HTTP is then served to it "
+    "(without this or a certificate, only a loopback address is served, ACC-17).",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -53,6 +71,9 @@ def serve(
     public_url: str | None,
     max_body_mb: float | None,
     callback_allow: str | None,
+    tls_cert: str | None,
+    tls_key: str | None,
+    behind_tls_proxy: bool,
 ) -> None:
     """Serve the HTTP API and OpenGDPR endpoints (OpenAPI at /openapi.json)."""
     import os
@@ -60,6 +81,7 @@ def serve(
     import uvicorn
 
     from processor.api import publicurl
+    from processor.api import transport as tr
     from processor.api.bodylimit import MAX_BODY_ENV, max_body_bytes
     from processor.api.opengdpr.destinations import ALLOW_ENV, parse_allow
     from processor.api.serve import GRACEFUL_SECONDS, check_workers, export_settings
@@ -69,6 +91,9 @@ def serve(
     check_workers(settings, workers)
     # Everything that can refuse is checked before the environment is changed.
     base, defaulted = publicurl.for_serving(public_url, host, port)
+    transport = tr.for_serving(host, tls_cert, tls_key, behind_tls_proxy=behind_tls_proxy)
+    if defaulted:
+        base = base.replace("http://", f"{transport.scheme}://", 1)
     limit = max_body_bytes(max_body_mb)
     allowed = parse_allow(callback_allow)
     Processor.open(settings).close()  # a missing or unreadable store fails here, in one line
@@ -76,7 +101,8 @@ def serve(
     os.environ[publicurl.PUBLIC_URL_ENV] = base
     os.environ[MAX_BODY_ENV] = str(limit / (1024 * 1024))
     os.environ[ALLOW_ENV] = ",".join(map(str, allowed))
-    click.echo(f"serving {settings.store_label()} on http://{host}:{port} ({workers} worker"
+    click.echo(f"serving {settings.store_label()} on {transport.scheme}://{host}:{port} "
+               f"({transport.describe()}; {workers} worker"
                f"{'s' if workers > 1 else ''}); signed links use {base}"
                + (" (the bound address: give --public-url for the one controllers use)"
                   if defaulted else "")
@@ -92,6 +118,8 @@ def serve(
         access_log=False,
         log_level="warning",
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        ssl_certfile=transport.certfile,
+        ssl_keyfile=transport.keyfile,
     )
 
 

@@ -55,14 +55,23 @@ def store_args(settings: Settings) -> list[str]:
 class Server:
     """`processor serve` in a subprocess, waited for until it answers."""
 
-    def __init__(self, settings: Settings, workers: int = 1, log: Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        workers: int = 1,
+        log: Path | None = None,
+        *,
+        extra: tuple[str, ...] = (),
+        scheme: str = "http",
+        verify: Any = True,  # httpx's own type: a context, a path or a flag
+    ) -> None:
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.log_path = log
         self._log: Any = log.open("wb") if log else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [str(PROCESSOR), *store_args(settings), "serve", "--port", str(self.port),
-             "--workers", str(workers)],
+             "--workers", str(workers), *extra],
             stdout=subprocess.DEVNULL, stderr=self._log, env={**os.environ},
         )  # fmt: skip
         deadline = time.monotonic() + 60
@@ -70,7 +79,8 @@ class Server:
             if self.process.poll() is not None:
                 raise AssertionError(f"serve exited with {self.process.returncode}")
             try:
-                if httpx.get(f"{self.url}/v1/ledger/head", timeout=2).status_code == 200:
+                answer = httpx.get(f"{self.url}/v1/ledger/head", timeout=2, verify=verify)
+                if answer.status_code == 200:
                     return
             except httpx.HTTPError:
                 time.sleep(0.2)

@@ -1,6 +1,7 @@
 """What the audit report shows of the checks: samples, reviews, contact changes, challenges.
 
-`checks_evidence` is the one call the report makes (ACC-7, SUB-7, SUB-8, AUD-5, AUD-6). It
+`checks_evidence` is the one call the report makes (ACC-7, SUB-7, SUB-8, AUD-5, AUD-6,
+AUD-7). It
 reads the ledger-covered events, authorises nobody (the report's command did that) and returns
 counts and dates only: never a value of personal data, never a note's text.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from processor.audit import contactpersons, reviews
+from processor.audit import contactpersons, inspections, reviews
 from processor.audit.challenges import challenges
 from processor.audit.samples import entry_deviates, load_samples, next_due
 from processor.domain.ids import PROCESSOR_PARTY
@@ -67,6 +68,7 @@ def checks_evidence(
         "policy_review": _clock(reviews.review_state(proc, reviews.POLICY)),
         "contact_changes": contact_changes,
         "challenges": len(challenges(proc, controller, start, end)),
+        "inspections": inspections.summary(proc, controller, start, end),
     }
 
 

@@ -116,6 +116,16 @@ def _checks(model: dict[str, Any]) -> list[dict[str, Any]]:
                     f"the {what} is overdue (due {state.get('next_due')})",
                 )
             )
+    inspected = checks.get("inspections", {})
+    if inspected.get("deviations"):
+        found.append(
+            _dev(
+                "AUD-7",
+                "inspection-deviation",
+                f"{inspected['deviations']} inspections in the period found deviations "
+                "(`audit inspections` gives their findings)",
+            )
+        )
     return found
 
 

@@ -163,3 +163,38 @@ class SupervisionChallenge(ProcessorAggregate):
         self.reason = reason
         self.new_audit_requested = new_audit_requested
         self.challenged_by = actor
+
+
+class Inspection(ProcessorAggregate):
+    """An inspection or audit of the processor, or of one of its sub-processors (AUD-7).
+
+    Held by a controller, an auditor it mandated or a supervisory authority (SCC 12.1-12.3,
+    C.7, C.8, DPA18 Bilag 3); recorded by the GDPA on the inspector's behalf. `inspector` and
+    `findings` arrive sealed (a person's name, an account in words); `outcome` is the finding
+    code the report counts without opening them.
+    """
+
+    @event("InspectionRecorded")
+    def __init__(
+        self,
+        actor: str,
+        by: str,
+        party: str,
+        controller: str | None,
+        inspector: str,
+        of: str,
+        held_on: str,
+        outcome: str,
+        findings: str,
+        policy_version: str,
+    ) -> None:
+        self.recorded_by = actor
+        self.by = by
+        self.party = party
+        self.controller = controller
+        self.inspector = inspector
+        self.of = of
+        self.held_on = held_on
+        self.outcome = outcome
+        self.findings = findings
+        self.policy_version = policy_version

@@ -168,6 +168,14 @@ MECHANISMS: tuple[Mechanism, ...] = (
         "`audit dpia-pack`: the processing, the risks assessed and the measures against each",
         "processor.audit.packs",
     ),
+    _m(
+        "SUBJ-10",
+        "Assist with informing data subjects (Art. 13, 14) and on automated decisions (Art. 22)",
+        "`audit inform-pack` / `GET /v1/audit/inform-pack/{controller}`: from live state, the "
+        "fields in use, where contacts came from, purposes from the instructions, sub-processors "
+        "and transfers, and that no automated decision is made",
+        "processor.audit.inform:inform_pack",
+    ),
     # Staff access and confidentiality
     _m(
         "ACC-1",
@@ -282,6 +290,14 @@ MECHANISMS: tuple[Mechanism, ...] = (
         "processor.refusals:record",
         "UserLocked",
         "ControllerNotified",
+    ),
+    _m(
+        "ACC-17",
+        "All access encrypted in transit; messages say whether they went out over TLS",
+        "`serve` terminates TLS (`--tls-cert`/`--tls-key`) or runs behind a declared TLS proxy "
+        "(`--behind-tls-proxy`); plain HTTP off loopback is refused; `MessageRecorded.tls`",
+        "processor.api.transport:for_serving",
+        "MessageRecorded",
     ),
     # Sub-processors and transfers
     _m(
@@ -474,6 +490,14 @@ MECHANISMS: tuple[Mechanism, ...] = (
         "processor.audit.reviews",
         "RiskAssessmentReviewed",
         "SecurityPolicyReviewed",
+    ),
+    _m(
+        "AUD-7",
+        "Inspections of the processor and its sub-processors recorded with findings",
+        "`audit inspection` (GDPA, on the inspector's behalf: by, party, inspector, what, when, "
+        "outcome, sealed findings); `audit inspections`; deviations found are in this report",
+        "processor.audit.inspections:InspectionsService",
+        "InspectionRecorded",
     ),
 )
 

@@ -53,7 +53,18 @@ OBJECTIVES: tuple[Objective, ...] = (
         "Technical measures",
         "Technical measures protect the data: sealing, pseudonymised support, logging, "
         "authentication, refusal and lockout, and a tamper-evident ledger.",
-        ("ACC-5", "ACC-6", "ACC-8", "ACC-9", "ACC-10", "ACC-12", "AUD-4", "SUBJ-1", "SUBJ-2"),
+        (
+            "ACC-5",
+            "ACC-6",
+            "ACC-8",
+            "ACC-9",
+            "ACC-10",
+            "ACC-12",
+            "ACC-17",
+            "AUD-4",
+            "SUBJ-1",
+            "SUBJ-2",
+        ),
         (
             ("pseudonymised support views and logged reads", ("PersonalDataViewed",)),
             ("reveals of identifying data", ("PersonalDataRevealed",)),
@@ -84,6 +95,7 @@ OBJECTIVES: tuple[Objective, ...] = (
             "AUD-3",
             "AUD-5",
             "AUD-6",
+            "AUD-7",
         ),
         (
             ("staff undertakings recorded", ("StaffUndertakingRecorded",)),
@@ -98,6 +110,7 @@ OBJECTIVES: tuple[Objective, ...] = (
             ("sampled entries reviewed", ("SampleEntryReviewed",)),
             ("risk-assessment reviews", ("RiskAssessmentReviewed",)),
             ("IT-security policy reviews", ("SecurityPolicyReviewed",)),
+            ("inspections and audits recorded", ("InspectionRecorded",)),
             ("controller users changed on request", ("UserRequestCarriedOut",)),
             ("notices to controllers", ("ControllerNotified",)),
         ),
@@ -156,7 +169,7 @@ OBJECTIVES: tuple[Objective, ...] = (
         "Data-subject rights",
         "The processor assists the controller with every data-subject request and passes "
         "changes on to every recipient.",
-        ("SUBJ-3", "SUBJ-4", "SUBJ-5", "SUBJ-6", "SUBJ-9"),
+        ("SUBJ-3", "SUBJ-4", "SUBJ-5", "SUBJ-6", "SUBJ-9", "SUBJ-10"),
         (
             ("unsubscribes", ("UnsubscribedFromList",)),
             ("rectifications", ("ContactRectified",)),

@@ -329,6 +329,7 @@ def _extra_evidence(key: str, model: dict[str, Any], facts: EventFacts) -> list[
             ("sampled entries unreviewed", samples.get("unreviewed")),
             ("sampled entries deviating", samples.get("deviations")),
             ("contact-person changes", checks.get("contact_changes")),
+            ("inspections that found deviations", checks.get("inspections", {}).get("deviations")),
         ],
         "D": [
             ("contacts swept", facts.sums["swept_contacts"]),

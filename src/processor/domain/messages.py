@@ -26,6 +26,15 @@ from processor.kernel.aggregate import ProcessorAggregate
 
 CHANNELS = ("email", "sms")
 
+NOT_TRANSMITTED = "not-transmitted"
+"""The `tls` of a message this system records but does not itself put on a network (ACC-17).
+
+A message records how it went out: `tls` when it was delivered over TLS, `plain` when it was
+not. This system opens no connection to a carrier: `messages send` records the message for the
+sub-processor named on it, and says so rather than claiming an encryption it never used.
+Messages recorded before the field existed read `""` (not recorded).
+"""
+
 
 def message_id(controller: str, number: int) -> UUID:
     """The id of the controller's `number`-th message."""
@@ -67,6 +76,7 @@ class Message(ProcessorAggregate):
         instruction: str = ""
         units: int = 1
         test: bool = False
+        tls: str = ""
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -93,6 +103,7 @@ class Message(ProcessorAggregate):
         instruction: str = "",
         units: int = 1,
         test: bool = False,
+        tls: str = "",
     ) -> None:
         # The defaults read messages recorded before these facts were kept.
         self.controller = controller
@@ -103,6 +114,7 @@ class Message(ProcessorAggregate):
         self.instruction = instruction
         self.units = units
         self.test = test
+        self.tls = tls  # whether it went out over TLS (ACC-17); see NOT_TRANSMITTED
         self.bounced_at: datetime | None = None
         self.number = number
         self.contact = contact

@@ -24,7 +24,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
 
 from processor.domain.contacts import Contact
-from processor.domain.messages import CHANNELS, Message
+from processor.domain.messages import CHANNELS, NOT_TRANSMITTED, Message
 from processor.domain.sending import covering_lists, recipient_rules, sms_units
 from processor.kernel.errors import ConflictError, InvalidInputError, NotFoundError
 from processor.kernel.rules import first_broken
@@ -192,6 +192,7 @@ class MessagesService:
             "subprocessor": carrier.name,
             "decision_policy_version": carrier.decision.policy_version,
             "instruction": relied_on,
+            "tls": NOT_TRANSMITTED,
             "sent": len(messages),
             "units": units * len(messages),
             "skipped": dict(sorted(skipped.items())),
@@ -245,6 +246,7 @@ class MessagesService:
             "instruction": relied_on,
             "units": units,
             "test": test,
+            "tls": NOT_TRANSMITTED,
             "sent_at": message.timestamp.isoformat(),
             "content_expires_at": (
                 message.content_expires_at.isoformat() if message.content_expires_at else None
@@ -356,6 +358,7 @@ class MessagesService:
                     instruction=instruction,
                     units=units,
                     test=test,
+                    tls=NOT_TRANSMITTED,
                 )
                 for i, (contact, key_id) in enumerate(zip(recipients, keys, strict=True))
             ]
@@ -396,6 +399,7 @@ class MessagesService:
             "instruction": message.instruction or None,
             "units": message.units,
             "test": message.test,
+            "tls": message.tls or None,
             "sent_by": message.sent_by,
             "bounced_at": message.bounced_at.isoformat() if message.bounced_at else None,
             "sent_at": message.created_on.isoformat(),

@@ -1,7 +1,8 @@
 """`/v1/audit/...`, contact persons and supervision challenges: the GDPA's audit work over HTTP.
 
 Each route is the `audit` command of the same name (ACC-7, SUB-8 samples; ACC-10 changes;
-AUD-3 record; AUD-2/SUB-7 controller pack; SUBJ-9 DPIA pack; AUD-6 reviews; AUD-5 contact
+AUD-3 record; AUD-2/SUB-7 controller pack; SUBJ-9 DPIA pack; SUBJ-10
+inform pack; AUD-6 reviews; AUD-5 contact
 persons; SUB-7 challenges), calling the same service under the same policy. Like the commands'
 output, answers hold ids, kinds, field names and counts, never a data subject's values.
 """
@@ -23,6 +24,7 @@ from processor.audit import record, reviews
 from processor.audit.challenges import ChallengesService
 from processor.audit.changes import change_log
 from processor.audit.contactpersons import ContactPersonsService
+from processor.audit.inform import inform_pack
 from processor.audit.packs import controller_pack, dpia_pack
 from processor.audit.samples import SamplesService
 from processor.domain.ids import PROCESSOR_PARTY
@@ -192,6 +194,13 @@ def audit_dpia_pack(controller: str, rt: RuntimeDep, cred: CredentialDep) -> Jso
     """What the controller needs for its impact assessment and prior consultation (SUBJ-9)."""
     with rt.acting(cred, "audit dpia-pack") as s:
         return dpia_pack(s.session, controller)
+
+
+@router.get("/audit/inform-pack/{controller}", summary="audit inform-pack")
+def audit_inform_pack(controller: str, rt: RuntimeDep, cred: CredentialDep) -> Json:
+    """What the controller tells its data subjects, from live state (SUBJ-10)."""
+    with rt.acting(cred, "audit inform-pack") as s:
+        return inform_pack(s.session, controller)
 
 
 @router.post("/audit/risk-review", status_code=201, summary="audit risk-review")
