@@ -147,7 +147,7 @@ def test_a_restore_refuses_a_backup_whose_records_were_altered__AUD_4(stores, tm
     restored.fails(2, "ledger", "verify", user="grete")  # not served: the restore did not finish
 
 
-def test_rotate_master_is_resumable_and_retires_old_key_backups__RET_5(stores, tmp_path):
+def test_rotate_master_is_resumable_and_retires_old_key_backups__RET_5__RET_8(stores, tmp_path):
     """A rotation that died after re-wrapping finishes on rerun; the old key then opens nothing."""
     cli, tenant, ids, _target = stores
     settings = cli.settings

@@ -241,8 +241,8 @@ def test_every_incident_is_registered_sealed_and_closed_with_a_review__BR_4(acme
 
 
 def test_measures_and_key_rotation_are_recorded_and_told__BR_5(acme, clock):
-    """Measures carry their times into the timeline and the notice; rotating keys because of the
-    breach re-wraps every subject key and is recorded on the breach.
+    """Measures carry their times into the timeline and into the notice the controller reads;
+    rotating keys because of the breach re-wraps every subject key and is recorded on the breach.
     """
     add(acme, "alice", "acme", "ann@example.dk")
     opened = open_on(acme, "keystore")
@@ -265,6 +265,20 @@ def test_measures_and_key_rotation_are_recorded_and_told__BR_5(acme, clock):
     assert svg.count('class="mark"') >= 4
     assert 'class="deadline"' in svg
     assert "<script" not in svg and "href" not in svg
+    # Told in writing: the notice acme's administrator reads lists each recorded measure with
+    # its kind and time, in the Markdown and in the JSON content.
+    grete.notify(opened["id"], controllers=["acme"], measures="Keys rotated; host isolated")
+    told = [n for n in login(acme, "alice").notices.list() if n["about"] == opened["id"]]
+    assert len(told) == 1
+    body = told[0]["body"]
+    assert f"  - {taken.isoformat()} (contain): Key store host isolated" in body
+    assert "(change-keys):" in body
+    content = json.loads(body.split("```json\n", 1)[1].rsplit("```", 1)[0])
+    listed = content["measures_taken_or_proposed"]["measures"]
+    assert [(m["kind"], m["at"]) for m in listed] == [
+        (m["kind"], m["at"].isoformat()) for m in breach.measures
+    ]
+    assert listed[0]["text"] == "Key store host isolated"
 
 
 def test_a_documented_no_risk_decision_meets_the_authority_clock__BR_3(acme, clock):

@@ -86,7 +86,7 @@ def test_export_one_contact_as_json__SUBJ_4(shared):
     assert by_email["contacts"] == doc["contacts"]
 
 
-def test_export_to_file_reports_count_and_digest(shared, tmp_path):
+def test_export_to_file_reports_count_and_digest__SUBJ_6(shared, tmp_path):
     """`export --out` writes the file and prints its contact count and SHA-256."""
     tenant = new_tenant(shared)
     cid = tenant.add("mads@example.dk", "--first-name", "Mads")

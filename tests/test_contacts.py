@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import unicodedata
 
 import pytest
 from support import login
 
+from processor.domain.ids import controller_id
 from processor.kernel.errors import InvalidInputError, NotFoundError, RefusedError
 
 
@@ -216,3 +219,41 @@ def test_recorded_times_are_the_events_own_times__SUBJ_2(acme, clock):
     assert shown["consents"][1]["recorded_at"] == (clock.now() - timedelta(days=2)).isoformat()
     assert shown["lists"]["news"]["unsubscribed_at"] == clock.now().isoformat()
     assert alice.controllers.show("acme")["instructions"][0]["given_at"] == clock.now().isoformat()
+
+
+@pytest.mark.parametrize(
+    ("scope", "data_format"), [("contact", "json"), ("all", "json"), ("all", "csv")]
+)
+def test_every_export_is_recorded_with_its_scope_format_count_and_digest__SUBJ_6(
+    acme, scope, data_format
+):
+    """Each export the controller asks for, free of charge, leaves a `DataExported` record on
+    the controller with who, what scope, which format, how many contacts and the SHA-256 of
+    exactly the bytes handed over; a refused export records none.
+    """
+    alice = login(acme, "alice")
+    first = alice.contacts.add("acme", "news", "eva@example.dk", "email:form:signup")
+    alice.contacts.add("acme", "news", "finn@example.dk", "email:form:signup")
+    before = acme.find(controller_id("acme")).exports
+    out = io.StringIO()
+    target = {"everything": True} if scope == "all" else {"contact": first["contact_id"]}
+    summary = alice.exports.export("acme", out, data_format=data_format, **target)
+    written = hashlib.sha256(out.getvalue().encode("utf-8")).hexdigest()
+    recorded = [
+        e
+        for e in acme.store.events.get(controller_id("acme"))
+        if type(e).__qualname__ == "Controller.DataExported"
+    ]
+    assert len(recorded) == before + 1
+    last = recorded[-1]
+    assert (last.actor, last.scope, last.data_format, last.contacts, last.sha256) == (
+        "alice",
+        scope,
+        data_format,
+        2 if scope == "all" else 1,
+        written,
+    )
+    assert summary["sha256"] == written
+    with pytest.raises(InvalidInputError):
+        alice.exports.export("acme", io.StringIO(), data_format="xml", everything=True)
+    assert acme.find(controller_id("acme")).exports == before + 1

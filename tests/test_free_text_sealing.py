@@ -22,8 +22,10 @@ from support import login
 from processor.domain.ids import controller_id
 from processor.kernel.errors import AccessDeniedError, RefusedError
 from processor.keys.freetext import ERASED_TEXT, open_for_subject, open_records
+from processor.keys.keystore import shredded_subjects, subject_keys
 from processor.keys.sealing import records_subject
 from processor.readmodels import tables as t
+from processor.services.profile import ConsentInput, clean_profile
 from subprocessors import SubProcessorDetails
 
 EFFECTIVE = date(2026, 3, 12)  # ten days after the fixtures' START (2026-03-02 09:00)
@@ -401,6 +403,60 @@ def test_a_certificate_ignores_the_read_model_and_needs_the_deletion_event__RET_
     cert = alice.retention.certificate("acme")
     assert cert["metadata"]["details"]["subjects_made_unreadable"]["total"] == 3
     _check_every_claim(acme, cert)
+
+
+def _contact_recorded_after_the_sweep(proc) -> str:
+    """A contact of the controller whose `ContactAdded` lands after the sweep (a writer that
+    raced it), with no erasure event: the events no longer prove "every contact erased".
+    """
+    alice = login(proc, "alice")
+    profile = clean_profile(proc.policies.fields, {"email": "late@example.dk"}, require_email=True)
+    consent = ConsentInput.parse("email:double-opt-in:form")
+    with proc.using_clock():
+        contact = alice.contacts.new_contact("acme", profile, "news", consent, "import")
+        proc.commit(contact)
+    return f"contact {contact.id} has no erasure event"
+
+
+def _records_key_put_back(proc, saved: dict[str, Any]) -> str:
+    """The controller's records key restored into the key store (an old key backup, by SQL)."""
+    with proc.keys.engine.begin() as conn:
+        conn.execute(subject_keys.insert().values(**saved))
+        conn.execute(
+            shredded_subjects.delete().where(shredded_subjects.c.subject_id == saved["subject_id"])
+        )
+    proc.end_command()
+    return f"the key of {records_subject('acme')} is not destroyed"
+
+
+@pytest.mark.parametrize("unproven", ["late-contact", "records-key-back"])
+def test_a_certificate_the_events_do_not_prove_is_refused__RET_3(acme, clock, unproven):
+    """`CertificateMustBeProvenByEvents`: once a claim of the certificate (every contact erased,
+    every key destroyed) stops holding, the certificate is refused naming the first unproven
+    claim; while every claim held, the certificate was issued.
+    """
+    _terminated_and_due(acme, clock)
+    with acme.keys.engine.connect() as conn:
+        saved = dict(
+            conn.execute(
+                sa.select(subject_keys).where(subject_keys.c.subject_id == records_subject("acme"))
+            )
+            .one()
+            ._asdict()
+        )
+    login(acme, "grete").retention.sweep()
+    alice = login(acme, "alice")
+    assert alice.retention.certificate("acme")["kind"] == "deletion-certificate"
+    if unproven == "late-contact":
+        claim = _contact_recorded_after_the_sweep(acme)
+    else:
+        claim = _records_key_put_back(acme, saved)
+    alice = login(acme, "alice")
+    with pytest.raises(RefusedError, match="no certificate can claim it") as refused:
+        alice.retention.certificate("acme")
+    assert refused.value.rule == "CertificateMustBeProvenByEvents"
+    assert claim in str(refused.value)
+    assert "late@example.dk" not in str(refused.value)
 
 
 def test_a_grant_can_be_revoked_with_a_reason_after_the_controllers_deletion__ACC_2(backend):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import os
 from datetime import timedelta
 
 import pytest
-from support import UNDERTAKING, login
+from support import UNDERTAKING, fresh_store, login
 
 from processor.audit.samples import SamplesService
 from processor.kernel.errors import (
@@ -54,11 +57,57 @@ def test_support_view_is_pseudonymised__ACC_5(desk):
         assert value not in text
 
 
-def test_pseudonyms_are_stable_and_keyed__ACC_5(desk):
+def test_pseudonyms_are_stable_across_views_and_rebuilds__ACC_5(desk):
     """The same contact keeps its pseudonym across views and rebuilds."""
     first = _pseudonym(desk)
     rebuild(desk.projector)
     assert _pseudonym(desk) == first
+
+
+def _contact_id(proc) -> str:
+    return str(login(proc, "alice").contacts.find("acme", SECRET["email"])["contact_id"])
+
+
+def _unkeyed_candidates(contact_id: str) -> set[str]:
+    """What a pseudonym computed from the contact id alone, with no secret, could look like."""
+    forms = {contact_id, contact_id.replace("-", ""), contact_id.upper()}
+    digests = set(forms)
+    for form in forms:
+        data = form.encode()
+        digests |= {hashlib.new(name, data).hexdigest() for name in ("md5", "sha1", "sha256")}
+        digests |= {hashlib.blake2b(data).hexdigest(), hashlib.sha3_256(data).hexdigest()}
+        # HMACs under keys anyone knows: none, the controller's reference, the id itself.
+        for known in (b"", b"acme", data):
+            digests.add(hmac.digest(known, data, "sha256").hex())
+    return {f"p-{d}" for d in digests} | {f"p-{d[:20]}" for d in digests}
+
+
+def test_a_pseudonym_cannot_be_computed_without_the_controllers_key__ACC_5(desk):
+    """The view's pseudonym is an HMAC under the controller's pseudonym key: it is none of the
+    values computable from the contact id alone, and the id does not appear in it.
+    """
+    cid = _contact_id(desk)
+    shown = _pseudonym(desk)
+    assert shown not in _unkeyed_candidates(cid)
+    assert cid not in shown and cid.replace("-", "")[:8] not in shown
+    key = desk.keys.system_key("pseudonym:acme", create=False)
+    assert shown == "p-" + hmac.digest(key, cid.encode(), "sha256").hex()[:20]
+    assert shown != "p-" + hmac.digest(os.urandom(32), cid.encode(), "sha256").hex()[:20]
+
+
+def test_another_controller_or_store_gets_another_pseudonym_for_the_same_person__ACC_5(
+    desk, backend
+):
+    """The same contact id has another pseudonym under beta's key, and another in a second store
+    (keys are made per controller and per store), so pseudonyms cannot be linked across them.
+    """
+    cid = _contact_id(desk)
+    shown = _pseudonym(desk)
+    assert desk.projector.pseudonym("acme", cid) == shown
+    assert desk.projector.pseudonym("beta", cid) != shown
+    with fresh_store(backend) as other:
+        assert other.projector.pseudonym("acme", cid) not in (shown, "")
+        assert other.projector.pseudonym("acme", cid) == other.projector.pseudonym("acme", cid)
 
 
 def test_reveal_needs_an_approved_grant_and_is_logged_with_reason__ACC_4__ACC_6(desk, clock):

@@ -74,6 +74,15 @@ def _named_tests(tree: ast.Module, path: Path, root: Path) -> list[tuple[str, se
             named = ids_in(node.name) | ids_in(ast.get_docstring(node) or "")
             if named:
                 found.append((f"{path.relative_to(root).as_posix()}::{node.name}", named))
+    # A stateful machine runs as a test bound by name at module level
+    # (`test_grants__ACC_6 = GrantMachine.TestCase`): its name carries the ids.
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and target.id.startswith("test"):
+                    named = ids_in(target.id)
+                    if named:
+                        found.append((f"{path.relative_to(root).as_posix()}::{target.id}", named))
     return found
 
 

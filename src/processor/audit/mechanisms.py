@@ -216,8 +216,9 @@ MECHANISMS: tuple[Mechanism, ...] = (
     _m(
         "ACC-5",
         "Support sees pseudonymised records",
-        "`support view`: keyed pseudonyms and non-identifying facts, logged",
-        "processor.services.access:AccessService",
+        "`support view`: non-identifying facts under pseudonyms keyed per controller and store "
+        "(HMAC of the contact id under the controller's pseudonym key), logged",
+        "processor.keys:pseudonym",
         "PersonalDataViewed",
     ),
     _m(
@@ -378,7 +379,8 @@ MECHANISMS: tuple[Mechanism, ...] = (
     _m(
         "RET-3",
         "Deletion confirmed",
-        "`PersonalDataDeleted` and a signed `retention certificate`",
+        "`PersonalDataDeleted` and a signed `retention certificate` whose every claim the events "
+        "prove, refused otherwise (`CertificateMustBeProvenByEvents`)",
         "processor.services.evidence:data_deleted_event",
         "PersonalDataDeleted",
     ),
@@ -454,7 +456,8 @@ MECHANISMS: tuple[Mechanism, ...] = (
     _m(
         "BR-5",
         "Locate, limit, restore; say so in writing",
-        "breach measures recorded",
+        "breach measures recorded with kind and time (`BreachMeasureTaken`) and told to the "
+        "controller in the breach notice",
         "processor.breaches.report:breach_evidence",
         "BreachMeasureTaken",
         "BreachKeysRotated",
