@@ -301,9 +301,7 @@ def test_a_planned_change_is_told_to_each_controller_with_the_deadline__SUB_2(ac
     """
     login(acme, "grete").subprocessors.propose(details())
     for user, ref in (("alice", "acme"), ("bob", "beta")):
-        [told] = [
-            n for n in login(acme, user).notices.list() if n["kind"] == "subprocessor-change"
-        ]
+        [told] = [n for n in login(acme, user).notices.list() if n["kind"] == "subprocessor-change"]
         assert told["controller"] == ref
         assert told["about"] == "subprocessor:Delta Mail ApS"
         assert "Delta Mail ApS is added" in told["title"]
