@@ -325,15 +325,6 @@ MECHANISMS: tuple[Mechanism, ...] = (
         "SubProcessorAgreementAmended",
     ),
     _m(
-        "SUB-9",
-        "Copies of sub-processor agreements and amendments for the controller",
-        "`subprocessors agreement-copy NAME` (GET /v1/subprocessors/NAME/agreement): the "
-        "agreement, its text's SHA-256 and every amendment, to the controllers it concerns",
-        "processor.services.subprocessors:SubprocessorsService",
-        "SubProcessorAgreementKept",
-        "SubProcessorAgreementAmended",
-    ),
-    _m(
         "SUB-6",
         "No third-country transfer without instruction and valid basis",
         "`ThirdCountryNeedsTransferBasis`, `TransferBasisMustBeInForce`, "
@@ -356,6 +347,15 @@ MECHANISMS: tuple[Mechanism, ...] = (
         "processor.audit.samplecheck",
         "AuditSampleDrawn",
         "SampleEntryReviewed",
+    ),
+    _m(
+        "SUB-9",
+        "Copies of sub-processor agreements and amendments for the controller",
+        "`subprocessors agreement-copy NAME` (GET /v1/subprocessors/NAME/agreement): the "
+        "agreement, its text's SHA-256 and every amendment, to the controllers it concerns",
+        "processor.services.subprocessors:SubprocessorsService",
+        "SubProcessorAgreementKept",
+        "SubProcessorAgreementAmended",
     ),
     # Retention and deletion
     _m(
