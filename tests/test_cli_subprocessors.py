@@ -155,7 +155,7 @@ def test_cli_check_2018_list_as_of_today_and_2019__SUB_6(settings):
     assert "Slack  TransferBasisMustBeInForce (SUB-6)" in text.stdout
 
 
-def test_cli_check_exit_0_after_agreements_and_supervision__SUB_5__SUB_7(normal):
+def test_cli_check_exit_0_after_agreements_and_supervision__SUB_5__SUB_7(normal, tmp_path):
     """With the agreements on record (reference, date, beneficiary clause) `check` finds
     nothing and exits 0 (`{"findings": []}`); supervision results show in the controller's
     list.
@@ -164,9 +164,12 @@ def test_cli_check_exit_0_after_agreements_and_supervision__SUB_5__SUB_7(normal)
     first = normal.run("subprocessors", "check", user="grete")
     assert first.exit_code == 1
     assert "AgreementMustBeRecorded" in first.stdout
+    text = tmp_path / "spa.txt"
+    text.write_text("Sub-processor agreement with clause 7.6\n", encoding="utf-8")
     for name in SCC_LIST:
         normal.ok("subprocessors", "agreement", name, "--ref", f"DPA/{name[:5]}",
-                  "--date", "2025-06-01", "--beneficiary-clause", user="grete")  # fmt: skip
+                  "--date", "2025-06-01", "--beneficiary-clause", "--text-file", text,
+                  user="grete")  # fmt: skip
     assert normal.ok("subprocessors", "check", user="grete") == {"findings": []}
     assert normal.text("subprocessors", "check", "--controller", tenant.ref, user=tenant.admin) == (
         "no findings\n"
