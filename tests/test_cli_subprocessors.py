@@ -206,7 +206,7 @@ def test_cli_transfer_needs_instruction_and_activity_scope__SUB_4__SUB_6(sim):
     acme = register(sim, "acme", "scc", "2026-03-02T10:00:00+00:00")
     sim.ok("subprocessors", "propose", "Yankee Mail Inc.", "--country", "US", "--activity",
            "email", "--basis", "dpf", "--address", "1 Main St, Boston MA",
-           "--agreement-ref", "SPA-US", user="grete", env=at("2026-03-03T09:00:00+00:00"))  # fmt: skip
+           "--agreement-ref", "SPA-US", "--beneficiary-clause", user="grete", env=at("2026-03-03T09:00:00+00:00"))  # fmt: skip
     sim.ok("subprocessors", "engage", "Yankee Mail Inc.", user="grete",
            env=at("2026-04-02T09:00:00+00:00"))  # fmt: skip
     now = at("2026-04-02T10:00:00+00:00")
