@@ -12,7 +12,7 @@ import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from support import login
+from support import login, sign_agreement
 
 from processor.domain.ids import controller_id
 from processor.kernel.errors import AccessDeniedError, InvalidInputError, RefusedError
@@ -280,6 +280,7 @@ def test_legal_requirement_is_recorded_and_told__INSTR_6(acme):
 
 def _demo(proc) -> None:
     login(proc, "sam").controllers.register("demo", "Demo ApS", "DK", "demo", "scc", admin="dora")
+    sign_agreement(proc, "demo")
 
 
 def test_trial_end_is_told_with_the_offer_to_upgrade__RET_4(acme, clock):
