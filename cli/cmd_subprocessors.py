@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import click
 
-from processor.kernel.errors import FindingsError
+from processor.kernel.errors import FindingsError, InvalidInputError
 from processor.services.validation import iso_date, iso_datetime
 from subprocessors import SubProcessorDetails
 
@@ -274,6 +275,21 @@ def retire(ctx: click.Context, name: str, reason: str) -> None:
     emit(result, as_json=st.as_json, text=f"retired {result['subprocessor']}")
 
 
+TEXT_FILE = click.option(
+    "--text-file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The signed text; only its SHA-256 is kept.",
+)
+
+
+def _text(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read --text-file: {exc.strerror}") from None
+
+
 @subprocessors.command("agreement")
 @click.argument("name")
 @click.option("--ref", "agreement_ref", required=True, help="Reference of the signed agreement.")
@@ -281,8 +297,9 @@ def retire(ctx: click.Context, name: str, reason: str) -> None:
 @click.option(
     "--beneficiary-clause/--no-beneficiary-clause",
     default=False,
-    help="Whether it names the controller third-party beneficiary (SCC 7.6).",
+    help="Whether it names the controller third-party beneficiary (SCC 7.6); required.",
 )
+@TEXT_FILE
 @click.pass_context
 def agreement(
     ctx: click.Context,
@@ -290,16 +307,60 @@ def agreement(
     agreement_ref: str,
     agreement_date: str | None,
     beneficiary_clause: bool,
+    text_file: Path,
 ) -> None:
-    """Record the sub-processor agreement, so a copy can be produced on request (SUB-5)."""
+    """Keep the sub-processor agreement and its text's hash, for a copy on request (SUB-5)."""
     st = state(ctx)
     result = st.desk().subprocessors.record_agreement(
         name,
         agreement_ref,
         agreement_date=_day(agreement_date, "--date"),
         beneficiary_clause=beneficiary_clause,
+        text=_text(text_file),
     )
     emit(result, as_json=st.as_json, text=f"recorded the agreement with {result['subprocessor']}")
+
+
+@subprocessors.command("amend-agreement")
+@click.argument("name")
+@click.option("--ref", "amendment_ref", required=True, help="Reference of the amendment.")
+@click.option("--signed-on", required=True, metavar="DATE", help="Date it was signed.")
+@TEXT_FILE
+@click.pass_context
+def amend_agreement(
+    ctx: click.Context, name: str, amendment_ref: str, signed_on: str, text_file: Path
+) -> None:
+    """Keep an amendment of the sub-processor agreement with its text's hash (SUB-5, SUB-9)."""
+    st = state(ctx)
+    day = _day(signed_on, "--signed-on")
+    assert day is not None  # noqa: S101 - a required option
+    result = st.desk().subprocessors.amend_agreement(
+        name, amendment_ref, signed_on=day, text=_text(text_file)
+    )
+    emit(result, as_json=st.as_json, text=f"recorded the amendment {amendment_ref}")
+
+
+@subprocessors.command("agreement-copy")
+@click.argument("name")
+@CONTROLLER_FILTER
+@click.pass_context
+def agreement_copy(ctx: click.Context, name: str, controller: str | None) -> None:
+    """Show a sub-processor's agreement and amendments as kept, to its controllers (SUB-9)."""
+    st = state(ctx)
+    result = st.desk().subprocessors.agreement_copy(name, controller)
+    kept = result["agreement"]
+    lines = [
+        (
+            f"{result['subprocessor']}: agreement {kept['ref'] or 'not recorded'}"
+            f"{' of ' + kept['date'] if kept['date'] else ''}; beneficiary clause "
+            f"{_yes_no(kept['beneficiary_clause'])}; sha256 {kept['text_sha256'] or '-'}"
+        ),
+        *(
+            f"  amendment {a['ref']} of {a['signed_on']}: sha256 {a['text_sha256']}"
+            for a in kept["amendments"]
+        ),
+    ]
+    emit(result, as_json=st.as_json, text="\n".join(lines))
 
 
 @subprocessors.command("check")

@@ -201,6 +201,16 @@ class Cli:
         assert result.exit_code == code, describe(result)
         return result.stderr.strip()
 
+    def sign(self, ref: str, edition: str, env: dict[str, str | None] | None = None) -> Any:
+        """Record `ref`'s signed agreement as the system manager (INSTR-5): processing needs it."""
+        text = self.settings.data_dir.parent / f"agreement-{ref}.txt"
+        text.write_text(f"{edition} agreement between the processor and {ref}\n", encoding="utf-8")
+        return self.ok(
+            "controllers", "agreement", ref, "--edition", edition, "--signed-on", "2020-01-01",
+            "--text-file", text, "--processor-signatory", "Sam Manager",
+            "--controller-signatory", f"Administrator of {ref}", user="sam", env=env,
+        )  # fmt: skip
+
     def init(self, *extra: object, env: dict[str, str | None] | None = None) -> Any:
         """`processor init` with GDPA `grete` and system manager `sam`, both bound and trained."""
         return self.ok(
@@ -296,6 +306,7 @@ def new_tenant(runner: Cli, account: str = "paying", agreement: str = "scc") -> 
         "controllers", "register", ref, "--name", f"Controller {ref}", "--country", "DK",
         "--account", account, "--agreement", agreement, "--admin", admin, user="sam",
     )  # fmt: skip
+    runner.sign(ref, agreement)
     return Tenant(runner, ref, admin)
 
 

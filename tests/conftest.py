@@ -23,6 +23,7 @@ from support import (
     drop_schemas,
     login,
     make_settings,
+    sign_agreement,
 )
 
 from processor.app import Processor
@@ -93,6 +94,9 @@ def acme(proc: Processor) -> Processor:
     sam = login(proc, "sam")
     sam.controllers.register("acme", "Acme A/S", "DK", "paying", "scc", admin="alice")
     sam.controllers.register("beta", "Beta ApS", "DK", "freemium", "dpa-2018", admin="bob")
+    # Processing needs each controller's signed agreement on record (INSTR-5).
+    sign_agreement(proc, "acme")
+    sign_agreement(proc, "beta")
     alice = login(proc, "alice")
     alice.users.add("mia", "marketing", controller="acme")
     alice.users.add("ben", "bookkeeper", controller="acme")

@@ -92,6 +92,31 @@ def login(proc: Processor, name: str) -> Desk:
     return person
 
 
+def sign_agreement(proc: Processor, ref: str, edition: str | None = None) -> None:
+    """Record `ref`'s signed agreement of the edition it registered on (INSTR-5).
+
+    Processing for a controller (adding, importing, sending) waits until its agreement is on
+    record, so fixtures that process record one the way the system manager does.
+    """
+    sam = login(proc, "sam")
+    signed = edition or sam.controllers.get(ref).agreement
+    sam.agreements.record(
+        ref,
+        signed,
+        proc.now().date().isoformat(),
+        f"{signed} agreement between the processor and {ref}".encode(),
+        "Sam Manager",
+        f"Administrator of {ref}",
+    )
+
+
+def register_signed(proc: Processor, ref: str, name: str, account: str, edition: str,
+                    admin: str | None = None, country: str = "DK") -> None:  # fmt: skip
+    """Register a controller as the system manager and record its signed agreement (INSTR-5)."""
+    login(proc, "sam").controllers.register(ref, name, country, account, edition, admin=admin)
+    sign_agreement(proc, ref, edition)
+
+
 class fresh_store:  # noqa: N801 - used like a function: `with fresh_store(backend) as proc:`
     """A new initialised store per hypothesis example (function fixtures run once per test)."""
 
@@ -109,9 +134,7 @@ class fresh_store:  # noqa: N801 - used like a function: `with fresh_store(backe
             system_manager="sam",
             clock=self.clock,
         )
-        login(self.proc, "sam").controllers.register(
-            "acme", "Acme A/S", "DK", "paying", "scc", admin="alice"
-        )
+        register_signed(self.proc, "acme", "Acme A/S", "paying", "scc", admin="alice")
         return self.proc
 
     def __exit__(self, *exc: object) -> None:

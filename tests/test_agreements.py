@@ -8,10 +8,11 @@ different numbers for the two, so a controller's edition being ignored turns a t
 from __future__ import annotations
 
 import hashlib
+import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from support import login
+from support import login, sign_agreement
 
 from processor.domain.ids import controller_id
 from processor.kernel.errors import AccessDeniedError, InvalidInputError, RefusedError
@@ -115,22 +116,23 @@ def test_timely_2018_instruction_is_not_flagged__RET_1(acme):
 def test_agreement_is_kept_as_hash_and_signatories__INSTR_5(acme):
     """The signed text's SHA-256, the date and both signatories are kept; the text is not."""
     sam = login(acme, "sam")
-    result = sam.agreements.record("beta", "dpa-2018", "2026-03-01", TEXT, "Sam Hansen", "Bo Beta")
+    sam.controllers.register("delta", "Delta ApS", "DK", "paying", "dpa-2018")
+    result = sam.agreements.record("delta", "dpa-2018", "2026-03-01", TEXT, "Sam Hansen", "Bo Beta")
     assert result["status"] == "in force"
-    shown = sam.controllers.show("beta")
+    shown = sam.controllers.show("delta")
     [doc] = shown["agreement_documents"]
     assert doc["text_sha256"] == hashlib.sha256(TEXT).hexdigest()
     assert doc["signed_by"] == {"processor": "Sam Hansen", "controller": "Bo Beta"}
     assert doc["signed_on"] == "2026-03-01"
     assert shown["pending_amendment"] is None
-    stored = [e for e in acme.store.events.get(controller_id("beta"))]
+    stored = [e for e in acme.store.events.get(controller_id("delta"))]
     assert not any("Bo Beta" in repr(vars(e)) for e in stored)
 
 
 def test_amendment_applies_only_after_the_administrator_accepts__INSTR_5(acme, clock):
     """A new edition is pending (old terms apply) until beta's administrator accepts it."""
     sam, bob = login(acme, "sam"), login(acme, "bob")
-    sam.agreements.record("beta", "dpa-2018", "2026-03-01", TEXT, "Sam", "Bo")
+    # beta's dpa-2018 agreement is on record from the fixture (INSTR-5).
     pending = sam.agreements.record("beta", "scc", "2026-03-02", b"SCC text", "Sam", "Bo")
     assert pending["status"] == "pending acceptance by the controller"
     shown = sam.controllers.show("beta")
@@ -149,6 +151,30 @@ def test_amendment_applies_only_after_the_administrator_accepts__INSTR_5(acme, c
     assert shown["agreement_documents"][-1]["accepted_by"] == "bob"
     # The accepted edition's terms now decide: a late end is no longer flagged.
     assert bob.lifecycle.terminate("beta", EFFECTIVE.isoformat())["flagged"] == []
+
+
+def test_processing_waits_for_the_signed_agreement__INSTR_5(acme):
+    """A controller with no signed agreement on record adds, imports and sends nothing; the
+    refusal names the rule and the command that records it, and once it is recorded it may.
+    """
+    sam = login(acme, "sam")
+    sam.controllers.register("gamma", "Gamma ApS", "DK", "paying", "scc", admin="gina")
+    gina = login(acme, "gina")
+    with pytest.raises(RefusedError) as refused:
+        gina.contacts.add("gamma", "news", "a@example.dk", "email:form")
+    assert refused.value.rule == "AgreementMustBeOnRecord"
+    assert "processor controllers agreement gamma --edition scc" in str(refused.value)
+    assert "a@example.dk" not in str(refused.value)
+    with pytest.raises(RefusedError, match="AgreementMustBeOnRecord"):
+        gina.imports.import_csv("gamma", io.BytesIO(b"email\nb@example.dk\n"), "news", "form")
+    with pytest.raises(RefusedError, match="AgreementMustBeOnRecord"):
+        gina.messages.send("gamma", "news", "email", "Hello", "Body")
+    # A document of another edition waits for acceptance: it is not the agreement in force.
+    sam.agreements.record("gamma", "dpa-2018", "2026-03-01", TEXT, "Sam", "Gina")
+    with pytest.raises(RefusedError, match="AgreementMustBeOnRecord"):
+        gina.contacts.add("gamma", "news", "a@example.dk", "email:form")
+    gina.agreements.accept("gamma", "dpa-2018")
+    assert gina.contacts.add("gamma", "news", "a@example.dk", "email:form")["created"]
 
 
 # -- INSTR-2: flagged instructions ------------------------------------------------------------
@@ -254,6 +280,7 @@ def test_legal_requirement_is_recorded_and_told__INSTR_6(acme):
 
 def _demo(proc) -> None:
     login(proc, "sam").controllers.register("demo", "Demo ApS", "DK", "demo", "scc", admin="dora")
+    sign_agreement(proc, "demo")
 
 
 def test_trial_end_is_told_with_the_offer_to_upgrade__RET_4(acme, clock):

@@ -155,7 +155,7 @@ def test_cli_check_2018_list_as_of_today_and_2019__SUB_6(settings):
     assert "Slack  TransferBasisMustBeInForce (SUB-6)" in text.stdout
 
 
-def test_cli_check_exit_0_after_agreements_and_supervision__SUB_5__SUB_7(normal):
+def test_cli_check_exit_0_after_agreements_and_supervision__SUB_5__SUB_7(normal, tmp_path):
     """With the agreements on record (reference, date, beneficiary clause) `check` finds
     nothing and exits 0 (`{"findings": []}`); supervision results show in the controller's
     list.
@@ -164,9 +164,12 @@ def test_cli_check_exit_0_after_agreements_and_supervision__SUB_5__SUB_7(normal)
     first = normal.run("subprocessors", "check", user="grete")
     assert first.exit_code == 1
     assert "AgreementMustBeRecorded" in first.stdout
+    text = tmp_path / "spa.txt"
+    text.write_text("Sub-processor agreement with clause 7.6\n", encoding="utf-8")
     for name in SCC_LIST:
         normal.ok("subprocessors", "agreement", name, "--ref", f"DPA/{name[:5]}",
-                  "--date", "2025-06-01", "--beneficiary-clause", user="grete")  # fmt: skip
+                  "--date", "2025-06-01", "--beneficiary-clause", "--text-file", text,
+                  user="grete")  # fmt: skip
     assert normal.ok("subprocessors", "check", user="grete") == {"findings": []}
     assert normal.text("subprocessors", "check", "--controller", tenant.ref, user=tenant.admin) == (
         "no findings\n"
@@ -203,7 +206,7 @@ def test_cli_transfer_needs_instruction_and_activity_scope__SUB_4__SUB_6(sim):
     acme = register(sim, "acme", "scc", "2026-03-02T10:00:00+00:00")
     sim.ok("subprocessors", "propose", "Yankee Mail Inc.", "--country", "US", "--activity",
            "email", "--basis", "dpf", "--address", "1 Main St, Boston MA",
-           "--agreement-ref", "SPA-US", user="grete", env=at("2026-03-03T09:00:00+00:00"))  # fmt: skip
+           "--agreement-ref", "SPA-US", "--beneficiary-clause", user="grete", env=at("2026-03-03T09:00:00+00:00"))  # fmt: skip
     sim.ok("subprocessors", "engage", "Yankee Mail Inc.", user="grete",
            env=at("2026-04-02T09:00:00+00:00"))  # fmt: skip
     now = at("2026-04-02T10:00:00+00:00")

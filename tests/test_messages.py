@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from support import UNDERTAKING, login
+from support import UNDERTAKING, login, sign_agreement
 
 from processor.app import Processor
 from processor.domain.messages import Message
@@ -85,6 +85,7 @@ def test_content_is_shredded_after_24_hours_under_the_effecttracker_profile__RET
         login(proc, "sam").controllers.register(
             "acme", "Acme", "DK", "paying", "scc", admin="alice"
         )
+        sign_agreement(proc, "acme")
         alice = login(proc, "alice")
         cid = contact(proc, "acme", "alice", "e@example.dk")
         sent = alice.messages.record("acme", cid, "email", "Subject", "Body")
@@ -137,6 +138,7 @@ def test_freemium_sends_no_sms_and_fewer_than_1000_emails_a_month__SUBJ_7(acme, 
     login(acme, "sam").controllers.register(
         "free", "Free ApS", "DK", "freemium", "scc", admin="fay"
     )
+    sign_agreement(acme, "free")
     fay = login(acme, "fay")
     cid = contact(acme, "free", "fay", "f@example.dk", phone="+4512345678")
     fay.contacts.add("free", "news", "f@example.dk", "sms:form")
@@ -155,6 +157,7 @@ def test_freemium_sends_no_sms_and_fewer_than_1000_emails_a_month__SUBJ_7(acme, 
 def test_demo_sends_at_most_900_emails_in_total__SUBJ_7(acme):
     """Demo: the 901st e-mail is refused."""
     login(acme, "sam").controllers.register("trial", "Trial", "DK", "demo", "scc", admin="tina")
+    sign_agreement(acme, "trial")
     cid = contact(acme, "trial", "tina", "d@example.dk")
     seed_messages(acme, "trial", cid, 900)
     with pytest.raises(RefusedError, match="900 e-mails in total") as info:

@@ -6,6 +6,7 @@ so both editions' approved lists are in the registry (SUB-1). The clock starts 2
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
 
@@ -20,6 +21,7 @@ from processor.kernel.errors import (
 )
 from subprocessors import RecipientOutbox, SubProcessorDetails, subprocessor_id
 
+SPA_TEXT = b"Sub-processor agreement, clause 7.6: the controller is third-party beneficiary."
 SCC_LIST = {"Team.Blue Denmark A/S", "Ubivox Technologies ApS", "InMobile"}
 SHIELD = {"Facebook (og underliggende værktøjer)", "Slack", "Dropbox Inc.", "Microsoft"}
 
@@ -205,8 +207,9 @@ def test_agreement_is_recorded_before_engagement_and_shown__SUB_5(acme, clock):
     with pytest.raises(RefusedError, match="AgreementMustBeRecorded"):
         grete.subprocessors.engage("Delta Mail ApS")
     grete.subprocessors.record_agreement(
-        "Delta Mail ApS", "SPA-77", agreement_date=date(2026, 3, 1), beneficiary_clause=True
-    )
+        "Delta Mail ApS", "SPA-77", agreement_date=date(2026, 3, 1), beneficiary_clause=True,
+        text=SPA_TEXT,
+    )  # fmt: skip
     grete.subprocessors.engage("Delta Mail ApS")
     shown = row(login(acme, "alice").subprocessors.listing(), "Delta Mail ApS")
     assert shown["agreement"] == {"ref": "SPA-77", "date": "2026-03-01", "beneficiary_clause": True}
@@ -214,9 +217,96 @@ def test_agreement_is_recorded_before_engagement_and_shown__SUB_5(acme, clock):
     assert before == {"AgreementMustBeRecorded", "BeneficiaryClauseMustBeIncluded"}
     for name in SCC_LIST:
         grete.subprocessors.record_agreement(
-            name, f"DPA-{name[:4]}", agreement_date=date(2025, 6, 1), beneficiary_clause=True
-        )
+            name, f"DPA-{name[:4]}", agreement_date=date(2025, 6, 1), beneficiary_clause=True,
+            text=SPA_TEXT,
+        )  # fmt: skip
     assert grete.subprocessors.check("acme") == {"findings": []}
+
+
+def test_engagement_and_agreement_need_the_beneficiary_clause__SUB_5(acme, clock):
+    """An agreement without the clause naming the controller third-party beneficiary (SCC 7.6)
+    is refused, and so is engaging a proposal whose agreement lacks it; the kept agreement
+    carries the SHA-256 of its text, and each amendment is kept with its own.
+    """
+    grete = login(acme, "grete")
+    grete.subprocessors.propose(details(beneficiary_clause=False))
+    clock.advance(timedelta(days=30))
+    with pytest.raises(RefusedError) as engage:
+        grete.subprocessors.engage("Delta Mail ApS")
+    assert engage.value.rule == "BeneficiaryClauseMustBeIncluded"
+    assert "SCC 7.6" in str(engage.value)
+    with pytest.raises(RefusedError, match="BeneficiaryClauseMustBeIncluded"):
+        grete.subprocessors.record_agreement(
+            "Delta Mail ApS", "SPA-78", agreement_date=date(2026, 3, 1),
+            beneficiary_clause=False, text=SPA_TEXT,
+        )  # fmt: skip
+    with pytest.raises(InvalidInputError, match="text"):
+        grete.subprocessors.record_agreement(
+            "Delta Mail ApS", "SPA-78", agreement_date=None, beneficiary_clause=True, text=b" "
+        )
+    kept = grete.subprocessors.record_agreement(
+        "Delta Mail ApS", "SPA-78", agreement_date=date(2026, 3, 1), beneficiary_clause=True,
+        text=SPA_TEXT,
+    )["agreement"]  # fmt: skip
+    assert kept["text_sha256"] == hashlib.sha256(SPA_TEXT).hexdigest()
+    grete.subprocessors.engage("Delta Mail ApS")
+    amended = grete.subprocessors.amend_agreement(
+        "Delta Mail ApS", "SPA-78/1", signed_on=date(2026, 3, 30), text=b"Annex C.2 amended"
+    )["agreement"]
+    assert [(a["ref"], a["signed_on"]) for a in amended["amendments"]] == [
+        ("SPA-78/1", "2026-03-30")
+    ]
+    assert amended["amendments"][0]["text_sha256"] == (
+        hashlib.sha256(b"Annex C.2 amended").hexdigest()
+    )
+    kinds = [type(e).__name__ for e in acme.store.events.get(subprocessor_id("Delta Mail ApS"))]
+    assert kinds[-2:] == ["SubProcessorEngaged", "SubProcessorAgreementAmended"]
+    assert "SubProcessorAgreementKept" in kinds
+
+
+def test_controller_gets_the_agreement_and_its_amendments__SUB_9(acme, clock):
+    """A controller's administrator gets the copy of the agreement of a sub-processor on its
+    list, with its text's hash and every amendment (SCC 7.5); a sub-processor not on its list
+    is not shown, and a controller's user sees only its own controller's.
+    """
+    grete, alice = login(acme, "grete"), login(acme, "alice")
+    grete.subprocessors.propose(details())
+    grete.subprocessors.record_agreement(
+        "Delta Mail ApS", "SPA-79", agreement_date=date(2026, 3, 1), beneficiary_clause=True,
+        text=SPA_TEXT,
+    )  # fmt: skip
+    grete.subprocessors.amend_agreement(
+        "Delta Mail ApS", "SPA-79/1", signed_on=date(2026, 3, 2), text=b"amended"
+    )
+    copy = alice.subprocessors.agreement_copy("Delta Mail ApS")
+    assert copy["controller"] == "acme"
+    assert copy["agreement"]["ref"] == "SPA-79"
+    assert copy["agreement"]["beneficiary_clause"] is True
+    assert copy["agreement"]["text_sha256"] == hashlib.sha256(SPA_TEXT).hexdigest()
+    assert [a["ref"] for a in copy["agreement"]["amendments"]] == ["SPA-79/1"]
+    with pytest.raises(AccessDeniedError):
+        alice.subprocessors.agreement_copy("Delta Mail ApS", "beta")
+    grete.subprocessors.add(
+        details("Forgotten Host A/S", activities=("backup",)),
+        editions=["dpa-2018"],
+        listed_from=date(2018, 1, 1),
+    )
+    with pytest.raises(NotFoundError, match="not on acme's list"):
+        alice.subprocessors.agreement_copy("Forgotten Host A/S")
+
+
+def test_a_planned_change_is_told_to_each_controller_with_the_deadline__SUB_2(acme):
+    """A proposal sends each affected controller a `subprocessor-change` notice in writing,
+    naming the sub-processor, the first day it may be engaged and the last day to object.
+    """
+    login(acme, "grete").subprocessors.propose(details())
+    for user, ref in (("alice", "acme"), ("bob", "beta")):
+        [told] = [n for n in login(acme, user).notices.list() if n["kind"] == "subprocessor-change"]
+        assert told["controller"] == ref
+        assert told["about"] == "subprocessor:Delta Mail ApS"
+        assert "Delta Mail ApS is added" in told["title"]
+        assert "before 2026-04-01" in told["body"]
+        assert "object until 2026-03-31" in told["body"]
 
 
 def test_third_country_without_instruction_or_basis_is_flagged__SUB_6(acme, clock):

@@ -24,7 +24,14 @@ from processor.kernel.errors import InvalidInputError
 from processor.kernel.rules import enforce
 from subprocessors import rules
 from subprocessors.details import SubProcessorDetails, parse_day, subprocessor_id
-from subprocessors.facts import Objection, SubProcessorFacts, Supervision, day_of, start_of
+from subprocessors.facts import (
+    AgreementAmendment,
+    Objection,
+    SubProcessorFacts,
+    Supervision,
+    day_of,
+    start_of,
+)
 from subprocessors.vocabulary import SUPERVISION_METHODS
 
 if TYPE_CHECKING:
@@ -83,6 +90,8 @@ class SubProcessor(ProcessorAggregate):
         self.retired_by = ""
         self.retired_reason = ""
         self.agreement_recorded_by = ""
+        self.agreement_sha256 = ""
+        self.amendments: list[AgreementAmendment] = []
         self.supervisions: list[Supervision] = []
 
     @classmethod
@@ -154,6 +163,11 @@ class SubProcessor(ProcessorAggregate):
         self._enforce_not_retired()
         enforce(rules.EngagementMustBePending(self.name, self.engaged_at))
         enforce(rules.AgreementMustBeRecorded(self.name, self.details.agreement_ref))
+        enforce(
+            rules.BeneficiaryClauseMustBeIncluded(
+                self.name, self.details.beneficiary_clause, "SCC 7.6"
+            )
+        )
         for controller_id, notice in sorted(self.notices.items(), key=lambda item: item[1]):
             if controller_id not in self.objections:
                 enforce(rules.NoticePeriodMustHaveElapsed(self.name, controller_id, notice, today))
@@ -170,15 +184,41 @@ class SubProcessor(ProcessorAggregate):
         *,
         agreement_date: date | None,
         beneficiary_clause: bool,
+        text_sha256: str,
         actor: str,
     ) -> None:
-        """Record the sub-processor agreement so a copy can be produced on request (SUB-5)."""
+        """Keep the sub-processor agreement so a copy can be produced on request (SUB-5, SUB-9).
+
+        Kept with the SHA-256 of its text, so the copy a controller is given can be checked
+        against what was signed; an agreement without the third-party-beneficiary clause
+        (SCC 7.6) is refused, as the controller could not step in if the processor failed.
+        """
         if not agreement_ref.strip():
             raise InvalidInputError("the agreement reference is empty")
-        self._agreement_recorded(
+        _check_sha256(text_sha256)
+        enforce(rules.BeneficiaryClauseMustBeIncluded(self.name, beneficiary_clause, "SCC 7.6"))
+        self._agreement_kept(
             agreement_ref=agreement_ref,
             agreement_date=agreement_date.isoformat() if agreement_date else None,
             beneficiary_clause=beneficiary_clause,
+            text_sha256=text_sha256,
+            actor=actor,
+        )
+
+    def amend_agreement(
+        self, amendment_ref: str, *, signed_on: date, text_sha256: str, actor: str
+    ) -> None:
+        """Keep an amendment of the recorded agreement with its text's hash (SUB-5, SUB-9)."""
+        enforce(rules.AgreementMustBeRecorded(self.name, self.details.agreement_ref))
+        if not amendment_ref.strip():
+            raise InvalidInputError("the amendment reference is empty")
+        _check_sha256(text_sha256)
+        if signed_on > day_of(clock.now()):
+            raise InvalidInputError(f"an amendment signed on {signed_on} lies in the future")
+        self._agreement_amended(
+            amendment_ref=amendment_ref.strip(),
+            signed_on=signed_on.isoformat(),
+            text_sha256=text_sha256,
             actor=actor,
         )
 
@@ -207,6 +247,8 @@ class SubProcessor(ProcessorAggregate):
             agreement_ref=d.agreement_ref,
             agreement_date=d.agreement_date,
             beneficiary_clause=d.beneficiary_clause,
+            agreement_sha256=self.agreement_sha256,
+            amendments=tuple(self.amendments),
             editions=self.editions,
             listed_from=self.listed_from,
             proposed_at=self.proposed_at,
@@ -252,6 +294,11 @@ class SubProcessor(ProcessorAggregate):
         beneficiary_clause: bool,
         actor: str,
     ) -> None:
+        self._set_agreement(agreement_ref, agreement_date, beneficiary_clause, actor)
+
+    def _set_agreement(
+        self, agreement_ref: str, agreement_date: str | None, beneficiary_clause: bool, actor: str
+    ) -> None:
         self.details = dataclasses.replace(
             self.details,
             agreement_ref=agreement_ref,
@@ -259,6 +306,34 @@ class SubProcessor(ProcessorAggregate):
             beneficiary_clause=beneficiary_clause,
         )
         self.agreement_recorded_by = actor
+
+    @event("SubProcessorAgreementKept")
+    def _agreement_kept(
+        self,
+        *,
+        agreement_ref: str,
+        agreement_date: str | None,
+        beneficiary_clause: bool,
+        text_sha256: str,
+        actor: str,
+    ) -> None:
+        self._set_agreement(agreement_ref, agreement_date, beneficiary_clause, actor)
+        self.agreement_sha256 = text_sha256
+
+    @event("SubProcessorAgreementAmended")
+    def _agreement_amended(
+        self,
+        timestamp: datetime | None = None,
+        *,
+        amendment_ref: str,
+        signed_on: str,
+        text_sha256: str,
+        actor: str,
+    ) -> None:
+        at = timestamp or self.modified_on
+        self.amendments.append(
+            AgreementAmendment(amendment_ref, date.fromisoformat(signed_on), text_sha256, at, actor)
+        )
 
     @event("SubProcessorSupervised")
     def _supervised(
@@ -289,3 +364,12 @@ def facts_as_of(events: Iterable[Any], at: datetime | None = None) -> SubProcess
             break
         aggregate = domain_event.mutate(aggregate)
     return aggregate.facts() if aggregate is not None else None
+
+
+_SHA256_HEX = 64
+
+
+def _check_sha256(text_sha256: str) -> None:
+    """Refuse a text hash that is not 64 hex digits (the service hashes the text it was given)."""
+    if len(text_sha256) != _SHA256_HEX or any(c not in "0123456789abcdef" for c in text_sha256):
+        raise InvalidInputError("the agreement's text is needed to keep its SHA-256")

@@ -77,6 +77,21 @@ class Supervision:
 
 
 @dataclass(frozen=True)
+class AgreementAmendment:
+    """An amendment of a sub-processor agreement as kept (SUB-5, SUB-9).
+
+    Its reference, the day it was signed and the SHA-256 of its text, so the copy given to a
+    controller can be verified.
+    """
+
+    ref: str
+    signed_on: date
+    text_sha256: str
+    recorded_at: datetime
+    recorded_by: str
+
+
+@dataclass(frozen=True)
 class SubProcessorFacts:
     """A sub-processor's registry entry and its dated history, as of some moment.
 
@@ -95,6 +110,8 @@ class SubProcessorFacts:
     agreement_ref: str = ""
     agreement_date: date | None = None
     beneficiary_clause: bool | None = None
+    agreement_sha256: str = ""
+    amendments: tuple[AgreementAmendment, ...] = ()
     editions: frozenset[str] = frozenset()
     listed_from: datetime | None = None
     proposed_at: datetime | None = None

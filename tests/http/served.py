@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 from cli_helpers import PROCESSOR
-from support import UNDERTAKING, login
+from support import UNDERTAKING, login, sign_agreement
 
 from processor.config import Settings
 from processor.services.setup import initialise
@@ -33,6 +33,7 @@ def new_store(settings: Settings) -> dict[str, str]:
     try:
         login(proc, "sam").controllers.register("acme", "Acme A/S", "DK", "paying", "scc",
                                                  admin="alice")  # fmt: skip
+        sign_agreement(proc, "acme")  # processing needs the signed agreement (INSTR-5)
         login(proc, "alice")
         return dict(proc.issued)
     finally:

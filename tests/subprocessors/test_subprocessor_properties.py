@@ -7,6 +7,7 @@ the end every live answer must be reproduced "as of" its moment from the event h
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -164,11 +165,18 @@ def _apply(model: Model, command: object, now: datetime) -> None:
                 assert entry.retired_at is not None
         case RecordAgreement(sp=index) if index in model.entries:
             model.entries[index].aggregate.record_agreement(
-                "SPA-2", agreement_date=date(2025, 6, 1), beneficiary_clause=True, actor="dpo"
+                "SPA-2",
+                agreement_date=date(2025, 6, 1),
+                beneficiary_clause=True,
+                text_sha256=SPA_SHA256,
+                actor="dpo",
             )
             model.entries[index].agreement_recorded_at = now
         case _:
             return
+
+
+SPA_SHA256 = hashlib.sha256(b"SPA-2").hexdigest()
 
 
 def _run(model: Model, script: list[object]) -> None:

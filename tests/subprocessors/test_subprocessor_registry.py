@@ -4,6 +4,7 @@ supervision, each refused or recorded as its obligation says.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -179,7 +180,11 @@ def test_engagement_needs_the_recorded_agreement__SUB_5(sp_clock):
         sp.engage(actor="dpo")
     assert caught.value.rule == "AgreementMustBeRecorded"
     sp.record_agreement(
-        "DPA-SUB-77", agreement_date=date(2026, 11, 20), beneficiary_clause=True, actor="dpo"
+        "DPA-SUB-77",
+        agreement_date=date(2026, 11, 20),
+        beneficiary_clause=True,
+        text_sha256=hashlib.sha256(b"DPA-SUB-77").hexdigest(),
+        actor="dpo",
     )
     facts = sp.facts()
     assert (facts.agreement_ref, facts.agreement_date, facts.beneficiary_clause) == (

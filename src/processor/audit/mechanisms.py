@@ -76,7 +76,8 @@ MECHANISMS: tuple[Mechanism, ...] = (
         "INSTR-5",
         "The agreement is kept; amendments take effect on acceptance",
         "`controllers agreement` keeps the text's SHA-256, dates and sealed signatories; a later "
-        "edition is pending until `controllers accept`",
+        "edition is pending until `controllers accept`; `AgreementMustBeOnRecord` refuses adds, "
+        "imports and sends before it",
         "processor.services.agreements:AgreementsService",
         "AgreementRecorded",
         "AmendmentAccepted",
@@ -311,9 +312,11 @@ MECHANISMS: tuple[Mechanism, ...] = (
     _m(
         "SUB-2",
         "Written notice before a new sub-processor",
-        "notice dates per controller in `SubProcessorProposed`; `NoticePeriodMustHaveElapsed`",
+        "notice dates per controller in `SubProcessorProposed`; a `subprocessor-change` notice to "
+        "each affected controller with the objection deadline; `NoticePeriodMustHaveElapsed`",
         "subprocessors.rules:NoticePeriodMustHaveElapsed",
         "SubProcessorProposed",
+        "ControllerNotified",
     ),
     _m(
         "SUB-3",
@@ -332,9 +335,11 @@ MECHANISMS: tuple[Mechanism, ...] = (
     _m(
         "SUB-5",
         "Sub-processor agreement recorded",
-        "`AgreementMustBeRecorded` before engagement; `SubProcessorAgreementRecorded`",
-        "subprocessors.rules:AgreementMustBeRecorded",
-        "SubProcessorAgreementRecorded",
+        "`AgreementMustBeRecorded` and `BeneficiaryClauseMustBeIncluded` (SCC 7.6) before "
+        "engagement; the text's SHA-256 and amendments kept",
+        "subprocessors.rules:BeneficiaryClauseMustBeIncluded",
+        "SubProcessorAgreementKept",
+        "SubProcessorAgreementAmended",
     ),
     _m(
         "SUB-6",
@@ -359,6 +364,15 @@ MECHANISMS: tuple[Mechanism, ...] = (
         "processor.audit.samplecheck",
         "AuditSampleDrawn",
         "SampleEntryReviewed",
+    ),
+    _m(
+        "SUB-9",
+        "Copies of sub-processor agreements and amendments for the controller",
+        "`subprocessors agreement-copy NAME` (GET /v1/subprocessors/NAME/agreement): the "
+        "agreement, its text's SHA-256 and every amendment, to the controllers it concerns",
+        "processor.services.subprocessors:SubprocessorsService",
+        "SubProcessorAgreementKept",
+        "SubProcessorAgreementAmended",
     ),
     # Retention and deletion
     _m(

@@ -145,7 +145,7 @@ OBJECTIVES: tuple[Objective, ...] = (
         "Sub-processors",
         "Sub-processors are used only as approved, after notice, never against an objection, "
         "under a recorded agreement, and supervised.",
-        ("SUB-1", "SUB-2", "SUB-3", "SUB-4", "SUB-5", "SUB-7", "SUB-8"),
+        ("SUB-1", "SUB-2", "SUB-3", "SUB-4", "SUB-5", "SUB-7", "SUB-8", "SUB-9"),
         (
             ("sub-processors listed", ("SubProcessorAdded",)),
             ("changes notified (proposals)", ("SubProcessorProposed",)),

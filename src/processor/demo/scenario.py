@@ -61,9 +61,20 @@ def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noq
         sam.controllers.register(
             "fjord-books", "Fjord Books", "DK", "freemium", "dpa-2018", admin="bo"
         )
+        # Nothing is processed for a controller before its signed agreement is kept (INSTR-5).
+        signed_on = clock.now().date().isoformat()
+        sam.agreements.record(
+            "nordic-shoes", "scc", signed_on,
+            b"Standard contractual clauses, Nordic Shoes ApS", "Sam S", "Anna A",
+        )  # fmt: skip
+        sam.agreements.record(
+            "fjord-books", "dpa-2018", signed_on,
+            b"Databehandleraftale, Fjord Books", "Sam S", "Bo B",
+        )  # fmt: skip
         story.append(
             "registered nordic-shoes (paying, current SCC edition) and fjord-books "
-            "(freemium, 2018 edition), each with its first administrator"
+            "(freemium, 2018 edition), each with its first administrator and its signed "
+            "agreement on record"
         )
         anna, bo = cast_login(proc, "anna"), cast_login(proc, "bo")
         anna.users.add("mia", "marketing", controller="nordic-shoes")

@@ -94,6 +94,30 @@ class AmendmentMustBeAcceptedAsPending(Rule):
 
 
 @dataclass(frozen=True)
+class AgreementMustBeOnRecord(Rule):
+    """Nothing is processed for a controller before its signed agreement is kept (INSTR-5).
+
+    Art. 28(3) makes processing rest on a binding contract: adding, importing or changing
+    contacts and sending wait until the agreement (edition, both signatories, dates, text hash)
+    is recorded, so a processing never runs ahead of the document that allows it.
+    """
+
+    obligation: ClassVar[str] = "INSTR-5"
+    controller: str
+    edition: str
+    documents: int
+
+    def _broken(self) -> bool:
+        return self.documents == 0
+
+    def _explain(self) -> str:
+        return (
+            f"{self.controller} has no signed {self.edition} agreement on record; record it with "
+            f"`processor controllers agreement {self.controller} --edition {self.edition}`"
+        )
+
+
+@dataclass(frozen=True)
 class UpgradeNeedsTheControllersRequest(Rule):
     """The processor upgrades an account only on the controller's recorded request (RET-4)."""
 

@@ -19,9 +19,11 @@ from processor.domain.retention import (
     decide,
 )
 from processor.kernel.errors import InvalidInputError, RefusedError
+from processor.kernel.rules import enforce
 from processor.keys import open_records_optional, seal_records, seal_records_optional
 from processor.retention_policy import decision_policy_version, load_retention_policy
 from processor.services import validation as v
+from processor.services.agreement_rules import AgreementMustBeOnRecord
 from processor.services.lookup import find_controller
 
 if TYPE_CHECKING:
@@ -57,7 +59,11 @@ def account_facts(proc: Core[Policies], ctrl: Controller) -> AccountFacts:
 
 
 def check_account_open(proc: Core[Policies], ctrl: Controller) -> None:
-    """Refuse adding, importing or changing contacts of a closed account (RET-1, RET-4)."""
+    """Refuse adding, importing or changing contacts, or sending, for a closed account.
+
+    A closed account (RET-1, RET-4) and one whose signed agreement is not on record (INSTR-5)
+    process nothing; export and erasure do not pass here, so they remain possible.
+    """
     reason = closed_reason(account_facts(proc, ctrl), proc.now())
     if reason is not None:
         raise RefusedError(
@@ -65,6 +71,7 @@ def check_account_open(proc: Core[Policies], ctrl: Controller) -> None:
             "export and erasure remain possible",
             rule="AccountMustBeOpen",
         )
+    enforce(AgreementMustBeOnRecord(ctrl.ref, ctrl.agreement, len(ctrl.agreements)))
 
 
 def decision_dict(decision: Decision) -> dict[str, Any]:

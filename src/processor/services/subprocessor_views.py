@@ -103,6 +103,23 @@ def agreement_view(sp: SubProcessorFacts) -> dict[str, Any]:
     }
 
 
+def agreement_copy_view(sp: SubProcessorFacts) -> dict[str, Any]:
+    """The agreement as kept for a copy on request (SUB-5, SUB-9): its text's hash, amendments."""
+    return {
+        **agreement_view(sp),
+        "text_sha256": sp.agreement_sha256 or None,
+        "amendments": [
+            {
+                "ref": a.ref,
+                "signed_on": a.signed_on.isoformat(),
+                "text_sha256": a.text_sha256,
+                "recorded_at": a.recorded_at.isoformat(),
+            }
+            for a in sp.amendments
+        ],
+    }
+
+
 def entry_view(
     sp: SubProcessorFacts, names: Mapping[UUID, str], policy: TransferPolicy
 ) -> dict[str, Any]:

@@ -9,13 +9,16 @@ list. The parts' module-level names are re-exported here, where callers import t
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from processor.kernel.errors import InvalidInputError, RefusedError
+from processor.kernel.errors import InvalidInputError, NotFoundError, RefusedError
 from processor.keys import open_records, seal_records
+from processor.notices.domain import SUBPROCESSOR_CHANGE
+from processor.notices.post import new_notice, records_erased
 from processor.readmodels import tables as t
 from processor.services import validation as v
 from processor.services.lookup import find_controller
@@ -32,7 +35,8 @@ from processor.services.subprocessor_views import (
     OBJECTION_REASON,
     RETIRE_REASON,
     SUPERVISION_FINDING,
-    agreement_view,
+    agreement_copy_view,
+    concerns,
     finding_view,
     iso,
     notice_view,
@@ -53,6 +57,8 @@ from subprocessors.facts import day_of, start_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from processor.notices.domain import Notice
 
 __all__ = [
     "NOTICE_KINDS",
@@ -182,10 +188,13 @@ class SubprocessorsService(RecipientNotices):
                 editions=sorted(editions),
                 replaces=old.id if old is not None else None,
             )
-            self.proc.commit(sp)
-        facts = sp.facts()
-        rules = self.notice_rules()
-        views = [notice_view(facts, c, rules) for c in affected]
+            facts = sp.facts()
+            rules = self.notice_rules()
+            views = [notice_view(facts, c, rules) for c in affected]
+            told = self._change_notices(facts.name, old.name if old else None, checked, views)
+            # The registry's change and the written notices commit together: no change is
+            # proposed that some affected controller was not told of (SUB-2).
+            self.proc.commit(sp, *told)
         last = max((date.fromisoformat(d) for d in notices.values()), default=day_of(now))
         return {
             "subprocessor": facts.name,
@@ -197,6 +206,46 @@ class SubprocessorsService(RecipientNotices):
             "may_be_engaged_from": last.isoformat(),
             "agreement_recorded": bool(facts.agreement_ref),
         }
+
+    def _change_notices(
+        self,
+        name: str,
+        replaces: str | None,
+        details: SubProcessorDetails,
+        views: list[dict[str, Any]],
+    ) -> list[Notice]:
+        """The written `subprocessor-change` notice to each affected controller (SUB-2).
+
+        Each names the sub-processor, what it would do and where, the first day it may be
+        engaged for that controller and the last day to object (SUB-3). A controller whose data
+        is already deleted is not told: nothing of it is processed any more.
+        """
+        change = f"{name} replaces {replaces}" if replaces else f"{name} is added"
+        told = []
+        for view in views:
+            ref = view["controller"]
+            if records_erased(self.proc, ref):
+                continue
+            told.append(
+                new_notice(
+                    self.proc,
+                    controller=ref,
+                    kind=SUBPROCESSOR_CHANGE,
+                    title=f"Planned sub-processor change: {change}",
+                    body=(
+                        f"The processor plans a sub-processor change: {change} as sub-processor "
+                        f"({', '.join(details.activities)}; {details.country}, data in "
+                        f"{', '.join(details.data_locations) or details.country}). It will not "
+                        f"process your data before {view['engage_not_before']} "
+                        f"({view['period']}). You may object until {view['objections_until']} "
+                        f"(`subprocessors object {name} --controller {ref} --reason TEXT`); an "
+                        "objection means it never processes your data."
+                    ),
+                    actor=self.s.user_name,
+                    about=f"subprocessor:{name}",
+                )
+            )
+        return told
 
     def object_to(self, name: str, controller: str, reason: str) -> dict[str, Any]:
         """Record a controller's objection during its notice period (SUB-3)."""
@@ -256,19 +305,66 @@ class SubprocessorsService(RecipientNotices):
         *,
         agreement_date: date | None,
         beneficiary_clause: bool,
+        text: bytes,
     ) -> dict[str, Any]:
-        """Record the sub-processor agreement, so its copy can be produced on request (SUB-5)."""
+        """Keep the sub-processor agreement and its text's hash, for the copy on request (SUB-5).
+
+        Refused without the third-party-beneficiary clause (SCC 7.6); only the SHA-256 of the
+        text is kept, which proves which text a copy handed to a controller is (SUB-9).
+        """
         self.s.authorize("subprocessors.manage", command="subprocessors agreement")
         sp = self.get(name)
+        if not text.strip():
+            raise InvalidInputError("the agreement's text is empty")
         with self.proc.using_clock():
             sp.record_agreement(
                 agreement_ref.strip(),
                 agreement_date=agreement_date,
                 beneficiary_clause=beneficiary_clause,
+                text_sha256=hashlib.sha256(text).hexdigest(),
                 actor=self.s.user_name,
             )
             self.proc.commit(sp)
-        return {"subprocessor": sp.name, "agreement": agreement_view(sp.facts())}
+        return {"subprocessor": sp.name, "agreement": agreement_copy_view(sp.facts())}
+
+    def amend_agreement(
+        self, name: str, amendment_ref: str, *, signed_on: date, text: bytes
+    ) -> dict[str, Any]:
+        """Keep an amendment of the sub-processor agreement with its text's hash (SUB-5, SUB-9)."""
+        self.s.authorize("subprocessors.manage", command="subprocessors amend-agreement")
+        sp = self.get(name)
+        if not text.strip():
+            raise InvalidInputError("the amendment's text is empty")
+        with self.proc.using_clock():
+            sp.amend_agreement(
+                amendment_ref,
+                signed_on=signed_on,
+                text_sha256=hashlib.sha256(text).hexdigest(),
+                actor=self.s.user_name,
+            )
+            self.proc.commit(sp)
+        return {"subprocessor": sp.name, "agreement": agreement_copy_view(sp.facts())}
+
+    def agreement_copy(self, name: str, controller: str | None = None) -> dict[str, Any]:
+        """The sub-processor agreement and its amendments as kept, for a controller (SUB-9).
+
+        A controller's users see the agreements of the sub-processors on their own list
+        (approved, noticed or objected), so they can verify that the same data-protection
+        obligations bind them (SCC 7.5); the text hashes let them check the copies they hold.
+        """
+        ref = self._scope("subprocessors.read", "subprocessors agreement-copy", controller)
+        sp = self.get(name)
+        facts = sp.facts()
+        if ref is not None:
+            mine = self.controller_facts(find_controller(self.proc, ref))
+            if not concerns(facts, mine, self.proc.now()):
+                raise NotFoundError(f"{sp.name} is not on {ref}'s list of sub-processors")
+        return {
+            "subprocessor": sp.name,
+            "controller": ref,
+            "activities": sorted(facts.activities),
+            "agreement": agreement_copy_view(facts),
+        }
 
     def supervise(
         self, name: str, method: str, finding: str, on: date | None = None

@@ -85,6 +85,7 @@ class Agreement(BaseModel):
     ref: Short
     date: Day = None
     beneficiary_clause: bool = False
+    text: Text
 
 
 class Supervision(BaseModel):
@@ -159,6 +160,15 @@ def subprocessors_retire(name: str, body: Retirement, rt: RuntimeDep, cred: Cred
         return s.subprocessors.retire(name, body.reason)
 
 
+@router.get("/{name:path}/agreement", summary="subprocessors agreement-copy")
+def subprocessors_agreement_copy(
+    name: str, rt: RuntimeDep, cred: CredentialDep, controller: NameQ = None
+) -> Json:
+    """The sub-processor agreement and its amendments as kept, for its controllers (SUB-9)."""
+    with rt.acting(cred, "subprocessors agreement-copy") as s:
+        return s.subprocessors.agreement_copy(name, controller)
+
+
 @router.post("/{name:path}/agreement", summary="subprocessors agreement")
 def subprocessors_agreement(
     name: str, body: Agreement, rt: RuntimeDep, cred: CredentialDep
@@ -167,7 +177,11 @@ def subprocessors_agreement(
     signed = _day(body.date, "date")
     with rt.acting(cred, "subprocessors agreement") as s:
         return s.subprocessors.record_agreement(
-            name, body.ref, agreement_date=signed, beneficiary_clause=body.beneficiary_clause
+            name,
+            body.ref,
+            agreement_date=signed,
+            beneficiary_clause=body.beneficiary_clause,
+            text=body.text.encode(),
         )
 
 
