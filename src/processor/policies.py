@@ -163,6 +163,8 @@ class StaffProfile(_Strict):
     # Hours between the GDPA's approval of an account recovery and its completion, during which
     # the controller's administrators and contact persons may cancel it (ACC-13).
     recovery_wait_hours: int = Field(ge=1)
+    # Days a controller's support request stays open unless closed earlier (ACC-4).
+    support_request_days: int = Field(default=30, ge=1, le=366)
     # A processor whose agreement has its own sub-processor list (Effecttracker, seeds/004) names
     # it here; every controller of the store is then held to that list, whatever its edition.
     subprocessor_list: str | None = None
