@@ -280,6 +280,15 @@ MECHANISMS: tuple[Mechanism, ...] = (
         "AccountRecoveryCompleted",
     ),
     _m(
+        "ACC-14",
+        "Suspected misuse reported to the controller",
+        "a controller user's lock commits a `suspected-misuse` notice",
+        "processor.refusals:record",
+        "UserLocked",
+        "ControllerNotified",
+    ),
+    # Sub-processors and transfers
+    _m(
         "ACC-15",
         "IT-security policy changes acknowledged before acting again",
         "`policies/security.toml` is versioned; `Session.authorize` refuses staff who have not "
@@ -297,15 +306,6 @@ MECHANISMS: tuple[Mechanism, ...] = (
         "processor.services.security_policy:appointment",
         "GdpaAppointed",
     ),
-    _m(
-        "ACC-14",
-        "Suspected misuse reported to the controller",
-        "a controller user's lock commits a `suspected-misuse` notice",
-        "processor.refusals:record",
-        "UserLocked",
-        "ControllerNotified",
-    ),
-    # Sub-processors and transfers
     _m(
         "SUB-1",
         "List of approved sub-processors per controller",

@@ -21,7 +21,6 @@ from processor.domain.access import DENIED, AccessGrant, DataAccessRecord
 from processor.kernel.errors import InvalidInputError, NotFoundError
 from processor.keys import Erased, open_records, seal_records
 from processor.readmodels import tables as t
-from processor.services import support_requests
 from processor.services.lookup import find_controller
 
 if TYPE_CHECKING:
@@ -112,6 +111,9 @@ class AccessService:
         if not case.strip():
             raise InvalidInputError("a support view names the controller's support case (--case)")
         self._staff_may_access("support view", controller)
+        # Imported here: every recorded read imports this module, few open a view (issue 28).
+        from processor.services import support_requests
+
         support_requests.must_be_open(
             self.s,
             find_controller(self.proc, controller),
@@ -224,6 +226,8 @@ class AccessService:
             self.s.authorize("controllers.instruct", command="support close", controller=controller)
         else:
             self._staff_may_access("support close", controller)
+        from processor.services import support_requests
+
         ctrl = find_controller(self.proc, controller)
         number = support_requests.must_be_open(
             self.s, ctrl, case.strip(), "support close", self.profile().support_request_days
