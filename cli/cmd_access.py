@@ -69,15 +69,24 @@ def support() -> None:
 
 @support.command("view")
 @click.argument("controller")
+@click.option(
+    "--case", required=True, help="The controller's open support case (its support-request)."
+)
+@click.option("--reason", required=True, help="Why you look, logged with the view (ACC-6).")
 @click.option("--list", "list_name")
 @click.option("--contact", "pseudonym", help="A contact's pseudonym.")
 @click.pass_context
 def support_view(
-    ctx: click.Context, controller: str, list_name: str | None, pseudonym: str | None
+    ctx: click.Context,
+    controller: str,
+    case: str,
+    reason: str,
+    list_name: str | None,
+    pseudonym: str | None,
 ) -> None:
-    """Contacts by pseudonym with non-identifying facts only."""
+    """Contacts by pseudonym with non-identifying facts only, for an open support case (ACC-4)."""
     st = state(ctx)
-    data = st.desk().access.support_view(controller, list_name, pseudonym)
+    data = st.desk().access.support_view(controller, list_name, pseudonym, case=case, reason=reason)
     lines = [f"{data['count']} contacts, {data['shown']} shown"]
     for c in data["contacts"]:
         lists = ", ".join(
@@ -86,6 +95,17 @@ def support_view(
         flags = " ".join(f for f in ("restricted", "objected", "erased") if c[f])
         lines.append(f"  {c['pseudonym']}  {lists}  {flags}".rstrip())
     emit(data, as_json=st.as_json, text="\n".join(lines))
+
+
+@support.command("close")
+@click.argument("controller")
+@click.option("--case", required=True, help="The support case to close.")
+@click.pass_context
+def support_close(ctx: click.Context, controller: str, case: str) -> None:
+    """Close the controller's support case: no support view can name it any more (ACC-4)."""
+    st = state(ctx)
+    data = st.desk().access.close_case(controller, case)
+    emit(data, as_json=st.as_json, text=f"closed support case of {controller}")
 
 
 @click.group()

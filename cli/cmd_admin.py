@@ -264,6 +264,7 @@ def controllers_register(
     type=click.Choice(["freemium", "paying"]),
     help="--kind upgrade-request: the account asked for (RET-4).",
 )
+@click.option("--case", help="--kind support-request: the support case it opens (ACC-4).")
 @click.pass_context
 def controllers_instruct(
     ctx: click.Context,
@@ -276,16 +277,19 @@ def controllers_instruct(
     user_name: str | None,
     role: str | None,
     account: str | None,
+    case: str | None,
 ) -> None:
     """Record a documented instruction of the controller (INSTR-1).
 
     Kind `user-request` records the controller's request that the processor's staff change one
     of its users: only its own administrator records it; the system manager cites its number.
+    Kind `support-request` (with --case) opens the controller's data to the processor's support
+    for that case, until it is closed (`support close`) or the policy's days pass (ACC-4).
     """
     st = state(ctx)
     given = {
         "country": country, "basis": basis, "change": change, "user": user_name, "role": role,
-        "account": account,
+        "account": account, "case": case,
     }  # fmt: skip
     details = {key: value for key, value in given.items() if value is not None}
     result = st.desk().controllers.instruct(controller_id, kind, text, details)

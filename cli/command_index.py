@@ -21,6 +21,7 @@ INDEXED_MODULES: tuple[str, ...] = (
     "cmd_demo",
     "cmd_witness",
     "cmd_status",
+    "cmd_policy",
     "cmd_backup",
     "cmd_breaches",
     "cmd_audit",
@@ -79,6 +80,11 @@ INDEX: dict[str, tuple[str, bool, tuple[str, ...]]] = {
         True,
         ("cmd_contacts",),
     ),
+    "gdpa": (
+        "The GDPA's appointment: at least two years at a time, recorded and renewed (ACC-16).",
+        True,
+        ("cmd_policy",),
+    ),
     "init": (
         "Create the data directory, keys, the GDPA and the system manager.",
         True,
@@ -118,6 +124,11 @@ INDEX: dict[str, tuple[str, bool, tuple[str, ...]]] = {
         "List notices to controllers (a controller's users see their own only, ACC-14).",
         True,
         ("cmd_notices",),
+    ),
+    "policy": (
+        "The IT-security policy: every change is acknowledged before staff act again (ACC-15).",
+        True,
+        ("cmd_policy",),
     ),
     "processor-contacts": (
         "Show or change the processor's contact persons; every controller is notified (AUD-5).",

@@ -42,6 +42,7 @@ COMMAND_MODULES = (
     "cmd_demo",
     "cmd_witness",
     "cmd_status",
+    "cmd_policy",
     "cmd_backup",
     "cmd_breaches",
     "cmd_audit",

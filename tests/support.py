@@ -10,6 +10,7 @@ import tempfile
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -115,6 +116,24 @@ def register_signed(proc: Processor, ref: str, name: str, account: str, edition:
     """Register a controller as the system manager and record its signed agreement (INSTR-5)."""
     login(proc, "sam").controllers.register(ref, name, country, account, edition, admin=admin)
     sign_agreement(proc, ref, edition)
+
+
+def open_support_case(proc: Processor, controller: str, admin: str, case: str = "T-1") -> str:
+    """The controller's administrator opens a support case for the processor's support (ACC-4)."""
+    login(proc, admin).controllers.instruct(
+        controller, "support-request", f"please look at {case}", {"case": case}
+    )
+    return case
+
+
+def support_view(
+    proc: Processor, staff: str, controller: str, admin: str, **options: Any
+) -> dict[str, Any]:
+    """`staff`'s support view of `controller`, for a case its `admin` opens first (ACC-4)."""
+    case = open_support_case(proc, controller, admin)
+    return login(proc, staff).access.support_view(
+        controller, case=case, reason="a test looks at the support view", **options
+    )
 
 
 class fresh_store:  # noqa: N801 - used like a function: `with fresh_store(backend) as proc:`

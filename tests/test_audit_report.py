@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from support import UNDERTAKING, login
+from support import UNDERTAKING, login, support_view
 
 from processor.audit import render_html, render_json, render_markdown
 from processor.audit.report import build_report
@@ -47,7 +47,7 @@ def planted_story(proc, clock) -> None:
     login(proc, "sam").users.add("sven", "support", confidentiality_signed=UNDERTAKING[0],
                                  trained=UNDERTAKING[1])  # fmt: skip
     sven = login(proc, "sven")
-    pseudonym = sven.access.support_view("acme")["contacts"][0]["pseudonym"]
+    pseudonym = support_view(proc, "sven", "acme", "alice")["contacts"][0]["pseudonym"]
     grant = sven.access.request("acme", FREE["grant"], [pseudonym], hours=2)
     alice.access.decide(grant["grant"], approve=True)
     sven.access.reveal(grant["grant"], pseudonym)

@@ -13,7 +13,7 @@ from datetime import timedelta
 from uuid import uuid5
 
 import pytest
-from support import login
+from support import login, support_view
 
 from processor.audit.checks_summary import checks_evidence
 from processor.audit.events import AuditSample
@@ -39,7 +39,7 @@ def desk(acme):
 
 
 def _pseudonyms(proc) -> list[str]:
-    return [c["pseudonym"] for c in login(proc, "sven").access.support_view("acme")["contacts"]]
+    return [c["pseudonym"] for c in support_view(proc, "sven", "acme", "alice")["contacts"]]
 
 
 def _honest_reveal(proc) -> str:

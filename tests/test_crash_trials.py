@@ -38,7 +38,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from cli_helpers import OUR_VARS, PROCESSOR
-from support import BACKENDS, UNDERTAKING, drop_schemas, login, make_settings
+from support import BACKENDS, UNDERTAKING, drop_schemas, login, make_settings, support_view
 
 from processor.app import Processor
 from processor.backup import copying
@@ -100,7 +100,7 @@ def _build(settings: Settings, base: Path) -> Template:
         beta = _import(proc, "beta", "bob", BETA, "b")
         login(proc, "bob").lifecycle.terminate("beta", "2026-03-03", "delete")
         sven = login(proc, "sven")
-        view = sven.access.support_view("acme")
+        view = support_view(proc, "sven", "acme", "alice")
         pseudonym = view["contacts"][0]["pseudonym"]
         grant = sven.access.request("acme", "ticket 7: bounces", hours=8)["grant"]
         login(proc, "alice").access.decide(grant, approve=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import Cli, new_tenant, rejected_rows, run_processor, write_rows
 from processor_cli.output import printable
-from support import BACKENDS, POSTGRES_URL, drop_schemas, login, make_settings
+from support import BACKENDS, POSTGRES_URL, drop_schemas, login, make_settings, support_view
 
 from processor.domain.retention import later
 from processor.services.csvcells import neutralise
@@ -294,7 +294,7 @@ def test_denied_grant_names_who_denied_it_and_scope_is_singular(acme):
     )
     login(acme, "alice").contacts.add("acme", "news", "g@example.dk", "email:form")
     sven = login(acme, "sven")
-    pseudonym = sven.access.support_view("acme")["contacts"][0]["pseudonym"]
+    pseudonym = support_view(acme, "sven", "acme", "alice")["contacts"][0]["pseudonym"]
     grant = sven.access.request("acme", "ticket 1", [pseudonym], hours=1)
     assert grant["scope"] == "1 contact"
     denied = login(acme, "alice").access.decide(grant["grant"], approve=False, reason="no")

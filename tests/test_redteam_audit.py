@@ -33,7 +33,7 @@ from redteam_support import (
     two_controllers,
 )
 from redteam_support import Story as RedTeamStory
-from support import BACKENDS, login
+from support import BACKENDS, login, support_view
 
 from processor import desk
 from processor.app import Processor
@@ -93,7 +93,7 @@ def story(request: pytest.FixtureRequest) -> Iterator[Story]:
                          last_name=last, fields=dict(CUSTOM))  # fmt: skip
         gone = alice.contacts.add("acme", "news", "gone@example.dk", CONSENT)["contact_id"]
         alice.erasure.erase("acme", SUBJECT_TEXT["erasure"], contact=gone)
-        pseudonym = sven.access.support_view("acme")["contacts"][0]["pseudonym"]
+        pseudonym = support_view(proc, "sven", "acme", "alice")["contacts"][0]["pseudonym"]
         grant = sven.access.request("acme", SUBJECT_TEXT["grant"], [pseudonym], hours=2)
         alice.access.decide(grant["grant"], approve=True)
         sven.access.reveal(grant["grant"], pseudonym)

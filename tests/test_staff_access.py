@@ -9,7 +9,8 @@ import os
 from datetime import timedelta
 
 import pytest
-from support import UNDERTAKING, fresh_store, login
+import sqlalchemy as sa
+from support import UNDERTAKING, fresh_store, login, open_support_case, support_view
 
 from processor.audit.samples import SamplesService
 from processor.kernel.errors import (
@@ -18,6 +19,7 @@ from processor.kernel.errors import (
     InvalidInputError,
     RefusedError,
 )
+from processor.readmodels import tables as t
 from processor.readmodels.rebuild import rebuild
 
 SECRET = {"email": "karen.secret@example.dk", "first_name": "Karenina", "last_name": "Skjoldborg"}
@@ -42,12 +44,12 @@ def desk(acme):
 
 
 def _pseudonym(proc) -> str:
-    return login(proc, "sven").access.support_view("acme")["contacts"][0]["pseudonym"]
+    return support_view(proc, "sven", "acme", "alice")["contacts"][0]["pseudonym"]
 
 
 def test_support_view_is_pseudonymised__ACC_5(desk):
     """The support view shows pseudonyms and non-identifying facts, never a personal value."""
-    view = login(desk, "sven").access.support_view("acme", list_name="news")
+    view = support_view(desk, "sven", "acme", "alice", list_name="news")
     text = json.dumps(view)
     assert view["count"] == 1
     contact = view["contacts"][0]
@@ -151,7 +153,7 @@ def test_no_reveal_after_expiry_or_revocation__ACC_6(desk, clock):
 def test_grant_scope_limits_contacts__ACC_4(desk):
     """A grant for one contact does not reveal another."""
     login(desk, "alice").contacts.add("acme", "news", "other@example.dk", "email:form")
-    view = login(desk, "sven").access.support_view("acme")["contacts"]
+    view = support_view(desk, "sven", "acme", "alice")["contacts"]
     first, second = (c["pseudonym"] for c in view)
     g = login(desk, "sven").access.request("acme", "one contact", [first])["grant"]
     login(desk, "alice").access.decide(g, approve=True)
@@ -197,7 +199,7 @@ def test_staff_without_undertaking_or_training_cannot_access__ACC_1(desk):
     """Processor staff need confidentiality and training on record before any access."""
     login(desk, "sam").users.add("dev", "developer")
     with pytest.raises(AccessDeniedError):
-        login(desk, "dev").access.support_view("acme")
+        support_view(desk, "dev", "acme", "alice")
 
 
 def test_review_overdue_blocks_access_and_is_listed__ACC_2(desk, clock):
@@ -220,7 +222,7 @@ def test_revoked_user_can_do_nothing_including_held_grants__ACC_2(desk):
     with pytest.raises(AccessDeniedError, match="revoked"):
         login(desk, "sven").access.reveal(g, p)
     with pytest.raises(AccessDeniedError, match="revoked"):
-        login(desk, "sven").access.support_view("acme")
+        support_view(desk, "sven", "acme", "alice")
 
 
 def test_staff_registry_shows_confidentiality__ACC_3(desk):
@@ -265,7 +267,7 @@ def test_controller_users_reads_of_a_subject_are_logged__ACC_9__ACC_6(desk):
 
 def test_administrators_see_only_their_own_log__ACC_9(desk):
     """The access log of one controller is not shown to another's administrator."""
-    login(desk, "sven").access.support_view("acme")
+    support_view(desk, "sven", "acme", "alice")
     assert login(desk, "bob").access.log() == []
     with pytest.raises(AccessDeniedError):
         login(desk, "bob").access.log(controller="acme")
@@ -297,7 +299,7 @@ def test_no_staff_access_profile_opens_no_grant__ACC_11(tmp_path, backend):
         with pytest.raises(AccessDeniedError, match="no-staff-access"):
             login(proc, "sven").access.request("acme", "ticket")
         with pytest.raises(AccessDeniedError, match="no-staff-access"):
-            login(proc, "sven").access.support_view("acme")
+            support_view(proc, "sven", "acme", "alice")
     finally:
         proc.close()
         if schemas:
@@ -328,3 +330,50 @@ def test_a_reveal_that_cannot_be_logged_shows_nothing__ACC_6(desk, monkeypatch):
     with pytest.raises(ConflictError):
         sven.access.reveal(g, p)
     assert "profile" not in opened
+
+
+def test_a_support_view_needs_the_controllers_open_support_request__ACC_4(desk, clock):
+    """No view without the controller's open request naming the case; closed or old ones end it."""
+    sven = login(desk, "sven")
+    with pytest.raises(AccessDeniedError, match="no open support request") as refused:
+        sven.access.support_view("acme", case="T-1", reason="mails bounce")
+    assert refused.value.rule == "SupportNeedsTheControllersOpenRequest"
+    open_support_case(desk, "acme", "alice", "T-1")
+    with pytest.raises(AccessDeniedError, match="no open support request"):
+        sven.access.support_view("acme", case="T-2", reason="mails bounce")
+    assert sven.access.support_view("acme", case="T-1", reason="mails bounce")["count"] == 1
+    login(desk, "alice").access.close_case("acme", "T-1")
+    with pytest.raises(AccessDeniedError, match="no open support request"):
+        sven.access.support_view("acme", case="T-1", reason="mails bounce")
+    open_support_case(desk, "acme", "alice", "T-3")
+    clock.advance(timedelta(days=31))  # the profile keeps a request open for 30 days
+    with pytest.raises(AccessDeniedError, match="no open support request"):
+        sven.access.support_view("acme", case="T-3", reason="mails bounce")
+
+
+def test_staff_cannot_open_a_support_case_in_the_controllers_name__ACC_4__ACC_9(desk):
+    """A support request comes from the controller's own administrator, never the processor."""
+    for staff in ("sam", "sven", "grete"):
+        with pytest.raises(AccessDeniedError) as refused:
+            open_support_case(desk, "acme", staff, "T-9")
+        assert refused.value.rule == "SupportRequestsComeFromTheController"
+    with pytest.raises(AccessDeniedError):
+        open_support_case(desk, "acme", "bob", "T-9")  # another controller's administrator
+    with pytest.raises(InvalidInputError, match="--case"):
+        login(desk, "alice").controllers.instruct("acme", "support-request", "help", {})
+
+
+def test_every_support_view_is_logged_with_date_case_reason_and_person__ACC_6(desk, clock):
+    """The log shows when, who, which case and why; the reason is sealed in the read model."""
+    open_support_case(desk, "acme", "alice", "T-1")
+    with pytest.raises(InvalidInputError, match="reason"):
+        login(desk, "sven").access.support_view("acme", case="T-1", reason=" ")
+    login(desk, "sven").access.support_view("acme", case="T-1", reason="why mails bounce")
+    [entry] = [e for e in login(desk, "alice").access.log(staff="sven") if e["kind"] == "viewed"]
+    assert entry["actor"] == "sven"
+    assert entry["at"] == clock.now().isoformat()
+    assert entry["reason"] == "why mails bounce"
+    assert entry["detail"] == {"scope": "pseudonymised", "case": "T-1"}
+    with desk.engines.readmodels.connect() as conn:
+        stored = conn.execute(sa.select(t.access_log.c.reason)).scalars().all()
+    assert "why mails bounce" not in stored

@@ -163,6 +163,8 @@ class StaffProfile(_Strict):
     # Hours between the GDPA's approval of an account recovery and its completion, during which
     # the controller's administrators and contact persons may cancel it (ACC-13).
     recovery_wait_hours: int = Field(ge=1)
+    # Days a controller's support request stays open unless closed earlier (ACC-4).
+    support_request_days: int = Field(default=30, ge=1, le=366)
     # A processor whose agreement has its own sub-processor list (Effecttracker, seeds/004) names
     # it here; every controller of the store is then held to that list, whatever its edition.
     subprocessor_list: str | None = None
@@ -193,6 +195,21 @@ class LedgerPolicy(_Strict):
     witness_interval_hours: int = Field(gt=0, le=24 * 366)
 
 
+class GdpaTermPolicy(_Strict):
+    """How long the GDPA is appointed for at a time (ACC-16)."""
+
+    min_term_years: int = Field(ge=1, le=10)
+
+
+class SecurityPolicy(_Strict):
+    """The IT-security policy staff acknowledge at each change of its version (ACC-15, ACC-16)."""
+
+    version: str
+    title: str
+    points: list[str]
+    gdpa: GdpaTermPolicy
+
+
 class Policies(_Strict):
     """Every policy in force, loaded once."""
 
@@ -205,6 +222,8 @@ class Policies(_Strict):
     keys: KeysPolicy
     # Not part of `version` either: it only decides when `status` asks for a witness.
     ledger: LedgerPolicy
+    # Not part of `version`: its own version is what each person acknowledges (ACC-15).
+    security: SecurityPolicy
 
     @property
     def version(self) -> str:
@@ -234,6 +253,7 @@ def load_policies() -> Policies:
             profiles=ProfilesPolicy.model_validate(read_policy_file("profiles.toml")),
             keys=KeysPolicy.model_validate(read_policy_file("keys.toml")),
             ledger=LedgerPolicy.model_validate(read_policy_file("ledger.toml")),
+            security=SecurityPolicy.model_validate(read_policy_file("security.toml")),
         )
     except ValidationError as exc:
         first = exc.errors()[0]

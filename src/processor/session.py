@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 
 # What a person may do before they are ready to act: make themselves ready.
-SELF_SERVICE = frozenset({"self.credential", "self.undertaking"})
+# Reading and acknowledging the IT-security policy is how a person gets ready again (ACC-15).
+SELF_SERVICE = frozenset({"self.credential", "self.undertaking", "self.policy"})
 
 
 class Session:
@@ -113,10 +114,12 @@ class Session:
         return user
 
     def _must_be_ready(self, user: User, command: str, controller: str | None) -> None:
-        """Refuse staff not yet bound and trained (ACC-1), and handed-over credentials (ACC-13).
+        """Refuse the unready: unbound staff, handed-over credentials, an unacknowledged policy.
 
-        Until then a person may only do the self-service steps that make them ready: record
-        their undertaking, or replace a credential the processor's staff handed them.
+        Staff need an undertaking and training (ACC-1) and the IT-security policy in force
+        acknowledged (ACC-15); a credential the processor's staff handed over must be replaced
+        (ACC-13). Until then a person may only do the self-service steps that make them ready:
+        record their undertaking, replace the credential, read and acknowledge the policy.
         """
         bound = user.confidentiality_signed and user.trained
         if user.controller is None and self.role_spec(user).bound and not bound:
@@ -134,6 +137,17 @@ class Session:
                 "CredentialMustBeTheHoldersOwn",
                 "this credential was handed over by the processor's staff; replace it first"
                 f" with `processor users credential {user.name} --rotate`",
+            )
+        version = self.proc.policies.security.version
+        if user.controller is None and getattr(user, "security_policy", None) != version:
+            # Every change of the IT-security policy is acknowledged before staff act again
+            # (ACC-15); the version is data (`policies/security.toml`).
+            self.refuse_rule(
+                command,
+                controller,
+                "SecurityPolicyMustBeAcknowledged",
+                f"the IT-security policy changed ({version}): read it with `processor policy"
+                " show` and acknowledge it with `processor policy acknowledge` first",
             )
 
     def deny(

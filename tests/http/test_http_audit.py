@@ -10,7 +10,10 @@ import json
 def _reveal(api) -> None:
     """Sven asks for a contact, alice approves, sven reveals: an access event to sample."""
     api.add("alice", "ann.secret@example.com")
-    view = api.as_("sven", "GET", "/v1/controllers/acme/support-view", params={"list": "news"})
+    api.as_("alice", "POST", "/v1/controllers/acme/instructions",
+            json={"kind": "support-request", "text": "look at T-1", "case": "T-1"})  # fmt: skip
+    view = api.as_("sven", "GET", "/v1/controllers/acme/support-view",
+                   params={"list": "news", "case": "T-1", "reason": "ticket 7"})  # fmt: skip
     pseudonym = view.json()["items"][0]["pseudonym"]
     grant = api.as_("sven", "POST", "/v1/access",
                     json={"controller": "acme", "reason": "ticket 7", "contacts": [pseudonym],

@@ -17,7 +17,14 @@ from ledger import Verifier, parse_checkpoint
 def test_support_view_grant_approve_reveal_and_log__ACC_4__ACC_5__ACC_6(api):
     """Sven sees pseudonyms; alice approves his grant; the reveal is logged with its reason."""
     api.add("alice", "secret.person@example.com")
-    view = api.as_("sven", "GET", "/v1/controllers/acme/support-view", params={"list": "news"})
+    unasked = api.as_("sven", "GET", "/v1/controllers/acme/support-view",
+                      params={"list": "news", "case": "T-1", "reason": "bounces"})  # fmt: skip
+    assert unasked.status_code == 403
+    assert unasked.json()["rule"] == "SupportNeedsTheControllersOpenRequest"
+    api.as_("alice", "POST", "/v1/controllers/acme/instructions",
+            json={"kind": "support-request", "text": "look at T-1", "case": "T-1"})  # fmt: skip
+    view = api.as_("sven", "GET", "/v1/controllers/acme/support-view",
+                   params={"list": "news", "case": "T-1", "reason": "bounces"})  # fmt: skip
     assert view.status_code == 200, view.text
     assert "secret.person" not in view.text
     pseudonym = view.json()["items"][0]["pseudonym"]
@@ -36,6 +43,16 @@ def test_support_view_grant_approve_reveal_and_log__ACC_4__ACC_5__ACC_6(api):
     log = api.as_("alice", "GET", "/v1/access/log").json()
     revealed = [e for e in log["items"] if e["kind"] == "revealed"]
     assert [(e["actor"], e["reason"]) for e in revealed] == [("sven", "ticket 42")]
+    viewed = [e for e in log["items"] if e["kind"] == "viewed"]
+    assert [(e["actor"], e["reason"], e["detail"]["case"]) for e in viewed] == [
+        ("sven", "bounces", "T-1")
+    ]
+    closed = api.as_("alice", "POST", "/v1/controllers/acme/support-cases/close",
+                     params={"case": "T-1"})  # fmt: skip
+    assert closed.status_code == 200, closed.text
+    again = api.as_("sven", "GET", "/v1/controllers/acme/support-view",
+                    params={"case": "T-1", "reason": "once more"})  # fmt: skip
+    assert again.status_code == 403
 
 
 def test_bob_cannot_decide_acmes_grant__ACC_9(api):

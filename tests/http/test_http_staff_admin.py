@@ -111,7 +111,10 @@ def test_status_for_the_gdpa_only_and_without_personal_data(api):
 def test_access_sample_over_http__ACC_7(api):
     """`/v1/access/sample` answers what `/v1/audit/samples` answers; alice may not."""
     api.add("alice", "sample.secret@example.com")
-    api.as_("sven", "GET", "/v1/controllers/acme/support-view")
+    api.as_("alice", "POST", "/v1/controllers/acme/instructions",
+            json={"kind": "support-request", "text": "look at T-1", "case": "T-1"})  # fmt: skip
+    api.as_("sven", "GET", "/v1/controllers/acme/support-view",
+            params={"case": "T-1", "reason": "a sampled view"})  # fmt: skip
     body = {"size": 5, "seed": 7, "of": "staff"}
     r = api.as_("grete", "POST", "/v1/access/sample", json=body)
     assert r.status_code == 201, r.text

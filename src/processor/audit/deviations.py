@@ -57,6 +57,21 @@ def _staff(model: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _gdpa(model: dict[str, Any]) -> list[dict[str, Any]]:
+    """An expired (or unrecorded) GDPA appointment: the role must be filled for a term (ACC-16)."""
+    gdpa = model.get("gdpa_appointment")
+    if not gdpa or not gdpa["expired"]:
+        return []
+    when = f"expired on {gdpa['ends']}" if gdpa["ends"] else "is not on record"
+    return [
+        _dev(
+            "ACC-16",
+            "gdpa-appointment-expired",
+            f"the GDPA's appointment {when} (renew it with `processor gdpa renew`)",
+        )
+    ]
+
+
 def _user_changes(model: dict[str, Any]) -> list[dict[str, Any]]:
     changes = model.get("staff_user_changes", {})
     if not changes.get("unreviewed"):
@@ -184,6 +199,7 @@ def find(model: dict[str, Any]) -> list[dict[str, Any]]:
     found = (
         _ledger(model)
         + _staff(model)
+        + _gdpa(model)
         + _user_changes(model)
         + _checks(model)
         + _findings(model)

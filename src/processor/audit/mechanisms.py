@@ -206,9 +206,12 @@ MECHANISMS: tuple[Mechanism, ...] = (
     _m(
         "ACC-4",
         "Support access only by prior agreement",
-        "`AccessGrant`: reasoned request, controller approval or standing instruction, scope and "
-        "policy length",
-        "processor.domain.access:AccessGrant",
+        "`support view` only for a case the controller opened (`support-request` instruction by "
+        "its own administrator, open until closed or the profile's days pass); `AccessGrant`: "
+        "reasoned request, controller approval or standing instruction, scope and policy length",
+        "processor.services.support_requests:must_be_open",
+        "InstructionRecorded",
+        "SupportRequestClosed",
         "AccessRequested",
         "AccessApproved",
         "AccessRequestDenied",
@@ -225,7 +228,8 @@ MECHANISMS: tuple[Mechanism, ...] = (
     _m(
         "ACC-6",
         "Every staff access logged with date, reason and person",
-        "`PersonalDataRevealed` stored before anything is shown; `access log`",
+        "`PersonalDataRevealed` stored before anything is shown; each support view logged "
+        "with its case and sealed reason; `access log`",
         "processor.domain.access:AccessGrant",
         "PersonalDataRevealed",
         "PersonalDataViewed",
@@ -302,6 +306,24 @@ MECHANISMS: tuple[Mechanism, ...] = (
         "MessageRecorded",
     ),
     # Sub-processors and transfers
+    _m(
+        "ACC-15",
+        "IT-security policy changes acknowledged before acting again",
+        "`policies/security.toml` is versioned; `Session.authorize` refuses staff who have not "
+        "acknowledged the version in force (`SecurityPolicyMustBeAcknowledged`) except "
+        "`policy show` / `policy acknowledge`",
+        "processor.session:Session",
+        "SecurityPolicyChanged",
+        "SecurityPolicyAcknowledged",
+    ),
+    _m(
+        "ACC-16",
+        "The GDPA appointed for at least two years at a time",
+        "`init` records `GdpaAppointed` with the policy's minimum term; `gdpa renew`; an "
+        "expired appointment is flagged in `status` and the report",
+        "processor.services.security_policy:appointment",
+        "GdpaAppointed",
+    ),
     _m(
         "SUB-1",
         "List of approved sub-processors per controller",

@@ -19,6 +19,7 @@ from processor.audit.mechanisms import MECHANISMS
 from processor.audit.objectives import OBJECTIVES
 from processor.kernel.errors import InvalidInputError
 from processor.services.lookup import find_controller
+from processor.services.security_policy import appointment
 from processor.services.staff import StaffService
 from processor.services.subprocessors import SubprocessorsService
 from processor.verifications import record_check
@@ -417,6 +418,7 @@ def build_report(
         "ledger": _ledger(proc),
         "versions": versions(),
         "staff": _staff(session),
+        "gdpa_appointment": appointment(proc),  # ACC-16
         "staff_user_changes": _user_changes(proc, controller, begin, finish),
         "subprocessor_findings": _findings(session, controller, facts),
         "checks": evidence.checks(proc, controller, begin, finish),

@@ -18,6 +18,7 @@ from processor.breaches.register import overdue_clocks
 from processor.kernel.errors import IntegrityFailureError, NotFoundError
 from processor.link.witness import newest_cosignature_time
 from processor.readmodels import tables as t
+from processor.services.security_policy import appointment
 from processor.verifications import last_verification
 from processor.versions import STORE_SCHEMA_VERSION
 
@@ -132,6 +133,8 @@ class StatusService:
                 {k: c[k] for k in ("entry", "at", "actor", "controller", "user", "change")}
                 for c in changes
             ],
+            # The GDPA is appointed for a term; an expired one needs renewing (ACC-16).
+            "gdpa_appointment": appointment(proc),
             "breach_clocks_overdue": [
                 {"breach": str(b.id), "controller": c.controller, "clock": c.clock}
                 for b, c in overdue_clocks(proc, now)
@@ -192,6 +195,13 @@ def _attention(status: dict[str, Any], *, sweep_due: bool) -> list[str]:
         found.append(
             f"{len(status['staff_user_changes_unreviewed'])} staff changes to controllers' users"
             " await the GDPA's review (`processor audit sample`, then `audit review`)"
+        )
+    gdpa = status["gdpa_appointment"]
+    if gdpa["expired"]:
+        found.append(
+            "the GDPA's appointment "
+            + (f"expired on {gdpa['ends']}" if gdpa["ends"] else "is not on record")
+            + ": renew it (`processor gdpa renew`)"
         )
     if status["breach_clocks_overdue"]:
         found.append(

@@ -289,7 +289,16 @@ def _support_case(
     """A support ticket: pseudonymised view, request, approval, one reveal, one refused attempt."""
     sam.users.add("sofie", "support", confidentiality_signed="2025-12-01", trained="2025-12-03")
     sofie = cast_login(proc, "sofie")
-    view = sofie.access.support_view("nordic-shoes")
+    # Support looks only at a case the controller opened, naming it and why (ACC-4, ACC-6).
+    anna.controllers.instruct(
+        "nordic-shoes",
+        "support-request",
+        "please look at ticket 1042: our customers say mails bounce",
+        {"case": "ticket 1042"},
+    )
+    view = sofie.access.support_view(
+        "nordic-shoes", case="ticket 1042", reason="which lists the bouncing contacts are on"
+    )
     pseudonym = _pseudonym_of(proc, contact_id)  # the controller's ticket names the contact
     grant = sofie.access.request(
         "nordic-shoes", "ticket 1042: customer says mails bounce", [pseudonym], hours=2

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from processor.services.recovery import RecoveryService
     from processor.services.retention import RetentionService
     from processor.services.returns import ReturnService
+    from processor.services.security_policy import SecurityPolicyService
     from processor.services.staff import StaffService
     from processor.services.subprocessors import SubprocessorsService
     from processor.services.users import UsersService
@@ -212,6 +213,13 @@ class Desk:
         from processor.services.staff import StaffService
 
         return StaffService(self.session)
+
+    @cached_property
+    def policy(self) -> SecurityPolicyService:
+        """The IT-security policy and GDPA-appointment use cases of this person (ACC-15, ACC-16)."""
+        from processor.services.security_policy import SecurityPolicyService
+
+        return SecurityPolicyService(self.session)
 
     @cached_property
     def subprocessors(self) -> SubprocessorsService:

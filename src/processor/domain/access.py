@@ -104,18 +104,30 @@ class DataAccessRecord(ProcessorAggregate):
     """One logged read of personal data outside a grant.
 
     A pseudonymised support view, or a controller user's read of a single subject. One aggregate
-    per read keeps writes cheap and no aggregate grows without bound.
+    per read keeps writes cheap and no aggregate grows without bound. A support view names the
+    controller's support case it serves and the staff member's reason, sealed with the
+    controller's records key (ACC-4, ACC-6: date, reason and representative); records from
+    before they were asked for have neither, hence the defaults.
     """
 
     @event("PersonalDataViewed")
     def __init__(
-        self, actor: str, controller: str, contact: str | None, scope: str, command: str
+        self,
+        actor: str,
+        controller: str,
+        contact: str | None,
+        scope: str,
+        command: str,
+        case: str = "",
+        reason: str = "",
     ) -> None:
         self.actor = actor
         self.controller = controller
         self.contact = contact
         self.scope = scope
         self.command = command
+        self.case = case
+        self.reason = reason
 
 
 class SampleCheck(ProcessorAggregate):

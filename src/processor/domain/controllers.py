@@ -93,6 +93,7 @@ class Controller(ProcessorAggregate):
         self.upgraded_from: str | None = None
         self.upgraded_at: datetime | None = None
         self.upgrade_requests_done: list[int] = []
+        self.support_requests_closed: list[int] = []
 
     @event("InstructionRecorded")
     def record_instruction(self, actor: str, kind: str, text: str, details: dict[str, str]) -> None:
@@ -106,6 +107,14 @@ class Controller(ProcessorAggregate):
         A request is carried out once: citing it again is refused.
         """
         self.user_requests_done.append(number)
+
+    @event("SupportRequestClosed")
+    def close_support_request(self, actor: str, number: int) -> None:
+        """The support case the controller asked for is over: its data is closed to support again.
+
+        Closed by the controller, or by the processor's support when the case is done (ACC-4).
+        """
+        self.support_requests_closed.append(number)
 
     @event("DataExported")
     def record_export(

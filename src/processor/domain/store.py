@@ -35,6 +35,25 @@ class Store(ProcessorAggregate):
         self.processor_name = processor_name
         self.policy_version = policy_version
 
+    @event("SecurityPolicyChanged")
+    def record_security_policy(self, actor: str, version: str, previous: str | None) -> None:
+        """Record the IT-security policy version in force from now on (ACC-15).
+
+        Recorded at `init`, and when a person first acknowledges a version the store had not
+        seen: the event dates the change that everyone with access must acknowledge.
+        """
+        self.security_policy = version
+
+    @event("GdpaAppointed")
+    def appoint_gdpa(self, actor: str, gdpa: str, starts: str, ends: str, renewal: bool) -> None:
+        """Record the GDPA's appointment and its term, ISO dates, `ends` exclusive (ACC-16).
+
+        A renewal is a new appointment of the same person for a further term; an expired one
+        is a deviation until renewed.
+        """
+        self.gdpa_appointment = {"gdpa": gdpa, "starts": starts, "ends": ends}
+        self.gdpa_renewals = getattr(self, "gdpa_renewals", 0) + (1 if renewal else 0)
+
     @event("LedgerOriginChosen")
     def choose_ledger_origin(self, actor: str, origin: str) -> None:
         """Fix the origin line the ledger signs under for the rest of the store's life (AUD-4).

@@ -42,6 +42,8 @@ class User(ProcessorAggregate):
         self.credential_digest: str | None = None
         self.revoked_credential_digest: str | None = None
         self.credential_handed_over = False
+        # The IT-security policy version this person last acknowledged (ACC-15).
+        self.security_policy: str | None = None
         self.refusals: list[datetime] = []
 
     @event("CredentialIssued")
@@ -57,6 +59,14 @@ class User(ProcessorAggregate):
         self.credential_id = credential_id
         self.credential_digest = digest
         self.credential_handed_over = handed_over
+
+    @event("SecurityPolicyAcknowledged")
+    def acknowledge_security_policy(self, actor: str, version: str) -> None:
+        """Record that the person read and acknowledged this version of the IT-security policy.
+
+        Processor staff do nothing else until they acknowledged the version in force (ACC-15).
+        """
+        self.security_policy = version
 
     @event("StaffUndertakingRecorded")
     def record_undertaking(self, actor: str, confidentiality_signed: str, trained: str) -> None:

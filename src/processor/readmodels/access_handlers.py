@@ -139,6 +139,9 @@ def _revealed(_p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN4
 
 
 def _viewed(_p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
+    # A support view names its case and a sealed reason (ACC-4, ACC-6); older views and
+    # controller users' reads have none and log the command's name.
+    case = getattr(e, "case", "")
     _log(
         w,
         e,
@@ -146,8 +149,8 @@ def _viewed(_p: Projector, w: Writes, e: Any, pos: int) -> None:  # noqa: ANN401
         "viewed",
         controller=e.controller,
         contact=e.contact,
-        reason=e.command,
-        detail={"scope": e.scope},
+        reason=getattr(e, "reason", "") or e.command,
+        detail={"scope": e.scope, **({"case": case} if case else {})},
     )
 
 

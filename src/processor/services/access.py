@@ -1,9 +1,11 @@
 """Staff access to controllers' data (ACC-4, ACC-5, ACC-6, ACC-11).
 
-Support staff see pseudonymised records; identifying data needs an approved, unexpired grant whose
-scope covers the contact, and each reveal is stored as `PersonalDataRevealed` before anything is
-shown: if that event cannot be stored, the reveal fails and nothing is returned. Sample checks of
-the access log (ACC-7) are `processor.audit.samples`: `access sample` is an alias of `audit sample`.
+Support staff see pseudonymised records, and only for a support case the controller opened
+(`services/support_requests`), naming that case and their reason, both logged with the view.
+Identifying data needs an approved, unexpired grant whose scope covers the contact, and each
+reveal is stored as `PersonalDataRevealed` before anything is shown: if that event cannot be
+stored, the reveal fails and nothing is returned. Sample checks of the access log (ACC-7) are
+`processor.audit.samples`: `access sample` is an alias of `audit sample`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ SUPPORT_ACCESS = "support-access"
 GRANT_REASON = "grant-reason"
 DENIAL_REASON = "denial-reason"
 REVOCATION_REASON = "grant-revocation-reason"
+VIEW_REASON = "support-view-reason"
 # Which sealed reason each kind of access-log entry carries (RET-3, RET-5).
 _REASON_PURPOSES = {
     "requested": GRANT_REASON,
@@ -39,6 +42,7 @@ _REASON_PURPOSES = {
     "revealed": GRANT_REASON,
     "denied": DENIAL_REASON,
     "revoked": REVOCATION_REASON,
+    "viewed": VIEW_REASON,
 }
 
 
@@ -93,9 +97,30 @@ class AccessService:
         list_name: str | None = None,
         pseudonym: str | None = None,
         limit: int = 1000,
+        *,
+        case: str,
+        reason: str,
     ) -> dict[str, Any]:
-        """Pseudonymised facts only: lists, subscription, consent channels and dates, flags."""
+        """Pseudonymised facts only: lists, subscription, consent channels and dates, flags.
+
+        Only for an open support case of the controller (ACC-4), with a reason; both are logged
+        with the view, the reason sealed with the controller's records key (ACC-6).
+        """
+        if not reason.strip():
+            raise InvalidInputError("a support view needs a reason (--reason)")
+        if not case.strip():
+            raise InvalidInputError("a support view names the controller's support case (--case)")
         self._staff_may_access("support view", controller)
+        # Imported here: every recorded read imports this module, few open a view (issue 28).
+        from processor.services import support_requests
+
+        support_requests.must_be_open(
+            self.s,
+            find_controller(self.proc, controller),
+            case.strip(),
+            "support view",
+            self.profile().support_request_days,
+        )
         c, m, k = t.contacts, t.memberships, t.consents
         query = sa.select(c).where(c.c.controller == controller).order_by(c.c.pseudonym)
         if pseudonym:
@@ -138,7 +163,14 @@ class AccessService:
                 )
         if pseudonym and not rows:
             raise NotFoundError(f"no contact with pseudonym {pseudonym!r}")
-        self._record_view(controller, None, "pseudonymised", "support view")
+        self._record_view(
+            controller,
+            None,
+            "pseudonymised",
+            "support view",
+            case=case.strip(),
+            reason=seal_records(self.proc.sealer, controller, VIEW_REASON, reason.strip()),
+        )
         contacts = [
             {
                 "pseudonym": r["pseudonym"],
@@ -153,6 +185,7 @@ class AccessService:
         ]
         return {
             "controller": controller,
+            "case": case.strip(),
             "list": list_name,
             "count": total,
             "shown": len(contacts),
@@ -160,7 +193,16 @@ class AccessService:
             "contacts": contacts,
         }
 
-    def _record_view(self, controller: str, contact: str | None, scope: str, command: str) -> None:
+    def _record_view(
+        self,
+        controller: str,
+        contact: str | None,
+        scope: str,
+        command: str,
+        *,
+        case: str = "",
+        reason: str = "",
+    ) -> None:
         with self.proc.using_clock():
             record = DataAccessRecord(
                 actor=self.s.user_name,
@@ -168,8 +210,32 @@ class AccessService:
                 contact=contact,
                 scope=scope,
                 command=command,
+                case=case,
+                reason=reason,
             )
             self.proc.commit(record)
+
+    def close_case(self, controller: str, case: str) -> dict[str, Any]:
+        """Close the controller's open support request for `case` (ACC-4).
+
+        The controller's administrator withdraws its agreement, or the processor's support says
+        the case is done; from then on no support view can name it.
+        """
+        me = self.s.find_user(self.s.user_name)
+        if me is not None and me.controller is not None:
+            self.s.authorize("controllers.instruct", command="support close", controller=controller)
+        else:
+            self._staff_may_access("support close", controller)
+        from processor.services import support_requests
+
+        ctrl = find_controller(self.proc, controller)
+        number = support_requests.must_be_open(
+            self.s, ctrl, case.strip(), "support close", self.profile().support_request_days
+        )
+        with self.proc.using_clock():
+            ctrl.close_support_request(actor=self.s.user_name, number=number)
+            self.proc.commit(ctrl)
+        return {"controller": controller, "case": case.strip(), "request": number, "open": False}
 
     def record_subject_read(self, controller: str, contact_id: str, command: str) -> None:
         """Log a controller user's read of one subject (ACC-6 applies to them too)."""
@@ -384,14 +450,22 @@ class AccessService:
             {
                 **dict(r),
                 "at": r["at"].isoformat(),
-                "reason": self._opened_reason(r["kind"], r["controller"], r["reason"]),
+                "reason": self._opened_reason(
+                    r["kind"], r["controller"], r["reason"], sealed="case" in r["detail"]
+                ),
             }
             for r in rows
         ]
 
-    def _opened_reason(self, kind: str, controller: str | None, reason: str) -> str:
-        """A log entry's reason, opened with the controller's records key when it is sealed."""
+    def _opened_reason(
+        self, kind: str, controller: str | None, reason: str, *, sealed: bool = True
+    ) -> str:
+        """A log entry's reason, opened with the controller's records key when it is sealed.
+
+        A view's reason is sealed only for support views that name their case; older views
+        and controller users' reads carry the command's name in clear.
+        """
         purpose = _REASON_PURPOSES.get(kind)
-        if purpose is None or controller is None:
+        if purpose is None or controller is None or (kind == "viewed" and not sealed):
             return reason
         return open_records(self.proc.sealer, controller, purpose, reason)

@@ -15,7 +15,7 @@ from processor.kernel.errors import InvalidInputError, RefusedError
 from processor.keys import open_records, records_subject, seal_records
 from processor.policies import Account, Edition
 from processor.readmodels import tables as t
-from processor.services import agreements, user_requests
+from processor.services import agreements, support_requests, user_requests
 from processor.services import validation as v
 from processor.services.lifecycle import decision_dict
 from processor.services.lookup import find_controller
@@ -140,6 +140,9 @@ class ControllersService:
             # Only the controller asks for a change to its users, with its own credential
             # (ACC-9, ACC-13): a request staff recorded in its name would let them cite it.
             user_requests.must_come_from_the_controller(self.s, ref)
+        if kind == support_requests.KIND:
+            # Support is by the controller's prior agreement (ACC-4): never staff's own word.
+            support_requests.must_come_from_the_controller(self.s, ref)
         self.s.authorize("controllers.instruct", command="controllers instruct", controller=ref)
         controller = self.get(ref)
         if not kind or set(kind) - _KIND_CHARS:
@@ -153,6 +156,10 @@ class ControllersService:
             )
         elif {"change", "user", "role"} & details.keys():
             raise InvalidInputError("--change, --user and --role belong to --kind user-request")
+        if kind == support_requests.KIND:
+            details = support_requests.request_details(details.get("case"))
+        elif "case" in details:
+            raise InvalidInputError("--case belongs to --kind support-request")
         if kind == agreements.UPGRADE_REQUEST:
             details = agreements.upgrade_details(details.get("account"))  # RET-4
         elif "account" in details:

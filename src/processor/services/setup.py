@@ -14,6 +14,7 @@ from processor.credentials import service as credentials
 from processor.domain.store import Store
 from processor.domain.users import User
 from processor.keys.sealing import records_subject
+from processor.services import security_policy
 from processor.services.validation import iso_date
 
 if TYPE_CHECKING:
@@ -79,6 +80,14 @@ def initialise(
             )
             credentials.issue(proc, gdpa_user, "init")
             credentials.issue(proc, manager, "init")
+            # A new store starts with its policy in force, acknowledged by the first two (ACC-15),
+            # and the GDPA appointed for the policy's minimum term (ACC-16).
+            store.record_security_policy(
+                actor="init", version=security_policy.version_in_force(proc), previous=None
+            )
+            for person in (gdpa_user, manager):
+                security_policy.acknowledged_at_creation(proc, person, "init")
+            security_policy.appoint_at_init(proc, store, gdpa)
             proc.ledger.ensure_signing_key()
             # Unique per store (a witness tells logs apart by it), fixed from now on.
             store.choose_ledger_origin(actor="init", origin=proc.ledger.key_origin(processor_name))

@@ -11,7 +11,7 @@ from processor.domain.users import User
 from processor.kernel.errors import InvalidInputError, NotFoundError, RefusedError
 from processor.policies import CONTROLLER_ROLES, PROCESSOR_ROLES
 from processor.readmodels import tables as t
-from processor.services import user_requests
+from processor.services import security_policy, user_requests
 from processor.services import validation as v
 from processor.services.lookup import find_controller
 
@@ -92,6 +92,9 @@ class UsersService:
             credential = credentials.issue(
                 self.proc, user, self.s.user_name, by_staff=me.controller is None
             )
+            if controller is None:
+                # The processor's own staff start with the IT-security policy in force (ACC-15).
+                security_policy.acknowledged_at_creation(self.proc, user, self.s.user_name)
             self.proc.commit(user, *requested)
         result: dict[str, Any] = {
             "name": name,

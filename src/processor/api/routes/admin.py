@@ -78,6 +78,7 @@ class Instruction(BaseModel):
     user: Short | None = None
     role: Short | None = None
     account: Literal["freemium", "paying"] | None = None
+    case: Short | None = None  # kind support-request: the support case it opens (ACC-4)
 
 
 class SignedAgreement(BaseModel):
@@ -174,7 +175,8 @@ def controllers_instruct(
 ) -> Json:
     """Record a documented instruction of the controller (INSTR-1)."""
     given = {"country": body.country, "basis": body.basis, "change": body.change,
-             "user": body.user, "role": body.role, "account": body.account}  # fmt: skip
+             "user": body.user, "role": body.role, "account": body.account,
+             "case": body.case}  # fmt: skip
     details = {key: value for key, value in given.items() if value is not None}
     with rt.acting(cred, "controllers instruct") as s:
         return s.controllers.instruct(controller, body.kind, body.text, details)

@@ -69,17 +69,37 @@ def support_view(
     controller: str,
     rt: RuntimeDep,
     cred: CredentialDep,
+    case: Annotated[str, Query(min_length=1, max_length=80)],
+    reason: Annotated[str, Query(min_length=1, max_length=1000)],
     list_name: Annotated[str | None, Query(alias="list", max_length=200)] = None,
     pseudonym: Name = None,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=pages.MAX_LIMIT)] = pages.DEFAULT_LIMIT,
 ) -> Json:
-    """Contacts by pseudonym with non-identifying facts only (ACC-5)."""
+    """Contacts by pseudonym with non-identifying facts only (ACC-5).
+
+    Only for the controller's open support `case`, with a `reason`; both are logged (ACC-4,
+    ACC-6).
+    """
     offset = pages.decode(cursor)
     with rt.acting(cred, "support view") as s:
-        data = s.access.support_view(controller, list_name, pseudonym, limit=offset + limit)
+        data = s.access.support_view(
+            controller, list_name, pseudonym, limit=offset + limit, case=case, reason=reason
+        )
     rows = data.pop("contacts")
     return {**data, **pages.page(rows[offset:], offset, data["count"])}
+
+
+@router.post("/controllers/{controller}/support-cases/close", summary="support close")
+def support_close(
+    controller: str,
+    rt: RuntimeDep,
+    cred: CredentialDep,
+    case: Annotated[str, Query(min_length=1, max_length=80)],
+) -> Json:
+    """Close the controller's open support case (its administrator, or the processor's support)."""
+    with rt.acting(cred, "support close") as s:
+        return s.access.close_case(controller, case)
 
 
 @router.post("/access", status_code=201, summary="access request")
