@@ -202,8 +202,9 @@ MAX_WEEKS = 104
 
 
 def _clock_rows(breaches: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
-    """Each breach clock as hours from its start (the SCC's from the discovery, BR-1): its
-    deadline and the time taken (so far).
+    """Each breach clock as hours from its start: its deadline and the time taken (so far).
+
+    The start is the clock's own (under the SCC the discovery, BR-1), not the awareness.
     """
     rows: list[dict[str, Any]] = []
     for b in breaches.get("breaches", []):

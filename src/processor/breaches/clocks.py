@@ -78,9 +78,11 @@ def processor_hours(editions: EditionsPolicy, edition: str) -> tuple[int, str]:
 def processor_start(
     editions: EditionsPolicy, edition: str, *, discovered_at: datetime | None, aware_at: datetime
 ) -> datetime:
-    """When the processor-to-controller clock starts under `edition` (BR-1): the discovery
-    (SCC 10.2) or the awareness (DPA18 §10). An unrecorded discovery counts as made at
-    awareness, and a discovery is never later than the awareness (the register refuses that).
+    """When the processor-to-controller clock starts under `edition` (BR-1).
+
+    The discovery (SCC 10.2) or the awareness (DPA18 §10). An unrecorded discovery counts as
+    made at awareness, and a discovery is never later than the awareness (the register refuses
+    that).
     """
     term = editions.editions[edition].breach_notice  # type: ignore[index]
     if term.starts == "discovery" and discovered_at is not None:
