@@ -94,6 +94,39 @@ def test_notice_one_minute_late_on_both_editions__BR_1(acme, clock):
     assert evidence["policy_clocks"]["dpa-2018"].startswith("36 h")
 
 
+def test_a_notice_43_hours_after_discovery_is_late_under_the_scc_though_awareness_was_later__BR_1(
+    acme, clock
+):
+    """SCC 10.2 counts the 24 hours from the discovery: a breach discovered 20 h before the stated
+    awareness and notified 23 h after it (43 h after the discovery) is late for acme (SCC), and
+    overdue before that; beta's 2018 clock (DPA18 §10) still runs from the awareness and is met.
+    """
+    add(acme, "alice", "acme", "ann@example.dk")
+    add(acme, "bob", "beta", "bo@example.dk")
+    grete = breaches(acme, "grete")
+    discovered = clock.now() - timedelta(hours=20)
+    opened = open_on(acme, "hosting", discovered_at=discovered)
+    started = {c["controller"]: c for c in opened["clocks"]}
+    assert started["acme"]["started_at"] == discovered.isoformat()
+    assert started["acme"]["due"] == (discovered + timedelta(hours=24)).isoformat()
+    assert started["acme"]["basis"].endswith("counted from the discovery")
+    assert started["beta"]["started_at"] == clock.now().isoformat()
+    assert started["beta"]["basis"].endswith("counted from the awareness")
+
+    clock.advance(timedelta(hours=4, minutes=1))  # 24 h 1 min after the discovery
+    states = {c["controller"]: c["state"] for c in grete.show(opened["id"])["clocks"]}
+    assert states == {"acme": "overdue", "beta": "running"}
+    clock.advance(timedelta(hours=18, minutes=59))  # 43 h after the discovery
+    notices = grete.notify(opened["id"], controllers=["acme", "beta"])["notices"]
+    assert {n["controller"]: n["on_time"] for n in notices} == {"acme": False, "beta": True}
+    shown = {
+        c["controller"]: c["state"]
+        for c in grete.show(opened["id"])["clocks"]
+        if c["clock"] == "processor-to-controller"
+    }
+    assert shown == {"acme": "late", "beta": "met"}
+
+
 def test_impact_follows_the_subprocessor_facts_and_the_window__BR_2(acme, clock):
     """A sub-processor breach reaches the subjects alive in the window for the controllers it
     served: erased before the window and added after it are out; beta never used Ubivox.

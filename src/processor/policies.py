@@ -59,13 +59,24 @@ class Term(_Strict):
     fixed_by_agreement: bool
 
 
+class BreachTerm(Term):
+    """The breach-notice term (BR-1), with the moment its hours are counted from.
+
+    The SCC (10.2) count the 24 hours from when the breach *was discovered*; the 2018 DPA (§10)
+    from when the processor *became aware* ("efter at være blevet opmærksom på"). The two can
+    differ by days (a discovery by a sub-processor reported late), so the edition says which.
+    """
+
+    starts: Literal["discovery", "awareness"]
+
+
 class EditionTerms(_Strict):
     """The terms of one agreement edition (INSTR-4, RET-1), each with its source clause."""
 
     title: str
     source: str
     deletion_after_termination: Term
-    breach_notice: Term
+    breach_notice: BreachTerm
     subprocessor_notice: Term
     termination_instruction: Term
 

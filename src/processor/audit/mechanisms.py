@@ -460,8 +460,8 @@ MECHANISMS: tuple[Mechanism, ...] = (
     # Breaches
     _m(
         "BR-1",
-        "Notify controllers within 24 hours",
-        "breach register with notice clocks",
+        "Notify controllers within 24 hours of discovery",
+        "breach register with notice clocks (SCC: from the discovery; 2018 DPA: from awareness)",
         "processor.breaches.report:breach_evidence",
         "BreachNotifiedToController",
     ),

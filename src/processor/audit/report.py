@@ -203,11 +203,14 @@ MAX_WEEKS = 104
 
 
 def _clock_rows(breaches: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
-    """Each breach clock as hours from awareness: its deadline and the time taken (so far)."""
+    """Each breach clock as hours from its start: its deadline and the time taken (so far).
+
+    The start is the clock's own (under the SCC the discovery, BR-1), not the awareness.
+    """
     rows: list[dict[str, Any]] = []
     for b in breaches.get("breaches", []):
-        aware = datetime.fromisoformat(b["aware_at"])
         for d in b.get("deadlines", []):
+            aware = datetime.fromisoformat(d.get("started_at") or b["aware_at"])
             met = datetime.fromisoformat(d["met_at"]) if d.get("met_at") else now
             short = "to authority" if "authority" in d["clock"] else "to controller"
             rows.append(

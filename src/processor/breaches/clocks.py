@@ -2,10 +2,13 @@
 
 Two clocks run per affected controller:
 
-- **processor-to-controller** (BR-1): from the processor's awareness, for the hours the
-  controller's agreement edition gives (`policies/editions.toml`, `breach_notice`). Under the SCC
-  the agreement fixes 24 h; the 2018 DPA says only "without undue delay", so the hours there are
-  the processor's own policy choice, and every view says so (`fixed_by_agreement = false`).
+- **processor-to-controller** (BR-1): for the hours the controller's agreement edition gives
+  (`policies/editions.toml`, `breach_notice`), from the moment that edition names (`starts`).
+  The SCC (10.2) fix 24 h from when the breach *was discovered*: a later stated awareness does
+  not move the clock (a discovery not recorded counts as made at awareness, the earliest time
+  known). The 2018 DPA (§10) counts from the processor's awareness and says only "without undue
+  delay", so the hours there are the processor's own policy choice, and every view says so
+  (`fixed_by_agreement = false`).
 - **controller-to-authority** (BR-3): 72 h (Art. 33(1), fixed by law, not by any agreement) from
   the time the processor's first notice says the controller became aware, i.e. when it was given.
 
@@ -69,7 +72,22 @@ def processor_hours(editions: EditionsPolicy, edition: str) -> tuple[int, str]:
             f"{hours} h: the processor's own policy choice; the agreement says only "
             f"{term.wording} ({term.source})"
         )
-    return hours, basis
+    return hours, f"{basis}, counted from the {term.starts}"
+
+
+def processor_start(
+    editions: EditionsPolicy, edition: str, *, discovered_at: datetime | None, aware_at: datetime
+) -> datetime:
+    """When the processor-to-controller clock starts under `edition` (BR-1).
+
+    The discovery (SCC 10.2) or the awareness (DPA18 §10). An unrecorded discovery counts as
+    made at awareness, and a discovery is never later than the awareness (the register refuses
+    that).
+    """
+    term = editions.editions[edition].breach_notice  # type: ignore[index]
+    if term.starts == "discovery" and discovered_at is not None:
+        return min(discovered_at, aware_at)
+    return aware_at
 
 
 def policy_clocks(editions: EditionsPolicy) -> dict[str, str]:
@@ -81,6 +99,7 @@ def clocks_for(
     *,
     controller: str,
     edition: str,
+    discovered_at: datetime | None,
     aware_at: datetime,
     notices: list[datetime],
     authority_at: datetime | None,
@@ -88,13 +107,14 @@ def clocks_for(
 ) -> list[Clock]:
     """The controller's two clocks: to the controller, and (once notified) to the authority."""
     hours, basis = processor_hours(editions, edition)
+    start = processor_start(editions, edition, discovered_at=discovered_at, aware_at=aware_at)
     first = min(notices) if notices else None
     found = [
         Clock(
             controller=controller,
             clock=PROCESSOR_TO_CONTROLLER,
-            started_at=aware_at,
-            due=aware_at + timedelta(hours=hours),
+            started_at=start,
+            due=start + timedelta(hours=hours),
             met_at=first,
             basis=basis,
         )

@@ -48,6 +48,7 @@ def breach_clocks(proc: Processor, breach: Breach) -> list[Clock]:
         found += clocks_for(
             controller=ref,
             edition=edition,
+            discovered_at=breach.discovered_at,
             aware_at=breach.aware_at,
             notices=[n["at"] for n in breach.notified(ref)],
             authority_at=authority["at"] if authority else None,

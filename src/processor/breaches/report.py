@@ -41,6 +41,7 @@ def breach_evidence(
             {
                 "controller": c.controller,
                 "clock": c.clock,
+                "started_at": c.started_at.isoformat(),
                 "due": c.due.isoformat(),
                 "met_at": c.met_at.isoformat() if c.met_at else None,
                 "state": c.state(now),

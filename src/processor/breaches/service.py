@@ -410,6 +410,7 @@ class BreachesService:
                 clock = clocks_for(
                     controller=ref,
                     edition=edition_of(self.proc, breach, ref),
+                    discovered_at=breach.discovered_at,
                     aware_at=breach.aware_at,
                     notices=[],
                     authority_at=None,
