@@ -298,15 +298,6 @@ MECHANISMS: tuple[Mechanism, ...] = (
         "ControllerNotified",
     ),
     _m(
-        "ACC-17",
-        "All access encrypted in transit; messages say whether they went out over TLS",
-        "`serve` terminates TLS (`--tls-cert`/`--tls-key`) or runs behind a declared TLS proxy "
-        "(`--behind-tls-proxy`); plain HTTP off loopback is refused; `MessageRecorded.tls`",
-        "processor.api.transport:for_serving",
-        "MessageRecorded",
-    ),
-    # Sub-processors and transfers
-    _m(
         "ACC-15",
         "IT-security policy changes acknowledged before acting again",
         "`policies/security.toml` is versioned; `Session.authorize` refuses staff who have not "
@@ -324,6 +315,15 @@ MECHANISMS: tuple[Mechanism, ...] = (
         "processor.services.security_policy:appointment",
         "GdpaAppointed",
     ),
+    _m(
+        "ACC-17",
+        "All access encrypted in transit; messages say whether they went out over TLS",
+        "`serve` terminates TLS (`--tls-cert`/`--tls-key`) or runs behind a declared TLS proxy "
+        "(`--behind-tls-proxy`); plain HTTP off loopback is refused; `MessageRecorded.tls`",
+        "processor.api.transport:for_serving",
+        "MessageRecorded",
+    ),
+    # Sub-processors and transfers
     _m(
         "SUB-1",
         "List of approved sub-processors per controller",
