@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.backends import Backend, postgres_url
-from bench.scenarios import UNDERTAKING
+from bench.scenarios import UNDERTAKING, sign_agreement
 from processor import desk
 from processor.app import Processor
 from processor.config import Settings
@@ -54,6 +54,7 @@ def setup(settings: Settings) -> None:
         sam = desk.login(proc, "sam", proc.issued["sam"])
         for ref in CONTROLLERS:
             sam.controllers.register(ref, f"{ref} A/S", "DK", "paying", "scc", admin=_admin(ref))
+            sign_agreement(sam, proc, ref)
         for ref in CONTROLLERS:
             user = _admin(ref)
             desk.login(proc, user, proc.issued[user]).users.rotate_credential(user)

@@ -46,12 +46,20 @@ def setup_store(settings: Settings) -> None:
         gdpa="grete",
         system_manager="sam",
     ) as proc:
-        desk.login(proc, "sam", proc.issued["sam"]).controllers.register(
-            CONTROLLER, "Acme A/S", "DK", "paying", "scc", admin=USER
-        )
+        sam = desk.login(proc, "sam", proc.issued["sam"])
+        sam.controllers.register(CONTROLLER, "Acme A/S", "DK", "paying", "scc", admin=USER)
+        sign_agreement(sam, proc, CONTROLLER)
         alice = desk.login(proc, USER, proc.issued[USER])
         alice.users.rotate_credential(USER)  # handed over: replace
         keeper.keep(settings, USER, proc.issued[USER])
+
+
+def sign_agreement(sam: Desk, proc: Processor, ref: str) -> None:
+    """Record the controller's signed SCC agreement, as processing needs it (INSTR-5)."""
+    sam.agreements.record(
+        ref, "scc", proc.now().date().isoformat(), f"scc agreement with {ref}".encode(),
+        "Sam Manager", f"Administrator of {ref}",
+    )  # fmt: skip
 
 
 def as_alice(proc: Processor) -> Desk:

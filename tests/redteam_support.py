@@ -25,7 +25,7 @@ import pytest
 import sqlalchemy as sa
 from cli_helpers import Cli
 from eventsourcing.persistence import Mapper
-from support import UNDERTAKING, drop_schemas, login, make_settings
+from support import UNDERTAKING, drop_schemas, login, make_settings, sign_agreement
 
 from processor.app import Processor
 from processor.kernel.clock import FixedClock
@@ -88,7 +88,9 @@ def two_controllers(proc: Processor) -> None:
     """Acme (SCC, administrator alice) and beta (2018 DPA, bob), and support user sven."""
     sam = login(proc, "sam")
     sam.controllers.register("acme", "Acme A/S", "DK", "paying", "scc", admin="alice")
+    sign_agreement(proc, "acme")
     sam.controllers.register("beta", "Beta ApS", "DK", "paying", "dpa-2018", admin="bob")
+    sign_agreement(proc, "beta")
     sam.users.add("sven", "support", confidentiality_signed=UNDERTAKING[0],
                   trained=UNDERTAKING[1])  # fmt: skip
 
@@ -97,6 +99,7 @@ def one_controller(proc: Processor) -> None:
     """Acme (administrator alice) with one contact: enough for a store one test may ruin."""
     login(proc, "sam").controllers.register("acme", "Acme A/S", "DK", "paying", "scc",
                                             admin="alice")  # fmt: skip
+    sign_agreement(proc, "acme")
     login(proc, "alice").contacts.add("acme", "news", "a@example.dk", CONSENT)
 
 

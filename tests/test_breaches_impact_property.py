@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from support import fresh_store, login
+from support import fresh_store, login, sign_agreement
 
 from processor.breaches import impact
 from processor.kernel.errors import ProcessorError
@@ -135,6 +135,7 @@ def test_impact_equals_a_brute_force_replay__BR_2(middle, at, window):
         login(proc, "sam").controllers.register(
             "beta", "Beta ApS", "DK", "freemium", "dpa-2018", admin="bob"
         )
+        sign_agreement(proc, "beta")
         contacts: list[tuple[str, str]] = []
         steps = [*PREFIX, *middle[:at], ENGAGE, *middle[at:]]
         began = proc.now()

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from support import START, UNDERTAKING, drop_schemas, login, make_settings
+from support import START, UNDERTAKING, drop_schemas, login, make_settings, sign_agreement
 
 from processor.app import Processor
 from processor.kernel.clock import FixedClock
@@ -103,6 +103,7 @@ class _Store:
         login(self.proc, "sam").controllers.register(
             CONTROLLER, "Acme A/S", "DK", "paying", "scc", admin="alice"
         )
+        sign_agreement(self.proc, CONTROLLER)
         login(self.proc, "alice")  # a first login rotates the handed-over credential
         self.start = int(self.proc.store.recorder.max_notification_id() or 0)
         self.before = self._rows()

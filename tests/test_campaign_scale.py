@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, StoredEvent
-from support import POSTGRES_URL, UNDERTAKING, drop_schemas, login, make_settings
+from support import POSTGRES_URL, UNDERTAKING, drop_schemas, login, make_settings, sign_agreement
 
 from processor.app import Processor
 from processor.domain.messages import Message
@@ -242,6 +242,7 @@ def test_a_send_through_the_chunking_recorder_is_signed_and_projected__RET_7(
         assert isinstance(proc.store.recorder, pgrecorder.ChunkingPostgresRecorder)
         sam = login(proc, "sam")
         sam.controllers.register("acme", "Acme A/S", "DK", "paying", "scc", admin="alice")
+        sign_agreement(proc, "acme")
         for i in range(8):
             add(proc, f"c{i}@example.dk")
         sent = login(proc, "alice").messages.send("acme", "news", "email", "Hi")

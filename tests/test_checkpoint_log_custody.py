@@ -22,7 +22,7 @@ from cli_helpers import check_contract, cli_env, describe
 from click.testing import CliRunner
 from processor_cli.cmd_witness import load_witness, make_server
 from processor_cli.main import cli
-from support import UNDERTAKING, drop_schemas, login, make_settings
+from support import UNDERTAKING, drop_schemas, login, make_settings, sign_agreement
 
 from ledger import CheckpointLog
 from processor.app import Processor
@@ -306,6 +306,7 @@ def second(backend: str, tmp_path: Path, clock: FixedClock) -> Iterator[Processo
     login(proc, "sam").controllers.register(
         "acme", "Acme A/S", "DK", "paying", "scc", admin="alice"
     )
+    sign_agreement(proc, "acme")
     try:
         yield proc
     finally:
@@ -375,6 +376,7 @@ def test_a_store_with_the_legacy_origin_still_verifies__AUD_4(
         login(proc, "sam").controllers.register(
             "acme", "Acme A/S", "DK", "paying", "scc", admin="alice"
         )
+        sign_agreement(proc, "acme")
         legacy = legacy_origin(proc.store_info())
         assert legacy == f"processor/ledger/{str(store_id())[:8]}"
         assert proc.ledger.head()["origin"] == legacy

@@ -54,7 +54,7 @@ from strategies import (
     email_slots,
     list_names,
 )
-from support import BACKENDS, UNDERTAKING, fresh_store, login, support_view
+from support import BACKENDS, UNDERTAKING, fresh_store, login, sign_agreement, support_view
 
 from processor.integrity.keycheck import check_keys
 from processor.integrity.rebuild import compare_read_models
@@ -355,6 +355,9 @@ class CoreMachine(RuleBasedStateMachine):
         )
         assert got == expected, (got, expected)
         if got == ACCEPTED:
+            # The signed agreement goes on record with the registration (INSTR-5): the model
+            # processes for every registered controller.
+            sign_agreement(self.proc, ref, edition)
             self.model.controllers[ref] = ControllerM(ref, account, now, edition=edition)
 
     @rule(which=st.integers(0, 9), days=st.integers(0, 3), delete=st.booleans())

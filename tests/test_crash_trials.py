@@ -38,7 +38,15 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from cli_helpers import OUR_VARS, PROCESSOR
-from support import BACKENDS, UNDERTAKING, drop_schemas, login, make_settings, support_view
+from support import (
+    BACKENDS,
+    UNDERTAKING,
+    drop_schemas,
+    login,
+    make_settings,
+    sign_agreement,
+    support_view,
+)
 
 from processor.app import Processor
 from processor.backup import copying
@@ -94,7 +102,9 @@ def _build(settings: Settings, base: Path) -> Template:
     try:
         sam = login(proc, "sam")
         sam.controllers.register("acme", "Acme", "DK", "paying", "scc", admin="alice")
+        sign_agreement(proc, "acme")
         sam.controllers.register("beta", "Beta", "DK", "paying", "scc", admin="bob")
+        sign_agreement(proc, "beta")
         sam.users.add("sven", "support", confidentiality_signed="2026-01-05", trained="2026-01-06")
         acme = _import(proc, "acme", "alice", ACME, "a")
         beta = _import(proc, "beta", "bob", BETA, "b")

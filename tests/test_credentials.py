@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from support import login
+from support import login, sign_agreement
 
 from processor import desk
 from processor.credentials.secrets import credential_id_of
@@ -142,6 +142,7 @@ def test_a_handed_over_credential_must_be_replaced_before_use__ACC_13(acme):
     """A credential the processor's staff issued to a controller's user works only to replace it."""
     sam = login(acme, "sam")
     sam.controllers.register("gamma", "Gamma ApS", "DK", "paying", "scc", admin="gina")
+    sign_agreement(acme, "gamma")
     gina = desk.login(acme, "gina", acme.issued["gina"])
     with pytest.raises(AccessDeniedError, match="CredentialMustBeTheHoldersOwn"):
         gina.contacts.add("gamma", "news", "a@example.dk", "email:form")

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from cli_helpers import Cli, new_tenant
 from custodian_support import CUSTODIANS, custodian_env, make_token, with_custodian
-from support import BACKENDS, UNDERTAKING, drop_schemas, login, make_settings
+from support import BACKENDS, UNDERTAKING, drop_schemas, login, make_settings, sign_agreement
 
 from processor.app import Processor
 from processor.backup.service import backup_keys
@@ -64,6 +64,7 @@ def shop(custodied, clock):
     login(proc, "sam").controllers.register(
         "acme", "Acme A/S", "DK", "paying", "scc", admin="alice"
     )
+    sign_agreement(proc, "acme")
     yield proc
     proc.close()
 

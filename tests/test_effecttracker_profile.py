@@ -7,7 +7,7 @@ access, and 24-hour retention of sent message content (SUB-1, SUB-6, ACC-11, RET
 from __future__ import annotations
 
 import pytest
-from support import UNDERTAKING, login
+from support import UNDERTAKING, login, sign_agreement
 
 from processor.kernel.errors import ProcessorError
 from processor.retention_policy import load_retention_policy
@@ -31,6 +31,7 @@ def effecttracker(settings, clock):
     login(proc, "sam").controllers.register(
         "kunde", "Kunde ApS", "DK", "paying", "scc", admin="kim"
     )
+    sign_agreement(proc, "kunde")
     yield proc
     proc.close()
 

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from cli_helpers import Cli, new_tenant
 from custodian_support import make_token, with_custodian
-from support import UNDERTAKING, login
+from support import UNDERTAKING, login, sign_agreement
 
 from processor.domain.contacts import Contact
 from processor.integrity.doctor import run_doctor
@@ -94,6 +94,7 @@ def acme_in_softhsm(settings, clock, tmp_path_factory):
     login(proc, "sam").controllers.register(
         "acme", "Acme A/S", "DK", "paying", "scc", admin="alice"
     )
+    sign_agreement(proc, "acme")
     yield proc
     proc.close()
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from support import login
+from support import login, sign_agreement
 
 from processor.domain.ids import controller_id
 from processor.kernel.errors import InvalidInputError, RefusedError
@@ -125,6 +125,7 @@ def test_return_instruction_waits_for_a_complete_standard_return__RET_2(acme, cl
 def test_demo_trial_ends_after_30_days_and_data_goes_90_days_later__RET_4(acme, clock):
     """The sweep records DemoTrialEnded once; adds stop at the trial's end; deletion at 30 + 90 days."""
     login(acme, "sam").controllers.register("trial", "Trial ApS", "DK", "demo", "scc", admin="tina")
+    sign_agreement(acme, "trial")
     start = clock.now()
     ids = add_contacts(acme, "trial", "tina", 2, "t")
     tina = login(acme, "tina")

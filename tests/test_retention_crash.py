@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 import pytest
 from cli_helpers import OUR_VARS, PROCESSOR, run_processor
-from support import UNDERTAKING, login
+from support import UNDERTAKING, login, sign_agreement
 
 from processor.app import Processor
 from processor.config import Settings
@@ -56,7 +56,9 @@ def template(tmp_path_factory):
     try:
         sam = login(proc, "sam")
         sam.controllers.register("acme", "Acme", "DK", "paying", "scc", admin="alice")
+        sign_agreement(proc, "acme")
         sam.controllers.register("beta", "Beta", "DK", "paying", "scc", admin="bob")
+        sign_agreement(proc, "beta")
         subjects = {
             "acme": _ids(proc, "acme", "alice", DUE),
             "beta": _ids(proc, "beta", "bob", BYSTANDERS),

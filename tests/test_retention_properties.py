@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from support import BACKENDS, fresh_store, login
+from support import BACKENDS, fresh_store, login, sign_agreement
 
 from processor.kernel.errors import RefusedError
 from processor.readmodels import tables as t
@@ -166,6 +166,7 @@ def test_the_sweep_erases_exactly_what_the_rules_make_due__RET_1__RET_2__RET_4__
         for i, account in enumerate(accounts):
             ref = f"c{i}"
             sam.controllers.register(ref, ref, "DK", account, "scc", admin=f"{ref}-admin")
+            sign_agreement(proc, ref)
             models[ref] = Model(account, proc.clock.now())
             subjects[ref] = _add(proc, ref, f"{ref}-admin", 2)
         for step in [*steps, ("advance", final_days), ("sweep",)]:

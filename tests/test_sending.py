@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
-from support import login
+from support import login, sign_agreement
 
 from processor.app import Processor
 from processor.domain.messages import Message
@@ -291,6 +291,7 @@ def test_freemium_sends_999_emails_a_month_and_refuses_the_1000th__SUBJ_7(acme, 
     login(acme, "sam").controllers.register(
         "free", "Free ApS", "DK", "freemium", "scc", admin="fay"
     )
+    sign_agreement(acme, "free")
     one = add(acme, "free", "fay", "one@example.dk")
     two = add(acme, "free", "fay", "two@example.dk")
     seed_emails(acme, "free", one, 998)
@@ -308,6 +309,7 @@ def test_freemium_sends_999_emails_a_month_and_refuses_the_1000th__SUBJ_7(acme, 
 def test_demo_sends_900_emails_and_refuses_the_901st__SUBJ_7(acme):
     """Demo: at most 900 e-mails in all, tests included."""
     login(acme, "sam").controllers.register("trial", "Trial", "DK", "demo", "scc", admin="tina")
+    sign_agreement(acme, "trial")
     cid = add(acme, "trial", "tina", "d@example.dk")
     seed_emails(acme, "trial", cid, 899)
     tina = login(acme, "tina")

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from support import UNDERTAKING, fresh_store, login, open_support_case, support_view
+from support import UNDERTAKING, fresh_store, login, open_support_case, sign_agreement, support_view
 
 from processor.audit.samples import SamplesService
 from processor.kernel.errors import (
@@ -292,6 +292,7 @@ def test_no_staff_access_profile_opens_no_grant__ACC_11(tmp_path, backend):
         login(proc, "sam").controllers.register(
             "acme", "Acme", "DK", "paying", "scc", admin="alice"
         )
+        sign_agreement(proc, "acme")
         login(proc, "sam").users.add(
             "sven", "support", confidentiality_signed="2026-01-01", trained="2026-01-01"
         )

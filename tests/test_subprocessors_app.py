@@ -11,7 +11,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from support import login
+from support import login, sign_agreement
 
 from processor.kernel.errors import (
     AccessDeniedError,
@@ -75,6 +75,7 @@ def test_each_edition_starts_with_its_approved_list__SUB_1(acme):
     assert row(theirs, "Slack")["listed_from"] == "2018-05-25T00:00:00+00:00"
     sam = login(acme, "sam")
     sam.controllers.register("gamma", "Gamma A/S", "DK", "paying", "scc", admin="gina")
+    sign_agreement(acme, "gamma")
     assert len(grete.subprocessors.listing()["subprocessors"]) == 18
     assert names(login(acme, "gina").subprocessors.listing()) == SCC_LIST
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from subprocessor_model import Advance, Engage, Instruct, Object, Propose, Retire
-from support import fresh_store, login
+from support import fresh_store, login, sign_agreement
 
 from processor.kernel.errors import InvalidInputError, RefusedError
 from subprocessors import SubProcessorDetails, may_process
@@ -155,6 +155,7 @@ def _run(backend: str, script: list[object]) -> None:
     with fresh_store(backend) as proc:
         sam = login(proc, "sam")
         sam.controllers.register("beta", "Beta", "DK", "paying", "dpa-2018", admin="bob")
+        sign_agreement(proc, "beta")
         model = Model()
         service = login(proc, "grete").subprocessors
         for cmd in script:
