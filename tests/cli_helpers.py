@@ -204,6 +204,7 @@ class Cli:
     def sign(self, ref: str, edition: str, env: dict[str, str | None] | None = None) -> Any:
         """Record `ref`'s signed agreement as the system manager (INSTR-5): processing needs it."""
         text = self.settings.data_dir.parent / f"agreement-{ref}.txt"
+        text.parent.mkdir(parents=True, exist_ok=True)
         text.write_text(f"{edition} agreement between the processor and {ref}\n", encoding="utf-8")
         return self.ok(
             "controllers", "agreement", ref, "--edition", edition, "--signed-on", "2020-01-01",
@@ -298,15 +299,20 @@ class Tenant:
         )
 
 
-def new_tenant(runner: Cli, account: str = "paying", agreement: str = "scc") -> Tenant:
-    """Register a controller with a unique id and its administrator."""
+def new_tenant(
+    runner: Cli, account: str = "paying", agreement: str = "scc", *, signed: bool = True
+) -> Tenant:
+    """Register a controller with a unique id and its administrator (and, unless told not to,
+    its signed agreement, which processing needs: INSTR-5).
+    """
     ref = f"c{next(_names)}-{uuid.uuid4().hex[:6]}"
     admin = f"{ref}-admin"
     runner.ok(
         "controllers", "register", ref, "--name", f"Controller {ref}", "--country", "DK",
         "--account", account, "--agreement", agreement, "--admin", admin, user="sam",
     )  # fmt: skip
-    runner.sign(ref, agreement)
+    if signed:
+        runner.sign(ref, agreement)
     return Tenant(runner, ref, admin)
 
 

@@ -22,7 +22,10 @@ def test_sample_review_and_list_from_the_command_line__ACC_7(shared):
         "users", "add", "sven", "--role", "support",
         "--confidentiality-signed", "2026-01-05", "--trained", "2026-01-06", user="sam",
     )  # fmt: skip
-    shared.ok("support", "view", tenant.ref, user="sven")
+    shared.ok("controllers", "instruct", tenant.ref, "--kind", "support-request", "--case", "T-7",
+              "--text", "please look at our list", user=tenant.admin)  # fmt: skip
+    shared.ok("support", "view", tenant.ref, "--case", "T-7", "--reason", "ticket T-7",
+              user="sven")  # fmt: skip
     drawn = shared.ok("audit", "sample", "--size", "5", "--seed", "9", user="grete")
     assert drawn["size"] >= 1
     entry = drawn["entries"][0]["entry"]
@@ -55,7 +58,10 @@ def test_access_sample_is_an_alias_of_audit_sample__ACC_7(shared):
         "users", "add", "sofus", "--role", "support",
         "--confidentiality-signed", "2026-01-05", "--trained", "2026-01-06", user="sam",
     )  # fmt: skip
-    shared.ok("support", "view", tenant.ref, user="sofus")
+    shared.ok("controllers", "instruct", tenant.ref, "--kind", "support-request", "--case", "T-7",
+              "--text", "please look at our list", user=tenant.admin)  # fmt: skip
+    shared.ok("support", "view", tenant.ref, "--case", "T-7", "--reason", "ticket T-7",
+              user="sofus")  # fmt: skip
     args = ("--size", "3", "--seed", "11", "--of", "staff")
     before = len(shared.ok("audit", "samples", user="grete")["samples"])
     audit = shared.ok("audit", "sample", *args, user="grete")

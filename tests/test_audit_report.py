@@ -87,7 +87,8 @@ def test_report_has_objectives_a_to_i_with_ids_mechanisms_and_live_counts__AUD_1
     for objective in model["objectives"]:
         assert objective["obligations"], objective["key"]
         assert all(i["mechanism"] for i in objective["obligations"])
-    assert _evidence(model, "A")["instructions recorded"] == 1
+    # The story's general instruction and the support case its administrator opened (ACC-4).
+    assert _evidence(model, "A")["instructions recorded"] == 2
     assert _evidence(model, "B")["reveals of identifying data"] == 1
     assert _evidence(model, "B")["refused attempts"] >= 1
     assert _evidence(model, "C")["access grants approved"] == 1

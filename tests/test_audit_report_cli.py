@@ -18,6 +18,7 @@ def store(settings):
         cli.ok("controllers", "register", ref, "--name", ref.title(), "--country", "DK",
                "--account", "paying", "--agreement", edition, "--admin", f"{ref}-admin",
                user="sam")  # fmt: skip
+        cli.sign(ref, edition)
     return cli
 
 

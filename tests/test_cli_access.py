@@ -235,6 +235,7 @@ def test_changes_carry_the_actor__ACC_10(shared):
     ]
     assert actors(shared.controller_events(tenant.ref)) == [
         ("ControllerRegistered", "sam"),
+        ("AgreementRecorded", "sam"),  # the signed agreement processing needs (INSTR-5)
         ("InstructionRecorded", admin),
         ("DataExported", admin),
     ]

@@ -19,7 +19,7 @@ def notice_kinds(cli: Cli, ref: str) -> list[str]:
 
 def test_agreement_and_amendment_from_the_command_line__INSTR_5__INSTR_4(shared, tmp_path):
     """The agreement is kept as a hash; an amendment waits for the administrator's acceptance."""
-    tenant = new_tenant(shared, agreement="dpa-2018")
+    tenant = new_tenant(shared, agreement="dpa-2018", signed=False)
     text = tmp_path / "dpa.txt"
     text.write_bytes(b"Databehandleraftale 2018\n")
     args = ["--processor-signatory", "Sam S", "--controller-signatory", "Ada A"]

@@ -26,6 +26,7 @@ def sim(settings):
     for ref, account, admin in (("acme", "paying", "alice"), ("beta", "freemium", "bob")):
         runner.ok("controllers", "register", ref, "--name", ref.title(), "--country", "DK",
                   "--account", account, "--agreement", "scc", "--admin", admin, user="sam", env=at(T0))  # fmt: skip
+        runner.sign(ref, "scc", env=at(T0))
     return runner
 
 

@@ -51,7 +51,9 @@ def test_add_agreement_retire_and_check__SUB_1(api):
     proposed = api.as_("sam", "POST", "/v1/subprocessors/propose", json=echo)
     assert proposed.status_code == 201, proposed.text
     signed = api.as_("sam", "POST", "/v1/subprocessors/Echo Sms ApS/agreement",
-                     json={"ref": "SPA-2", "date": "2026-02-02"})  # fmt: skip
+                     json={"ref": "SPA-2", "date": "2026-02-02",
+                           "text": "Echo Sms ApS data processing agreement, SCC 7.6 included",
+                           "beneficiary_clause": True})  # fmt: skip
     assert signed.status_code == 200, signed.text
     check = api.as_("grete", "GET", "/v1/subprocessors/check")
     assert check.status_code == 200, check.text
