@@ -307,6 +307,51 @@ def messages_show(ctx: click.Context, controller_id: str, message_id: str) -> No
     emit(st.desk().messages.show(controller_id, message_id), as_json=st.as_json)
 
 
+@messages.command("handoff")
+@click.argument("controller_id")
+@click.option("--via", required=True, help="The sub-processor the messages were recorded for.")
+@click.option(
+    "--after",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Continue after this message number (the last handoff's next_after).",
+)
+@click.option("--limit", type=click.IntRange(min=1, max=1000), default=500, show_default=True)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A JSON Lines file for the delivery system (created 0600).",
+)
+@FORCE
+@click.pass_context
+def messages_handoff(
+    ctx: click.Context,
+    controller_id: str,
+    via: str,
+    after: int,
+    limit: int,
+    out: Path,
+    force: bool,
+) -> None:
+    """Hand recorded messages to their carrier: address and content only (SUB-9, logged)."""
+    st = state(ctx)
+    target = outfile.plan(out, force=force, what="handoff")
+    result = st.desk().handoff.handoff(controller_id, via, after=after, limit=limit)
+    items = result.pop("messages")
+    with outfile.writing(target, what="handoff", private=True) as handle:
+        handle.writelines(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
+    withheld = ", ".join(f"{n} {rule}" for rule, n in result["withheld"].items()) or "none"
+    emit(
+        {**result, "out": str(out)},
+        as_json=st.as_json,
+        text=f"handed {result['handed_over']} messages for {via} to {out} "
+        f"({', '.join(result['fields']) or 'nothing'}); withheld: {withheld}; "
+        f"next: --after {result['next_after']}",
+    )
+
+
 def register(cli: click.Group) -> None:
     """Attach these commands (the controllers group is cmd_admin's)."""
     group = cli.commands["controllers"]

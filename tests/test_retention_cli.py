@@ -151,3 +151,26 @@ def test_lifecycle_refusals_and_invalid_input_have_their_exit_codes__RET_6(sim):
     )
     assert withdrawn["data"]["status"] == "open"
     add(sim, "acme", "alice", "n@example.dk", when=AFTER)
+
+
+def test_handoff_writes_the_carriers_file_0600_and_refuses_a_closed_account__SUB_9__RET_1(
+    sim, tmp_path
+):
+    """`messages handoff --out` writes one JSON line per message (address and content only),
+    private to its owner; after the account closes nothing more leaves for a carrier.
+    """
+    cid = add(sim, "acme", "alice", "karen@example.dk")
+    sent = sim.ok("messages", "record", "acme", "--contact", cid, "--channel", "email",
+                  "--subject", "Spring", user="alice", env=at(T0))  # fmt: skip
+    out = tmp_path / "handoff.jsonl"
+    result = sim.ok("messages", "handoff", "acme", "--via", sent["subprocessor"], "--out", out,
+                    user="alice", env=at(T0))  # fmt: skip
+    assert result["handed_over"] == 1 and "messages" not in result
+    assert out.stat().st_mode & 0o777 == 0o600
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert lines == [{"message_id": sent["message_id"], "channel": "email",
+                      "to": "karen@example.dk", "subject": "Spring"}]  # fmt: skip
+    sim.ok("controllers", "terminate", "acme", "--effective", EFFECTIVE, user="alice", env=at(T0))
+    error = sim.fails(1, "messages", "handoff", "acme", "--via", sent["subprocessor"], "--out",
+                      tmp_path / "later.jsonl", user="alice", env=at(AFTER))  # fmt: skip
+    assert "karen" not in error and not (tmp_path / "later.jsonl").exists()

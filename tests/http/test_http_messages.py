@@ -99,3 +99,24 @@ def test_a_sent_message_records_the_http_channel__ACC_12(api):
     assert r.status_code == 201, r.text
     (mid,) = r.json()["message_ids"]
     assert {e.channel for e in _events(api, mid)} == {"http"}
+
+
+def test_handoff_gives_the_carrier_address_and_content_only_and_bob_gets_404__SUB_9__ACC_9(api):
+    """`GET .../messages/handoff?via=` hands an e-mail's carrier the address, subject and body
+    (no name, no contact id); another controller's user is refused acme's handoff.
+    """
+    added = api.add("alice", "ann.secret@example.com")
+    r = api.as_("alice", "POST", "/v1/controllers/acme/messages/record",
+                json={"contact": "ann.secret@example.com", "channel": "email",
+                      "subject": "Private Subject"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    via = r.json()["subprocessor"]
+    handed = api.as_("alice", "GET", "/v1/controllers/acme/messages/handoff", params={"via": via})
+    assert handed.status_code == 200, handed.text
+    assert handed.json()["messages"] == [
+        {"message_id": r.json()["message_id"], "channel": "email",
+         "to": "ann.secret@example.com", "subject": "Private Subject"}
+    ]  # fmt: skip
+    assert added not in handed.text
+    other = api.as_("bob", "GET", "/v1/controllers/acme/messages/handoff", params={"via": via})
+    assert other.status_code in (403, 404) and "ann.secret" not in other.text

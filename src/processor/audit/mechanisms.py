@@ -389,10 +389,13 @@ MECHANISMS: tuple[Mechanism, ...] = (
     ),
     _m(
         "SUB-9",
-        "Copies of sub-processor agreements and amendments for the controller",
-        "`subprocessors agreement-copy NAME` (GET /v1/subprocessors/NAME/agreement): the "
-        "agreement, its text's SHA-256 and every amendment, to the controllers it concerns",
-        "processor.services.subprocessors:SubprocessorsService",
+        "Secure and minimal transfers to sub-processors; agreement copies for the controller",
+        "`messages handoff` (GET .../messages/handoff): a carrier gets only the address and "
+        "content its channel needs, only while it may still carry, logged as "
+        "`PersonalDataViewed`; `subprocessors agreement-copy NAME`: the agreement, its text's "
+        "SHA-256 and every amendment, to the controllers it concerns",
+        "processor.services.handoff:HandoffService",
+        "PersonalDataViewed",
         "SubProcessorAgreementKept",
         "SubProcessorAgreementAmended",
     ),

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from processor.services.controllers import ControllersService
     from processor.services.erasure import ErasureService
     from processor.services.exports import ExportService
+    from processor.services.handoff import HandoffService
     from processor.services.imports import ImportService
     from processor.services.lifecycle import LifecycleService
     from processor.services.messages import MessagesService
@@ -178,6 +179,13 @@ class Desk:
         from processor.services.lifecycle import LifecycleService
 
         return LifecycleService(self.session)
+
+    @cached_property
+    def handoff(self) -> HandoffService:
+        """The handoff of recorded messages to their carrier, by this person (SUB-9)."""
+        from processor.services.handoff import HandoffService
+
+        return HandoffService(self.session)
 
     @cached_property
     def messages(self) -> MessagesService:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from processor.api.deps import CredentialDep, RuntimeDep
@@ -77,6 +77,23 @@ def messages_usage(controller: str, rt: RuntimeDep, cred: CredentialDep) -> Json
     """The account's usage as the terms count it (SUBJ-7)."""
     with rt.acting(cred, "messages usage") as s:
         return s.messages.usage(controller)
+
+
+@router.get("/handoff", summary="messages handoff")
+def messages_handoff(
+    controller: str,
+    rt: RuntimeDep,
+    cred: CredentialDep,
+    via: Annotated[str, Query(max_length=200)],
+    after: Annotated[int, Query(ge=0, le=10**12)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> Json:
+    """Recorded messages for their carrier: address and content only (SUB-9, logged).
+
+    Served only over TLS or on loopback, as every route (ACC-17).
+    """
+    with rt.acting(cred, "messages handoff") as s:
+        return s.handoff.handoff(controller, via, after=after, limit=limit)
 
 
 @router.get("/{message}", summary="messages show")
