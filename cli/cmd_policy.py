@@ -54,6 +54,21 @@ def gdpa_renew(ctx: click.Context, years: int | None) -> None:
     )
 
 
+@gdpa.command("appoint")
+@click.argument("name")
+@click.option("--years", type=int, help="The term; at least the policy's minimum (2).")
+@click.pass_context
+def gdpa_appoint(ctx: click.Context, name: str, years: int | None) -> None:
+    """Appoint a GDPA user from today: a new GDPA, or a store with none on record."""
+    st = state(ctx)
+    data = st.desk().policy.appoint_gdpa(name, years)
+    emit(
+        data,
+        as_json=st.as_json,
+        text=f"GDPA {data['gdpa']} appointed from {data['starts']} until {data['ends']}",
+    )
+
+
 def register(cli: click.Group) -> None:
     """Attach these commands."""
     cli.add_command(policy)

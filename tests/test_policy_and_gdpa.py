@@ -9,7 +9,7 @@ from support import login
 
 from processor.audit.report import build_report
 from processor.audit.status import StatusService
-from processor.kernel.errors import AccessDeniedError, InvalidInputError
+from processor.kernel.errors import AccessDeniedError, InvalidInputError, RefusedError
 from processor.services.security_policy import appointment
 
 NEW_VERSION = "security-2027-01-15"
@@ -40,6 +40,7 @@ def test_staff_acknowledge_each_policy_change_before_acting_again__ACC_15(acme):
         login(acme, "sam").staff.registry()
     assert refused.value.rule == "SecurityPolicyMustBeAcknowledged"
     assert "`processor policy acknowledge`" in str(refused.value)
+    assert "/v1/users/me/policy" in str(refused.value)
     assert "\n" not in str(refused.value)
     sam = login(acme, "sam")
     assert sam.policy.show() | {"points": []} == {
@@ -91,3 +92,25 @@ def test_an_expired_gdpa_appointment_is_a_deviation_until_renewed__ACC_16(acme, 
     assert not any("GDPA" in line for line in attention)
     kinds = {d["kind"] for d in build_report(login(acme, "grete").session)["deviations"]}
     assert "gdpa-appointment-expired" not in kinds
+
+
+def test_a_new_gdpa_is_appointed_and_the_old_appointment_superseded__ACC_16(acme, clock):
+    """`gdpa appoint NAME` records another active GDPA user's appointment from today for the
+    minimum term; it refuses anyone else, and `renew` then extends the new person's term.
+    """
+    sam = login(acme, "sam")
+    sam.users.add("gerda", "gdpa", confidentiality_signed="2026-01-01", trained="2026-01-01")
+    with pytest.raises(RefusedError, match="GdpaMustBeAnActiveGdpaUser|gdpa role"):
+        sam.policy.appoint_gdpa("alice")  # a controller's user
+    with pytest.raises(RefusedError):
+        sam.policy.appoint_gdpa("nobody")
+    with pytest.raises(AccessDeniedError):
+        login(acme, "grete").policy.appoint_gdpa("gerda")
+    clock.advance(timedelta(days=30))
+    appointed = sam.policy.appoint_gdpa("gerda")
+    today = clock.now().date()
+    assert (appointed["gdpa"], appointed["starts"]) == ("gerda", today.isoformat())
+    assert appointed["ends"] == today.replace(year=today.year + 2).isoformat()
+    assert appointed["renewals"] == 0 and appointment(acme)["gdpa"] == "gerda"
+    renewed = sam.policy.renew_gdpa()
+    assert renewed["gdpa"] == "gerda" and renewed["renewals"] == 1

@@ -146,8 +146,9 @@ class Session:
                 command,
                 controller,
                 "SecurityPolicyMustBeAcknowledged",
-                f"the IT-security policy changed ({version}): read it with `processor policy"
-                " show` and acknowledge it with `processor policy acknowledge` first",
+                f"the IT-security policy changed ({version}): read and acknowledge it first"
+                " (`processor policy show`, `processor policy acknowledge`; over HTTP"
+                " /v1/users/me/policy)",
             )
 
     def deny(

@@ -145,3 +145,22 @@ def test_repair_duplicates_plan_for_the_own_controller_only__SUBJ_4(api):
                    json={"confirm": True}).status_code == 404  # fmt: skip
     refused = api.as_("mia", "POST", "/v1/controllers/acme/repair-duplicates", json={})
     assert refused.status_code == 403
+
+
+def test_staff_read_and_acknowledge_a_changed_policy_over_http__ACC_15(api):
+    """After a policy change a staff member is refused (403, the rule named) until they read
+    and acknowledge it at `/v1/users/me/policy`; then the same request is answered.
+    """
+    rt = api.client.app.state.runtime
+    security = rt.proc.policies.security.model_copy(update={"version": "security-2027-02-01"})
+    rt.proc.policies = rt.proc.policies.model_copy(update={"security": security})
+    refused = api.as_("grete", "GET", "/v1/users/staff")
+    assert refused.status_code == 403, refused.text
+    assert "SecurityPolicyMustBeAcknowledged" in refused.text
+    shown = api.as_("grete", "GET", "/v1/users/me/policy")
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["version"] == "security-2027-02-01" and not shown.json()["acknowledged"]
+    acked = api.as_("grete", "POST", "/v1/users/me/policy/acknowledgement")
+    assert acked.status_code == 200, acked.text
+    assert acked.json() == {"user": "grete", "version": "security-2027-02-01", "acknowledged": True}
+    assert api.as_("grete", "GET", "/v1/users/staff").status_code == 200

@@ -8,7 +8,8 @@ other command until they acknowledged the version in force.
 
 The GDPA is appointed for at least the policy's minimum term (two years, seeds/000) at a time:
 `GdpaAppointed` on the store at `init`, again at each renewal (`gdpa renew`, the system
-manager). An expired appointment is a deviation in `status` and in the audit report.
+manager) and when another person is appointed (`gdpa appoint NAME`). An expired appointment is
+a deviation in `status` and in the audit report.
 """
 
 from __future__ import annotations
@@ -109,20 +110,57 @@ class SecurityPolicyService:
             self.proc.commit(user, *changed)
         return {"user": user.name, "version": version, "acknowledged": True}
 
+    def _term(self, years: int | None) -> int:
+        minimum = self.proc.policies.security.gdpa.min_term_years
+        term = minimum if years is None else years
+        if not minimum <= term <= 10:  # noqa: PLR2004 - a sanity bound, not a policy
+            raise InvalidInputError(f"--years must be between {minimum} (policy) and 10")
+        return term
+
+    def appoint_gdpa(self, name: str, years: int | None = None) -> dict[str, Any]:
+        """Appoint a GDPA from today for at least the minimum term (ACC-16).
+
+        For a new GDPA, or for a store that has no appointment on record (made before they
+        were recorded), which `renew` cannot extend. The person must be an active processor
+        user with the `gdpa` role: the appointment names who answers for the audits. A
+        current appointment of someone else ends today, superseded; the events keep both.
+        """
+        self.s.authorize("gdpa.appoint", command="gdpa appoint")
+        term = self._term(years)
+        if not name.strip():
+            raise InvalidInputError("name the GDPA user to appoint")
+        user = self.s.find_user(name.strip())
+        if user is None or user.controller is not None or user.role != "gdpa" or user.revoked:
+            raise RefusedError(
+                f"{name.strip()[:64]!r} is no active processor user with the gdpa role "
+                "(`users add --role gdpa` first)",
+                rule="GdpaMustBeAnActiveGdpaUser",
+            )
+        today = self.proc.now().date()
+        with self.proc.using_clock():
+            store = self.proc.store_info()
+            store.appoint_gdpa(
+                actor=self.s.user_name,
+                gdpa=user.name,
+                starts=today.isoformat(),
+                ends=_add_years(today, term).isoformat(),
+                renewal=False,
+            )
+            self.proc.commit(store)
+        return appointment(self.proc)
+
     def renew_gdpa(self, years: int | None = None) -> dict[str, Any]:
         """Renew the GDPA's appointment for a further term of at least the minimum (ACC-16).
 
         The new term starts when the current one ends, or today if it already ended.
         """
         self.s.authorize("gdpa.appoint", command="gdpa renew")
-        minimum = self.proc.policies.security.gdpa.min_term_years
-        term = minimum if years is None else years
-        if not minimum <= term <= 10:  # noqa: PLR2004 - a sanity bound, not a policy
-            raise InvalidInputError(f"--years must be between {minimum} (policy) and 10")
+        term = self._term(years)
         current = appointment(self.proc)
         if current["gdpa"] is None:
             raise RefusedError(
-                "no GDPA appointment is on record to renew", rule="GdpaAppointmentMustExist"
+                "no GDPA appointment is on record to renew: record one with `gdpa appoint NAME`",
+                rule="GdpaAppointmentMustExist",
             )
         today = self.proc.now().date()
         starts = max(today, date.fromisoformat(current["ends"]))

@@ -1,6 +1,7 @@
 """`/v1/users/...`: the staff-registry `users` commands (ACC-1, ACC-2, ACC-3, ACC-8).
 
-`users review`, `unlock`, `staff` and `undertaking` over the same `StaffService` and
+`users review`, `unlock`, `staff` and `undertaking`, and your own `policy show` and
+`policy acknowledge` (`/v1/users/me/policy`), over the same `StaffService` and
 `UsersService` methods as the CLI, as the requesting person: the GDPA reviews and unlocks, the
 system manager records staff undertakings, a pending GDPA or manager records their own. The
 notes are sealed by the service; they never reach a log or an error.
@@ -39,6 +40,20 @@ def users_staff(rt: RuntimeDep, cred: CredentialDep) -> Json:
     """The registry of processor staff: confidentiality, training, reviews (ACC-1, ACC-3)."""
     with rt.acting(cred, "users staff") as s:
         return {"staff": s.staff.registry()}
+
+
+@router.get("/me/policy", summary="policy show")
+def policy_show(rt: RuntimeDep, cred: CredentialDep) -> Json:
+    """The IT-security policy in force and whether you acknowledged it (ACC-15)."""
+    with rt.acting(cred, "policy show") as s:
+        return s.policy.show()
+
+
+@router.post("/me/policy/acknowledgement", summary="policy acknowledge")
+def policy_acknowledge(rt: RuntimeDep, cred: CredentialDep) -> Json:
+    """Acknowledge the IT-security policy in force; staff act again only after it (ACC-15)."""
+    with rt.acting(cred, "policy acknowledge") as s:
+        return s.policy.acknowledge()
 
 
 @router.post("/{name}/review", summary="users review")
