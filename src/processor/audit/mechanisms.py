@@ -302,7 +302,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
         "IT-security policy changes acknowledged before acting again",
         "`policies/security.toml` is versioned; `Session.authorize` refuses staff who have not "
         "acknowledged the version in force (`SecurityPolicyMustBeAcknowledged`) except "
-        "`policy show` / `policy acknowledge`",
+        "`policy show` / `policy acknowledge` (also `/v1/users/me/policy`)",
         "processor.session:Session",
         "SecurityPolicyChanged",
         "SecurityPolicyAcknowledged",
@@ -310,8 +310,9 @@ MECHANISMS: tuple[Mechanism, ...] = (
     _m(
         "ACC-16",
         "The GDPA appointed for at least two years at a time",
-        "`init` records `GdpaAppointed` with the policy's minimum term; `gdpa renew`; an "
-        "expired appointment is flagged in `status` and the report",
+        "`init` records `GdpaAppointed` with the policy's minimum term; `gdpa renew`; "
+        "`gdpa appoint NAME` for another GDPA user; an expired appointment is flagged in "
+        "`status` and the report",
         "processor.services.security_policy:appointment",
         "GdpaAppointed",
     ),
