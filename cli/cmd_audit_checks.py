@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -20,8 +21,10 @@ from processor.audit.packs import dpia_pack as build_dpia_pack
 from processor.audit.samples import SamplesService
 from processor.services.validation import iso_date, iso_datetime
 
+from . import outfile
 from .cmd_audit_sample import sample, sample_text
-from .output import emit, printable
+from .outfile import FORCE
+from .output import emit, printable, to_json
 from .state import state
 
 
@@ -97,23 +100,54 @@ def changes_(
     emit({"changes": rows}, as_json=st.as_json, text="\n".join(lines) or "no changes")
 
 
+RECORD_MARK = b"Art. 30(2) GDPR record of processing activities"
+"""What every format of the record carries near its start (see `outfile.plan`)."""
+
+
 @click.command("record")
 @click.option(
     "--format", "fmt", type=click.Choice(record.FORMATS), default="markdown", show_default=True
 )
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the record here; `{date}` becomes the day. An earlier record at the path is "
+    "replaced; any other file needs --force.",
+)
+@FORCE
 @click.pass_context
-def record_(ctx: click.Context, fmt: str) -> None:
+def record_(ctx: click.Context, fmt: str, out: Path | None, force: bool) -> None:
     """The Art. 30(2) record of processing for every controller (AUD-3); dpv: W3C DPV JSON-LD."""
     st = state(ctx)
-    data = record.build(st.session())
-    if fmt == "dpv":
-        doc = record.as_dpv(data)
-        if st.as_json:
-            emit(doc, as_json=True)
-        else:
-            click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    session = st.session()
+    target = None
+    if out is not None:
+        out = outfile.dated(out, session.proc.now().date())
+        target = outfile.plan(out, force=force, what="record", ours=RECORD_MARK)
+    data = record.build(session)
+    if target is None:
+        if fmt == "dpv":
+            doc = record.as_dpv(data)
+            if st.as_json:
+                emit(doc, as_json=True)
+            else:
+                click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+            return
+        emit(data, as_json=st.as_json or fmt == "json", text=record.as_markdown(data))
         return
-    emit(data, as_json=st.as_json or fmt == "json", text=record.as_markdown(data))
+    if fmt == "dpv":
+        text = json.dumps(record.as_dpv(data), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "json":
+        text = to_json(data) + "\n"
+    else:
+        text = record.as_markdown(data)
+    with outfile.writing(target, what="record") as handle:
+        handle.write(text)
+    emit(
+        {"record": str(out), "format": fmt},
+        as_json=st.as_json,
+        text=f"wrote the {fmt} record to {out}",
+    )
 
 
 @click.command("controller-pack")

@@ -22,6 +22,9 @@ from .outfile import FORCE
 from .output import emit
 from .state import state
 
+REPORT_MARK = b"GDPR data-processor audit report"
+"""The title every format of the report carries near its start (see `outfile.plan`)."""
+
 RENDERERS = {
     "markdown": render_markdown.render,
     "json": render_json.render,
@@ -52,7 +55,8 @@ def _day(value: str | None, what: str) -> date | None:
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report here instead of standard output.",
+    help="Write the report here instead of standard output; `{date}` in it becomes the day "
+    "(a daily file). An earlier report at the path is replaced; any other file needs --force.",
 )
 @click.option(
     "--fail-on-deviations",
@@ -76,8 +80,10 @@ def report(
     if fmt is None:
         raise InvalidInputError("give --format markdown, json or html")
     first, last = _day(start, "--from"), _day(end, "--to")
-    target = outfile.plan(out, force=force, what="report") if out else None
     session = st.session()
+    if out is not None:
+        out = outfile.dated(out, session.proc.now().date())
+    target = outfile.plan(out, force=force, what="report", ours=REPORT_MARK) if out else None
     model = build_report(session, controller=controller, start=first, end=last)
     text = RENDERERS[fmt](model)
     if target is None:

@@ -21,6 +21,7 @@ import os
 import stat
 import tempfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -52,8 +53,40 @@ class Target:
         return str(self.named)
 
 
-def plan(path: Path, *, force: bool, what: str) -> Target:
-    """Check that `path` can take the output; refuse (exit 2) what would surprise the user."""
+DATE_FIELD = "{date}"
+"""In an `--out` path, replaced by the day the output is made: one file per day from cron."""
+
+
+def dated(path: Path, day: date) -> Path:
+    """`path` with every `{date}` replaced by `day` (ISO), so a daily job keeps each day's file."""
+    text = str(path)
+    return Path(text.replace(DATE_FIELD, day.isoformat())) if DATE_FIELD in text else path
+
+
+def _written_by_us(real: Path, marker: bytes | None) -> bool:
+    """Whether the regular file at `real` is an earlier output of the same command.
+
+    Recognised by `marker`, the title the command writes near the start of every format of its
+    output; a file that lacks it (anything else the user keeps there) is never replaced
+    without `--force`.
+    """
+    if marker is None:
+        return False
+    try:
+        with real.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return marker in head
+
+
+def plan(path: Path, *, force: bool, what: str, ours: bytes | None = None) -> Target:
+    """Check that `path` can take the output; refuse (exit 2) what would surprise the user.
+
+    With `ours` (the marker the command writes into its output), an existing file holding it is
+    an earlier output of the same command and is replaced as with `--force`, so the same daily
+    job can run twice.
+    """
     real = Path(os.path.realpath(path))
     try:
         info = real.stat()
@@ -66,7 +99,7 @@ def plan(path: Path, *, force: bool, what: str) -> Target:
     if stat.S_ISDIR(info.st_mode):
         raise InvalidInputError(f"the {what} path {path} is a directory")
     if stat.S_ISREG(info.st_mode):
-        if not force:
+        if not force and not _written_by_us(real, ours):
             raise InvalidInputError(
                 f"{path} already exists; give --force to replace it with the {what}"
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,9 @@ def store(settings):
 
 
 def test_cli_report_in_three_formats_to_stdout_and_file__AUD_1(store, tmp_path):
-    """Markdown and JSON print to stdout; HTML goes to --out; an existing file needs --force."""
+    """Markdown and JSON print to stdout; HTML goes to --out. An earlier report there is
+    replaced (a daily job runs again); any other file needs --force; `{date}` names the day.
+    """
     markdown = store.text("audit", "report", "--format", "markdown", user="grete")
     assert markdown.startswith("# GDPR data-processor audit report")
     model = json.loads(store.text("audit", "report", "--format", "json", user="grete"))
@@ -33,8 +36,20 @@ def test_cli_report_in_three_formats_to_stdout_and_file__AUD_1(store, tmp_path):
     assert done["report"] == str(out)
     assert done["deviations"] == len(model["deviations"])
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
-    store.fails(2, "audit", "report", "--format", "html", "--out", out, user="grete")
-    store.ok("audit", "report", "--format", "html", "--out", out, "--force", user="grete")
+    store.ok("audit", "report", "--format", "html", "--out", out, user="grete")
+    mine = tmp_path / "notes.html"
+    mine.write_text("<p>my own notes</p>", encoding="utf-8")
+    error = store.fails(2, "audit", "report", "--format", "html", "--out", mine, user="grete")
+    assert "--force" in error and mine.read_text(encoding="utf-8") == "<p>my own notes</p>"
+    store.ok("audit", "report", "--format", "html", "--out", mine, "--force", user="grete")
+    daily = store.ok("audit", "report", "--format", "json", "--out", tmp_path / "r-{date}.json",
+                     user="grete")  # fmt: skip
+    assert re.fullmatch(r".*/r-\d{4}-\d{2}-\d{2}\.json", daily["report"])
+    assert json.loads(Path(daily["report"]).read_text(encoding="utf-8"))["objectives"]
+    record = tmp_path / "record-{date}.md"
+    wrote = store.ok("audit", "record", "--out", record, user="grete")
+    assert Path(wrote["record"]).read_text(encoding="utf-8").startswith("# Art. 30(2) GDPR")
+    store.ok("audit", "record", "--out", record, user="grete")  # its own: replaced
 
 
 def test_cli_report_scope_and_refusals__AUD_1__ACC_9(store):
