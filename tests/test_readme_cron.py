@@ -60,4 +60,3 @@ def test_the_readme_cron_lines_run_twice_in_a_row(tmp_path: Path) -> None:
         assert code in (0, 1), stderr  # 1: something needs attention, which cron mails
     assert sorted((work / "reports").iterdir()) == reports
     assert reports[0].read_text(encoding="utf-8") != written  # replaced by the newer report
-
