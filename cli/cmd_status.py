@@ -52,6 +52,9 @@ def _text(data: dict[str, Any]) -> str:
         lines += ["", "needs attention:", *(f"  - {item}" for item in data["attention"])]
     else:
         lines += ["", "all well"]
+    if data.get("advice"):
+        lines += ["", "advice (does not change the exit status):"]
+        lines += [f"  - {item}" for item in data["advice"]]
     return "\n".join(lines)
 
 

@@ -149,3 +149,19 @@ def test_shell_completion_completes_subcommands_and_options():
         [str(PROCESSOR)], env=env, capture_output=True, text=True, check=False, timeout=60
     )
     assert "plain,status" in result.stdout.splitlines()
+
+
+def test_status_advises_a_second_administrator_without_failing__ACC_8(store):
+    """A controller with one active administrator gets advice in `status` (the command that
+    adds a second); advice does not change the exit status, and a second administrator ends it.
+    """
+    tenant = new_tenant(store)
+    out = store.ok("status", user="grete")
+    assert out["attention"] == []
+    (advice,) = out["advice"]
+    assert f"controller {tenant.ref} has one active administrator ({tenant.admin})" in advice
+    assert f"--role administrator --controller {tenant.ref}" in advice
+    assert "advice (does not change the exit status)" in store.text("status", user="grete")
+    store.ok("users", "add", f"{tenant.ref}-second", "--role", "administrator",
+             "--controller", tenant.ref, user=tenant.admin)  # fmt: skip
+    assert store.ok("status", user="grete")["advice"] == []

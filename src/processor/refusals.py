@@ -105,6 +105,22 @@ def _misuse_notice(
     if user.controller is None or records_erased(proc, user.controller):
         return None
     name = user.name
+    others, gdpas = _who_can_help(proc, user)
+    unlock = f"the processor's GDPA ({', '.join(gdpas)})" if gdpas else "the processor's GDPA"
+    if others:
+        rotate = (
+            f"have another administrator ({', '.join(others)}) rotate their credential "
+            f"(`processor users credential {name} --rotate`) and ask {unlock} to unlock them "
+            f"(`processor users unlock {name}`)"
+        )
+    else:
+        rotate = (
+            f"ask {unlock} to unlock them (`processor users unlock {name}`); {name} is the only "
+            f"active administrator of {user.controller}, so {name} then rotates the credential "
+            f"(`processor users credential {name} --rotate`). Add a second administrator "
+            "(`processor users add NAME --role administrator --controller "
+            f"{user.controller}`) so that one can act when the other cannot"
+        )
     return new_notice(
         proc,
         controller=user.controller,
@@ -113,12 +129,40 @@ def _misuse_notice(
         body=(
             f"User {name} was locked at {proc.now().isoformat(timespec='minutes')} after "
             f"{attempts} refused attempts of access within {window_minutes} minutes (the last: "
-            f"{denial.rule} on `{denial.command}`). If these attempts were not made by {name}, "
-            f"someone may be trying to use their account: have an administrator rotate their "
-            f"credential (`processor users credential {name} --rotate`) and ask the processor's "
-            f"GDPA to unlock them (`processor users unlock {name}`). If they were, ask the GDPA "
-            f"to unlock them."
+            f"{denial.rule} on `{denial.command}`). Only {unlock} can unlock a user. If these "
+            f"attempts were not made by {name}, someone may be trying to use their account: "
+            f"{rotate}. If they were, ask {unlock} to unlock them."
         ),
         actor="policy",
         about=str(denial.id),
     )
+
+
+def _who_can_help(proc: Posting, user: User) -> tuple[list[str], list[str]]:
+    """The controller's other active administrators, and the active GDPA users, by name.
+
+    Read from the users' read model, which lags this command only by the lock being recorded,
+    so the locked user is left out by name.
+    """
+    import sqlalchemy as sa  # only a lockout reads the users
+
+    from processor.readmodels import tables as t
+
+    u = t.users.c
+    active = u.revoked.is_(False) & u.locked.is_(False) & (u.name != user.name)
+    with proc.engines.readmodels.connect() as conn:
+        admins = conn.execute(
+            sa.select(u.name)
+            .where(active & (u.controller == user.controller) & (u.role == "administrator"))
+            .order_by(u.name)
+        ).scalars()
+        others = [str(n) for n in admins]
+        gdpas = [
+            str(n)
+            for n in conn.execute(
+                sa.select(u.name)
+                .where(active & u.controller.is_(None) & (u.role == "gdpa"))
+                .order_by(u.name)
+            ).scalars()
+        ]
+    return others, gdpas

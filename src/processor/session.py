@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NoReturn
 
 from processor import refusals
-from processor.domain.ids import user_id
+from processor.domain.ids import controller_id, user_id
 from processor.domain.users import User
 from processor.kernel import context
 
@@ -103,15 +103,22 @@ class Session:
                 f"the {scope} role {user.role!r} may not {permission}",
             )
         if user.controller is not None and controller is not None and controller != user.controller:
+            # Another controller's data is misuse and counts (ACC-8); an id that names no
+            # controller at all is a typo: refused the same way, recorded, but counted for nothing.
             self.deny(
                 command,
                 controller,
                 "ControllerUsersSeeOnlyTheirOwn",
                 "users of one controller may not act on another controller's data",
+                counts=self._controller_exists(controller),
             )
         if permission not in SELF_SERVICE:
             self._must_be_ready(user, command, controller)
         return user
+
+    def _controller_exists(self, ref: str) -> bool:
+        """Whether `ref` names a registered controller: one read of its first event."""
+        return bool(self.proc.store.recorder.select_events(controller_id(ref), limit=1))
 
     def _must_be_ready(self, user: User, command: str, controller: str | None) -> None:
         """Refuse the unready: unbound staff, handed-over credentials, an unacknowledged policy.

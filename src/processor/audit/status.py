@@ -140,12 +140,45 @@ class StatusService:
                 for b, c in overdue_clocks(proc, now)
             ],
         }
+        # Advice, not attention: it does not change the exit status (issue 25).
+        result["advice"] = [
+            f"controller {ref} has one active administrator ({admin}): a lockout or a lost "
+            f"credential leaves it without one; {admin} adds a second with `processor users add "
+            f"NAME --role administrator --controller {ref}`"
+            for ref, admin in _single_administrators(proc)
+        ]
         result["attention"] = _attention(result, sweep_due=not plan.is_empty)
         from processor.keys.rotation import attention as key_attention
 
         # The custodian and its ratchet (RET-5).
         result["attention"] += key_attention(proc.keys, proc.policies.keys, proc.now)
         return result
+
+
+def _single_administrators(proc: Processor) -> list[tuple[str, str]]:
+    """Controllers with exactly one active administrator, and that one's name.
+
+    A controller whose only administrator is locked, or has lost the credential, can neither
+    rotate it nor approve a grant until the processor's staff step in (ACC-8, ACC-13); a second
+    administrator avoids that.
+    """
+    from processor.notices.post import records_erased
+
+    u = t.users.c
+    active = u.revoked.is_(False) & u.locked.is_(False) & (u.role == "administrator")
+    with proc.engines.readmodels.connect() as conn:
+        rows = conn.execute(
+            sa.select(u.controller, sa.func.count(), sa.func.min(u.name))
+            .where(active & u.controller.is_not(None))
+            .group_by(u.controller)
+            .order_by(u.controller)
+        ).all()
+    # A controller whose data is deleted needs no one to act for it any more.
+    return [
+        (str(ref), str(name))
+        for ref, n, name in rows
+        if n == 1 and not records_erased(proc, str(ref))
+    ]
 
 
 def _custody(proc: Processor) -> dict[str, Any]:
