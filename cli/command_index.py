@@ -25,6 +25,7 @@ INDEXED_MODULES: tuple[str, ...] = (
     "cmd_backup",
     "cmd_breaches",
     "cmd_audit",
+    "cmd_stores",
     "cmd_audit_parties",
     "cmd_serve",
 )
@@ -159,6 +160,11 @@ INDEX: dict[str, tuple[str, bool, tuple[str, ...]]] = {
         "Show the store, its size, the ledger, what is due; exit 1 if something needs attention.",
         True,
         ("cmd_status",),
+    ),
+    "stores": (
+        "The keys and credentials this account keeps per store, and the leftovers of gone ones.",
+        True,
+        ("cmd_stores",),
     ),
     "subprocessors": (
         "Sub-processors: approved lists, change notices, objections, transfers (SUB-1..SUB-7).",

@@ -46,6 +46,7 @@ COMMAND_MODULES = (
     "cmd_backup",
     "cmd_breaches",
     "cmd_audit",
+    "cmd_stores",
     "cmd_audit_parties",
     "cmd_serve",
 )

@@ -83,6 +83,11 @@ def test_a_copy_of_the_data_dir_holds_no_key__RET_5(settings, tmp_path):
     assert not names & {"master.key", "keys.sqlite", "keys.sqlite-journal"}
     backup = tmp_path / "backup"
     shutil.copytree(settings.data_dir, backup)
+    # The copy carries the store's id, but the original is still where its keys say it is:
+    # the copy is refused rather than sharing the original's keys (issue 25).
+    with pytest.raises(ConfigurationError, match="is a copy of the store at"):
+        Processor.open(Settings(data_dir=backup))
+    (backup / "store.id").unlink()  # a copy stripped of its id finds no key at all
     with pytest.raises(ConfigurationError, match="no master key"):
         Processor.open(Settings(data_dir=backup))
 

@@ -41,6 +41,8 @@ from processor.storage.engines import (
     store_has_events,
 )
 from processor.storage.eventstore import EventStore, eventstore_env
+from processor.storage.identity import check_not_a_copy
+from processor.storage.identity import pin as pin_identity
 from processor.storage.recordmac import RECORD_KEY_NAME
 from processor.storage.restoremark import check_not_restoring
 
@@ -71,12 +73,14 @@ class Processor:
             raise ConfigurationError(f"no store in {settings.data_dir}: run `processor init` first")
         from processor.keys import open_custodian
 
+        check_not_a_copy(settings)  # a copy would share the original's keys (issue 25)
         custodian = open_custodian(settings, create=create_master_key)
         try:
             self.engines = Engines(settings, create=create_master_key)
         except BaseException:
             custodian.close()
             raise
+        pin_identity(settings)  # the store finds its keys again after a move (issue 25)
         try:
             # The key store proves the custodian's key (check value) before the event store
             # is opened, so a wrong key stops the command before it writes anything.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -144,7 +145,21 @@ class Settings:
         return str(self.data_dir.resolve())
 
     def store_key(self) -> str:
-        """A short stable name for this store, for per-store files in the user's config dir."""
+        """A short stable name for this store, for per-store files in the user's config dir.
+
+        An SQLite store carries it in its data directory (`store.id`, written at `init` and on
+        the first open of an older store), so the store finds its keys, kept credentials and
+        checkpoint log again after its folder is moved. Without the file (a store not opened
+        since, or a PostgreSQL store) it is derived from where the store is.
+        """
+        if not self.database_url:
+            pinned = read_store_id(self.data_dir)
+            if pinned is not None:
+                return pinned
+        return self.derived_store_key()
+
+    def derived_store_key(self) -> str:
+        """The store's name as derived from its location (what `store.id` pins at first)."""
         return hashlib.sha256(self.store_label().encode("utf-8")).hexdigest()[:16]
 
     @property
@@ -214,6 +229,27 @@ class Settings:
                     f"the {what} {path} is inside the data directory: {WHY_KEYS_APART} "
                     "(give --allow-keys-in-data-dir to do it anyway)"
                 )
+
+
+STORE_ID_FILE = "store.id"
+"""The SQLite store's own name, in its data directory (not secret: it only names folders)."""
+_STORE_ID = re.compile(r"[0-9a-f]{16}")
+
+
+def read_store_id(data_dir: Path) -> str | None:
+    """The id pinned in `data_dir`, None when there is none; a damaged one is refused."""
+    try:
+        text = (data_dir / STORE_ID_FILE).read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeError) as exc:
+        raise ConfigurationError(f"cannot read {data_dir / STORE_ID_FILE}: {exc}") from None
+    if not _STORE_ID.fullmatch(text):
+        raise ConfigurationError(
+            f"{data_dir / STORE_ID_FILE} is damaged (16 hex digits expected); "
+            "`processor stores list` shows the ids this account keeps keys for"
+        )
+    return text
 
 
 def private_dir(path: Path) -> None:

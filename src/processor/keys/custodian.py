@@ -135,7 +135,8 @@ class FileCustodian(Custodian):
         if not self.generations():
             return ConfigurationError(
                 f"no master key at {self._first}: run `processor init`, or set "
-                "PROCESSOR_MASTER_KEY / --master-key-file"
+                "PROCESSOR_MASTER_KEY / --master-key-file (a store moved from elsewhere before "
+                "it had a store.id: `processor stores list`, then `processor stores adopt ID`)"
             )
         return super().missing(generation)
 
@@ -260,7 +261,8 @@ def master_key(settings: Settings, *, create: bool) -> MasterKey:
         if not create:
             raise ConfigurationError(
                 f"no master key at {path}: run `processor init`, or set "
-                "PROCESSOR_MASTER_KEY / --master-key-file"
+                "PROCESSOR_MASTER_KEY / --master-key-file (a store moved from elsewhere before "
+                "it had a store.id: `processor stores list`, then `processor stores adopt ID`)"
             )
         key = MasterKey.generate_hex()
         private_dir(path.parent)
