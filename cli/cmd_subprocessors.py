@@ -255,7 +255,7 @@ def object_(ctx: click.Context, name: str, controller: str, reason: str) -> None
 @click.argument("name")
 @click.pass_context
 def engage(ctx: click.Context, name: str) -> None:
-    """Engage a proposed sub-processor once every notice period has run (SUB-2)."""
+    """Engage a proposed sub-processor after notice, with its agreement kept (SUB-2, SUB-5)."""
     st = state(ctx)
     result = st.desk().subprocessors.engage(name)
     text = f"engaged {result['subprocessor']} at {result['engaged_at']}"

@@ -111,6 +111,25 @@ def sign_agreement(proc: Processor, ref: str, edition: str | None = None) -> Non
     )
 
 
+SUBPROCESSOR_AGREEMENT = b"Sub-processor agreement: the same obligations; SCC 7.6 beneficiary."
+
+
+def keep_subprocessor_agreement(proc: Processor, name: str, user: str = "grete") -> None:
+    """Keep the text of the agreement `name` was proposed with, as engagement needs (SUB-5).
+
+    The reference and date stay those given at `propose`; only the text's hash is added.
+    """
+    desk = login(proc, user)
+    proposed = desk.subprocessors.get(name).details
+    desk.subprocessors.record_agreement(
+        name,
+        proposed.agreement_ref,
+        agreement_date=proposed.agreement_date,
+        beneficiary_clause=True,
+        text=SUBPROCESSOR_AGREEMENT,
+    )
+
+
 def register_signed(proc: Processor, ref: str, name: str, account: str, edition: str,
                     admin: str | None = None, country: str = "DK") -> None:  # fmt: skip
     """Register a controller as the system manager and record its signed agreement (INSTR-5)."""

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from support import fresh_store, login, sign_agreement
+from support import fresh_store, keep_subprocessor_agreement, login, sign_agreement
 
 from processor.breaches import impact
 from processor.kernel.errors import ProcessorError
@@ -56,6 +56,7 @@ def _apply(proc, action: str, contacts: list[tuple[str, str]], n: int) -> None:
             login(proc, admin).erasure.erase(ref, "asked", contact=cid)
         elif action == "propose":
             grete.subprocessors.propose(DETAILS)
+            keep_subprocessor_agreement(proc, NAME)
         elif action.startswith("object-"):
             ref = action[7:]
             login(proc, "alice" if ref == "acme" else "bob").subprocessors.object_to(

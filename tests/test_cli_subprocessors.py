@@ -7,6 +7,7 @@ set PROCESSOR_NOW on every command, always moving forward.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from cli_helpers import Cli, new_tenant
@@ -39,6 +40,14 @@ def entry(name: str, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
+def keep_agreement(cli: Cli, name: str, ref: str, when: str, folder: Path, *extra: str) -> None:
+    """Keep the agreement's text with `subprocessors agreement` (SUB-5), as engagement needs."""
+    text = folder / "spa.txt"
+    text.write_text(f"Sub-processor agreement {ref}, SCC 7.6 included\n", encoding="utf-8")
+    cli.ok("subprocessors", "agreement", name, "--ref", ref, "--beneficiary-clause",
+           "--text-file", text, *extra, user="grete", env=at(when))  # fmt: skip
+
+
 @pytest.fixture
 def sim(settings):
     """A fresh simulation store, initialised on 2026-03-02."""
@@ -55,9 +64,10 @@ def normal(settings):
     return runner
 
 
-def test_cli_propose_object_engage_with_dates__SUB_2__SUB_3(sim):
+def test_cli_propose_object_engage_with_dates__SUB_2__SUB_3__SUB_5(sim, tmp_path):
     """`propose` prints each controller's written notice with its date and period; beta
-    objects in time; `engage` before the date exits 1 naming it; acme's objection on the
+    objects in time; `engage` exits 1 until the agreement's text is kept, naming the command
+    that keeps it, then before the date exits 1 naming the date; acme's objection on the
     notice date exits 1 saying why; then `engage` works, for acme only.
     """
     acme = register(sim, "acme", "scc", "2026-03-02T10:00:00+00:00")
@@ -81,6 +91,14 @@ def test_cli_propose_object_engage_with_dates__SUB_2__SUB_3(sim):
                       "--reason", "we keep e-mail in-house", user=beta,
                       env=at("2026-03-10T09:00:00+00:00"))  # fmt: skip
     assert objected["controller"] == "beta"
+    unkept = sim.fails(1, "subprocessors", "engage", "Delta Mail ApS", user="grete",
+                       env=at("2026-03-20T08:00:00+00:00"))  # fmt: skip
+    assert unkept.startswith("error: AgreementTextMustBeKept:")
+    assert "\n" not in unkept
+    assert ("subprocessors agreement 'Delta Mail ApS' --ref SPA-1 --text-file FILE "
+            "--beneficiary-clause") in unkept  # fmt: skip
+    keep_agreement(sim, "Delta Mail ApS", "SPA-1", "2026-03-20T08:30:00+00:00", tmp_path,
+                   "--date", "2026-02-01")  # fmt: skip
     error = sim.fails(1, "subprocessors", "engage", "Delta Mail ApS", user="grete",
                       env=at("2026-03-20T09:00:00+00:00"))  # fmt: skip
     assert error.startswith("error: NoticePeriodMustHaveElapsed:")
@@ -198,7 +216,7 @@ def test_cli_check_exit_0_after_agreements_and_supervision__SUB_5__SUB_7(normal,
                  "--finding", "fine", user=tenant.admin)  # fmt: skip
 
 
-def test_cli_transfer_needs_instruction_and_activity_scope__SUB_4__SUB_6(sim):
+def test_cli_transfer_needs_instruction_and_activity_scope__SUB_4__SUB_6(sim, tmp_path):
     """A US sub-processor under the DPF is flagged until the controller instructs the
     transfer (`controllers instruct --kind transfer --country US --basis dpf`); it is listed
     with its approved activity only; bad instruction details exit 2.
@@ -207,6 +225,7 @@ def test_cli_transfer_needs_instruction_and_activity_scope__SUB_4__SUB_6(sim):
     sim.ok("subprocessors", "propose", "Yankee Mail Inc.", "--country", "US", "--activity",
            "email", "--basis", "dpf", "--address", "1 Main St, Boston MA",
            "--agreement-ref", "SPA-US", "--beneficiary-clause", user="grete", env=at("2026-03-03T09:00:00+00:00"))  # fmt: skip
+    keep_agreement(sim, "Yankee Mail Inc.", "SPA-US", "2026-03-03T09:30:00+00:00", tmp_path)
     sim.ok("subprocessors", "engage", "Yankee Mail Inc.", user="grete",
            env=at("2026-04-02T09:00:00+00:00"))  # fmt: skip
     now = at("2026-04-02T10:00:00+00:00")
@@ -331,9 +350,9 @@ def test_cli_controller_users_see_only_their_own_view__SUB_1(normal):
 
 
 def test_demo_tells_a_subprocessor_change_and_the_check__SUB_2__SUB_3__SUB_6__SUBJ_5(tmp_path):
-    """The demo proposes Nordmail ApS with written notice, fjord-books objects, engaging at
-    once is refused, 31 days later it is engaged for nordic-shoes only, and the `check`
-    summary flags the 2018 list's Privacy Shield entries.
+    """The demo proposes Nordmail ApS with written notice and keeps its agreement's text,
+    fjord-books objects, engaging at once is refused, 31 days later it is engaged for
+    nordic-shoes only, and the `check` summary flags the 2018 list's Privacy Shield entries.
     """
     from processor.config import Settings
 
@@ -341,6 +360,7 @@ def test_demo_tells_a_subprocessor_change_and_the_check__SUB_2__SUB_3__SUB_6__SU
     out = Cli(Settings(data_dir=data_dir)).ok("demo", "--contacts", "12")
     story = "\n".join(out["story"])
     assert "proposed Nordmail ApS for e-mail, written notice" in story
+    assert "kept the agreement SPA-2026-07 with Nordmail ApS, text SHA-256" in story
     assert "NoticePeriodMustHaveElapsed" in story
     assert "engaged for nordic-shoes, never for fjord-books" in story
     assert out["subprocessors"]["privacy_shield_flagged"] == sorted(SHIELD)

@@ -54,7 +54,15 @@ from strategies import (
     email_slots,
     list_names,
 )
-from support import BACKENDS, UNDERTAKING, fresh_store, login, sign_agreement, support_view
+from support import (
+    BACKENDS,
+    UNDERTAKING,
+    fresh_store,
+    keep_subprocessor_agreement,
+    login,
+    sign_agreement,
+    support_view,
+)
 
 from processor.integrity.keycheck import check_keys
 from processor.integrity.rebuild import compare_read_models
@@ -779,6 +787,10 @@ class CoreMachine(RuleBasedStateMachine):
             self.model.subprocessors[sp] = SubProcessorM(
                 agreed, dict.fromkeys(self.model.controllers, notice)
             )
+            if agreed:
+                # The agreement's text is kept with the proposal (SUB-5), so `agreed` still
+                # means "may be engaged once the notice dates allow".
+                keep_subprocessor_agreement(self.proc, SP_NAMES[sp])
 
     @precondition(lambda self: self.model.subprocessors)
     @rule(sp=st.integers(0, 1), which=st.integers(0, 9))

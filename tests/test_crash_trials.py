@@ -42,6 +42,7 @@ from support import (
     BACKENDS,
     UNDERTAKING,
     drop_schemas,
+    keep_subprocessor_agreement,
     login,
     make_settings,
     sign_agreement,
@@ -122,6 +123,7 @@ def _build(settings: Settings, base: Path) -> Template:
                 beneficiary_clause=True,
             )
         )  # fmt: skip
+        keep_subprocessor_agreement(proc, SUBPROCESSOR)  # engagement needs its text (SUB-5)
         credentials = {name: proc.issued[name] for name in ("grete", "alice", "sven")}
     finally:
         proc.close()

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
-from support import login, sign_agreement
+from support import keep_subprocessor_agreement, login, sign_agreement
 
 from processor.app import Processor
 from processor.domain.messages import Message
@@ -46,9 +46,12 @@ def details(name: str, **overrides: object) -> SubProcessorDetails:
 
 
 def proposed(proc: Processor, clock, sp: SubProcessorDetails, *, engage: bool = True) -> str:
-    """Propose `sp`, let the 30 days' notice run, and engage it (unless told not to)."""
+    """Propose `sp` and keep its agreement, let the 30 days' notice run, and engage it (unless
+    told not to).
+    """
     grete = login(proc, "grete")
     grete.subprocessors.propose(sp)
+    keep_subprocessor_agreement(proc, sp.name)
     clock.advance(timedelta(days=30))
     if engage:
         grete.subprocessors.engage(sp.name)
@@ -122,6 +125,7 @@ def test_objected_subprocessor_refuses_the_send__SUB_3(acme, clock):
     """
     add(acme, "acme", "alice", "a@example.dk")
     login(acme, "grete").subprocessors.propose(details("Delta Mail ApS"))
+    keep_subprocessor_agreement(acme, "Delta Mail ApS")
     login(acme, "alice").subprocessors.object_to("Delta Mail ApS", "acme", "we did not agree")
     clock.advance(timedelta(days=30))
     login(acme, "grete").subprocessors.engage("Delta Mail ApS")

@@ -11,7 +11,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from support import login, sign_agreement
+from support import keep_subprocessor_agreement, login, sign_agreement
 
 from processor.kernel.errors import (
     AccessDeniedError,
@@ -88,6 +88,7 @@ def test_propose_object_engage_with_dates__SUB_2__SUB_3(acme, clock):
     """
     grete, bob = login(acme, "grete"), login(acme, "bob")
     out = grete.subprocessors.propose(details())
+    keep_subprocessor_agreement(acme, "Delta Mail ApS")
     notices = {n["controller"]: n for n in out["notices"]}
     assert set(notices) == {"acme", "beta"}
     assert notices["acme"]["engage_not_before"] == "2026-04-01"
@@ -224,6 +225,41 @@ def test_agreement_is_recorded_before_engagement_and_shown__SUB_5(acme, clock):
     assert grete.subprocessors.check("acme") == {"findings": []}
 
 
+def test_engagement_needs_the_agreements_text_kept__SUB_5(acme, clock):
+    """A reference given at `propose` is not the agreement: once the notice period has run,
+    engagement is refused until the agreement's text is kept, and the refusal names the
+    command that keeps it; the refusal records nothing, and once the text is kept it engages.
+    """
+    grete = login(acme, "grete")
+    grete.subprocessors.propose(details())
+    clock.advance(timedelta(days=30))
+    with pytest.raises(RefusedError) as refused:
+        grete.subprocessors.engage("Delta Mail ApS")
+    assert refused.value.rule == "AgreementTextMustBeKept"
+    message = str(refused.value)
+    assert message.startswith("AgreementTextMustBeKept: ")
+    assert "only its reference SPA-2026-1 is on record" in message
+    assert (
+        "subprocessors agreement 'Delta Mail ApS' --ref SPA-2026-1 --text-file FILE "
+        "--beneficiary-clause"
+    ) in message
+    assert "\n" not in message
+    sid = subprocessor_id("Delta Mail ApS")
+    assert [type(e).__name__ for e in acme.store.events.get(sid)] == ["SubProcessorProposed"]
+    kept = grete.subprocessors.record_agreement(
+        "Delta Mail ApS", "SPA-2026-1", agreement_date=date(2026, 2, 1), beneficiary_clause=True,
+        text=SPA_TEXT,
+    )["agreement"]  # fmt: skip
+    assert kept["text_sha256"] == hashlib.sha256(SPA_TEXT).hexdigest()
+    engaged = grete.subprocessors.engage("Delta Mail ApS")
+    assert engaged["for_controllers"] == ["acme", "beta"]
+    assert [type(e).__name__ for e in acme.store.events.get(sid)] == [
+        "SubProcessorProposed",
+        "SubProcessorAgreementKept",
+        "SubProcessorEngaged",
+    ]
+
+
 def test_engagement_and_agreement_need_the_beneficiary_clause__SUB_5(acme, clock):
     """An agreement without the clause naming the controller third-party beneficiary (SCC 7.6)
     is refused, and so is engaging a proposal whose agreement lacks it; the kept agreement
@@ -318,6 +354,8 @@ def test_third_country_without_instruction_or_basis_is_flagged__SUB_6(acme, cloc
     grete, alice = login(acme, "grete"), login(acme, "alice")
     grete.subprocessors.propose(details("Yankee Mail Inc.", country="US", basis="dpf"))
     grete.subprocessors.propose(details("Plain Mail Inc.", country="US", basis="none"))
+    keep_subprocessor_agreement(acme, "Yankee Mail Inc.")
+    keep_subprocessor_agreement(acme, "Plain Mail Inc.")
     clock.advance(timedelta(days=30))
     grete.subprocessors.engage("Yankee Mail Inc.")
     grete.subprocessors.engage("Plain Mail Inc.")
@@ -444,6 +482,7 @@ def test_an_objected_or_proposed_subprocessor_is_no_recipient__SUBJ_5(acme, cloc
     """
     grete = login(acme, "grete")
     grete.subprocessors.propose(details())
+    keep_subprocessor_agreement(acme, "Delta Mail ApS")
     login(acme, "bob").subprocessors.object_to("Delta Mail ApS", "beta", "no")
     bob = login(acme, "bob")
     cid = bob.contacts.add("beta", "news", "x@example.org", "email:form")["contact_id"]
@@ -508,6 +547,7 @@ def test_a_replacement_notifies_only_the_controllers_using_the_old_one__SUB_2(ac
     assert (out["replaces"], out["editions"]) == ("InMobile", ["scc"])
     with pytest.raises(NotFoundError):
         grete.subprocessors.propose(details("Tau SMS ApS"), replaces="No Such ApS")
+    keep_subprocessor_agreement(acme, "Sigma SMS ApS")
     clock.advance(timedelta(days=30))
     grete.subprocessors.engage("Sigma SMS ApS")
     grete.subprocessors.retire("InMobile", "replaced by Sigma SMS ApS")

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from subprocessor_model import Advance, Engage, Instruct, Object, Propose, Retire
-from support import fresh_store, login, sign_agreement
+from support import fresh_store, keep_subprocessor_agreement, login, sign_agreement
 
 from processor.kernel.errors import InvalidInputError, RefusedError
 from subprocessors import SubProcessorDetails, may_process
@@ -75,6 +75,7 @@ class Entry:
     details: SubProcessorDetails
     notices: dict[str, date]
     objections: set[str] = field(default_factory=set)
+    agreement_kept: bool = False
     engaged: bool = False
     retired: bool = False
 
@@ -114,6 +115,10 @@ def _step(proc, model: Model, cmd: object) -> None:
             }
             assert notices == {"acme": today + timedelta(30), "beta": today + timedelta(30)}
             model.entries[i] = Entry(details, notices)
+            if details.agreement_ref:
+                # Its text is kept at once (SUB-5): the notice dates decide the engagement.
+                keep_subprocessor_agreement(proc, details.name)
+                model.entries[i].agreement_kept = True
         case Object(sp=i, controller=cid) if i in model.entries:
             entry = model.entries[i]
             may = not entry.retired and cid not in entry.objections and today < entry.notices[cid]
@@ -127,7 +132,7 @@ def _step(proc, model: Model, cmd: object) -> None:
         case Engage(sp=i) if i in model.entries:
             entry = model.entries[i]
             waiting = [d for c, d in entry.notices.items() if c not in entry.objections]
-            may = not entry.retired and not entry.engaged and bool(entry.details.agreement_ref)
+            may = not entry.retired and not entry.engaged and entry.agreement_kept
             may = may and all(today >= d for d in waiting)
             try:
                 grete.subprocessors.engage(NAMES[i])

@@ -157,17 +157,21 @@ class SubProcessor(ProcessorAggregate):
         """Start using a proposed sub-processor once every notice period has run (SUB-2).
 
         Controllers that objected are not waited for: the objection already keeps their data
-        away from it. The agreement must be on record first (Art. 28(4), SUB-5).
+        away from it. The agreement must be on record first (Art. 28(4), SUB-5), with the
+        beneficiary clause and its text kept (`record_agreement`): a reference alone given at
+        `propose` could not produce the copy a controller may ask for.
         """
         today = day_of(clock.now())
         self._enforce_not_retired()
         enforce(rules.EngagementMustBePending(self.name, self.engaged_at))
-        enforce(rules.AgreementMustBeRecorded(self.name, self.details.agreement_ref))
+        ref = self.details.agreement_ref
+        enforce(rules.AgreementMustBeRecorded(self.name, ref))
         enforce(
             rules.BeneficiaryClauseMustBeIncluded(
                 self.name, self.details.beneficiary_clause, "SCC 7.6"
             )
         )
+        enforce(rules.AgreementTextMustBeKept(self.name, ref, self.agreement_sha256))
         for controller_id, notice in sorted(self.notices.items(), key=lambda item: item[1]):
             if controller_id not in self.objections:
                 enforce(rules.NoticePeriodMustHaveElapsed(self.name, controller_id, notice, today))

@@ -11,6 +11,7 @@ and `check`. One place, one wording. The Chapter V rules live in `transfer_rules
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import ClassVar
@@ -231,6 +232,35 @@ class AgreementMustBeRecorded(Rule):
 
     def _explain(self) -> str:
         return f"no sub-processor agreement with {self.subprocessor} is recorded"
+
+
+@dataclass(frozen=True)
+class AgreementTextMustBeKept(Rule):
+    """The agreement's text must be kept, not only its reference, before engagement (SUB-5).
+
+    A reference given at `propose` names the agreement but cannot produce its copy on request;
+    `subprocessors agreement` keeps the text's SHA-256, which proves which text a copy is.
+    """
+
+    obligation: ClassVar[str] = "SUB-5"
+    subprocessor: str
+    agreement_ref: str
+    agreement_sha256: str
+
+    def _broken(self) -> bool:
+        return not self.agreement_sha256
+
+    def _explain(self) -> str:
+        ref = self.agreement_ref.strip()
+        held = f"only its reference {ref} is on record" if ref else "nothing is on record"
+        command = (
+            f"subprocessors agreement {shlex.quote(self.subprocessor)} "
+            f"--ref {shlex.quote(ref) if ref else 'REF'} --text-file FILE --beneficiary-clause"
+        )
+        return (
+            f"the text of the agreement with {self.subprocessor} is not kept ({held}); "
+            f"keep it first: {command}"
+        )
 
 
 @dataclass(frozen=True)

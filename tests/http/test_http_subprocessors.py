@@ -13,8 +13,9 @@ DELTA = {"name": "Delta Mail ApS", "address": "Østergade 1, 5000 Odense C", "co
 
 
 def test_propose_then_engage_after_the_notice_period__SUB_2(api, clock):
-    """Grete proposes (notice to both controllers); engaging early is refused with the rule and
-    date; 30 days on it is engaged, never for beta, which objected; alice cannot propose.
+    """Grete proposes (notice to both controllers); engaging is refused until the agreement's
+    text is kept (SUB-5), then early with the rule and date; 30 days on it is engaged, never
+    for beta, which objected; alice cannot propose.
     """
     refused = api.as_("alice", "POST", "/v1/subprocessors/propose", json=DELTA)
     assert refused.status_code == 403
@@ -25,9 +26,16 @@ def test_propose_then_engage_after_the_notice_period__SUB_2(api, clock):
     objected = api.as_("bob", "POST", "/v1/subprocessors/Delta Mail ApS/object",
                        json={"controller": "beta", "reason": "in-house only"})  # fmt: skip
     assert objected.status_code == 200, objected.text
+    unkept = api.as_("grete", "POST", "/v1/subprocessors/Delta Mail ApS/engage")
+    assert unkept.status_code == 403, unkept.text
+    assert unkept.json()["rule"] == "AgreementTextMustBeKept"
+    kept = api.as_("grete", "POST", "/v1/subprocessors/Delta Mail ApS/agreement",
+                   json={"ref": "SPA-2026-1", "date": "2026-02-01", "beneficiary_clause": True,
+                         "text": "Delta Mail ApS sub-processor agreement, SCC 7.6 included"})  # fmt: skip
+    assert kept.status_code == 200, kept.text
     early = api.as_("grete", "POST", "/v1/subprocessors/Delta Mail ApS/engage")
     assert early.status_code == 403, early.text
-    assert early.json()["rule"]
+    assert early.json()["rule"] == "NoticePeriodMustHaveElapsed"
     assert proposed.json()["may_be_engaged_from"] in early.json()["detail"]
     clock.advance(timedelta(days=31))
     engaged = api.as_("grete", "POST", "/v1/subprocessors/Delta Mail ApS/engage")

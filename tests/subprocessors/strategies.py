@@ -9,6 +9,7 @@ stateful test.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 from hypothesis import strategies as st
@@ -25,7 +26,7 @@ from subprocessor_model import (
     Retire,
 )
 
-from subprocessors import SubProcessorDetails
+from subprocessors import SubProcessor, SubProcessorDetails
 from subprocessors.vocabulary import TRANSFER_BASES
 
 NAMES = ("Alpha Hosting A/S", "Beta Mail Inc.", "Gamma SMS Ltd")
@@ -125,3 +126,17 @@ def make_details(name: str = "Delta Mail ApS", **overrides: object) -> SubProces
     }
     fields.update(overrides)
     return SubProcessorDetails(**fields)
+
+
+AGREEMENT_TEXT = b"Sub-processor agreement: the same obligations; SCC 7.6 third-party beneficiary."
+
+
+def keep_agreement(sp: SubProcessor, actor: str = "dpo") -> None:
+    """Keep the text of the agreement `sp` was proposed with, as engagement needs (SUB-5)."""
+    sp.record_agreement(
+        sp.details.agreement_ref,
+        agreement_date=sp.details.agreement_date,
+        beneficiary_clause=True,
+        text_sha256=hashlib.sha256(AGREEMENT_TEXT).hexdigest(),
+        actor=actor,
+    )

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from eventsourcing.application import Application
-from subprocessor_strategies import make_details
+from subprocessor_strategies import keep_agreement, make_details
 
 from processor.kernel.errors import InvalidInputError, NotFoundError, RefusedError
 from subprocessors import (
@@ -29,6 +29,7 @@ def test_erasure_is_queued_for_every_recipient__SUBJ_5(sp_clock, editions):
         make_details(), notices={"acme": date(2026, 12, 21)}, actor="dpo"
     )
     objected.object_to("acme", "not wanted", actor="acme")
+    keep_agreement(objected)
     sp_clock.advance(timedelta(days=31))
     objected.engage(actor="dpo")
     controller = ControllerFacts("acme", "scc", datetime(2026, 1, 1, tzinfo=UTC))

@@ -23,7 +23,13 @@ from subprocessor_model import (
     RecordAgreement,
     Retire,
 )
-from subprocessor_strategies import ACTIVITIES, CONTROLLERS, commands, controller_editions
+from subprocessor_strategies import (
+    ACTIVITIES,
+    CONTROLLERS,
+    commands,
+    controller_editions,
+    keep_agreement,
+)
 
 from processor.kernel import clock
 from processor.kernel.errors import InvalidInputError, RefusedError
@@ -131,6 +137,12 @@ def _apply(model: Model, command: object, now: datetime) -> None:
                 details, notices=notices, editions=editions, actor="dpo"
             )
             model.entries[index] = Entry(aggregate, False, editions, notices)
+            if details.agreement_ref:
+                # A proposal that names its agreement keeps the text at once (SUB-5), so
+                # engagement still turns on the notice dates; one without waits for
+                # `RecordAgreement`.
+                keep_agreement(aggregate)
+                model.entries[index].agreement_recorded_at = now
         case Object(sp=index, controller=cid) if index in model.entries:
             entry = model.entries[index]
             notice = entry.notices.get(cid)
@@ -147,7 +159,7 @@ def _apply(model: Model, command: object, now: datetime) -> None:
             entry = model.entries[index]
             waiting = [d for c, d in entry.notices.items() if c not in entry.objections]
             may = entry.retired_at is None and entry.engaged_at is None
-            may = may and bool(entry.aggregate.details.agreement_ref)
+            may = may and entry.agreement_recorded_at is not None
             may = may and all(now.date() >= d for d in waiting)
             try:
                 entry.aggregate.engage(actor="dpo")

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from eventsourcing.application import Application
-from subprocessor_strategies import make_details
+from subprocessor_strategies import keep_agreement, make_details
 
 from processor.kernel.errors import InvalidInputError, RefusedError
 from subprocessors import (
@@ -32,6 +32,13 @@ def scc_controller(cid: str = "acme") -> ControllerFacts:
 
 def propose(notices: dict[str, date], **overrides) -> SubProcessor:
     return SubProcessor.propose(make_details(**overrides), notices=notices, actor="dpo")
+
+
+def proposed_and_agreed(notices: dict[str, date]) -> SubProcessor:
+    """A proposal whose agreement text is kept, so only the notice dates decide engagement."""
+    sp = propose(notices)
+    keep_agreement(sp)
+    return sp
 
 
 def test_the_name_identifies_the_subprocessor__SUB_1(sp_clock):
@@ -75,7 +82,7 @@ def test_list_without_a_date_needs_one__SUB_1(sp_clock, editions):
 
 def test_engaging_before_the_notice_date_is_refused__SUB_2(sp_clock):
     """A proposal notified on 2026-11-21 with 30 days' notice cannot be engaged on day 29."""
-    sp = propose({"acme": date(2026, 12, 21), "beta": date(2026, 12, 1)})
+    sp = proposed_and_agreed({"acme": date(2026, 12, 21), "beta": date(2026, 12, 1)})
     sp_clock.advance(timedelta(days=29))
     with pytest.raises(RefusedError) as caught:
         sp.engage(actor="dpo")
@@ -101,7 +108,7 @@ def test_processing_waits_for_each_controllers_notice_date__SUB_2(sp_clock, tran
     """Once engaged, a sub-processor works for a controller only from that controller's own
     notice date (controllers on different editions may have different dates).
     """
-    sp = propose({"acme": date(2026, 12, 21)})
+    sp = proposed_and_agreed({"acme": date(2026, 12, 21)})
     sp_clock.advance(timedelta(days=30))
     sp.engage(actor="dpo")
     facts = sp.facts()
@@ -121,7 +128,7 @@ def test_objection_blocks_processing__SUB_3(sp_clock, transfer_policy):
     sub-processor away from that controller's data for good; others are unaffected, and
     engagement need not wait for the objector.
     """
-    sp = propose({"acme": date(2027, 1, 30), "beta": date(2026, 12, 21)})
+    sp = proposed_and_agreed({"acme": date(2027, 1, 30), "beta": date(2026, 12, 21)})
     sp.object_to("acme", "hosting outside our approved vendors", actor="acme-admin")
     assert sp.objections["acme"].reason == "hosting outside our approved vendors"
     sp_clock.advance(timedelta(days=30))
@@ -264,6 +271,7 @@ def test_every_event_carries_actor_and_clock_time_and_survives_storage__SUB_1(sp
         actor="dpo",
     )
     sp.object_to("acme", "no US", actor="acme-admin")
+    keep_agreement(sp, actor="gdpa")
     sp_clock.advance(timedelta(days=31))
     sp.engage(actor="dpo")
     app = Application()
@@ -272,9 +280,10 @@ def test_every_event_carries_actor_and_clock_time_and_survives_storage__SUB_1(sp
     assert [type(e).__name__ for e in stored] == [
         "SubProcessorProposed",
         "SubProcessorObjectedTo",
+        "SubProcessorAgreementKept",
         "SubProcessorEngaged",
     ]
-    assert [e.actor for e in stored] == ["dpo", "acme-admin", "dpo"]
+    assert [e.actor for e in stored] == ["dpo", "acme-admin", "gdpa", "dpo"]
     assert stored[-1].timestamp == sp_clock.now()
     reloaded = app.repository.get(sp.id)
     assert reloaded.facts() == sp.facts()
@@ -295,3 +304,18 @@ def test_notice_dates_follow_each_controllers_edition__SUB_2(editions):
     }
     with pytest.raises(InvalidInputError, match="no notice rule"):
         notice_dates([ControllerFacts("x", "dpa-1999", SIGNED)], date(2026, 11, 21), rules)
+
+
+def test_an_engagement_from_before_the_text_was_required_still_replays__SUB_5(sp_clock):
+    """Rules judge commands, not history: a sub-processor engaged on a reference alone (as the
+    registry allowed before engagement needed the kept text) reloads engaged, without its text.
+    """
+    sp = propose({"acme": date(2026, 11, 22)})
+    sp_clock.advance(timedelta(days=1))
+    # The event as older versions recorded it: triggered directly, so no rule judges it.
+    sp._engaged(actor="dpo")
+    app = Application()
+    app.save(sp)
+    reloaded = app.repository.get(sp.id)
+    assert (reloaded.engaged_at, reloaded.agreement_sha256) == (sp_clock.now(), "")
+    assert reloaded.facts() == sp.facts()

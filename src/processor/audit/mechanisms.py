@@ -358,9 +358,10 @@ MECHANISMS: tuple[Mechanism, ...] = (
     _m(
         "SUB-5",
         "Sub-processor agreement recorded",
-        "`AgreementMustBeRecorded` and `BeneficiaryClauseMustBeIncluded` (SCC 7.6) before "
-        "engagement; the text's SHA-256 and amendments kept",
-        "subprocessors.rules:BeneficiaryClauseMustBeIncluded",
+        "`AgreementMustBeRecorded`, `BeneficiaryClauseMustBeIncluded` (SCC 7.6) and "
+        "`AgreementTextMustBeKept` before engagement: the text's SHA-256 is kept, not a "
+        "reference alone, and amendments with theirs",
+        "subprocessors.rules:AgreementTextMustBeKept",
         "SubProcessorAgreementKept",
         "SubProcessorAgreementAmended",
     ),

@@ -213,6 +213,18 @@ def run_demo(settings: Settings, contacts: int = 3000) -> dict[str, Any]:  # noq
             for n in proposal["notices"]
         )
         story.append(f"proposed Nordmail ApS for e-mail, written notice: {notices} (SUB-2)")
+        # Engagement needs the agreement's text kept, not only the reference proposed (SUB-5).
+        kept = grete.subprocessors.record_agreement(
+            "Nordmail ApS",
+            nordmail.agreement_ref,
+            agreement_date=nordmail.agreement_date,
+            beneficiary_clause=True,
+            text=b"Sub-processor agreement SPA-2026-07, Nordmail ApS: SCC 7.6 included",
+        )["agreement"]
+        story.append(
+            f"kept the agreement {kept['ref']} with Nordmail ApS, text SHA-256 "
+            f"{kept['text_sha256'][:12]}..., so a copy can be produced on request (SUB-5)"
+        )
         bo.subprocessors.object_to("Nordmail ApS", "fjord-books", "we keep e-mail with Ubivox")
         try:
             grete.subprocessors.engage("Nordmail ApS")

@@ -270,7 +270,7 @@ class SubprocessorsService(RecipientNotices):
         }
 
     def engage(self, name: str) -> dict[str, Any]:
-        """Engage a proposed sub-processor once every notice period has run (SUB-2)."""
+        """Engage a proposed sub-processor after notice, with its agreement kept (SUB-2, SUB-5)."""
         self.s.authorize("subprocessors.manage", command="subprocessors engage")
         sp = self.get(name)
         with self.proc.using_clock():

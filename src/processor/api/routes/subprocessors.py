@@ -148,7 +148,7 @@ def subprocessors_propose(body: Proposal, rt: RuntimeDep, cred: CredentialDep) -
 
 @router.post("/{name:path}/engage", summary="subprocessors engage")
 def subprocessors_engage(name: str, rt: RuntimeDep, cred: CredentialDep) -> Json:
-    """Engage a proposed sub-processor once every notice period has run (SUB-2)."""
+    """Engage a proposed sub-processor after notice, with its agreement kept (SUB-2, SUB-5)."""
     with rt.acting(cred, "subprocessors engage") as s:
         return s.subprocessors.engage(name)
 
