@@ -374,7 +374,8 @@ def check(ctx: click.Context, controller: str | None, at: str | None) -> None:
     findings = result["findings"]
     text = "\n".join(
         f"{f['controller']}  {f['subprocessor']}  {f['rule']} ({f['obligation']}"
-        f"{'' if f['blocking'] else ', documentation'}): {f['message']}"
+        f"{'' if f['blocking'] else ', documentation'}): {f['message']}\n"
+        f"    resolve: {f['resolve']}"
         for f in findings
     )
     emit(result, as_json=st.as_json, text=text or "no findings")

@@ -356,3 +356,14 @@ def run_processor(args: list[str], env: dict[str, str | None]) -> subprocess.Com
     return subprocess.run(
         [str(PROCESSOR), *args], env=full, capture_output=True, text=True, timeout=60, check=False
     )
+
+
+def keep_listed_agreements(runner: Cli) -> None:
+    """Record the agreement of every sub-processor on the store's lists (SUB-5), as the README's
+    set-up does, so that `status` and the report of a fresh store find nothing to do.
+    """
+    text = runner.settings.data_dir.parent / "sp-agreement.txt"
+    text.write_text("Sub-processor agreement, with SCC 7.6\n", encoding="utf-8")
+    for sp in runner.ok("subprocessors", "list", user="grete")["subprocessors"]:
+        runner.ok("subprocessors", "agreement", sp["name"], "--ref", "SPA-2025", "--date",
+                  "2025-11-01", "--text-file", text, "--beneficiary-clause", user="grete")  # fmt: skip

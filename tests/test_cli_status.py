@@ -7,7 +7,7 @@ import os
 import subprocess
 
 import pytest
-from cli_helpers import PROCESSOR, Cli, describe, new_tenant
+from cli_helpers import PROCESSOR, Cli, describe, keep_listed_agreements, new_tenant
 
 from processor.domain.ids import user_id
 from processor.versions import STORE_SCHEMA_VERSION, policy_versions
@@ -29,6 +29,7 @@ def test_status_shows_the_store_at_a_glance(store, backend):
     position, and exits 0 on a healthy store, for the GDPA and the system manager alike.
     """
     tenant = new_tenant(store)
+    keep_listed_agreements(store)
     tenant.add("status.one@example.dk")
     out = store.ok("status", user="grete")
     assert (out["backend"], out["simulation"], out["store_schema"]) == (
@@ -156,6 +157,7 @@ def test_status_advises_a_second_administrator_without_failing__ACC_8(store):
     adds a second); advice does not change the exit status, and a second administrator ends it.
     """
     tenant = new_tenant(store)
+    keep_listed_agreements(store)
     out = store.ok("status", user="grete")
     assert out["attention"] == []
     (advice,) = out["advice"]
@@ -165,3 +167,26 @@ def test_status_advises_a_second_administrator_without_failing__ACC_8(store):
     store.ok("users", "add", f"{tenant.ref}-second", "--role", "administrator",
              "--controller", tenant.ref, user=tenant.admin)  # fmt: skip
     assert store.ok("status", user="grete")["advice"] == []
+
+
+def test_status_report_and_check_agree_and_name_the_fix__SUB_5(store):
+    """Issue 25: a fresh store with a controller lists the sub-processor agreements not yet on
+    record in `status` (exit 1), the report's deviations and `subprocessors check`, each with
+    the command that records them; once recorded, all three are clean together.
+    """
+    new_tenant(store)
+    status = store.run("status", user="grete", as_json=True)
+    assert status.exit_code == 1
+    attention = json.loads(status.stdout)["attention"]
+    fix = "processor --as GDPA subprocessors agreement"
+    assert any("AgreementMustBeRecorded" in line and fix in line for line in attention)
+    model = json.loads(store.text("audit", "report", "--format", "json", user="grete"))
+    texts = [d["text"] for d in model["deviations"]]
+    assert any("AgreementMustBeRecorded" in t and fix in t for t in texts)
+    found = store.run("subprocessors", "check", user="grete")
+    assert found.exit_code == 1 and "resolve: " + fix in found.stdout
+    keep_listed_agreements(store)
+    assert store.ok("status", user="grete")["attention"] == []
+    model = json.loads(store.text("audit", "report", "--format", "json", user="grete"))
+    assert model["deviations"] == []
+    assert store.run("subprocessors", "check", user="grete").exit_code == 0

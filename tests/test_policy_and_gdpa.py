@@ -89,7 +89,7 @@ def test_an_expired_gdpa_appointment_is_a_deviation_until_renewed__ACC_16(acme, 
     assert renewed["renewals"] == 1
     assert renewed["starts"] == clock.now().date().isoformat()
     attention = StatusService(login(acme, "grete").session).status()["attention"]
-    assert not any("GDPA" in line for line in attention)
+    assert not any("GDPA's appointment" in line for line in attention)
     kinds = {d["kind"] for d in build_report(login(acme, "grete").session)["deviations"]}
     assert "gdpa-appointment-expired" not in kinds
 

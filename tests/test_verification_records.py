@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from cli_helpers import Cli, new_tenant
+from cli_helpers import Cli, keep_listed_agreements, new_tenant
 
 from processor.config import Settings
 from processor.verifications import last_verification
@@ -41,6 +41,7 @@ def store(settings):
 def test_audit_report_records_its_ledger_verification__AUD_1__AUD_4(store, settings):
     """The audit report verifies the ledger; `status` then shows it, and no event was written."""
     new_tenant(store).add("verified.once@example.dk")
+    keep_listed_agreements(store)
     assert _last_verified(store) is None
     events = store.ok("status", user="grete")["counts"]["events"]
     model = json.loads(store.text("audit", "report", "--format", "json", user="grete"))

@@ -87,7 +87,14 @@ def _user_changes(model: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _checks(model: dict[str, Any]) -> list[dict[str, Any]]:
-    checks = model["checks"]
+    return check_deviations(model["checks"])
+
+
+def check_deviations(checks: dict[str, Any]) -> list[dict[str, Any]]:
+    """The deviations of sample checks, reviews and inspections (`evidence.checks`).
+
+    Shared with `status`, so that it lists what the report lists, in the same words.
+    """
     if not checks.get("available"):
         return [
             _dev("ACC-7", "checks-unavailable", f"sample checks cannot be shown: {checks['note']}")
@@ -151,7 +158,8 @@ def _findings(model: dict[str, Any]) -> list[dict[str, Any]]:
             if g["obligation"] in {m for o in OBJECTIVES for m in o.ids}
             else "SUB-1",
             "subprocessor-finding",
-            f"`subprocessors check`: {g['count']} x {g['rule']} ({g['blocking']} blocking)",
+            f"`subprocessors check`: {g['count']} x {g['rule']} ({g['blocking']} blocking)"
+            + (f"; resolve: {g['resolve'][0]}" if g.get("resolve") else ""),
         )
         for g in model["subprocessor_findings"]["by_rule"]
     ]

@@ -137,10 +137,13 @@ def _findings(session: Session, controller: str | None, facts: EventFacts) -> di
     for f in now_findings:
         group = groups.setdefault(
             (f["rule"], f["obligation"]),
-            {"rule": f["rule"], "obligation": f["obligation"], "count": 0, "blocking": 0},
-        )
+            {"rule": f["rule"], "obligation": f["obligation"], "count": 0, "blocking": 0,
+             "resolve": []},
+        )  # fmt: skip
         group["count"] += 1
         group["blocking"] += int(bool(f["blocking"]))
+        if f["resolve"] not in group["resolve"]:
+            group["resolve"].append(f["resolve"])
     now = session.proc.now()
     months = facts.months()[-MAX_FINDING_POINTS:]
     over_time = []

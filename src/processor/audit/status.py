@@ -91,6 +91,30 @@ class StatusService:
             },
         }
 
+    def _subprocessor_findings(self) -> list[dict[str, Any]]:
+        """`subprocessors check` now, grouped by rule (status needs no permission of its own)."""
+        from processor.services.subprocessor_views import finding_view
+        from processor.services.subprocessors import SubprocessorsService
+        from subprocessors.decisions import check
+
+        registry = SubprocessorsService(self.s)
+        findings = check(
+            registry.all_controller_facts(),
+            registry.facts(),
+            self.proc.now(),
+            registry.policy,
+            editions=registry.edition_lists(),
+        )
+        return _grouped_findings([finding_view(f, registry.policy.version) for f in findings])
+
+    def _check_deviations(self) -> list[dict[str, Any]]:
+        """The report's deviations of its sample checks and reviews, over the whole store."""
+        from processor.audit import deviations, evidence
+
+        begin = self.proc.store_info().created_on
+        finish = self.proc.now() + timedelta(seconds=1)
+        return deviations.check_deviations(evidence.checks(self.proc, None, begin, finish))
+
     def status(self) -> dict[str, Any]:
         """Everything `processor status` shows, with the list of what needs attention."""
         self.s.authorize("store.status", command="status")
@@ -147,12 +171,43 @@ class StatusService:
             f"NAME --role administrator --controller {ref}`"
             for ref, admin in _single_administrators(proc)
         ]
+        # What the GDPA's report lists as deviations, in the report's own words (issue 25:
+        # `status`, the report and `subprocessors check` agree): sub-processor findings, each
+        # with the command that resolves it, and the sample checks and reviews due.
+        result["subprocessor_findings"] = self._subprocessor_findings()
+        result["checks"] = self._check_deviations()
         result["attention"] = _attention(result, sweep_due=not plan.is_empty)
         from processor.keys.rotation import attention as key_attention
 
         # The custodian and its ratchet (RET-5).
         result["attention"] += key_attention(proc.keys, proc.policies.keys, proc.now)
         return result
+
+
+def _finding_line(group: dict[str, Any]) -> str:
+    """One attention line per rule `subprocessors check` finds broken, with its fix."""
+    more = len(group["resolve"]) - 1
+    return (
+        f"`subprocessors check`: {group['count']} x {group['rule']} ({group['blocking']} "
+        f"blocking); resolve: {group['resolve'][0]}"
+        + (f" (and {more} more like it)" if more else "")
+    )
+
+
+def _grouped_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`subprocessors check`'s findings by rule, as the report counts them, with one fix each."""
+    groups: dict[str, dict[str, Any]] = {}
+    for f in findings:
+        group = groups.setdefault(
+            f["rule"],
+            {"rule": f["rule"], "obligation": f["obligation"], "count": 0, "blocking": 0,
+             "resolve": []},
+        )  # fmt: skip
+        group["count"] += 1
+        group["blocking"] += int(bool(f["blocking"]))
+        if f["resolve"] not in group["resolve"]:
+            group["resolve"].append(f["resolve"])
+    return sorted(groups.values(), key=lambda g: (g["obligation"], g["rule"]))
 
 
 def _single_administrators(proc: Processor) -> list[tuple[str, str]]:
@@ -241,6 +296,8 @@ def _attention(status: dict[str, Any], *, sweep_due: bool) -> list[str]:
             f"{len(status['breach_clocks_overdue'])} breach notification clocks overdue "
             "(`processor breaches list --overdue`)"
         )
+    found += [_finding_line(group) for group in status["subprocessor_findings"]]
+    found += [d["text"] for d in status["checks"]]
     counts = status["counts"]
     if counts["notices_unacknowledged"]:
         found.append(f"{counts['notices_unacknowledged']} notices not yet acknowledged")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from processor.services.subprocessor_fixes import resolution
 from subprocessors import approved_from
 from subprocessors.facts import day_of
 from subprocessors.transfer_rules import third_countries
@@ -80,6 +81,7 @@ def finding_view(f: Finding, policy_version: str) -> dict[str, Any]:
         "at": f.at.isoformat(),
         "dates": {key: value.isoformat() for key, value in sorted(f.dates.items())},
         "message": f.message,
+        "resolve": resolution(f.rule, f.subprocessor, f.controller_id),
         "policy_version": policy_version,
     }
 
