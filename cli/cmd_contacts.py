@@ -119,6 +119,11 @@ class _CountingReader(io.BufferedReader):
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help='A .toml ("SOURCE" = "FIELD") or .csv (SOURCE,FIELD) file of column mappings.',
 )
+@click.option(
+    "--preset",
+    type=click.Choice(["mailchimp", "brevo", "hubspot"]),
+    help="Another platform's export: its columns mapped, its bookkeeping left out (--map wins).",
+)
 @FORCE
 @click.pass_context
 def contacts_import(
@@ -131,9 +136,10 @@ def contacts_import(
     rejects: Path | None,
     maps: tuple[str, ...],
     map_file: Path | None,
+    preset: str | None,
     force: bool,
 ) -> None:
-    """Import contacts from a CSV file (header uses the field vocabulary, or --map)."""
+    """Import contacts from a CSV file (header uses the field vocabulary, --map or --preset)."""
     st = state(ctx)
     target = None
     if rejects is not None:
@@ -178,6 +184,7 @@ def contacts_import(
             progress,
             source=f"import:{file.name}",
             columns=columns,
+            preset=preset,
         )
     data = result.as_dict()
     text = (

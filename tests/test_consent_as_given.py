@@ -4,6 +4,7 @@ and other platforms' columns (`--map`), on SQLite and PostgreSQL. The clock star
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from datetime import UTC, datetime
@@ -34,24 +35,31 @@ def consents_of(proc, email: str) -> list[dict[str, str]]:
 
 
 def test_import_keeps_when_consent_was_given__SUBJ_2(acme):
-    """`consent_at` is the time given and `consent_evidence` the evidence; the time recorded is
-    the import's. A consent states its channel and list.
+    """`consent_at` is the time given, kept with the offset it was stated in, and
+    `consent_evidence` the evidence; the time recorded is the import's. A consent states its
+    channel and list. A row whose consent time is empty is refused, never given the import's
+    time; a file without the column records consent as given at import.
     """
-    imported(
+    rejects = io.StringIO()
+    result = imported(
         acme,
         b"email,consent_at,consent_evidence\n"
         b"a@example.dk,2019-05-01T10:30:00+02:00,form v3 from 10.0.0.1\n"
         b"b@example.dk,2020-01-31,\n"
         b"c@example.dk,,\n",
         channel="sms",
+        rejects=rejects,
     )
+    assert (result.added, result.rejected) == (2, 1)
+    assert "consent_at is empty" in " ".join(result.reasons)
     (a,) = consents_of(acme, "a@example.dk")
-    assert a["given_at"] == "2019-05-01T08:30:00+00:00"
+    assert a["given_at"] == "2019-05-01T10:30:00+02:00"
     assert a["recorded_at"] == acme.now().isoformat()
     assert (a["list"], a["channel"], a["method"]) == ("news", "sms", "double-opt-in")
     assert a["evidence"] == "form v3 from 10.0.0.1"
     assert consents_of(acme, "b@example.dk")[0]["given_at"] == "2020-01-31T00:00:00+00:00"
-    assert consents_of(acme, "c@example.dk")[0]["given_at"] == acme.now().isoformat()
+    imported(acme, b"email\nd@example.dk\n", channel="sms")
+    assert consents_of(acme, "d@example.dk")[0]["given_at"] == acme.now().isoformat()
 
 
 def test_import_rejects_a_consent_time_in_the_future_before_1990_or_not_iso__SUBJ_2(acme):
@@ -149,12 +157,16 @@ def test_import_maps_another_platforms_columns__SUBJ_1__SUBJ_2(shared, tmp_path)
 
 
 def test_unmapped_lookalike_columns_are_refused_with_a_suggestion__SUBJ_1(shared, tmp_path):
-    """Without `--map` the same file is refused (exit 2), naming each column and its field."""
+    """Without `--map` the same file is refused (exit 2), naming each column and its field,
+    with every `--map` it needs in one suggestion.
+    """
     tenant = new_tenant(shared)
     path = write_rows(tmp_path / "mailchimp.csv", MAILCHIMP, [ROW])
     args = ["contacts", "import", tenant.ref, path, "--list", "news", "--consent-method", "opt-in"]
     error = shared.fails(2, *args, user=tenant.admin)
-    assert "'email address' looks like email (--map 'email address=email')" in error
+    assert "'email address' looks like email" in error
+    assert ("--map 'email address=email' --map 'mobile=phone' --map 'fornavn=first_name' "
+            "--map 'optin_time=consent_at'") in error  # fmt: skip
     assert "kim@example.dk" not in error
     error = shared.fails(2, *args, "--map", "Email Address=email", user=tenant.admin)
     assert "'mobile' looks like phone" in error and "'fornavn' looks like first_name" in error
@@ -174,3 +186,122 @@ def test_contacts_add_consent_at_on_the_command_line__SUBJ_2(shared):
                          user=tenant.admin)  # fmt: skip
     assert "before 1990" in error and "mo@example.dk" not in error
     assert json.dumps(shown).count("given_at") == 1
+
+
+# -- presets (issue 25) -----------------------------------------------------------------------------
+
+MAILCHIMP_EXPORT = (
+    "Email Address,First Name,Last Name,Phone Number,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,"
+    "CONFIRM_TIME,CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED,"
+    "LEID,EUID,NOTES,TAGS"
+)
+MAILCHIMP_ROWS = [
+    # double opt-in: confirmed later than the sign-up; the confirmation is the consent
+    "dina@example.dk,Dina,Lund,+4511111111,2,2019-05-01 10:00:00,10.0.0.1,2019-05-01 10:05:00,"
+    "10.0.0.2,55.6,12.5,1,0,Europe/Copenhagen,DK,84,2020-01-01 00:00:00,123,abc,vip,\"a,b\"",
+    # added by the account: no sign-up time, a confirmation time
+    "ebbe@example.dk,Ebbe,Dam,,2,,,2020-02-02 08:00:00,,,,,,,,,,124,abd,,",
+    # neither time: the export does not say when this person consented
+    "finn@example.dk,Finn,Bo,,2,,,,,,,,,,,,,125,abe,,",
+    # single opt-in: a sign-up time and no confirmation
+    "gus@example.dk,Gus,Ry,,2,2021-06-06 06:00:00,10.0.0.9,,,,,,,,,,,126,abf,,",
+]
+
+
+def test_a_mailchimp_export_imports_with_its_preset_and_nothing_invented__SUBJ_1__SUBJ_2(
+    shared, tmp_path
+):
+    """`--preset mailchimp` maps the export in one go: the confirmation time (else the sign-up
+    time) is the consent's, its IP the evidence; Mailchimp's bookkeeping (rating, location,
+    ids, tags, notes) is left out; a row with neither time is refused, not given today's.
+    """
+    tenant = new_tenant(shared)
+    path = write_rows(tmp_path / "members_export.csv", MAILCHIMP_EXPORT, MAILCHIMP_ROWS)
+    rejects = tmp_path / "rejects.csv"
+    args = ["contacts", "import", tenant.ref, path, "--list", "news", "--consent-method",
+            "double-opt-in", "--preset", "mailchimp", "--rejects", rejects]  # fmt: skip
+    result = shared.ok(*args, user=tenant.admin)
+    assert (result["added"], result["rejected"]) == (3, 1)
+    assert "consent_at is empty" in json.dumps(result["reasons"])
+    header = rejects.read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("_line,_reason,email address,") and header.endswith("notes,tags")
+    doc = shared.ok("export", tenant.ref, "--email", "dina@example.dk", user=tenant.admin)
+    (dina,) = doc["contacts"]
+    assert dina["fields"]["first_name"] == "Dina" and dina["fields"]["phone"] == "+4511111111"
+    assert dina["fields"].get("custom", {}) == {}
+    (consent,) = dina["consents"]
+    assert consent["given_at"] == "2019-05-01T10:05:00+00:00"
+    assert consent["evidence"] == "10.0.0.2"
+    doc = shared.ok("export", tenant.ref, "--email", "ebbe@example.dk", user=tenant.admin)
+    assert doc["contacts"][0]["consents"][0]["given_at"] == "2020-02-02T08:00:00+00:00"
+    (gus,) = shared.ok("export", tenant.ref, "--email", "gus@example.dk", user=tenant.admin)[
+        "contacts"
+    ]
+    assert gus["consents"][0]["given_at"] == "2021-06-06T06:00:00+00:00"
+    assert gus["consents"][0]["evidence"] == "10.0.0.9"
+    # The rejected row, fixed in the rejects file, goes in with the same command.
+    lines = rejects.read_text(encoding="utf-8").splitlines()
+    cells = next(csv.reader([lines[1]]))
+    cells[2 + 7] = "2021-03-03 09:00:00"  # confirm_time, after _line and _reason
+    fixed = tmp_path / "fixed.csv"
+    with fixed.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([next(csv.reader([lines[0]])), cells])
+    again = shared.ok("contacts", "import", tenant.ref, fixed, "--list", "news",
+                      "--consent-method", "double-opt-in", "--preset", "mailchimp",
+                      user=tenant.admin)  # fmt: skip
+    assert (again["added"], again["rejected"]) == (1, 0)
+
+
+def test_an_unknown_export_gets_one_complete_suggestion_and_its_preset__SUBJ_1(shared, tmp_path):
+    """Without `--preset` or `--map` the import names every look-alike column at once, with one
+    complete set of `--map` options (both times onto the consent time, the confirmation first)
+    and the preset the file looks like.
+    """
+    tenant = new_tenant(shared)
+    path = write_rows(tmp_path / "members_export.csv", MAILCHIMP_EXPORT, MAILCHIMP_ROWS[:1])
+    args = ["contacts", "import", tenant.ref, path, "--list", "news", "--consent-method", "x"]
+    error = shared.fails(2, *args, user=tenant.admin)
+    assert "--preset mailchimp" in error
+    assert "--map 'confirm_time=consent_at'" in error and "--map 'optin_time=consent_at'" in error
+    assert error.index("confirm_time=consent_at") < error.index("optin_time=consent_at")
+    assert "--map 'email address=email'" in error and "--map 'first name=first_name'" in error
+    assert "dina" not in error
+    assert tenant.active() == 0
+
+
+@pytest.mark.parametrize(
+    ("preset", "header", "row", "expected"),
+    [
+        (
+            "brevo",
+            "CONTACT ID,EMAIL,FIRSTNAME,LASTNAME,SMS,ADDED_TIME,MODIFIED_TIME",
+            "77,gro@example.dk,Gro,Holm,+4522222222,2024-01-01 10:00:00,2024-02-01 10:00:00",
+            {"email": "gro@example.dk", "first_name": "Gro", "last_name": "Holm",
+             "phone": "+4522222222"},
+        ),
+        (
+            "hubspot",
+            "Record ID,First Name,Last Name,Email,Phone Number,Mobile Phone Number,City,"
+            "Create Date,Lifecycle Stage",
+            "501,Ida,Moe,ida@example.dk,+4533333333,+4544444444,Odense,2024-01-01,lead",
+            {"email": "ida@example.dk", "first_name": "Ida", "last_name": "Moe",
+             "phone": "+4544444444", "city": "Odense"},
+        ),
+    ],
+)
+def test_brevo_and_hubspot_exports_import_with_their_presets__SUBJ_1(
+    shared, tmp_path, preset, header, row, expected
+):
+    """Their documented export columns map onto the fields (HubSpot's mobile number before its
+    landline); their bookkeeping is left out; with no consent time in the file the consent is
+    recorded as given at import.
+    """
+    tenant = new_tenant(shared)
+    path = write_rows(tmp_path / f"{preset}.csv", header, [row])
+    result = shared.ok("contacts", "import", tenant.ref, path, "--list", "news",
+                       "--consent-method", "opt-in", "--preset", preset, user=tenant.admin)  # fmt: skip
+    assert (result["added"], result["rejected"]) == (1, 0)
+    doc = shared.ok("export", tenant.ref, "--email", expected["email"], user=tenant.admin)
+    fields = doc["contacts"][0]["fields"]
+    assert {k: v for k, v in fields.items() if k != "custom"} == expected
+    assert not fields.get("custom")

@@ -48,3 +48,28 @@ def test_import_without_the_map_rejects_the_header_and_bob_gets_404__SUBJ_2(api)
                             "map": "Email Address=email"},
                     content=CSV.encode(), headers={"Content-Type": "text/csv"})  # fmt: skip
     assert other.status_code == 404
+
+
+def test_import_with_a_preset_over_http__SUBJ_1__SUBJ_2(api):
+    """`preset=mailchimp` maps a Mailchimp export as `--preset` does; the rating, location and
+    ids are left out, the confirmation time becomes the consent's.
+    """
+    body = (
+        "Email Address,First Name,MEMBER_RATING,OPTIN_TIME,CONFIRM_TIME,LATITUDE,LEID\n"
+        "cara.secret@example.com,Cara,3,2019-01-01 10:00:00,2019-01-01 10:05:00,55.6,99\n"
+    )
+    r = api.as_("alice", "POST", "/v1/controllers/acme/contacts/import",
+                params={"list": "news", "consent_method": "double-opt-in", "preset": "mailchimp"},
+                content=body.encode(), headers={"Content-Type": "text/csv"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert (r.json()["added"], r.json()["rejected"]) == (1, 0)
+    found = api.as_("alice", "GET", "/v1/controllers/acme/contacts",
+                    params={"email": "cara.secret@example.com"})  # fmt: skip
+    assert found.status_code == 200, found.text
+    person = found.json()
+    assert person["fields"]["first_name"] == "Cara" and not person["fields"].get("custom")
+    assert person["consents"][0]["given_at"] == "2019-01-01T10:05:00+00:00"
+    bad = api.as_("alice", "POST", "/v1/controllers/acme/contacts/import",
+                  params={"list": "news", "consent_method": "x", "preset": "myspace"},
+                  content=body.encode(), headers={"Content-Type": "text/csv"})  # fmt: skip
+    assert bad.status_code == 422

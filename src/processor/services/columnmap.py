@@ -18,13 +18,20 @@ from typing import TYPE_CHECKING
 
 from processor.kernel.errors import InvalidInputError
 from processor.services import validation as v
+from processor.services.importpresets import PREFERENCE, PRESETS, detect_preset
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
     from pathlib import Path
 
 CONSENT_COLUMNS = ("consent_at", "consent_evidence")
 CUSTOM = "custom."
+DROP = "-"
+"""`--map 'SOURCE=-'`: the column is not imported (another platform's metadata; minimisation)."""
+DROPPED = "dropped:"
+"""How a dropped column is named after mapping (never a field)."""
+FALLBACK = "|"
+"""`consent_at|2`: a second column mapped onto the same field, read when the first is empty."""
 MAX_MAP_FILE_BYTES = 64 * 1024
 
 ALIASES: dict[str, str] = {
@@ -86,7 +93,7 @@ def parse_maps(pairs: Iterable[str], standard: Sequence[str]) -> dict[str, str]:
 
 
 def _target(target: str, standard: Sequence[str]) -> str:
-    if target in standard or target in CONSENT_COLUMNS:
+    if target in standard or target in CONSENT_COLUMNS or target == DROP:
         return target
     if target.startswith(CUSTOM):
         v.field_name(target[len(CUSTOM) :])
@@ -148,35 +155,109 @@ def suggestion(column: str, standard: Sequence[str]) -> str | None:
     return near[0] if near and near[0] != column else None
 
 
-def header_mapper(
-    mapping: Mapping[str, str], standard: Sequence[str], reserved: Sequence[str]
-) -> Callable[[list[str]], list[str]]:
-    """The function `read_rows` applies to the (lower-cased) header before anything else.
+def auxiliary(column: str) -> bool:
+    """A mapped column that is not itself a field: dropped, or a fallback of another."""
+    return column.startswith(DROPPED) or FALLBACK in column
 
-    It renames the mapped columns, refuses a mapping of a column the file does not have or two
-    columns onto one field, and refuses unmapped columns that look like vocabulary fields.
+
+def merge_fallbacks(values: Mapping[str, str]) -> dict[str, str]:
+    """A row's values with fallbacks read where their field's first column is empty.
+
+    The dropped and fallback columns themselves are left out.
+    """
+    merged = {k: v for k, v in values.items() if not auxiliary(k)}
+    for key, value in values.items():
+        if FALLBACK in key:
+            base = key.split(FALLBACK, 1)[0]
+            if not merged.get(base, "").strip() and value.strip():
+                merged[base] = value
+    return merged
+
+
+class HeaderMapper:
+    """What `read_rows` applies to the (lower-cased) header before anything else.
+
+    It renames the mapped columns, refuses a mapping of a column the file does not have (unless
+    a preset made it optional) or a mapped column onto a field another column of the file
+    already is, and refuses unmapped columns that look like vocabulary fields, with one complete
+    `--map` suggestion for all of them. Several mapped columns onto one field are read in the
+    order they were mapped: the first non-empty one counts (`merge_fallbacks`).
     """
 
-    def apply(header: list[str]) -> list[str]:
-        missing = sorted(set(mapping) - set(header))
+    def __init__(
+        self,
+        mapping: Mapping[str, str],
+        standard: Sequence[str],
+        reserved: Sequence[str],
+        optional: Iterable[str] = (),
+    ) -> None:
+        self.mapping = dict(mapping)
+        self.standard = standard
+        self.reserved = reserved
+        self.optional = frozenset(optional)
+        self.original: list[str] = []
+
+    def __call__(self, header: list[str]) -> list[str]:
+        """The renamed header; the original is kept for the rejects file."""
+        self.original = list(header)
+        missing = sorted(set(self.mapping) - set(header) - self.optional)
         if missing:
             raise InvalidInputError(f"--map names a column the CSV does not have: {missing[0]!r}")
-        renamed = [mapping.get(column, column) for column in header]
-        twice = sorted({c for c in renamed if renamed.count(c) > 1})
-        if twice:
-            raise InvalidInputError(f"two CSV columns would both be {twice[0]!r}")
-        doubtful = []
-        for column in renamed:
-            if column in standard or column in reserved or column.startswith(CUSTOM):
+        renamed = {column: column for column in header if column not in self.mapping}
+        taken: dict[str, int] = {}
+        for source, target in self.mapping.items():  # in the order mapped: precedence
+            if source not in header:
                 continue
-            near = suggestion(column, standard)
-            if near is not None:
-                doubtful.append(f"{column!r} looks like {near} (--map '{column}={near}')")
+            if target == DROP:
+                renamed[source] = DROPPED + source
+                continue
+            if target in renamed.values() and target not in taken:
+                raise InvalidInputError(f"two CSV columns would both be {target!r}")
+            taken[target] = taken.get(target, 0) + 1
+            n = taken[target]
+            renamed[source] = target if n == 1 else f"{target}{FALLBACK}{n}"
+        result = [renamed[column] for column in header]
+        doubtful = [
+            column
+            for column in result
+            if not (
+                column in self.standard
+                or column in self.reserved
+                or column.startswith(CUSTOM)
+                or auxiliary(column)
+            )
+            and suggestion(column, self.standard) is not None
+        ]
         if doubtful:
-            raise InvalidInputError(
-                "unmapped CSV columns: " + "; ".join(doubtful[:3])
-                + "; or name a column custom.NAME to keep it as a custom field"
-            )  # fmt: skip
-        return renamed
+            raise InvalidInputError(_complete_suggestion(doubtful, header, self.standard))
+        return result
 
-    return apply
+
+def _complete_suggestion(doubtful: list[str], header: list[str], standard: Sequence[str]) -> str:
+    """One line naming every doubtful column and one complete set of `--map` options for them.
+
+    Two columns that look like the same field are both suggested onto it, in the order that
+    reads the better one first (a double opt-in's confirmation before its sign-up); a file that
+    looks like a known platform's export names its preset.
+    """
+    guesses = {column: suggestion(column, standard) or "" for column in doubtful}
+    ordered = sorted(doubtful, key=lambda c: (PREFERENCE.get(c, 1), doubtful.index(c)))
+    described = "; ".join(f"{c!r} looks like {guesses[c]}" for c in doubtful)
+    maps = " ".join(f"--map '{c}={guesses[c]}'" for c in ordered)
+    preset = detect_preset(header)
+    hint = f" This looks like a {PRESETS[preset].title}: --preset {preset}." if preset else ""
+    return (
+        f"unmapped CSV columns: {described}. Map them all with: {maps} (several onto one field:"
+        f" the first non-empty counts; '=-' leaves a column out; custom.NAME keeps it as a "
+        f"custom field).{hint}"
+    )
+
+
+def header_mapper(
+    mapping: Mapping[str, str],
+    standard: Sequence[str],
+    reserved: Sequence[str],
+    optional: Iterable[str] = (),
+) -> HeaderMapper:
+    """The header mapper of `mapping` (see `HeaderMapper`)."""
+    return HeaderMapper(mapping, standard, reserved, optional)

@@ -3,7 +3,9 @@
 A consent is recorded with two times: `given_at`, when the person consented (from an import's
 `consent_at` column or `contacts add --consent-at`), and `recorded_at`, when the processor
 recorded it (the event's own time). Without a stated time the consent is taken as given when it
-is recorded. A stated time is checked before anything is stored: ISO-8601, not in the future
+is recorded; an import file that has a consent-time column but an empty cell is refused for that
+row (never an invented time). A stated time keeps the offset it was given in. It is checked
+before anything is stored: ISO-8601, not in the future
 (a consent cannot be given after it is recorded), and not before 1990 (older dates are typing
 errors, and a marketing consent that old could not be shown to be current).
 """
@@ -46,7 +48,7 @@ def consent_time(text: str, now: datetime, what: str = "consent_at") -> datetime
         raise InvalidInputError(f"{what} is in the future: consent is given before it is recorded")
     if parsed < EARLIEST:
         raise InvalidInputError(f"{what} is before 1990")
-    return parsed.astimezone(UTC)
+    return parsed  # with the offset it was stated in: when, as the controller gave it (SUBJ-2)
 
 
 def as_given(consent: ConsentInput, stated: str | None, now: datetime) -> ConsentInput:
@@ -59,6 +61,18 @@ def as_given(consent: ConsentInput, stated: str | None, now: datetime) -> Consen
 def row_consent(
     channel: str, method: str, values: Mapping[str, str], now: datetime
 ) -> ConsentInput:
-    """An import row's consent: the file's channel and method, the row's evidence and time."""
+    """An import row's consent: the file's channel and method, the row's evidence and time.
+
+    A file with a consent-time column states when each person consented; a row whose cell is
+    empty does not know, and is refused rather than recorded as consenting at import time: the
+    processor never invents a consent's time (SUBJ-2). A file without the column records every
+    consent as given when it is imported, and says so (`consent_at` absent).
+    """
     consent = ConsentInput.parse(f"{channel}:{method}:{values.get('consent_evidence', '')}")
-    return as_given(consent, values.get("consent_at"), now)
+    stated = values.get("consent_at")
+    if stated is not None and not stated.strip():
+        raise InvalidInputError(
+            "consent_at is empty: the file does not say when this person consented "
+            "(fill it in, or import without the consent-time column)"
+        )
+    return as_given(consent, stated, now)

@@ -28,8 +28,14 @@ from processor.bulk.contacts import contact_added
 from processor.kernel.errors import InvalidInputError, NotFoundError, ProcessorError, RefusedError
 from processor.readmodels import tables as t
 from processor.services import validation as v
-from processor.services.columnmap import header_mapper
+from processor.services.columnmap import (
+    HeaderMapper,
+    auxiliary,
+    header_mapper,
+    merge_fallbacks,
+)
 from processor.services.consent import row_consent
+from processor.services.importpresets import preset_mapping
 from processor.services.lifecycle import check_account_open
 from processor.services.lookup import find_controller
 from processor.services.profile import (
@@ -95,6 +101,21 @@ def _rejects_writer(rejects: TextIO | None, header: list[str]) -> Any:  # noqa: 
     return writer
 
 
+def _column_keys(header: list[str], standard: Sequence[str]) -> dict[str, str]:
+    """Each column's profile key, the dropped and fallback columns left out."""
+    return {h: _column_key(h, standard) for h in header if not auxiliary(h)}
+
+
+def _mapper(
+    preset: str | None, columns: Mapping[str, str] | None, standard: Sequence[str]
+) -> HeaderMapper:
+    """The header mapper of a preset overlaid with the user's own maps (theirs win)."""
+    base = preset_mapping(preset)
+    mine = dict(columns or {})
+    merged = {**{k: v for k, v in base.items() if k not in mine}, **mine}
+    return header_mapper(merged, standard, RESERVED, optional=base)
+
+
 class ImportService:
     """Imports a CSV of contacts into one list of one controller."""
 
@@ -120,11 +141,13 @@ class ImportService:
         progress: Callable[[int], None] | None = None,
         source: str = "import",
         columns: Mapping[str, str] | None = None,
+        preset: str | None = None,
     ) -> ImportResult:
         """Stream `raw` (CSV bytes) into the controller's list.
 
-        `columns` maps other platforms' headers onto fields (`columnmap`); `consent_at` gives
-        the time each consent was given, validated (`consent`, SUBJ-2).
+        `columns` maps other platforms' headers onto fields (`columnmap`), over a platform's
+        `preset` (`importpresets`) when one is named; `consent_at` gives the time each consent
+        was given, validated (`consent`, SUBJ-2).
         """
         self.s.authorize("contacts.import", command="contacts import", controller=controller)
         ctrl = find_controller(self.proc, controller)
@@ -133,17 +156,18 @@ class ImportService:
         ConsentInput.parse(f"{consent_channel}:{consent_method}")
         from processor.services.csvrows import read_rows
 
-        header, rows = read_rows(
-            raw,
-            ("email",),
-            header_mapper(columns or {}, self.proc.policies.fields.standard, RESERVED),
-        )
+        mapper = _mapper(preset, columns, self.proc.policies.fields.standard)
+        header, rows = read_rows(raw, ("email",), mapper)
         fields = self.proc.policies.fields
-        keys = {h: _column_key(h, fields.standard) for h in header}
-        custom = [k for h, k in keys.items() if k not in fields.standard and h not in RESERVED]
-        check_sensitive_fields(fields, ctrl, custom)
+        keys = _column_keys(header, fields.standard)
+        check_sensitive_fields(
+            fields,
+            ctrl,
+            [k for h, k in keys.items() if k not in fields.standard and h not in RESERVED],
+        )
         limit = self.proc.policies.accounts.accounts[ctrl.account].max_contacts  # type: ignore[index]
-        reject_writer = _rejects_writer(rejects, header)
+        # Rejected rows keep the file's own header, so the same command imports them again.
+        reject_writer = _rejects_writer(rejects, mapper.original if mapper.mapping else header)
         result = ImportResult()
         cells_of: dict[int, list[str]] = {}
 
@@ -165,9 +189,10 @@ class ImportService:
             # Validation comes first, so a bad row is rejected for being bad, never for the
             # account's limits (which `_save_batch` applies to valid rows only).
             try:
-                values = {keys[k]: val for k, val in row.values.items() if k not in RESERVED}
+                given = merge_fallbacks(row.values)
+                values = {keys[k]: val for k, val in given.items() if k not in RESERVED}
                 profile = clean_profile(fields, values, require_email=True)
-                consent = row_consent(consent_channel, consent_method, row.values, self.proc.now())
+                consent = row_consent(consent_channel, consent_method, given, self.proc.now())
             except ProcessorError as exc:
                 reject(row.line, str(exc), row.cells)
                 continue

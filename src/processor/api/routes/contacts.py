@@ -104,11 +104,16 @@ async def contacts_import(
         list[str] | None,
         Query(alias="map", max_length=200, description="SOURCE=FIELD (repeatable), as --map"),
     ] = None,
+    preset: Annotated[
+        Literal["mailchimp", "brevo", "hubspot"] | None,
+        Query(description="Another platform's export, as --preset"),
+    ] = None,
 ) -> Json:
     """Import contacts from a CSV body (`text/csv`), read as it arrives.
 
-    `map=Email Address=email` maps another platform's column as `--map` does. The answer lists
-    each rejected row's line and reason (`rejects`), never its cells.
+    `map=Email Address=email` maps another platform's column as `--map` does, over a platform's
+    `preset` when one is named. The answer lists each rejected row's line and reason
+    (`rejects`), never its cells.
     """
 
     def work(raw: io.BufferedReader) -> Json:
@@ -118,7 +123,7 @@ async def contacts_import(
             sink = cast("TextIO", rejects)
             result = s.imports.import_csv(
                 controller, raw, list_name, consent_method, consent_channel, sink,
-                source="import:http", columns=columns,
+                source="import:http", columns=columns, preset=preset,
             )  # fmt: skip
             return {
                 **result.as_dict(),
