@@ -197,8 +197,10 @@ MAILCHIMP_EXPORT = (
 )
 MAILCHIMP_ROWS = [
     # double opt-in: confirmed later than the sign-up; the confirmation is the consent
-    "dina@example.dk,Dina,Lund,+4511111111,2,2019-05-01 10:00:00,10.0.0.1,2019-05-01 10:05:00,"
-    "10.0.0.2,55.6,12.5,1,0,Europe/Copenhagen,DK,84,2020-01-01 00:00:00,123,abc,vip,\"a,b\"",
+    (
+        "dina@example.dk,Dina,Lund,+4511111111,2,2019-05-01 10:00:00,10.0.0.1,2019-05-01 10:05:00,"
+        '10.0.0.2,55.6,12.5,1,0,Europe/Copenhagen,DK,84,2020-01-01 00:00:00,123,abc,vip,"a,b"'
+    ),
     # added by the account: no sign-up time, a confirmation time
     "ebbe@example.dk,Ebbe,Dam,,2,,,2020-02-02 08:00:00,,,,,,,,,,124,abd,,",
     # neither time: the export does not say when this person consented
@@ -276,16 +278,27 @@ def test_an_unknown_export_gets_one_complete_suggestion_and_its_preset__SUBJ_1(s
             "brevo",
             "CONTACT ID,EMAIL,FIRSTNAME,LASTNAME,SMS,ADDED_TIME,MODIFIED_TIME",
             "77,gro@example.dk,Gro,Holm,+4522222222,2024-01-01 10:00:00,2024-02-01 10:00:00",
-            {"email": "gro@example.dk", "first_name": "Gro", "last_name": "Holm",
-             "phone": "+4522222222"},
+            {
+                "email": "gro@example.dk",
+                "first_name": "Gro",
+                "last_name": "Holm",
+                "phone": "+4522222222",
+            },
         ),
         (
             "hubspot",
-            "Record ID,First Name,Last Name,Email,Phone Number,Mobile Phone Number,City,"
-            "Create Date,Lifecycle Stage",
+            (
+                "Record ID,First Name,Last Name,Email,Phone Number,Mobile Phone Number,City,"
+                "Create Date,Lifecycle Stage"
+            ),
             "501,Ida,Moe,ida@example.dk,+4533333333,+4544444444,Odense,2024-01-01,lead",
-            {"email": "ida@example.dk", "first_name": "Ida", "last_name": "Moe",
-             "phone": "+4544444444", "city": "Odense"},
+            {
+                "email": "ida@example.dk",
+                "first_name": "Ida",
+                "last_name": "Moe",
+                "phone": "+4544444444",
+                "city": "Odense",
+            },
         ),
     ],
 )
