@@ -164,3 +164,22 @@ def test_a_regulation_we_do_not_process_is_refused__SUBJ_4(both):
     assert code == 201
     request = api.proc.find(OpenGdprRequest.create_id("acme", answer["subject_request_id"]))
     assert (request.regulation, request.protocol) == ("gdpr", "opengdpr")
+
+
+def test_requests_recorded_before_opendsr_load_as_gdpr_over_opengdpr__SUBJ_4():
+    """An `OpenGdprRequestReceived` stored before `regulation` and `protocol` existed (the
+    mapper sets a stored event's attributes without calling its constructor) loads with the
+    defaults: a GDPR request received over OpenGDPR.
+    """
+    request = OpenGdprRequest(
+        actor="alice", controller="acme", subject_request_id="a7551968-d5d6-44b2-9831-815ac9017798",
+        subject_request_type="erasure", right="erasure", submitted_time="2018-10-02T15:00:00Z",
+        expected_completion_time="2018-11-01T15:00:00Z", status_callback_urls=[],
+        api_version="0.1", contact_id=None, identity_types=["email"], policy_version="1",
+    )  # fmt: skip
+    received = request.collect_events()[0]
+    stored = {k: v for k, v in received.__dict__.items() if k not in ("regulation", "protocol")}
+    old = object.__new__(type(received))
+    old.__dict__.update(stored)
+    loaded = old.mutate(None)
+    assert (loaded.regulation, loaded.protocol) == ("gdpr", "opengdpr")
