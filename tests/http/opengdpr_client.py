@@ -1,9 +1,12 @@
-"""A small OpenGDPR controller client, written from the spec's own examples (OpenGDPR 0.1.4).
+"""A small OpenGDPR / OpenDSR controller client, written from the specs' own examples.
 
-It knows nothing of the processor's models: requests are the JSON of spec section 7.2, answers
-are checked for the fields sections 7.3, 8.3, 8.6 and 9.2 require, and every signature is
-checked over the raw bytes before anything is parsed (section 8.8), with the key downloaded
-from where `/discovery` says (`processor_certificate`).
+It speaks either protocol: `opengdpr` (OpenGDPR 0.1.4: `/discovery`, `/opengdpr_requests`,
+`X-OpenGDPR-*` headers) or `opendsr` (OpenDSR 2.0: the major version first, section 3.4, so
+`/v2/discovery` and `/v2/requests`; `X-OpenDSR-*` headers, sections 7.4, 8.3, 9.3; a
+`regulation` in every request, section 7.1.1). It knows nothing of the processor's models:
+requests are the JSON of spec section 7.2, answers are checked for the fields sections 7.3, 8.3,
+8.6 and 9.2 require, and every signature is checked over the raw bytes before anything is
+parsed (section 8.8), with the key downloaded from where discovery says (`processor_certificate`).
 """
 
 from __future__ import annotations
@@ -24,7 +27,12 @@ RESPONSE_FIELDS = {"controller_id", "expected_completion_time", "received_time",
 STATUS_FIELDS = {"controller_id", "expected_completion_time", "subject_request_id",
                  "request_status"}  # fmt: skip
 CALLBACK_FIELDS = STATUS_FIELDS | {"status_callback_url"}
-CANCEL_FIELDS = {"controller_id", "received_time", "encoded_request", "subject_request_id"}
+CANCEL_FIELDS = {"controller_id", "received_time", "subject_request_id", "processor_signature"}
+# protocol: (discovery path, requests path, headers' prefix, api_version asked for)
+PROTOCOLS = {
+    "opengdpr": ("/discovery", "/opengdpr_requests", "X-OpenGDPR", "0.1"),
+    "opendsr": ("/v2/discovery", "/v2/requests", "X-OpenDSR", "2.0"),
+}
 
 
 class BadSignatureError(Exception):
@@ -32,17 +40,19 @@ class BadSignatureError(Exception):
 
 
 class Client:
-    """The controller's side of OpenGDPR, over any httpx-like client."""
+    """The controller's side of OpenGDPR or OpenDSR, over any httpx-like client."""
 
-    def __init__(self, http: Any, credential: str, domain: str) -> None:
+    def __init__(self, http: Any, credential: str, domain: str, protocol: str = "opengdpr") -> None:
         self.http = http
         self.headers = {"Authorization": f"Bearer {credential}", "Accept": "application/json"}
         self.domain = domain
+        self.protocol = protocol
+        self.discovery_path, self.requests, self.prefix, self.api_version = PROTOCOLS[protocol]
         self._key: Any = None
 
     def discovery(self) -> dict[str, Any]:
-        """GET /discovery (6.1), signature checked."""
-        r = self.http.get("/discovery", headers={"Accept": "application/json"})
+        """GET discovery (6.1), signature checked."""
+        r = self.http.get(self.discovery_path, headers={"Accept": "application/json"})
         assert r.status_code == 200, r.text
         found = json.loads(r.content)
         self._key = load_pem_public_key(
@@ -52,60 +62,81 @@ class Client:
 
     def verified(self, headers: Any, body: bytes) -> dict[str, Any]:
         """Check domain and signature over the raw body, then parse (8.8)."""
-        if headers.get("X-OpenGDPR-Processor-Domain") != self.domain:
+        if headers.get(f"{self.prefix}-Processor-Domain") != self.domain:
             raise BadSignatureError("wrong processor domain")
         try:
-            self._key.verify(base64.b64decode(headers["X-OpenGDPR-Signature"]), body)
+            self._key.verify(base64.b64decode(headers[f"{self.prefix}-Signature"]), body)
         except (InvalidSignature, KeyError, ValueError) as exc:
             raise BadSignatureError(str(exc)) from None
         parsed: dict[str, Any] = json.loads(body)
         return parsed
 
-    @staticmethod
-    def request_body(kind: str, email: str, callbacks: list[str], **extra: Any) -> dict[str, Any]:
-        """The request of spec 7.2, with our values."""
+    def request_body(
+        self, kind: str, email: str, callbacks: list[str], **extra: Any
+    ) -> dict[str, Any]:
+        """The request of spec 7.2, with our values (OpenDSR's with its `regulation`)."""
+        regulation = {"regulation": "gdpr"} if self.protocol == "opendsr" else {}
         return {
+            **regulation,
             "subject_request_id": str(uuid.uuid4()),
             "subject_request_type": kind,
             "submitted_time": "2018-10-02T15:00:00Z",
             "subject_identities": [
                 {"identity_type": "email", "identity_value": email, "identity_format": "raw"}
             ],
-            "api_version": "0.1",
+            "api_version": self.api_version,
             "status_callback_urls": callbacks,
             **extra,
         }
 
-    def submit(self, body: dict[str, Any]) -> tuple[int, Any]:
-        """POST /opengdpr_requests; the exact bytes sent, and the verified answer on 201."""
-        raw = json.dumps(body).encode()
-        r = self.http.post("/opengdpr_requests", content=raw,
+    def submit(self, body: dict[str, Any] | bytes) -> tuple[int, Any]:
+        """POST the request; the exact bytes sent, and the verified answer on 201."""
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        r = self.http.post(self.requests, content=raw,
                            headers={**self.headers, "Content-Type": "application/json"})  # fmt: skip
         answer = self.verified(r.headers, r.content)  # errors are signed too
         if r.status_code != 201:
             return r.status_code, answer
         assert set(answer) >= RESPONSE_FIELDS
         assert base64.b64decode(answer["encoded_request"]) == raw
+        assert answer["api_version"] == self.api_version
+        self.signed_by_processor(answer, raw)
         return 201, answer
 
+    def signed_by_processor(self, answer: dict[str, Any], raw: bytes) -> None:
+        """`processor_signature` signs what was sent, as `encoded_request` echoes it (7.3, 9.2)."""
+        assert base64.b64decode(answer["encoded_request"]) == raw
+        try:
+            self._key.verify(base64.b64decode(answer["processor_signature"]), raw)
+        except InvalidSignature as exc:
+            raise BadSignatureError("processor_signature") from exc
+
     def status(self, request_id: str) -> tuple[int, Any]:
-        """GET /opengdpr_requests/{id} (8.1)."""
-        r = self.http.get(f"/opengdpr_requests/{request_id}", headers=self.headers)
+        """GET the request (8.1)."""
+        r = self.http.get(f"{self.requests}/{request_id}", headers=self.headers)
         answer = self.verified(r.headers, r.content)
         if r.status_code != 200:
             return r.status_code, answer
         assert set(answer) >= STATUS_FIELDS
         assert answer["request_status"] in ("pending", "in_progress", "completed", "cancelled")
+        assert answer["api_version"] == self.api_version
         return 200, answer
 
     def cancel(self, request_id: str) -> tuple[int, Any]:
-        """DELETE /opengdpr_requests/{id} (9)."""
-        r = self.http.delete(f"/opengdpr_requests/{request_id}", headers=self.headers)
+        """DELETE the request (9)."""
+        r = self.http.delete(f"{self.requests}/{request_id}", headers=self.headers)
         answer = self.verified(r.headers, r.content)
         if r.status_code != 202:
             return r.status_code, answer
         assert set(answer) >= CANCEL_FIELDS
+        assert answer["api_version"] == self.api_version
+        self.signed_by_processor(answer, base64.b64decode(answer["encoded_request"]))
         return 202, answer
+
+    def results(self, results_url: str) -> tuple[int, Any]:
+        """GET a status' `results_url` (8.3): the export, its signature checked before parsing."""
+        r = self.http.get(urlsplit(results_url).path, headers=self.headers)
+        return r.status_code, self.verified(r.headers, r.content)
 
 
 class CallbackServer:

@@ -1,9 +1,10 @@
-"""OpenGDPR over HTTP, checked by a client written from the spec (SUBJ-4, SUBJ-6, RET-3)."""
+"""OpenGDPR and OpenDSR 2.0 over HTTP, checked by a client written from the spec (SUBJ-4, SUBJ-6,
+RET-3). Every client-driven test runs once per protocol (`protocol` fixture), on both backends.
+"""
 
 from __future__ import annotations
 
 import base64
-import json
 import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -22,13 +23,19 @@ OPTIONS = {"domain": DOMAIN, "backoff": (0.05, 0.1), "timeout": 2.0,
            "callback_allow": ("127.0.0.0/8", "::1/128")}  # fmt: skip
 
 
+@pytest.fixture(params=["opengdpr", "opendsr"])
+def protocol(request):
+    """The protocol the spec client speaks: OpenGDPR's routes and headers, or OpenDSR 2.0's."""
+    return request.param
+
+
 @pytest.fixture
-def gdpr(desk, settings, clock):
+def gdpr(desk, settings, clock, protocol):
     """The app with its OpenGDPR domain, and a spec client for alice (acme's administrator)."""
     app = create_app(settings, clock=clock, opengdpr=OPTIONS)
     with TestClient(app, raise_server_exceptions=False) as http:
         api = Api(desk, http)
-        client = Client(http, desk.issued["alice"], DOMAIN)
+        client = Client(http, desk.issued["alice"], DOMAIN, protocol)
         client.discovery()
         yield api, client, app.state.opengdpr
 
@@ -49,7 +56,7 @@ def test_discovery_is_signed_and_names_the_key__SUBJ_4(gdpr):
     found = client.discovery()
     assert found["supported_subject_request_types"] == ["access", "portability", "erasure"]
     assert {"identity_type": "email", "identity_format": "raw"} in found["supported_identities"]
-    r = api.client.get("/discovery")
+    r = api.client.get(client.discovery_path)
     tampered = r.content.replace(b"erasure", b"erasurf")
     with pytest.raises(BadSignatureError):
         client.verified(r.headers, tampered)
@@ -96,9 +103,9 @@ def test_access_results_are_for_the_requesting_controller_only_and_expire__SUBJ_
     _, status = client.status(answer["subject_request_id"])
     assert status["request_status"] == "completed"
     path = urlsplit(status["results_url"]).path
-    mine = api.as_("alice", "GET", path)
-    assert mine.status_code == 200
-    export = json.loads(mine.content)
+    assert path.startswith(f"{client.requests}/")  # the protocol's own results path
+    code, export = client.results(status["results_url"])  # signed: verified before parsing
+    assert code == 200
     assert export["contacts"][0]["fields"]["email"] == "see.me@example.com"
     assert api.as_("bob", "GET", path).status_code == 404
     clock.advance(timedelta(days=8))
@@ -139,14 +146,14 @@ def test_callbacks_are_retried_with_backoff_and_every_attempt_recorded__SUBJ_4(g
     assert request.outcome == "no-matching-subject"
 
 
-def test_cancel_a_pending_request_then_nothing_happens__SUBJ_4(desk, settings, clock):
+def test_cancel_a_pending_request_then_nothing_happens__SUBJ_4(desk, settings, clock, protocol):
     """DELETE cancels a pending request (202, signed); after the grace period it is still not
     fulfilled; cancelling twice is refused.
     """
     app = create_app(settings, clock=clock, opengdpr={**OPTIONS, "grace_seconds": 1.5})
     with TestClient(app, raise_server_exceptions=False) as http:
         api = Api(desk, http)
-        client = Client(http, desk.issued["alice"], DOMAIN)
+        client = Client(http, desk.issued["alice"], DOMAIN, protocol)
         client.discovery()
         cid = api.add("alice", "keep.me@example.com")
         _, answer = client.submit(client.request_body("erasure", "keep.me@example.com", []))
@@ -170,7 +177,7 @@ def test_other_controllers_request_ids_are_404__SUBJ_4(gdpr):
     api, client, service = gdpr
     _, answer = client.submit(client.request_body("access", "n@example.com", []))
     service.idle()
-    bob = Client(api.client, api.proc.issued["bob"], DOMAIN)
+    bob = Client(api.client, api.proc.issued["bob"], DOMAIN, client.protocol)
     bob.discovery()
     assert bob.status(answer["subject_request_id"])[0] == 404
     assert bob.cancel(answer["subject_request_id"])[0] == 404

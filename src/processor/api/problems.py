@@ -108,13 +108,22 @@ def problem(status: int, kind: str, detail: str, *, rule: str = "", exit_code: i
 
 
 OPENGDPR_PATHS: Final = ("/opengdpr_requests", "/discovery")
+OPENDSR_PATHS: Final = ("/v2/requests", "/v2/discovery")
 
 
 def signed_if_opengdpr(request: Request, response: JSONResponse) -> JSONResponse:
-    """An error of an OpenGDPR endpoint is signed like its other answers (spec 8.3)."""
+    """An error of an OpenGDPR or OpenDSR endpoint is signed like its answers (spec 8.3)."""
     service = getattr(request.app.state, "opengdpr", None)
-    if service is not None and request.url.path.startswith(OPENGDPR_PATHS):
-        response.headers.update(service.signer.headers(bytes(response.body)))
+    path = request.url.path
+    protocol = (
+        "opendsr"
+        if path.startswith(OPENDSR_PATHS)
+        else "opengdpr"
+        if path.startswith(OPENGDPR_PATHS)
+        else None
+    )
+    if service is not None and protocol is not None:
+        response.headers.update(service.signer.headers(bytes(response.body), protocol))
     return response
 
 

@@ -145,7 +145,10 @@ class Dispatcher:
 
     def _deliver(self, callback: Callback) -> None:
         body = encoded(callback.body)
-        headers = {"Content-Type": "application/json", **self.signer.headers(body)}
+        headers = {
+            "Content-Type": "application/json",
+            **self.signer.headers(body, "opengdpr", "opendsr"),
+        }
         delays = (0.0, *self.backoff)
         for attempt, delay in enumerate(delays, start=1):
             if self.stopping.wait(delay):

@@ -61,7 +61,11 @@ class OpenGdprRequest(ProcessorAggregate):
         contact_id: str | None,
         identity_types: list[str],
         policy_version: str,
+        regulation: str = "gdpr",
+        protocol: str = "opengdpr",
     ) -> None:
+        # `regulation` (OpenDSR 2.0, section 7.1.1) and `protocol` (the one it arrived over)
+        # came with OpenDSR: events recorded before them load with the defaults.
         self.controller = controller
         self.subject_request_id = subject_request_id
         self.subject_request_type = subject_request_type
@@ -73,6 +77,8 @@ class OpenGdprRequest(ProcessorAggregate):
         self.contact_id = contact_id
         self.identity_types = list(identity_types)
         self.policy_version = policy_version
+        self.regulation = regulation
+        self.protocol = protocol
         self.requested_by = actor
         self.received_time: datetime = self.created_on
         self.status = PENDING

@@ -1,4 +1,9 @@
-"""OpenGDPR endpoints with the spec's paths and field names; every body we send is signed.
+"""OpenGDPR and OpenDSR 2.0 endpoints with the specs' paths and field names; every body is signed.
+
+OpenDSR 2.0 (the OpenGDPR spec renamed) is served under `/v2` (its section 3.4: URLs start with
+the major version): `/v2/discovery`, `/v2/requests`, `/v2/requests/{id}` (GET status, DELETE
+cancel) and `/v2/requests/{id}/results`. The OpenGDPR routes stay as they were (section 10.1:
+parties MUST keep honouring them). Both sets call the same service with their `Protocol`.
 
 Errors are RFC 9457 problem documents like the rest of the API (the spec's own error object is
 a 400 with `error.code`/`error.message`; we keep one error format, and its `detail` is the same
@@ -9,28 +14,21 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import anyio.to_thread
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from processor.api.deps import CredentialDep, RuntimeDep
-from processor.api.opengdpr.service import OpenGdpr, Received
+from processor.api.opengdpr.service import OPENDSR, OPENGDPR, OpenGdpr, Protocol, Received
+from processor.api.opengdpr.signing import PREFIXES
 from processor.api.problems import ERROR_RESPONSES
-from processor.api.streams import streamed
 
-if TYPE_CHECKING:
-    from typing import TextIO
-
-router = APIRouter(responses=ERROR_RESPONSES, tags=["opengdpr"])
+router = APIRouter(responses=ERROR_RESPONSES)
 Short = Annotated[str, Field(max_length=200)]
-SIGNED = {
-    "X-OpenGDPR-Processor-Domain": {"schema": {"type": "string"}},
-    "X-OpenGDPR-Signature": {"schema": {"type": "string"}},
-}
 
 
 class Identity(BaseModel):
@@ -53,6 +51,13 @@ class OpenGdprRequestIn(BaseModel):
         list[Annotated[str, Field(max_length=2000)]], Field(max_length=10)
     ] = []
     extensions: dict[str, dict[str, Any]] | None = None
+    regulation: Short = "gdpr"
+
+
+class OpenDsrRequestIn(OpenGdprRequestIn):
+    """An OpenDSR 2.0 request (section 7.1.1): the same, and `regulation` is required."""
+
+    regulation: Short
 
 
 class CallbackUrls(BaseModel):
@@ -74,6 +79,8 @@ class DiscoveryOut(BaseModel):
     """Discovery (section 6.3)."""
 
     api_version: str
+    supported_api_versions: list[str]
+    supported_regulations: list[str]
     supported_identities: list[IdentityPair]
     supported_subject_request_types: list[str]
     processor_certificate: str
@@ -111,6 +118,7 @@ class CancelledOut(BaseModel):
     subject_request_id: str
     received_time: str
     encoded_request: str
+    processor_signature: str
     api_version: str
 
 
@@ -129,18 +137,23 @@ def _response(received: Received) -> Response:
     )
 
 
-def _signed(model: type[BaseModel], code: int = 200) -> dict[int | str, dict[str, Any]]:
-    return {code: {"model": model, "headers": SIGNED, "description": "Signed body"}}
-
-
-@router.get("/discovery", responses=_signed(DiscoveryOut), response_class=Response)
-def discovery(request: Request) -> Response:
-    """What this processor supports, and where its signing key is (public)."""
-    return _response(_service(request).discovery())
+def _signed(
+    protocol: Protocol, model: type[BaseModel] | None, code: int = 200
+) -> dict[int | str, dict[str, Any]]:
+    prefix = PREFIXES[protocol.name]
+    headers = {f"{prefix}-Processor-Domain": {"schema": {"type": "string"}},
+               f"{prefix}-Signature": {"schema": {"type": "string"}}}  # fmt: skip
+    answer: dict[str, Any] = {"headers": headers, "description": "Signed body"}
+    if model is None:
+        answer["content"] = {"application/json": {}}
+    else:
+        answer["model"] = model
+    return {code: answer}
 
 
 @router.get(
     "/v1/opengdpr/processor-key.pem",
+    tags=["opengdpr", "opendsr"],
     response_class=PlainTextResponse,
     summary="the key that signs OpenGDPR responses and callbacks",
 )
@@ -149,7 +162,11 @@ def processor_key(request: Request) -> str:
     return _service(request).signer.public_pem()
 
 
-@router.put("/v1/controllers/{controller}/opengdpr/callbacks", summary="opengdpr callbacks")
+@router.put(
+    "/v1/controllers/{controller}/opengdpr/callbacks",
+    summary="opengdpr callbacks",
+    tags=["opengdpr", "opendsr"],
+)
 def register_callbacks(
     controller: str, body: CallbackUrls, request: Request, rt: RuntimeDep, cred: CredentialDep
 ) -> dict[str, Any]:
@@ -158,69 +175,102 @@ def register_callbacks(
         return _service(request).register_callbacks(s, controller, body.status_callback_urls)
 
 
-@router.post(
-    "/opengdpr_requests",
-    status_code=201,
-    responses=_signed(ReceivedOut, 201),
-    response_class=Response,
-)
-async def submit(
-    body: OpenGdprRequestIn, request: Request, rt: RuntimeDep, cred: CredentialDep
-) -> Response:
-    """Receive an access, portability or erasure request (our other rights under extensions)."""
-    raw = await request.body()
-    parsed = json.loads(body.model_dump_json())
-    service = _service(request)
+def _routes(
+    protocol: Protocol, base: str, requests: str, body_model: type[OpenGdprRequestIn]
+) -> None:
+    """The discovery, request, status, cancel and results routes of one protocol."""
+    tags: list[str | Any] = [protocol.name]
+    one = f"{requests}/{{subject_request_id}}"
 
-    def work() -> Received:
-        with rt.acting(cred, "opengdpr request") as s:
-            return service.submit(s, raw, parsed, cred or "")
+    def discovery(request: Request) -> Response:
+        """What this processor supports, and where its signing key is (public)."""
+        return _response(_service(request).discovery(protocol))
 
-    return _response(await anyio.to_thread.run_sync(work))
+    async def submit(
+        body: OpenGdprRequestIn, request: Request, rt: RuntimeDep, cred: CredentialDep
+    ) -> Response:
+        """Receive a request; the same request again gets the same acknowledgement."""
+        raw = await request.body()
+        parsed = json.loads(body.model_dump_json())
+        service = _service(request)
+
+        def work() -> Received:
+            with rt.acting(cred, "opengdpr request") as s:
+                return service.submit(s, raw, parsed, cred or "", protocol)
+
+        return _response(await anyio.to_thread.run_sync(work))
+
+    # The body's schema is the protocol's (OpenDSR requires `regulation`): FastAPI reads it here.
+    submit.__annotations__["body"] = body_model
+
+    def status(
+        subject_request_id: str, request: Request, rt: RuntimeDep, cred: CredentialDep
+    ) -> Response:
+        """The request's status; a completed erasure carries our signed receipt."""
+        with rt.acting(cred, "opengdpr status") as s:
+            found = _service(request).status(s, subject_request_id, protocol)
+        return _response(found)
+
+    def cancel(
+        subject_request_id: str, request: Request, rt: RuntimeDep, cred: CredentialDep
+    ) -> Response:
+        """Cancel a pending request."""
+        line = f"DELETE /{one.lstrip('/')}".replace("{subject_request_id}", subject_request_id)
+        with rt.acting(cred, "opengdpr cancel") as s:
+            return _response(
+                _service(request).cancel(s, subject_request_id, line.encode(), protocol)
+            )
+
+    async def results(
+        subject_request_id: str, request: Request, rt: RuntimeDep, cred: CredentialDep
+    ) -> Response:
+        """The export of a completed access or portability request, built whole and signed."""
+        service = _service(request)
+
+        def work() -> Received:
+            with rt.acting(cred, "opengdpr results") as s:
+                return service.results(s, subject_request_id, protocol)
+
+        return _response(await anyio.to_thread.run_sync(work))
+
+    add = router.add_api_route
+    add(
+        f"{base}/discovery",
+        discovery,
+        methods=["GET"],
+        tags=tags,
+        responses=_signed(protocol, DiscoveryOut),
+        response_class=Response,
+    )
+    add(
+        requests,
+        submit,
+        methods=["POST"],
+        tags=tags,
+        status_code=201,
+        responses=_signed(protocol, ReceivedOut, 201),
+        response_class=Response,
+    )
+    add(
+        one,
+        status,
+        methods=["GET"],
+        tags=tags,
+        responses=_signed(protocol, StatusOut),
+        response_class=Response,
+    )
+    add(
+        one,
+        cancel,
+        methods=["DELETE"],
+        tags=tags,
+        status_code=202,
+        responses=_signed(protocol, CancelledOut, 202),
+        response_class=Response,
+    )
+    add(f"{one}/results", results, methods=["GET"], tags=tags,
+        responses=_signed(protocol, None), response_class=Response)  # fmt: skip
 
 
-@router.get(
-    "/opengdpr_requests/{subject_request_id}",
-    responses=_signed(StatusOut),
-    response_class=Response,
-)
-def status(
-    subject_request_id: str, request: Request, rt: RuntimeDep, cred: CredentialDep
-) -> Response:
-    """The request's status; a completed erasure carries our signed receipt."""
-    with rt.acting(cred, "opengdpr status") as s:
-        found = _service(request).status(s, subject_request_id)
-    return _response(found)
-
-
-@router.delete(
-    "/opengdpr_requests/{subject_request_id}",
-    status_code=202,
-    responses=_signed(CancelledOut, 202),
-    response_class=Response,
-)
-def cancel(
-    subject_request_id: str, request: Request, rt: RuntimeDep, cred: CredentialDep
-) -> Response:
-    """Cancel a pending request."""
-    line = f"DELETE /opengdpr_requests/{subject_request_id}".encode()
-    with rt.acting(cred, "opengdpr cancel") as s:
-        return _response(_service(request).cancel(s, subject_request_id, line))
-
-
-@router.get(
-    "/opengdpr_requests/{subject_request_id}/results",
-    response_class=StreamingResponse,
-    responses={200: {"content": {"application/json": {}}}},
-)
-async def results(
-    subject_request_id: str, request: Request, rt: RuntimeDep, cred: CredentialDep
-) -> StreamingResponse:
-    """The export of a completed access or portability request (its controller, in time)."""
-    service = _service(request)
-
-    def write(out: TextIO) -> None:
-        with rt.acting(cred, "opengdpr results") as s:
-            service.results(s, subject_request_id, out)
-
-    return await streamed(write, "application/json")
+_routes(OPENGDPR, "", "/opengdpr_requests", OpenGdprRequestIn)
+_routes(OPENDSR, "/v2", "/v2/requests", OpenDsrRequestIn)

@@ -1,4 +1,10 @@
-"""OpenGDPR use cases over the same sessions and services as the CLI (SUBJ-4, SUBJ-6, RET-3).
+"""OpenGDPR and OpenDSR use cases over the CLI's sessions and services (SUBJ-4, SUBJ-6, RET-3).
+
+OpenDSR 2.0 is the current name and version of the OpenGDPR specification; its section 10.1 has
+every party keep honouring the OpenGDPR routes and headers. Both are served by this one service:
+one register, one set of events, so a request received over one protocol is the same request
+over the other. Only the answers differ (`Protocol`): the headers' prefix, the `api_version`
+and where `results_url` points.
 
 A request is received (pending, cancellable), then fulfilled by the requesting person's own
 authority: the server keeps their credential in memory for the grace period only, and logs in
@@ -12,6 +18,7 @@ no copy of the export is ever stored.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import threading
@@ -46,7 +53,9 @@ if TYPE_CHECKING:
     from processor.api.runtime import Runtime
     from processor.desk import Desk
 
-API_VERSION: Final = "0.1"
+API_VERSION: Final = "0.1"  # the OpenGDPR version the unversioned OpenGDPR routes speak
+OPENDSR_API_VERSION: Final = "2.0"  # OpenDSR 2.0, under /v2 (its section 3.4: the major version)
+REGULATIONS: Final = ("gdpr",)  # OpenDSR 7.1.1 names gdpr and ccpa; we process under the GDPR
 SUPPORTED_IDENTITIES: Final = (("email", "raw"), ("controller_customer_id", "raw"))
 MAX_CALLBACK_URLS: Final = 10
 LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -77,6 +86,20 @@ class OpenGdprOptions:
     timeout: float = 5.0
     results_days: int = 7
     completion_days: int = 30
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """What differs between the OpenGDPR and the OpenDSR answers to the same request."""
+
+    name: str  # "opengdpr" or "opendsr": the headers' prefix (`signing.PREFIXES`)
+    api_version: str
+    requests: str  # the requests collection, relative to the public base URL
+
+
+OPENGDPR: Final = Protocol("opengdpr", API_VERSION, "opengdpr_requests")
+OPENDSR: Final = Protocol("opendsr", OPENDSR_API_VERSION, "v2/requests")
+PROTOCOLS: Final = {p.name: p for p in (OPENGDPR, OPENDSR)}
 
 
 @dataclass
@@ -120,19 +143,26 @@ class OpenGdpr:
             worker.join(timeout)
         return self.callbacks.idle(timeout)
 
-    def signed(self, status: int, body: dict[str, Any]) -> Received:
-        """A body as exact bytes, with its signature headers."""
+    def signed(self, status: int, body: dict[str, Any], protocol: Protocol = OPENGDPR) -> Received:
+        """A body as exact bytes, with the protocol's signature headers."""
         data = encoded(body)
-        return Received(status, data, self.signer.headers(data))
+        return Received(status, data, self.signer.headers(data, protocol.name))
 
     # -- discovery --------------------------------------------------------------------------------
 
-    def discovery(self) -> Received:
-        """What we support, and where the signing key is."""
+    def discovery(self, protocol: Protocol = OPENGDPR) -> Received:
+        """What we support, and where the signing key is (OpenDSR section 6.3).
+
+        `api_version` is the version of the protocol asked; `supported_api_versions` (each
+        version served, newest first) and `supported_regulations` are ours: section 6.3 has
+        neither, and a controller needs both to choose.
+        """
         return self.signed(
             200,
             {
-                "api_version": API_VERSION,
+                "api_version": protocol.api_version,
+                "supported_api_versions": [OPENDSR_API_VERSION, API_VERSION],
+                "supported_regulations": list(REGULATIONS),
                 "supported_identities": [
                     {"identity_type": t, "identity_format": f} for t, f in SUPPORTED_IDENTITIES
                 ],
@@ -140,6 +170,7 @@ class OpenGdpr:
                 "processor_certificate": f"{self.base_url}v1/opengdpr/processor-key.pem",
                 "extensions": {self.options.domain: {"rights": list(EXTENSION_RIGHTS)}},
             },
+            protocol,
         )
 
     # -- callback URLs ----------------------------------------------------------------------------
@@ -184,21 +215,38 @@ class OpenGdpr:
         s.authorize("opengdpr.request", command=command, controller=user.controller)
         return user.controller
 
-    def submit(self, s: Desk, raw: bytes, parsed: dict[str, Any], credential: str) -> Received:
-        """Receive a request: record it pending, answer signed, then fulfil it in the background."""
+    def submit(
+        self,
+        s: Desk,
+        raw: bytes,
+        parsed: dict[str, Any],
+        credential: str,
+        protocol: Protocol = OPENGDPR,
+    ) -> Received:
+        """Receive a request: record it pending, answer signed, then fulfil it in the background.
+
+        The same request again (same `subject_request_id`, same content) is answered with the
+        original acknowledgement and records nothing; a different request under a known id is
+        refused. Neither spec says what a duplicate gets; this is the idempotent reading.
+        """
         controller = self._own_controller(s, "opengdpr request")
         srid = str(parsed["subject_request_id"]).lower()
-        proc = s.proc
-        if proc.find(request_id(controller, srid)) is not None:
-            raise RefusedError(
-                "a request with this subject_request_id was already received",
-                rule="SubjectRequestIdMustBeNew",
+        regulation = str(parsed.get("regulation") or "gdpr").lower()
+        if regulation not in REGULATIONS:
+            raise InvalidInputError(
+                f"regulation {regulation[:20]!r} is not processed here: only "
+                + ", ".join(REGULATIONS)
             )
         right, extension = self._right(parsed)
+        proc = s.proc
+        urls = list(parsed.get("status_callback_urls") or [])
+        known = proc.find(request_id(controller, srid))
+        if isinstance(known, OpenGdprRequest):
+            self._must_be_the_same(known, parsed, right, regulation, urls)
+            return self._acknowledgement(known, raw, protocol)
         if right == "rectification":
             typed_fields(proc.policies.fields, extension.get("fields") or {}, "fields")
         contact, identity_types = self._subject(s, controller, parsed["subject_identities"])
-        urls = list(parsed.get("status_callback_urls") or [])
         register = self._register(proc, controller, s.user_name)
         unregistered = [u for u in urls if u not in register.callback_urls]
         if unregistered:
@@ -218,8 +266,9 @@ class OpenGdpr:
                 subject_request_type=str(parsed["subject_request_type"]), right=right,
                 submitted_time=str(parsed["submitted_time"]), expected_completion_time=expected,
                 status_callback_urls=urls, contact_id=contact, identity_types=identity_types,
-                api_version=str(parsed.get("api_version") or API_VERSION),
-                policy_version=proc.policies.version,
+                api_version=str(parsed.get("api_version") or protocol.api_version),
+                policy_version=proc.policies.version, regulation=regulation,
+                protocol=protocol.name,
             )  # fmt: skip
             register.file(actor=s.user_name, request=str(request.id))
             proc.commit(register, request)
@@ -232,19 +281,66 @@ class OpenGdpr:
         )
         self._workers = [w for w in self._workers if w.is_alive()] + [worker]
         worker.start()
+        return self._acknowledgement(request, raw, protocol)
+
+    def _acknowledgement(
+        self, request: OpenGdprRequest, raw: bytes, protocol: Protocol
+    ) -> Received:
+        """The 201 answer (section 7.3), the same times for a resubmission as the first time."""
         return self.signed(
             201,
             {
-                "controller_id": controller,
-                "expected_completion_time": expected,
+                "controller_id": request.controller,
+                "expected_completion_time": request.expected_completion_time,
                 "received_time": _iso(request.received_time),
                 "encoded_request": base64.b64encode(raw).decode("ascii"),
-                "subject_request_id": srid,
-                "api_version": API_VERSION,
+                "subject_request_id": request.subject_request_id,
+                "api_version": protocol.api_version,
                 # Our signature over the request exactly as received: proof of what we got.
                 "processor_signature": self.signer.signature(raw),
             },
+            protocol,
         )
+
+    @staticmethod
+    def _must_be_the_same(
+        known: OpenGdprRequest,
+        parsed: dict[str, Any],
+        right: str,
+        regulation: str,
+        urls: list[str],
+    ) -> None:
+        """A resubmission must be the request we have: what the events keep must agree.
+
+        The subject's identity values are not compared: the events never keep them (only the
+        contact id they resolved to, which an erasure since makes unresolvable).
+        """
+        differs = [
+            name
+            for name, ours, theirs in (
+                (
+                    "subject_request_type",
+                    known.subject_request_type,
+                    str(parsed["subject_request_type"]),
+                ),
+                ("submitted_time", known.submitted_time, str(parsed["submitted_time"])),
+                ("regulation", known.regulation, regulation),
+                ("status_callback_urls", known.status_callback_urls, urls),
+                (
+                    "subject_identities",
+                    known.identity_types,
+                    [str(i["identity_type"]) for i in parsed["subject_identities"]],
+                ),
+                ("extensions", known.right, right),
+            )
+            if ours != theirs
+        ]
+        if differs:
+            raise RefusedError(
+                "a different request was already received under this subject_request_id "
+                f"({', '.join(differs)} differ)",
+                rule="SubjectRequestIdMustNameOneRequest",
+            )
 
     def _right(self, parsed: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The right exercised: the spec's type, or one of ours under `extensions`."""
@@ -355,18 +451,22 @@ class OpenGdpr:
             raise NotFoundError(f"unknown subject_request_id {srid[:64]!r}")
         return found
 
-    def status(self, s: Desk, srid: str) -> Received:
-        """The request's status, signed; a completed erasure carries our receipt."""
+    def status(self, s: Desk, srid: str, protocol: Protocol = OPENGDPR) -> Received:
+        """The request's status, signed (section 8.3); a completed erasure carries our receipt."""
         controller = self._own_controller(s, "opengdpr status")
         request = self._load(s, controller, srid)
-        body = self._status_body(request)
+        body = self._status_body(request, protocol)
         if request.status == COMPLETED and request.receipt_position is not None:
             receipt = s.erasure.reissue(str(request.contact_id), controller)
             body["extensions"][self.options.domain]["receipt"] = receipt
-        return self.signed(200, body)
+        return self.signed(200, body, protocol)
 
-    def cancel(self, s: Desk, srid: str, raw: bytes) -> Received:
-        """Cancel a pending request (202); any other state is refused."""
+    def cancel(self, s: Desk, srid: str, raw: bytes, protocol: Protocol = OPENGDPR) -> Received:
+        """Cancel a pending request (202, section 9.2); any other state is refused.
+
+        Signed in the headers like every answer; `processor_signature` signs the cancellation
+        as received (the method and path), as the 201 answer's signs the request.
+        """
         controller = self._own_controller(s, "opengdpr cancel")
         request = self._load(s, controller, srid)
         with s.proc.using_clock():
@@ -380,12 +480,24 @@ class OpenGdpr:
                 "subject_request_id": request.subject_request_id,
                 "received_time": _iso(s.proc.now()),
                 "encoded_request": base64.b64encode(raw).decode("ascii"),
-                "api_version": API_VERSION,
+                "processor_signature": self.signer.signature(raw),
+                "api_version": protocol.api_version,
             },
+            protocol,
         )
 
-    def results(self, s: Desk, srid: str, out: TextIO) -> None:
-        """Write the export of an access or portability request (its controller, in time)."""
+    def results(self, s: Desk, srid: str, protocol: Protocol = OPENGDPR) -> Received:
+        """The export of an access or portability request (its controller, in time), signed.
+
+        The body is built whole before it is signed and sent: the signature header must cover
+        every byte, and it goes out before the body. One subject's export is small.
+        """
+        out = io.StringIO()
+        self._export(s, srid, out)
+        data = out.getvalue().encode("utf-8")
+        return Received(200, data, self.signer.headers(data, protocol.name))
+
+    def _export(self, s: Desk, srid: str, out: TextIO) -> None:
         controller = self._own_controller(s, "opengdpr results")
         request = self._load(s, controller, srid)
         if request.status != COMPLETED or request.results_until is None:
@@ -397,17 +509,21 @@ class OpenGdpr:
             )
         s.exports.export(controller, out, contact=str(request.contact_id), data_format="json")
 
-    def _status_body(self, request: OpenGdprRequest) -> dict[str, Any]:
+    def _status_body(
+        self, request: OpenGdprRequest, protocol: Protocol | None = None
+    ) -> dict[str, Any]:
+        """The status (section 8.3); a callback's follows the protocol the request came over."""
+        protocol = protocol or PROTOCOLS.get(request.protocol, OPENGDPR)
         body: dict[str, Any] = {
             "controller_id": request.controller,
             "expected_completion_time": request.expected_completion_time,
             "subject_request_id": request.subject_request_id,
             "request_status": request.status,
-            "api_version": API_VERSION,
+            "api_version": protocol.api_version,
         }
         if request.results_until is not None:
             body["results_url"] = (
-                f"{self.base_url}opengdpr_requests/{request.subject_request_id}/results"
+                f"{self.base_url}{protocol.requests}/{request.subject_request_id}/results"
             )
         body["extensions"] = {
             self.options.domain: {
