@@ -56,6 +56,10 @@ def test_discovery_names_the_versions_and_regulations_served__SUBJ_4(both):
     assert "X-OpenGDPR-Signature" not in r.headers  # OpenDSR answers carry OpenDSR's headers
     with pytest.raises(BadSignatureError):
         clients["opengdpr"].verified(r.headers, r.content)
+    # The specification's own examples name `/v1/...`: the same answer is served there too.
+    v1 = api.client.get("/v1/discovery")
+    assert v1.status_code == 200 and v1.json() == r.json()
+    assert clients["opendsr"].verified(v1.headers, v1.content) is not None
 
 
 def test_a_request_submitted_over_opendsr_is_the_same_request_over_opengdpr__SUBJ_4(both):

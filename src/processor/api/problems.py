@@ -108,7 +108,7 @@ def problem(status: int, kind: str, detail: str, *, rule: str = "", exit_code: i
 
 
 OPENGDPR_PATHS: Final = ("/opengdpr_requests", "/discovery")
-OPENDSR_PATHS: Final = ("/v2/requests", "/v2/discovery")
+OPENDSR_PATHS: Final = ("/v2/requests", "/v2/discovery", "/v1/requests", "/v1/discovery")
 
 
 def signed_if_opengdpr(request: Request, response: JSONResponse) -> JSONResponse:

@@ -176,7 +176,12 @@ def register_callbacks(
 
 
 def _routes(
-    protocol: Protocol, base: str, requests: str, body_model: type[OpenGdprRequestIn]
+    protocol: Protocol,
+    base: str,
+    requests: str,
+    body_model: type[OpenGdprRequestIn],
+    *,
+    in_schema: bool = True,
 ) -> None:
     """The discovery, request, status, cancel and results routes of one protocol."""
     tags: list[str | Any] = [protocol.name]
@@ -233,7 +238,9 @@ def _routes(
 
         return _response(await anyio.to_thread.run_sync(work))
 
-    add = router.add_api_route
+    def add(path: str, endpoint: Any, **options: Any) -> None:  # noqa: ANN401
+        router.add_api_route(path, endpoint, include_in_schema=in_schema, **options)
+
     add(
         f"{base}/discovery",
         discovery,
@@ -274,3 +281,6 @@ def _routes(
 
 _routes(OPENGDPR, "", "/opengdpr_requests", OpenGdprRequestIn)
 _routes(OPENDSR, "/v2", "/v2/requests", OpenDsrRequestIn)
+# The same OpenDSR routes under `/v1` too: the specification's own examples (`/v1/discovery`,
+# `/v1/requests`) were kept from its first version, and clients written from them call there.
+_routes(OPENDSR, "/v1", "/v1/requests", OpenDsrRequestIn, in_schema=False)
