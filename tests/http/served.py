@@ -99,9 +99,9 @@ class Server:
         while time.monotonic() < deadline:
             httpx.get(f"{self.url}/v1/ledger/head", timeout=5, headers={"Connection": "close"})
             pids = {
-                json.loads(line)["pid"]
-                for line in self.log_path.read_text().splitlines()
-                if line.startswith("{") and '"request"' in line
+                record["pid"]
+                for record in log_records(self.log_path.read_text())
+                if record.get("event") == "request"
             }
             if len(pids) >= workers:
                 return
@@ -130,3 +130,25 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def log_records(text: str) -> list[dict[str, Any]]:
+    """The JSON log records in a server's log, even where two workers' lines ran together.
+
+    Several worker processes write to one file; a line can hold two records (one worker's
+    write landed before the other's newline). Each record is decoded where it starts.
+    """
+    decoder = json.JSONDecoder()
+    found: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        at = line.find("{")
+        while at != -1:
+            try:
+                record, end = decoder.raw_decode(line, at)
+            except json.JSONDecodeError:
+                at = line.find("{", at + 1)
+                continue
+            if isinstance(record, dict):
+                found.append(record)
+            at = line.find("{", end)
+    return found

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
 import time
@@ -12,7 +11,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from cli_helpers import run_processor
-from served import Server, new_store, store_args
+from served import Server, log_records, new_store, store_args
 
 from processor.app import Processor
 from processor.readmodels import tables as t
@@ -69,7 +68,7 @@ def test_sigterm_lets_the_request_in_flight_finish(settings, tmp_path):
     assert response.status_code == 200, response.text
     assert response.json()["added"] == rows
     log = (tmp_path / "serve.log").read_text()
-    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    lines = log_records(log)
     assert any(
         line.get("route") == "/v1/controllers/{controller}/contacts/import" for line in lines
     )
@@ -111,8 +110,8 @@ def test_two_workers_on_postgres_keep_one_contact_per_email__SUBJ_4(tmp_path):
 
             with ThreadPoolExecutor(8) as pool:
                 results = list(pool.map(add, range(8)))
-        pids = {json.loads(line)["pid"] for line in (tmp_path / "serve.log").read_text().splitlines()
-                if line.startswith("{") and '"request"' in line}  # fmt: skip
+        pids = {r["pid"] for r in log_records((tmp_path / "serve.log").read_text())
+                if r.get("event") == "request"}  # fmt: skip
         assert len(pids) == 2
         with Processor.open(settings) as proc:
             assert proc.ledger.verify().ok

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
@@ -58,6 +61,7 @@ def create_app(
         messages,
         notices,
         oversight,
+        problemtypes,
         reports,
         retention,
         staff,
@@ -90,7 +94,8 @@ def create_app(
     app.add_exception_handler(Exception, problems.internal_error)
     routers = (contacts.router, staff.router, notices.router, reports.router, ledger.router,
                breaches.router, audit.router, retention.router, subprocessors.router,
-               admin.router, messages.router, users.router, oversight.router)  # fmt: skip
+               admin.router, messages.router, users.router, oversight.router,
+               problemtypes.router)  # fmt: skip
     for router in (*routers, opengdpr_router):
         app.include_router(router)
     # Inside the request log (added first): its task group would wrap our 413 in a group.
@@ -99,15 +104,33 @@ def create_app(
     return app
 
 
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def _request_id(request: Request) -> str:
+    """The caller's `X-Request-ID` when it is a plain token (a proxy's), else a new one."""
+    given = request.headers.get("x-request-id", "")
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
 async def _log_request(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    """One JSON log line per request: route template, never the concrete path or query."""
+    """One JSON log line per request: route template, never the concrete path or query.
+
+    Each request has an id: in its log line (and every line logged while it runs), in the
+    `X-Request-ID` header of the answer and in any problem document, so a caller's report of
+    an error finds the server's record of it.
+    """
     started = time.perf_counter()
     status = 500
+    request_id = _request_id(request)
+    problems.REQUEST_ID.set(request_id)
+    structlog.contextvars.bind_contextvars(request_id=request_id)
     try:
         response = await call_next(request)
         status = response.status_code
+        response.headers["X-Request-ID"] = request_id
         return response
     finally:
         route = request.scope.get("route")

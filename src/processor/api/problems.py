@@ -9,6 +9,8 @@ code the same failure gives on the command line.
 
 from __future__ import annotations
 
+import re
+from contextvars import ContextVar
 from typing import Any, Final
 
 from fastapi import Request
@@ -32,14 +34,25 @@ from processor.kernel.errors import (
 from processor.logs import get_logger
 
 PROBLEM_JSON: Final = "application/problem+json"
-TYPE_BASE: Final = "https://processor.invalid/problems/"
+TYPE_BASE: Final = "/problems/"
+"""Problem types are served by the server itself (`GET /problems/{kind}`): a relative URI, which
+RFC 9457 section 3.1.1 resolves against the request's, so it works offline and behind a proxy."""
+
+REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="")
+"""The id of the request being answered (`X-Request-ID`), set by the app's request log."""
+
+_FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9-]*)")
+_CODE = re.compile(r"(`[^`]*`)")
 INTERNAL_ERROR: Final = 4
 # Refusals that mean "you did not prove who you are": 401, not 403.
 AUTHENTICATION_RULES: Final = frozenset({"CredentialMustBeValid", "UserMustNotBeRevoked"})
 
 
 class Problem(BaseModel):
-    """An RFC 9457 problem document, with the rule a refusal broke and the CLI's exit code."""
+    """An RFC 9457 problem document, with the rule broken, the CLI's exit code, the request id.
+
+    The request id is also in the server's log line of the request and its `X-Request-ID`.
+    """
 
     type: str
     title: str
@@ -47,6 +60,21 @@ class Problem(BaseModel):
     detail: str
     rule: str = ""
     exit_code: int
+    request_id: str = ""
+
+
+def http_detail(text: str) -> str:
+    """The CLI's line for an HTTP caller: `--option` becomes the request's `option` field.
+
+    Options name the same values as the routes' parameters and body fields (`--consent-method`
+    is `consent_method`); a command quoted in backticks is left as written, as what a person
+    would run on the command line.
+    """
+    parts = _CODE.split(text)
+    return "".join(
+        part if part.startswith("`") else _FLAG.sub(lambda m: m.group(1).replace("-", "_"), part)
+        for part in parts
+    )
 
 
 class NotAuthenticatedError(ProcessorError):
@@ -97,9 +125,10 @@ def problem(status: int, kind: str, detail: str, *, rule: str = "", exit_code: i
         type=TYPE_BASE + kind,
         title=kind.replace("-", " "),
         status=status,
-        detail=detail,
+        detail=http_detail(detail),
         rule=rule,
         exit_code=exit_code,
+        request_id=REQUEST_ID.get(),
     )
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None  # noqa: PLR2004
     return JSONResponse(

@@ -137,7 +137,7 @@ class Dispatcher:
             try:
                 self._deliver(item)
             except Exception as exc:  # noqa: BLE001 - the worker must outlive any one failure
-                _log.error("callback_failed", error_type=type(exc).__name__)
+                _log.error("callback_failed", error_type=type(exc).__name__, **_about(item))
             finally:
                 with self._lock:
                     self._busy -= 1
@@ -192,7 +192,14 @@ class Dispatcher:
     def _record(
         self, callback: Callback, attempt: int, *, delivered: bool, status: int | None, error: str
     ) -> None:
-        _log.info("callback_attempt", attempt=attempt, delivered=delivered, http_status=status)
+        _log.info(
+            "callback_attempt",
+            attempt=attempt,
+            delivered=delivered,
+            http_status=status,
+            error=error,
+            **_about(callback),
+        )
         try:
             with self.rt.store() as proc, context.using(HTTP):
                 request = proc.find(callback.request)
@@ -204,7 +211,21 @@ class Dispatcher:
                 )  # fmt: skip
                 proc.commit(request)
         except ProcessorError as exc:
-            _log.error("callback_not_recorded", error_type=type(exc).__name__)
+            _log.error("callback_not_recorded", error_type=type(exc).__name__, **_about(callback))
+
+
+def _about(callback: Callback) -> dict[str, str]:
+    """What a delivery's log line names: the URL, controller, request and status it reports.
+
+    The URL is logged without its query, which may hold the controller's token.
+    """
+    parts = urlsplit(callback.url)
+    return {
+        "callback_url": f"{parts.scheme}://{parts.netloc}{parts.path}",
+        "controller": callback.controller,
+        "opengdpr_request": str(callback.request),
+        "request_status": callback.status,
+    }
 
 
 def origin_of(url: str) -> str:

@@ -1,0 +1,56 @@
+"""Errors a caller can act on: a request id, a problem type that leads somewhere, HTTP's own words
+(issue 25; RFC 9457).
+"""
+
+from __future__ import annotations
+
+from processor.api.problems import http_detail
+
+
+def test_every_answer_has_a_request_id_that_the_problem_repeats(api):
+    """`X-Request-ID` is on every answer; a problem document carries the same id; a caller's
+    own plain id is kept, a malformed one replaced.
+    """
+    ok = api.as_("alice", "GET", "/v1/controllers/acme/messages/usage")
+    assert ok.status_code == 200 and len(ok.headers["X-Request-ID"]) == 32
+    refused = api.as_("mia", "PUT", "/v1/controllers/acme/opengdpr/callbacks",
+                      json={"status_callback_urls": ["https://controller.example/hook"]})  # fmt: skip
+    assert refused.status_code == 403
+    assert refused.json()["request_id"] == refused.headers["X-Request-ID"]
+    mine = api.as_("mia", "GET", "/v1/controllers/beta/messages/usage",
+                   headers={"X-Request-ID": "support-ticket-77"})  # fmt: skip
+    assert mine.status_code == 404
+    assert mine.headers["X-Request-ID"] == mine.json()["request_id"] == "support-ticket-77"
+    odd = api.as_("mia", "GET", "/v1/controllers/beta/messages/usage",
+                  headers={"X-Request-ID": "no spaces <allowed>"})  # fmt: skip
+    assert odd.headers["X-Request-ID"] != "no spaces <allowed>"
+
+
+def test_a_problem_type_leads_to_a_page_the_server_serves(api):
+    """`type` is `/problems/KIND`, resolved against the server: a page without scripts."""
+    refused = api.as_("mia", "PUT", "/v1/controllers/acme/opengdpr/callbacks",
+                      json={"status_callback_urls": ["https://controller.example/hook"]})  # fmt: skip
+    kind = refused.json()["type"]
+    assert kind == "/problems/refused"
+    page = api.client.get(kind)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "refused (403)" in page.text and "<script" not in page.text
+    assert api.client.get("/problems/nonsense").status_code == 404
+
+
+def test_http_errors_name_the_requests_fields_not_cli_options__ACC_4(api):
+    """A grant of too many hours is refused naming `hours` (the body's field), not `--hours`."""
+    r = api.as_("sven", "POST", "/v1/access",
+                json={"controller": "acme", "reason": "ticket 9", "hours": 999})  # fmt: skip
+    assert r.status_code in (400, 403), r.text
+    assert "hours must be between" in r.json()["detail"]
+    assert "--" not in r.json()["detail"]
+
+
+def test_option_names_become_field_names_outside_quoted_commands():
+    """Outside backticks `--consent-method` is `consent_method`; a quoted command is kept."""
+    assert http_detail("--hours must be between 1 and 8") == "hours must be between 1 and 8"
+    assert http_detail("give --consent-method") == "give consent_method"
+    quoted = "run `processor users credential alice --rotate` first"
+    assert http_detail(quoted) == quoted
+    assert http_detail("a-b--c stays") == "a-b--c stays"
