@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import re
+
 from processor.api.problems import http_detail
 
 
@@ -54,3 +56,64 @@ def test_option_names_become_field_names_outside_quoted_commands():
     quoted = "run `processor users credential alice --rotate` first"
     assert http_detail(quoted) == quoted
     assert http_detail("a-b--c stays") == "a-b--c stays"
+
+
+def test_a_201_names_what_it_created_in_location(api):
+    """`contacts add` and `messages record` answer 201 with `Location` naming the new resource,
+    which the same person can GET.
+    """
+    r = api.as_("alice", "POST", "/v1/controllers/acme/contacts",
+                json={"list": "news", "email": "loc.one@example.com", "consent": "email:form"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert r.headers["Location"] == f"/v1/controllers/acme/contacts/{r.json()['contact_id']}"
+    assert api.as_("alice", "GET", r.headers["Location"]).status_code == 200
+    m = api.as_("alice", "POST", "/v1/controllers/acme/messages/record",
+                json={"contact": "loc.one@example.com", "channel": "email", "test": True})  # fmt: skip
+    assert m.status_code == 201, m.text
+    assert (
+        api.as_("alice", "GET", m.headers["Location"]).json()["message_id"]
+        == (m.json()["message_id"])
+    )
+
+
+def test_the_contacts_come_a_page_at_a_time_to_their_controller_only__ACC_9(api):
+    """Without `email`, `GET .../contacts` pages through the controller's live contacts (an
+    erased one is gone); another controller's user gets 404.
+    """
+    emails = [f"page.{i}@example.com" for i in range(5)]
+    ids = [api.add("alice", e) for e in emails]
+    api.as_("alice", "POST", "/v1/controllers/acme/erase",
+            json={"contact": ids[0], "reason": "Art. 17"})  # fmt: skip
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = api.as_("alice", "GET", "/v1/controllers/acme/contacts", params=params)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        assert body["count"] == 4 and len(body["items"]) <= 2
+        seen += [item["email"] for item in body["items"]]
+        assert all(item["lists"] == ["news"] for item in body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(emails[1:])
+    assert api.as_("bob", "GET", "/v1/controllers/acme/contacts").status_code == 404
+
+
+def test_the_api_docs_load_their_assets_from_this_server(api):
+    """`/docs` and `/redoc` reference scripts and styles on this server only (no CDN), and the
+    server serves them: the API's documentation works offline.
+    """
+    for page in ("/docs", "/redoc"):
+        r = api.client.get(page)
+        assert r.status_code == 200, page
+        assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", r.text)
+        assets += re.findall(
+            r"""(?:url|_url)['"]?\s*:\s*['"]([^'"]+\.(?:js|css|png))['"]""", r.text
+        )
+        assert assets, page
+        for asset in assets:
+            assert not asset.startswith(("http://", "https://", "//")), asset
+            assert api.client.get(asset).status_code == 200, asset
+        assert "cdn.jsdelivr" not in r.text and "unpkg" not in r.text

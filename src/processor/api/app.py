@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from processor.api import deps, problems
@@ -78,7 +79,9 @@ def create_app(
         app.state.opengdpr.stop()
         rt.close()
 
-    app = FastAPI(
+    # FastAPIOffline: `/docs` and `/redoc` load Swagger UI and ReDoc from this server
+    # (`/static-offline-docs`), not from a CDN, so the API's documentation works offline.
+    app = FastAPIOffline(
         lifespan=lifespan,
         title="processor",
         version=API_VERSION,

@@ -445,6 +445,46 @@ class ContactsService:
             self._access_service.record_subject_read(controller, str(agg.id), "contacts show")
         return self.view(agg)
 
+    def list_contacts(self, controller: str, limit: int, offset: int = 0) -> dict[str, Any]:
+        """The controller's contacts that are not erased, a page at a time, oldest first.
+
+        What a client syncing its audience reads (as Mailchimp's members endpoint): each with
+        its e-mail and names, whether processing is restricted or objected to, and the lists it
+        is subscribed to. `offset` skips that many of the stable order (the HTTP cursor).
+        """
+        self.s.authorize("contacts.find", command="contacts list", controller=controller)
+        find_controller(self.proc, controller)
+        c = t.contacts.c
+        live = (c.controller == controller) & c.erased.is_(False)
+        with self.proc.engines.readmodels.connect() as conn:
+            total = conn.execute(sa.select(sa.func.count()).where(live)).scalar_one()
+            ids = [
+                str(r[0])
+                for r in conn.execute(
+                    sa.select(c.contact_id).where(live).order_by(c.contact_id)
+                    .offset(offset).limit(limit)
+                )
+            ]  # fmt: skip
+        self.proc.sealer.prefetch(ids)
+        items = []
+        for cid, agg in zip(
+            ids, self.proc.store.get_many([uuid.UUID(i) for i in ids]), strict=True
+        ):
+            profile = self.opened_profile(agg)
+            fields = {} if isinstance(profile, Erased) else profile
+            items.append(
+                {
+                    "contact_id": cid,
+                    "email": fields.get("email"),
+                    "first_name": fields.get("first_name"),
+                    "last_name": fields.get("last_name"),
+                    "restricted": agg.restricted,
+                    "objected": agg.objected,
+                    "lists": sorted(n for n, m in agg.lists.items() if m.subscribed),
+                }
+            )
+        return {"controller": controller, "count": total, "contacts": items}
+
     def list_members(
         self, controller: str, list_name: str, limit: int | None = None, offset: int = 0
     ) -> dict[str, Any]:

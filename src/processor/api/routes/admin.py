@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from processor.api.deps import CredentialDep, RuntimeDep
@@ -148,16 +148,20 @@ def users_revoke(name: str, body: Revocation, rt: RuntimeDep, cred: CredentialDe
 
 
 @router.post("/controllers", status_code=201, summary="controllers register")
-def controllers_register(body: NewController, rt: RuntimeDep, cred: CredentialDep) -> Json:
+def controllers_register(
+    body: NewController, rt: RuntimeDep, cred: CredentialDep, response: Response
+) -> Json:
     """Register a controller on an agreement edition, with its first administrator."""
     with rt.acting(cred, "controllers register") as s:
         try:
-            return s.controllers.register(
+            registered = s.controllers.register(
                 body.controller_id, body.name, body.country, body.account, body.agreement,
                 body.cvr, body.admin,
             )  # fmt: skip
         finally:
             _forget(s, body.admin)
+    response.headers["Location"] = f"/v1/controllers/{body.controller_id}"
+    return registered
 
 
 @router.get("/controllers/{controller}", summary="controllers show")

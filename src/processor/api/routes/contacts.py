@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -70,8 +70,13 @@ class Erasure(BaseModel):
 
 
 @router.post("/contacts", status_code=201, summary="contacts add")
-def contacts_add(controller: str, body: ContactIn, rt: RuntimeDep, cred: CredentialDep) -> Json:
-    """Add a contact with consent (an existing e-mail gets the list and consent added)."""
+def contacts_add(
+    controller: str, body: ContactIn, rt: RuntimeDep, cred: CredentialDep, response: Response
+) -> Json:
+    """Add a contact with consent (an existing e-mail gets the list and consent added).
+
+    `Location` names the contact (`contacts show`).
+    """
     with rt.acting(cred, "contacts add") as s:
         extra = typed_fields(s.proc.policies.fields, body.fields, "fields")
         given = {"email": body.email, "phone": body.phone, "first_name": body.first_name,
@@ -79,10 +84,12 @@ def contacts_add(controller: str, body: ContactIn, rt: RuntimeDep, cred: Credent
         both = [k for k, val in given.items() if val is not None and k in extra]
         if both:
             raise InvalidInputError(f"{both[0]} and fields.{both[0]} both give it; give it once")
-        return s.contacts.add(
+        added = s.contacts.add(
             controller, body.list, body.email, body.consent, body.phone, body.first_name,
             body.last_name, extra, consent_at=body.consent_at,
         )  # fmt: skip
+    response.headers["Location"] = f"/v1/controllers/{controller}/contacts/{added['contact_id']}"
+    return added
 
 
 @router.post(
@@ -168,16 +175,28 @@ def contacts_state(
         return s.contacts.set_state(action, controller, contact, body.reason)
 
 
-@router.get("/contacts", summary="contacts find")
+@router.get("/contacts", summary="contacts find, or the contacts a page at a time")
 def contacts_find(
     controller: str,
-    email: Annotated[str, Query(max_length=1000)],
     rt: RuntimeDep,
     cred: CredentialDep,
+    email: Annotated[str | None, Query(max_length=1000)] = None,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=pages.MAX_LIMIT)] = pages.DEFAULT_LIMIT,
 ) -> Json:
-    """Find a contact by e-mail (through the blind index)."""
-    with rt.acting(cred, "contacts find") as s:
-        return s.contacts.find(controller, email)
+    """One contact by e-mail, or without `email` all of them a page at a time.
+
+    With `email` the contact is found through the blind index; without, the controller's
+    contacts (not erased) come a page at a time, `next_cursor` fetching the next.
+    """
+    if email is not None:
+        with rt.acting(cred, "contacts find") as s:
+            return s.contacts.find(controller, email)
+    offset = pages.decode(cursor)
+    with rt.acting(cred, "contacts list") as s:
+        data = s.contacts.list_contacts(controller, limit, offset)
+    found = data.pop("contacts")
+    return {**data, **pages.page(found, offset, data["count"])}
 
 
 @router.get("/contacts/{contact}", summary="contacts show")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from processor.api.deps import CredentialDep, RuntimeDep
@@ -63,13 +63,17 @@ def messages_send(controller: str, body: Send, rt: RuntimeDep, cred: CredentialD
 
 
 @router.post("/record", status_code=201, summary="messages record")
-def messages_record(controller: str, body: Record, rt: RuntimeDep, cred: CredentialDep) -> Json:
-    """Record one message to one contact, under the same rules as a send."""
+def messages_record(
+    controller: str, body: Record, rt: RuntimeDep, cred: CredentialDep, response: Response
+) -> Json:
+    """Record one message to one contact, under the same rules as a send (`Location`: it)."""
     with rt.acting(cred, "messages record") as s:
-        return s.messages.record(
+        recorded = s.messages.record(
             controller, body.contact, body.channel, body.subject, body.body,
             list_name=body.list, via=body.via, instruction=body.instruction, test=body.test,
         )  # fmt: skip
+    response.headers["Location"] = f"/v1/controllers/{controller}/messages/{recorded['message_id']}"
+    return recorded
 
 
 @router.get("/usage", summary="messages usage")
