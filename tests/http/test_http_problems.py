@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from processor.api.problems import http_detail
+from processor.api.schemas import ContactCreated, ContactsPage, ContactView
 
 
 def test_every_answer_has_a_request_id_that_the_problem_repeats(api):
@@ -66,7 +67,10 @@ def test_a_201_names_what_it_created_in_location(api):
                 json={"list": "news", "email": "loc.one@example.com", "consent": "email:form"})  # fmt: skip
     assert r.status_code == 201, r.text
     assert r.headers["Location"] == f"/v1/controllers/acme/contacts/{r.json()['contact_id']}"
-    assert api.as_("alice", "GET", r.headers["Location"]).status_code == 200
+    shown = api.as_("alice", "GET", r.headers["Location"])
+    assert shown.status_code == 200
+    ContactCreated.model_validate(r.json())
+    ContactView.model_validate(shown.json())
     m = api.as_("alice", "POST", "/v1/controllers/acme/messages/record",
                 json={"contact": "loc.one@example.com", "channel": "email", "test": True})  # fmt: skip
     assert m.status_code == 201, m.text
@@ -92,6 +96,7 @@ def test_the_contacts_come_a_page_at_a_time_to_their_controller_only__ACC_9(api)
         assert page.status_code == 200, page.text
         body = page.json()
         assert body["count"] == 4 and len(body["items"]) <= 2
+        ContactsPage.model_validate(body)  # the answer is what /openapi.json says it is
         seen += [item["email"] for item in body["items"]]
         assert all(item["lists"] == ["news"] for item in body["items"])
         cursor = body["next_cursor"]

@@ -16,6 +16,7 @@ from processor.api import pages
 from processor.api.deps import CredentialDep, RuntimeDep
 from processor.api.problems import ERROR_RESPONSES
 from processor.api.rejects import RejectsCollector
+from processor.api.schemas import ContactCreated, ContactsPage, ContactView
 from processor.api.streams import reading, streamed
 from processor.kernel.errors import InvalidInputError
 from processor.services.columnmap import parse_maps
@@ -69,7 +70,9 @@ class Erasure(BaseModel):
     reason: Text
 
 
-@router.post("/contacts", status_code=201, summary="contacts add")
+@router.post(
+    "/contacts", status_code=201, summary="contacts add", responses={201: {"model": ContactCreated}}
+)
 def contacts_add(
     controller: str, body: ContactIn, rt: RuntimeDep, cred: CredentialDep, response: Response
 ) -> Json:
@@ -175,7 +178,11 @@ def contacts_state(
         return s.contacts.set_state(action, controller, contact, body.reason)
 
 
-@router.get("/contacts", summary="contacts find, or the contacts a page at a time")
+@router.get(
+    "/contacts",
+    summary="contacts find, or the contacts a page at a time",
+    responses={200: {"model": ContactView | ContactsPage}},
+)
 def contacts_find(
     controller: str,
     rt: RuntimeDep,
@@ -199,7 +206,7 @@ def contacts_find(
     return {**data, **pages.page(found, offset, data["count"])}
 
 
-@router.get("/contacts/{contact}", summary="contacts show")
+@router.get("/contacts/{contact}", summary="contacts show", responses={200: {"model": ContactView}})
 def contacts_show(controller: str, contact: str, rt: RuntimeDep, cred: CredentialDep) -> Json:
     """Everything held about one contact."""
     with rt.acting(cred, "contacts show") as s:

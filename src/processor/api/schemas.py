@@ -1,0 +1,80 @@
+"""The shapes of the contact answers, for the OpenAPI document (issue 25: typed responses).
+
+Routes return what the services return (dicts, the same as `--json` prints); these models only
+describe them, through each route's `responses`, so a client generated from `/openapi.json`
+knows the fields. The schema test (schemathesis) checks the answers against them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ContactCreated(BaseModel):
+    """`contacts add`: the contact's id, and whether it was new (else the list was added)."""
+
+    contact_id: str
+    created: bool
+
+
+class Membership(BaseModel):
+    """A list the contact is on."""
+
+    subscribed: bool
+    since: str
+    unsubscribed_at: str | None
+
+
+class Consent(BaseModel):
+    """A consent as recorded (SUBJ-2): when given (as stated) and when recorded."""
+
+    list: str
+    channel: str
+    method: str
+    evidence: str
+    given_at: str
+    recorded_at: str
+
+
+class ContactView(BaseModel):
+    """Everything held about a contact (`contacts find` / `show`).
+
+    `fields` reads `[erased]` once the contact is erased.
+    """
+
+    contact_id: str
+    controller: str
+    erased: bool
+    erased_at: str | None
+    fields: dict[str, Any] | str
+    field_names: list[str]
+    source: str
+    added_at: str
+    added_by: str
+    restricted: bool
+    objected: bool
+    lists: dict[str, Membership]
+    consents: list[Consent]
+
+
+class ContactSummary(BaseModel):
+    """One contact of a page of the controller's contacts."""
+
+    contact_id: str
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    restricted: bool
+    objected: bool
+    lists: list[str]
+
+
+class ContactsPage(BaseModel):
+    """A page of the controller's live contacts; `next_cursor` fetches the next (None: last)."""
+
+    controller: str
+    count: int
+    items: list[ContactSummary]
+    next_cursor: str | None = Field(default=None)
