@@ -257,3 +257,35 @@ def test_every_export_is_recorded_with_its_scope_format_count_and_digest__SUBJ_6
     with pytest.raises(InvalidInputError):
         alice.exports.export("acme", io.StringIO(), data_format="xml", everything=True)
     assert acme.find(controller_id("acme")).exports == before + 1
+
+
+def test_a_harmless_column_name_with_a_sensitive_value_needs_an_instruction__INSTR_3(acme):
+    """Issue 25: `NOTES` holding "Has diabetes" is refused like a field named `health`: by
+    `contacts add`, by `contacts update`, and row by row on import (the row to the rejects
+    with the category, never the value); a sensitive-data instruction lets it in.
+    """
+    import io
+
+    alice = login(acme, "alice")
+    with pytest.raises(RefusedError, match=r"'notes' holds .*\(health\)") as refused:
+        alice.contacts.add(
+            "acme", "news", "n@example.dk", "email:form", fields={"notes": "Has diabetes"}
+        )
+    assert refused.value.rule == "SensitiveDataNeedsInstruction"
+    assert "diabetes" not in str(refused.value)
+    plain = alice.contacts.add(
+        "acme", "news", "n@example.dk", "email:form", fields={"notes": "VIP since 2020"}
+    )["contact_id"]
+    with pytest.raises(RefusedError, match="sensitive-data"):
+        alice.contacts.update("acme", plain, {"notes": "kræft i familien"})
+    result = alice.imports.import_csv(
+        "acme",
+        io.BytesIO(b"email,notes\nok@example.dk,likes hiking\nno@example.dk,Has diabetes\n"),
+        "news",
+        "double-opt-in",
+    )
+    assert (result.added, result.rejected) == (1, 1)
+    assert "special-category" in " ".join(result.reasons)
+    assert "diabetes" not in " ".join(result.reasons)
+    alice.controllers.instruct("acme", "sensitive-data", "We keep health notes for our clinic.")
+    alice.contacts.update("acme", plain, {"notes": "kræft i familien"})

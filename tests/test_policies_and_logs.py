@@ -103,3 +103,21 @@ def test_logs_redact_personal_values(capsys):
     assert entry["count"] == 3
     assert entry["nested"]["count"] == 3
     assert entry["email"] == logs.REDACTED
+
+
+@pytest.mark.parametrize(
+    ("value", "category"),
+    [
+        ("Has diabetes", "health"),
+        ("Diabetiker siden 2019", "health"),
+        ("gravid, termin i maj", "health"),
+        ("Muslim", "religion"),
+        ("medlem af fagforeningen", "trade_union"),
+        ("likes sickle-shaped cookies", None),
+        ("VIP customer, prefers SMS", None),
+        ("shoe size 42", None),
+    ],
+)
+def test_sensitive_values_are_recognised_in_english_and_danish__INSTR_3(value, category):
+    """A free-text value is read for special-category words, whole words or stems only."""
+    assert load_policies().fields.sensitive_category(value) == category

@@ -154,11 +154,29 @@ class FieldsPolicy(_Strict):
     max_custom_value_chars: int
     max_custom_fields: int
     sensitive_keywords: tuple[str, ...]
+    sensitive_value_terms: dict[str, tuple[str, ...]] = {}
 
     def is_sensitive(self, field_name: str) -> bool:
         """Tell whether a custom field's name marks a special category of data (Art. 9)."""
         words = re.split(r"[^a-z0-9æøå]+", field_name.casefold())
         return any(w.startswith(k) for w in words if w for k in self.sensitive_keywords)
+
+    def sensitive_category(self, value: str) -> str | None:
+        """The special category (Art. 9) a free-text value speaks of, or None.
+
+        Whole words only (`sick` is not `sickle`); a term ending in `*` matches a word's start.
+        Only the category is returned: the value and the word found are personal data.
+        """
+        words = set(re.split(r"[^a-z0-9æøå-]+", value.casefold()))
+        for category, terms in self.sensitive_value_terms.items():
+            for term in terms:
+                if term.endswith("*"):
+                    stem = term[:-1]
+                    if any(w.startswith(stem) for w in words):
+                        return category
+                elif term in words:
+                    return category
+        return None
 
 
 class StaffProfile(_Strict):

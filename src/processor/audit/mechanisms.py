@@ -59,7 +59,8 @@ MECHANISMS: tuple[Mechanism, ...] = (
     _m(
         "INSTR-3",
         "Sensitive data only after the controller's notice",
-        "`check_sensitive_fields` with `policies/fields.toml`: a sensitive custom field needs a "
+        "`check_sensitive_fields` and `check_sensitive_values` with `policies/fields.toml`: a "
+        "custom field whose name or free-text value marks a special category needs a "
         "`sensitive-data` instruction",
         "processor.services.profile:check_sensitive_fields",
     ),

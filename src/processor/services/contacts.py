@@ -23,6 +23,7 @@ from processor.services.lookup import find_controller
 from processor.services.profile import (
     ConsentInput,
     check_sensitive_fields,
+    check_sensitive_values,
     clean_profile,
     field_names,
 )
@@ -209,6 +210,7 @@ class ContactsService:
             values["last_name"] = last_name
         profile = clean_profile(self.proc.policies.fields, values, require_email=True)
         check_sensitive_fields(self.proc.policies.fields, ctrl, list(profile.get("custom", {})))
+        check_sensitive_values(self.proc.policies.fields, ctrl, profile)
         parsed_consent = as_given(ConsentInput.parse(consent), consent_at, self.proc.now())
         name = v.list_name(list_name)
         # One live contact per e-mail (SUBJ-4): look up and create under the controller's lock.
@@ -302,6 +304,7 @@ class ContactsService:
         merged.update(sets)
         profile = clean_profile(self.proc.policies.fields, merged, require_email=True)
         check_sensitive_fields(self.proc.policies.fields, ctrl, list(profile.get("custom", {})))
+        check_sensitive_values(self.proc.policies.fields, ctrl, profile)
         changed = sorted(sets)
         # A new e-mail must stay unique until the rectification is projected: under the lock.
         lock = (

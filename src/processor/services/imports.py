@@ -41,6 +41,7 @@ from processor.services.lookup import find_controller
 from processor.services.profile import (
     ConsentInput,
     check_sensitive_fields,
+    check_sensitive_values,
     clean_profile,
 )
 from processor.services.writelock import contact_writes
@@ -49,7 +50,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from processor.domain.contacts import Contact
+    from processor.domain.controllers import Controller
     from processor.kernel.aggregate import ProcessorAggregate
+    from processor.policies import FieldsPolicy
     from processor.services.contacts import ContactsService
     from processor.session import Session
 
@@ -99,6 +102,15 @@ def _rejects_writer(rejects: TextIO | None, header: list[str]) -> Any:  # noqa: 
     writer = csv.writer(rejects, lineterminator="\n")
     writer.writerow([*REJECT_COLUMNS, *(h for h in header if h not in REJECT_COLUMNS)])
     return writer
+
+
+def _checked_profile(
+    fields: FieldsPolicy, ctrl: Controller, values: dict[str, str]
+) -> dict[str, Any]:
+    """A row's profile, cleaned, its free-text values checked for special categories (INSTR-3)."""
+    profile = clean_profile(fields, values, require_email=True)
+    check_sensitive_values(fields, ctrl, profile)
+    return profile
 
 
 def _column_keys(header: list[str], standard: Sequence[str]) -> dict[str, str]:
@@ -191,7 +203,7 @@ class ImportService:
             try:
                 given = merge_fallbacks(row.values)
                 values = {keys[k]: val for k, val in given.items() if k not in RESERVED}
-                profile = clean_profile(fields, values, require_email=True)
+                profile = _checked_profile(fields, ctrl, values)
                 consent = row_consent(consent_channel, consent_method, given, self.proc.now())
             except ProcessorError as exc:
                 reject(row.line, str(exc), row.cells)

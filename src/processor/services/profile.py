@@ -141,6 +141,29 @@ def check_sensitive_fields(fields: FieldsPolicy, controller: Controller, names: 
         )
 
 
+def check_sensitive_values(
+    fields: FieldsPolicy, controller: Controller, profile: dict[str, Any]
+) -> None:
+    """Refuse custom-field values that speak of a special category (INSTR-3), as names are.
+
+    A free-text column ("NOTES": "Has diabetes") carries special-category data under a harmless
+    name; its values are read for the policy's terms (`sensitive_value_terms`, English and
+    Danish). The refusal names the field and the category, never the value.
+    """
+    custom = profile.get("custom") or {}
+    if not custom or controller.has_instruction(SENSITIVE_DATA):
+        return
+    for name, value in custom.items():
+        category = fields.sensitive_category(str(value))
+        if category is not None:
+            raise RefusedError(
+                f"custom field {name!r} holds what reads as special-category data "
+                f"({category.replace('_', ' ')}); the controller must first give an instruction "
+                "of kind sensitive-data (INSTR-3)",
+                rule="SensitiveDataNeedsInstruction",
+            )
+
+
 def field_names(profile: dict[str, Any]) -> list[str]:
     """The names of the fields present (non-personal, kept in events in the clear)."""
     names = [k for k in profile if k != "custom"]
