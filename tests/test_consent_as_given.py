@@ -117,7 +117,8 @@ def test_unmapped_columns_that_look_like_fields_get_a_suggestion__SUBJ_1():
     assert suggestion("email address", STANDARD) == "email"
     assert suggestion("fornavn", STANDARD) == "first_name"
     assert suggestion("first-name", STANDARD) == "first_name"
-    assert suggestion("opt-in time", STANDARD) == "consent_at"
+    assert suggestion("opt-in time", STANDARD) == "consent_requested_at"
+    assert suggestion("confirm_time", STANDARD) == "consent_at"
     assert suggestion("shoe_size", STANDARD) is None
     assert parse_maps(["Email Address=email", "Opt=In=consent_at"], STANDARD) == {
         "email address": "email",
@@ -166,7 +167,7 @@ def test_unmapped_lookalike_columns_are_refused_with_a_suggestion__SUBJ_1(shared
     error = shared.fails(2, *args, user=tenant.admin)
     assert "'email address' looks like email" in error
     assert ("--map 'email address=email' --map 'mobile=phone' --map 'fornavn=first_name' "
-            "--map 'optin_time=consent_at'") in error  # fmt: skip
+            "--map 'optin_time=consent_requested_at'") in error  # fmt: skip
     assert "kim@example.dk" not in error
     error = shared.fails(2, *args, "--map", "Email Address=email", user=tenant.admin)
     assert "'mobile' looks like phone" in error and "'fornavn' looks like first_name" in error
@@ -213,8 +214,8 @@ MAILCHIMP_ROWS = [
 def test_a_mailchimp_export_imports_with_its_preset_and_nothing_invented__SUBJ_1__SUBJ_2(
     shared, tmp_path
 ):
-    """`--preset mailchimp` maps the export in one go: the confirmation time (else the sign-up
-    time) is the consent's, its IP the evidence; Mailchimp's bookkeeping (rating, location,
+    """`--preset mailchimp` maps the export in one go: the confirmation time is the consent's
+    and the sign-up time is kept apart (alone, it is the consent's), the IP the evidence; Mailchimp's bookkeeping (rating, location,
     ids, tags, notes) is left out; a row with neither time is refused, not given today's.
     """
     tenant = new_tenant(shared)
@@ -232,7 +233,8 @@ def test_a_mailchimp_export_imports_with_its_preset_and_nothing_invented__SUBJ_1
     assert dina["fields"]["first_name"] == "Dina" and dina["fields"]["phone"] == "+4511111111"
     assert dina["fields"].get("custom", {}) == {}
     (consent,) = dina["consents"]
-    assert consent["given_at"] == "2019-05-01T10:05:00+00:00"
+    assert consent["given_at"] == "2019-05-01T10:05:00+00:00"  # the confirmation
+    assert consent["requested_at"] == "2019-05-01T10:00:00+00:00"  # the sign-up, kept apart
     assert consent["evidence"] == "10.0.0.2"
     doc = shared.ok("export", tenant.ref, "--email", "ebbe@example.dk", user=tenant.admin)
     assert doc["contacts"][0]["consents"][0]["given_at"] == "2020-02-02T08:00:00+00:00"
@@ -240,6 +242,7 @@ def test_a_mailchimp_export_imports_with_its_preset_and_nothing_invented__SUBJ_1
         "contacts"
     ]
     assert gus["consents"][0]["given_at"] == "2021-06-06T06:00:00+00:00"
+    assert gus["consents"][0]["requested_at"] is None  # a single opt-in: one time
     assert gus["consents"][0]["evidence"] == "10.0.0.9"
     # The rejected row, fixed in the rejects file, goes in with the same command.
     lines = rejects.read_text(encoding="utf-8").splitlines()
@@ -256,16 +259,16 @@ def test_a_mailchimp_export_imports_with_its_preset_and_nothing_invented__SUBJ_1
 
 def test_an_unknown_export_gets_one_complete_suggestion_and_its_preset__SUBJ_1(shared, tmp_path):
     """Without `--preset` or `--map` the import names every look-alike column at once, with one
-    complete set of `--map` options (both times onto the consent time, the confirmation first)
-    and the preset the file looks like.
+    complete set of `--map` options (the confirmation onto the consent's time, the sign-up onto
+    the request's) and the preset the file looks like.
     """
     tenant = new_tenant(shared)
     path = write_rows(tmp_path / "members_export.csv", MAILCHIMP_EXPORT, MAILCHIMP_ROWS[:1])
     args = ["contacts", "import", tenant.ref, path, "--list", "news", "--consent-method", "x"]
     error = shared.fails(2, *args, user=tenant.admin)
     assert "--preset mailchimp" in error
-    assert "--map 'confirm_time=consent_at'" in error and "--map 'optin_time=consent_at'" in error
-    assert error.index("confirm_time=consent_at") < error.index("optin_time=consent_at")
+    assert "--map 'confirm_time=consent_at'" in error
+    assert "--map 'optin_time=consent_requested_at'" in error
     assert "--map 'email address=email'" in error and "--map 'first name=first_name'" in error
     assert "dina" not in error
     assert tenant.active() == 0
@@ -318,3 +321,19 @@ def test_brevo_and_hubspot_exports_import_with_their_presets__SUBJ_1(
     fields = doc["contacts"][0]["fields"]
     assert {k: v for k, v in fields.items() if k != "custom"} == expected
     assert not fields.get("custom")
+
+
+def test_a_sign_up_after_its_confirmation_is_refused__SUBJ_2(acme):
+    """`consent_requested_at` after `consent_at` cannot be a double opt-in: the row is refused."""
+    result = imported(
+        acme,
+        b"email,consent_requested_at,consent_at\n"
+        b"ok@example.dk,2019-05-01T10:00:00+02:00,2019-05-01T10:30:00+02:00\n"
+        b"late@example.dk,2019-05-02T10:00:00Z,2019-05-01T10:00:00Z\n",
+    )
+    assert (result.added, result.rejected) == (1, 1)
+    (ok,) = consents_of(acme, "ok@example.dk")
+    assert (ok["requested_at"], ok["given_at"]) == (
+        "2019-05-01T10:00:00+02:00",
+        "2019-05-01T10:30:00+02:00",
+    )

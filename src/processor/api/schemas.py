@@ -35,6 +35,7 @@ class Consent(BaseModel):
     method: str
     evidence: str
     given_at: str
+    requested_at: str | None = None
     recorded_at: str
 
 

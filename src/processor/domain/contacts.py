@@ -28,6 +28,7 @@ class Consent:
     evidence: str
     given_at: str
     recorded_at: datetime
+    requested_at: str = ""  # a double opt-in's sign-up, when the controller stated it
 
 
 @dataclass
@@ -95,6 +96,7 @@ class Contact(ProcessorAggregate):
             evidence=str(consent.get("evidence", "")),
             given_at=str(consent["given_at"]),
             recorded_at=self.modified_on,
+            requested_at=str(consent.get("requested_at", "")),
         )
 
     def subscribe(self, actor: str, list_name: str, consent: dict[str, Any]) -> None:

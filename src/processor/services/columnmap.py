@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
     from pathlib import Path
 
-CONSENT_COLUMNS = ("consent_at", "consent_evidence")
+CONSENT_COLUMNS = ("consent_at", "consent_requested_at", "consent_evidence")
 CUSTOM = "custom."
 DROP = "-"
 """`--map 'SOURCE=-'`: the column is not imported (another platform's metadata; minimisation)."""
@@ -62,9 +62,9 @@ ALIASES: dict[str, str] = {
     "køn": "gender",
     "fødselsdato": "birth_date",
     "birthday": "birth_date",
-    "optin_time": "consent_at",
-    "opt-in time": "consent_at",
-    "opt-in date": "consent_at",
+    "optin_time": "consent_requested_at",
+    "opt-in time": "consent_requested_at",
+    "opt-in date": "consent_requested_at",
     "confirm_time": "consent_at",
     "consent date": "consent_at",
     "subscribed at": "consent_at",
@@ -77,7 +77,8 @@ ALIASES: dict[str, str] = {
 def parse_maps(pairs: Iterable[str], standard: Sequence[str]) -> dict[str, str]:
     """`SOURCE=FIELD` pairs as a mapping of lower-cased source header to field.
 
-    The field is a vocabulary field, `consent_at`, `consent_evidence` or `custom.NAME`.
+    The field is a vocabulary field, `consent_at`, `consent_requested_at`, `consent_evidence`,
+    `custom.NAME` or `-` (left out).
     """
     found: dict[str, str] = {}
     for pair in pairs:

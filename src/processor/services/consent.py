@@ -67,9 +67,24 @@ def row_consent(
     empty does not know, and is refused rather than recorded as consenting at import time: the
     processor never invents a consent's time (SUBJ-2). A file without the column records every
     consent as given when it is imported, and says so (`consent_at` absent).
+
+    `consent_requested_at` is a double opt-in's sign-up: with a `consent_at` (its confirmation)
+    both are kept, apart; without one it is the consent's own time (a single opt-in).
     """
     consent = ConsentInput.parse(f"{channel}:{method}:{values.get('consent_evidence', '')}")
     stated = values.get("consent_at")
+    requested = values.get("consent_requested_at")
+    if requested is not None and requested.strip():
+        asked = consent_time(requested, now, "consent_requested_at")
+        if stated is None or not stated.strip():
+            # A single opt-in: the sign-up is the consent.
+            return dataclasses.replace(consent, given_at=asked)
+        given = consent_time(stated, now)
+        if asked > given:
+            raise InvalidInputError(
+                "consent_requested_at is after consent_at: a sign-up comes before its confirmation"
+            )
+        return dataclasses.replace(consent, given_at=given, requested_at=asked)
     if stated is not None and not stated.strip():
         raise InvalidInputError(
             "consent_at is empty: the file does not say when this person consented "

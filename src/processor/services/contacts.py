@@ -173,13 +173,18 @@ class ContactsService:
             if consent.evidence
             else ""
         )
-        return {
+        payload = {
             "channel": consent.channel,
             "method": consent.method,
             "evidence": evidence,
             # When the person consented, as stated (SUBJ-2); else when it is recorded.
             "given_at": (consent.given_at or self.proc.now()).isoformat(),
         }
+        if consent.requested_at is not None:
+            # A double opt-in's sign-up, kept apart from its confirmation (only when stated, so
+            # every other consent is stored as before).
+            payload["requested_at"] = consent.requested_at.isoformat()
+        return payload
 
     def add(
         self,
@@ -411,6 +416,7 @@ class ContactsService:
                         str(self.proc.sealer.open(cid, EVIDENCE, c.evidence)) if c.evidence else ""
                     ),
                     "given_at": c.given_at,
+                    "requested_at": c.requested_at or None,
                     "recorded_at": c.recorded_at.isoformat(),
                 }
                 for c in agg.consents

@@ -5,8 +5,9 @@ A preset is the map of one platform's documented export headers onto our fields,
 
 - the person's own fields (e-mail, names, phone, address) onto the vocabulary;
 - the consent's time and evidence onto `consent_at` / `consent_evidence`, where the export has
-  them, several columns in the order the better one is read first (a double opt-in's
-  confirmation, then its sign-up);
+  them, and a double opt-in's sign-up onto `consent_requested_at` (kept apart from the
+  confirmation; the consent's own time when there is no confirmation); several columns onto one
+  field in the order the better one is read first;
 - the platform's own bookkeeping (ratings, geolocation guesses, internal ids, tags, notes,
   time-zone offsets, change times) left out (`-`): the controller's processing needs none of it,
   and some is personal data (IP-derived location) that would be copied for no purpose
@@ -70,8 +71,8 @@ PRESETS: dict[str, Preset] = {
             ("phone number", "phone"),
             ("address", "address"),
             ("birthday", "custom.birthday"),  # "MM/DD", not a date of birth
-            ("confirm_time", "consent_at"),  # a double opt-in's confirmation, read first
-            ("optin_time", "consent_at"),
+            ("confirm_time", "consent_at"),  # a double opt-in's confirmation: the consent
+            ("optin_time", "consent_requested_at"),  # its sign-up, kept apart (or the consent)
             ("confirm_ip", "consent_evidence"),
             ("optin_ip", "consent_evidence"),
             *((column, "-") for column in _MAILCHIMP_DROPPED),

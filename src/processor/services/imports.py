@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 BATCH = 1000
 # The rejects file's own columns: importing a corrected rejects file ignores them.
 REJECT_COLUMNS = ("_line", "_reason")
-RESERVED = ("consent_at", "consent_evidence", *REJECT_COLUMNS)
+RESERVED = ("consent_at", "consent_requested_at", "consent_evidence", *REJECT_COLUMNS)
 CUSTOM = "custom."
 
 

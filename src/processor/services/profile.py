@@ -32,6 +32,7 @@ class ConsentInput:
     method: str
     evidence: str
     given_at: datetime | None = None  # when the person consented, if stated (`consent.as_given`)
+    requested_at: datetime | None = None  # a double opt-in's sign-up, kept apart from given_at
 
     @classmethod
     def parse(cls, text: str) -> ConsentInput:
