@@ -7,7 +7,15 @@ from __future__ import annotations
 import re
 
 from processor.api.problems import http_detail
-from processor.api.schemas import ContactCreated, ContactsPage, ContactView
+from processor.api.schemas import (
+    ContactChanged,
+    ContactCreated,
+    ContactsPage,
+    ContactState,
+    ContactView,
+    ListPage,
+    Unsubscribed,
+)
 
 
 def test_every_answer_has_a_request_id_that_the_problem_repeats(api):
@@ -122,3 +130,23 @@ def test_the_api_docs_load_their_assets_from_this_server(api):
             assert not asset.startswith(("http://", "https://", "//")), asset
             assert api.client.get(asset).status_code == 200, asset
         assert "cdn.jsdelivr" not in r.text and "unpkg" not in r.text
+
+
+
+def test_the_contact_answers_are_what_the_openapi_document_says(api):
+    """Update, unsubscribe, restrict and `lists show` answer in the shapes `/openapi.json`
+    gives them (`processor.api.schemas`), and the document names those shapes.
+    """
+    cid = api.add("alice", "typed.one@example.com")
+    base = f"/v1/controllers/acme/contacts/{cid}"
+    changed = api.as_("alice", "PATCH", base, json={"set": {"first_name": "Tia"}})
+    ContactChanged.model_validate(changed.json())
+    state = api.as_("alice", "POST", f"{base}/restrict", json={"reason": "contested"})
+    ContactState.model_validate(state.json())
+    left = api.as_("alice", "POST", f"{base}/unsubscribe", json={"list": "news"})
+    Unsubscribed.model_validate(left.json())
+    api.add("alice", "typed.two@example.com")
+    page = api.as_("alice", "GET", "/v1/controllers/acme/lists/news", params={"limit": 1})
+    ListPage.model_validate(page.json())
+    names = set(api.client.get("/openapi.json").json()["components"]["schemas"])
+    assert {"ContactView", "ContactsPage", "ListPage", "ContactState"} <= names

@@ -7,6 +7,7 @@ knows the fields. The schema test (schemathesis) checks the answers against them
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -79,3 +80,45 @@ class ContactsPage(BaseModel):
     count: int
     items: list[ContactSummary]
     next_cursor: str | None = Field(default=None)
+
+
+class ContactChanged(BaseModel):
+    """`contacts update`: the fields rectified (names only)."""
+
+    contact_id: str
+    changed: list[str]
+
+
+class Unsubscribed(BaseModel):
+    """`contacts unsubscribe`: the list the contact left; its data stays (SUBJ-3)."""
+
+    contact_id: str
+    list: str
+    subscribed: bool
+
+
+class ContactState(BaseModel):
+    """`contacts restrict|unrestrict|object`: the contact's processing state now."""
+
+    contact_id: str
+    restricted: bool
+    objected: bool
+
+
+class ListMember(BaseModel):
+    """One current member of a list."""
+
+    contact_id: str
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+
+
+class ListPage(BaseModel):
+    """`lists show`: a page of the list's current members; `next_cursor` fetches the next."""
+
+    controller: str
+    list: str
+    count: int
+    items: builtins.list[ListMember]  # `list` is also a field here
+    next_cursor: str | None = None

@@ -16,7 +16,15 @@ from processor.api import pages
 from processor.api.deps import CredentialDep, RuntimeDep
 from processor.api.problems import ERROR_RESPONSES
 from processor.api.rejects import RejectsCollector
-from processor.api.schemas import ContactCreated, ContactsPage, ContactView
+from processor.api.schemas import (
+    ContactChanged,
+    ContactCreated,
+    ContactsPage,
+    ContactState,
+    ContactView,
+    ListPage,
+    Unsubscribed,
+)
 from processor.api.streams import reading, streamed
 from processor.kernel.errors import InvalidInputError
 from processor.services.columnmap import parse_maps
@@ -145,7 +153,9 @@ async def contacts_import(
     return data
 
 
-@router.patch("/contacts/{contact}", summary="contacts update")
+@router.patch(
+    "/contacts/{contact}", summary="contacts update", responses={200: {"model": ContactChanged}}
+)
 def contacts_update(
     controller: str, contact: str, body: Rectification, rt: RuntimeDep, cred: CredentialDep
 ) -> Json:
@@ -155,7 +165,11 @@ def contacts_update(
         return s.contacts.update(controller, contact, given)
 
 
-@router.post("/contacts/{contact}/unsubscribe", summary="contacts unsubscribe")
+@router.post(
+    "/contacts/{contact}/unsubscribe",
+    summary="contacts unsubscribe",
+    responses={200: {"model": Unsubscribed}},
+)
 def contacts_unsubscribe(
     controller: str, contact: str, body: ListRef, rt: RuntimeDep, cred: CredentialDep
 ) -> Json:
@@ -164,7 +178,11 @@ def contacts_unsubscribe(
         return s.contacts.unsubscribe(controller, contact, body.list)
 
 
-@router.post("/contacts/{contact}/{action}", summary="contacts restrict|unrestrict|object")
+@router.post(
+    "/contacts/{contact}/{action}",
+    summary="contacts restrict|unrestrict|object",
+    responses={200: {"model": ContactState}},
+)
 def contacts_state(
     controller: str,
     contact: str,
@@ -213,7 +231,7 @@ def contacts_show(controller: str, contact: str, rt: RuntimeDep, cred: Credentia
         return s.contacts.show(controller, contact)
 
 
-@router.get("/lists/{list_name}", summary="lists show")
+@router.get("/lists/{list_name}", summary="lists show", responses={200: {"model": ListPage}})
 def lists_show(
     controller: str,
     list_name: str,
