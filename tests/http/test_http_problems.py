@@ -132,7 +132,6 @@ def test_the_api_docs_load_their_assets_from_this_server(api):
         assert "cdn.jsdelivr" not in r.text and "unpkg" not in r.text
 
 
-
 def test_the_contact_answers_are_what_the_openapi_document_says(api):
     """Update, unsubscribe, restrict and `lists show` answer in the shapes `/openapi.json`
     gives them (`processor.api.schemas`), and the document names those shapes.
