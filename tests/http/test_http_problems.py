@@ -13,7 +13,12 @@ from processor.api.schemas import (
     ContactsPage,
     ContactState,
     ContactView,
+    Handoff,
     ListPage,
+    MessageRecordedOut,
+    MessagesSent,
+    MessageView,
+    Receipt,
     Unsubscribed,
 )
 
@@ -149,3 +154,24 @@ def test_the_contact_answers_are_what_the_openapi_document_says(api):
     ListPage.model_validate(page.json())
     names = set(api.client.get("/openapi.json").json()["components"]["schemas"])
     assert {"ContactView", "ContactsPage", "ListPage", "ContactState"} <= names
+
+
+def test_the_message_and_erasure_answers_are_what_the_openapi_document_says__SUB_9__RET_3(api):
+    """`messages send`, `record`, `show`, `handoff` and `erase` answer in their documented
+    shapes (`processor.api.schemas`).
+    """
+    api.add("alice", "typed.msg@example.com")
+    base = "/v1/controllers/acme/messages"
+    sent = api.as_("mia", "POST", base, json={"list": "news", "channel": "email", "subject": "S"})
+    assert sent.status_code == 201, sent.text
+    MessagesSent.model_validate(sent.json())
+    one = api.as_("alice", "POST", f"{base}/record",
+                  json={"contact": "typed.msg@example.com", "channel": "email", "body": "B"})  # fmt: skip
+    MessageRecordedOut.model_validate(one.json())
+    MessageView.model_validate(api.as_("alice", "GET", one.headers["Location"]).json())
+    handed = api.as_("alice", "GET", f"{base}/handoff", params={"via": one.json()["subprocessor"]})
+    assert Handoff.model_validate(handed.json()).handed_over == 2
+    erased = api.as_("alice", "POST", "/v1/controllers/acme/erase",
+                     json={"email": "typed.msg@example.com", "reason": "Art. 17"})  # fmt: skip
+    assert erased.status_code == 200, erased.text
+    assert Receipt.model_validate(erased.json()).kind == "erasure"

@@ -122,3 +122,108 @@ class ListPage(BaseModel):
     count: int
     items: builtins.list[ListMember]  # `list` is also a field here
     next_cursor: str | None = None
+
+
+# -- erasure and messages -------------------------------------------------------------------------
+
+
+class ReceiptRecord(BaseModel):
+    """The stored record a receipt proves: its position and the event as stored (base64)."""
+
+    position: int
+    originator_id: str
+    originator_version: int
+    topic: str
+    state_b64: str
+
+
+class Receipt(BaseModel):
+    """`erase`: the signed receipt, verifiable offline (`receipts verify`, RET-3)."""
+
+    model_config = {"extra": "allow"}
+
+    version: int
+    kind: str
+    record: ReceiptRecord
+    leaf_index: int
+    inclusion_proof: builtins.list[str]
+    checkpoint: str
+    metadata: dict[str, Any]
+    signature: str
+
+
+class MessageRecordedOut(BaseModel):
+    """`messages record`: the message recorded for its carrier (`tls`: not transmitted here)."""
+
+    model_config = {"extra": "allow"}
+
+    controller: str
+    message_id: str
+    contact_id: str
+    channel: str
+    list: str
+    subprocessor: str
+    instruction: str
+    units: int
+    test: bool
+    tls: str
+    sent_at: str
+    content_expires_at: str | None
+
+
+class MessagesSent(BaseModel):
+    """`messages send`: how many went out on the list, and how many each rule skipped."""
+
+    model_config = {"extra": "allow"}
+
+    controller: str
+    list: str
+    campaign: str | None
+    channel: str
+    subprocessor: str
+    instruction: str
+    tls: str
+    sent: int
+    units: int
+    skipped: dict[str, int]
+    message_ids: builtins.list[str]
+
+
+class MessageView(BaseModel):
+    """`messages show`: a message; shredded content reads as erased (RET-7)."""
+
+    model_config = {"extra": "allow"}
+
+    message_id: str
+    contact_id: str
+    channel: str
+    subprocessor: str | None
+    units: int
+    test: bool
+    sent_at: str
+    content_erased: bool
+    subject: str | None
+    body: str | None
+
+
+class HandoffItem(BaseModel):
+    """One message as its carrier receives it: id, address and content only (SUB-9)."""
+
+    message_id: str
+    channel: str
+    to: str
+    subject: str | None = None
+    body: str | None = None
+
+
+class Handoff(BaseModel):
+    """`messages handoff`: the messages for a carrier, and where to continue."""
+
+    controller: str
+    subprocessor: str
+    after: int
+    next_after: int
+    handed_over: int
+    fields: builtins.list[str]
+    withheld: dict[str, int]
+    messages: builtins.list[HandoffItem]

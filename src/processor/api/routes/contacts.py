@@ -23,6 +23,7 @@ from processor.api.schemas import (
     ContactState,
     ContactView,
     ListPage,
+    Receipt,
     Unsubscribed,
 )
 from processor.api.streams import reading, streamed
@@ -276,7 +277,7 @@ async def export(
     return await streamed(write, media)
 
 
-@router.post("/erase", summary="erase")
+@router.post("/erase", summary="erase", responses={200: {"model": Receipt}})
 def erase(controller: str, body: Erasure, rt: RuntimeDep, cred: CredentialDep) -> Json:
     """Erase one subject by destroying its key; the answer is the signed receipt (RET-3)."""
     with rt.acting(cred, "erase") as s:

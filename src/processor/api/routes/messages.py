@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from processor.api.deps import CredentialDep, RuntimeDep
 from processor.api.problems import ERROR_RESPONSES
+from processor.api.schemas import Handoff, MessageRecordedOut, MessagesSent, MessageView
 
 router = APIRouter(prefix="/v1/controllers/{controller}/messages", responses=ERROR_RESPONSES)
 Json = dict[str, Any]
@@ -52,7 +53,7 @@ class Record(BaseModel):
     body: Body = None
 
 
-@router.post("", status_code=201, summary="messages send")
+@router.post("", status_code=201, summary="messages send", responses={201: {"model": MessagesSent}})
 def messages_send(controller: str, body: Send, rt: RuntimeDep, cred: CredentialDep) -> Json:
     """Send on a list: only to subscribed contacts whose consent covers the channel."""
     with rt.acting(cred, "messages send") as s:
@@ -62,7 +63,12 @@ def messages_send(controller: str, body: Send, rt: RuntimeDep, cred: CredentialD
         )  # fmt: skip
 
 
-@router.post("/record", status_code=201, summary="messages record")
+@router.post(
+    "/record",
+    status_code=201,
+    summary="messages record",
+    responses={201: {"model": MessageRecordedOut}},
+)
 def messages_record(
     controller: str, body: Record, rt: RuntimeDep, cred: CredentialDep, response: Response
 ) -> Json:
@@ -83,7 +89,7 @@ def messages_usage(controller: str, rt: RuntimeDep, cred: CredentialDep) -> Json
         return s.messages.usage(controller)
 
 
-@router.get("/handoff", summary="messages handoff")
+@router.get("/handoff", summary="messages handoff", responses={200: {"model": Handoff}})
 def messages_handoff(
     controller: str,
     rt: RuntimeDep,
@@ -100,7 +106,7 @@ def messages_handoff(
         return s.handoff.handoff(controller, via, after=after, limit=limit)
 
 
-@router.get("/{message}", summary="messages show")
+@router.get("/{message}", summary="messages show", responses={200: {"model": MessageView}})
 def messages_show(controller: str, message: str, rt: RuntimeDep, cred: CredentialDep) -> Json:
     """One message; shredded content reads as erased (RET-7)."""
     with rt.acting(cred, "messages show") as s:
