@@ -51,7 +51,7 @@ from support import (
 
 from processor.app import Processor
 from processor.backup import copying
-from processor.config import Settings
+from processor.config import STORE_ID_FILE, Settings
 from processor.integrity.keycheck import check_keys, event_facts
 from processor.kernel.clock import FixedClock
 from processor.readmodels import tables
@@ -147,6 +147,9 @@ def _copy(template: Template, target: Path) -> tuple[Settings, list[str]]:
     settings, schemas = make_settings(source.backend, target)
     if source.backend == "sqlite":
         shutil.copytree(source.data_dir, settings.data_dir)
+        # A copy is a store of its own: without the template's id it is known by its own path,
+        # so it gets its own key folder below (a copy keeping the id is refused).
+        (settings.data_dir / STORE_ID_FILE).unlink(missing_ok=True)
     else:
         for kind, loc in (
             ("events", settings.events_location()),

@@ -23,7 +23,7 @@ from cli_helpers import OUR_VARS, PROCESSOR, run_processor
 from support import UNDERTAKING, login, sign_agreement
 
 from processor.app import Processor
-from processor.config import Settings
+from processor.config import STORE_ID_FILE, Settings
 from processor.kernel.clock import FixedClock
 from processor.services.setup import initialise
 
@@ -83,6 +83,9 @@ def template(tmp_path_factory):
 def _copy_store(source, target) -> None:
     """Copy a store: its data directory and its keys, which live apart from it (RET-5)."""
     shutil.copytree(source, target)
+    # A copy is a store of its own: without the source's id it is known by its own path, so it
+    # gets its own key folder (a copy keeping the id is refused).
+    (target / STORE_ID_FILE).unlink(missing_ok=True)
     keys = Settings(data_dir=source).key_dir()
     shutil.copytree(keys, Settings(data_dir=target).key_dir())
 
